@@ -1,0 +1,347 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Config is a district's configuration in the JSON contract of DESIGN.md §5,
+// as printed by `config show --json` and `config export` and read by
+// `config import`.
+type Config struct {
+	TenantID      int64               `json:"tenant_id"`
+	ApplicationID int64               `json:"application_id"`
+	Name          string              `json:"name"`
+	Revision      int64               `json:"revision"`
+	Settings      Settings            `json:"settings"`
+	Permissions   map[string][]string `json:"permissions"`
+	Connection    Connection          `json:"connection"`
+	Schools       []string            `json:"schools"`
+}
+
+// ExportConfig renders d in the contract; the client secret is masked unless
+// includeSecrets is set.
+func ExportConfig(d District, includeSecrets bool) Config {
+	c := Config{
+		TenantID:      d.TenantID,
+		ApplicationID: d.ApplicationID,
+		Name:          d.Name,
+		Revision:      d.Revision,
+		Settings:      d.Settings,
+		Permissions:   map[string][]string{},
+		Connection:    d.Connection,
+		Schools:       slices.Clone(d.Schools),
+	}
+	if c.Schools == nil {
+		c.Schools = []string{}
+	}
+	if !includeSecrets {
+		c.Connection = c.Connection.Masked()
+	}
+	for _, g := range RoleGroups {
+		keys := []string{}
+		for _, p := range d.Permissions.Granted(g) {
+			keys = append(keys, p.Key())
+		}
+		c.Permissions[g.Key()] = keys
+	}
+	return c
+}
+
+// MarshalIndent is the contract's printed form.
+func (c Config) MarshalIndent() []byte {
+	raw, _ := json.MarshalIndent(c, "", "  ")
+	return append(raw, '\n')
+}
+
+// ConfigImport is a parsed, fully validated import file. Optional parts left
+// out of the file keep the stored value.
+type ConfigImport struct {
+	TenantID      int64
+	ApplicationID int64 // 0 when absent
+	Name          string
+	Settings      Settings
+	Permissions   Permissions
+	Connection    *Connection // nil: keep the stored connection
+	Schools       []string    // nil: keep the stored schools
+}
+
+// ParseConfig reads an import file strictly: unknown keys, wrong types,
+// unknown role groups or permissions, an out-of-range threshold, a bad time
+// zone or a non-https URL are refused with a *FieldError naming the key.
+func ParseConfig(data []byte) (ConfigImport, error) {
+	var ci ConfigImport
+	top, err := object(data, "", []string{"tenant_id", "application_id", "name", "revision", "settings", "permissions", "connection", "schools"}, []string{"tenant_id", "settings", "permissions"})
+	if err != nil {
+		return ci, err
+	}
+	if err := decodeField(top, "tenant_id", "", &ci.TenantID); err != nil {
+		return ci, err
+	}
+	if ci.TenantID <= 0 {
+		return ci, fieldErr("tenant_id", "must be a positive whole number, got %d", ci.TenantID)
+	}
+	if err := decodeField(top, "application_id", "", &ci.ApplicationID); err != nil {
+		return ci, err
+	}
+	if _, ok := top["application_id"]; ok && ci.ApplicationID <= 0 {
+		return ci, fieldErr("application_id", "must be a positive whole number, got %d", ci.ApplicationID)
+	}
+	var rev int64 // informational: an import always makes a new revision
+	if err := decodeField(top, "revision", "", &rev); err != nil {
+		return ci, err
+	}
+	if err := decodeField(top, "name", "", &ci.Name); err != nil {
+		return ci, err
+	}
+	if ci.Settings, err = parseSettings(top["settings"]); err != nil {
+		return ci, err
+	}
+	if ci.Permissions, err = parsePermissions(top["permissions"]); err != nil {
+		return ci, err
+	}
+	if raw, ok := top["connection"]; ok {
+		conn, err := parseConnection(raw)
+		if err != nil {
+			return ci, err
+		}
+		ci.Connection = &conn
+	}
+	if _, ok := top["schools"]; ok {
+		if err := decodeField(top, "schools", "", &ci.Schools); err != nil {
+			return ci, err
+		}
+		if ci.Schools == nil {
+			return ci, fieldErr("schools", "must be an array of org sourcedIds")
+		}
+		seen := map[string]bool{}
+		for i, s := range ci.Schools {
+			if strings.TrimSpace(s) == "" {
+				return ci, fieldErr(fmt.Sprintf("schools[%d]", i), "must be a non-empty org sourcedId")
+			}
+			if seen[s] {
+				return ci, fieldErr(fmt.Sprintf("schools[%d]", i), "%q is listed twice", s)
+			}
+			seen[s] = true
+		}
+	}
+	return ci, nil
+}
+
+// ApplyTo returns cur with the import's values. exists says whether cur is a
+// stored district; a new one needs application_id in the file.
+func (ci ConfigImport) ApplyTo(cur District, exists bool) (District, error) {
+	if exists && ci.TenantID != cur.TenantID {
+		return cur, fieldErr("tenant_id", "the file is for tenant %d, not %d", ci.TenantID, cur.TenantID)
+	}
+	if !exists {
+		if ci.ApplicationID == 0 {
+			return cur, fieldErr("application_id", "is required to import a district that is not stored yet")
+		}
+		cur = NewDistrict(ci.TenantID, ci.ApplicationID, ci.Name)
+	}
+	if exists && ci.ApplicationID != 0 && ci.ApplicationID != cur.ApplicationID {
+		return cur, fieldErr("application_id", "the file says %d but district %d has application_id %d; the IDs of a stored district cannot be changed by import", ci.ApplicationID, cur.TenantID, cur.ApplicationID)
+	}
+	if strings.TrimSpace(ci.Name) != "" {
+		cur.Name = strings.TrimSpace(ci.Name)
+	}
+	cur.Settings = ci.Settings
+	cur.Permissions = ci.Permissions
+	if ci.Connection != nil {
+		conn := *ci.Connection
+		if conn.ClientSecret == SecretMask {
+			conn.ClientSecret = cur.Connection.ClientSecret
+		}
+		cur.Connection = conn
+	}
+	if ci.Schools != nil {
+		cur.Schools = slices.Clone(ci.Schools)
+	}
+	return cur, cur.Validate()
+}
+
+// ImportConfig parses data and saves it as district tenantID's next revision
+// in one transaction. Nothing is written on any error.
+func (db *DB) ImportConfig(tenantID int64, data []byte, who Actor) (District, AuditEntry, error) {
+	ci, err := ParseConfig(data)
+	if err != nil {
+		return District{}, AuditEntry{}, err
+	}
+	if ci.TenantID != tenantID {
+		return District{}, AuditEntry{}, fieldErr("tenant_id", "the file is for tenant %d but --district is %d", ci.TenantID, tenantID)
+	}
+	cur, err := db.District(tenantID)
+	exists := err == nil
+	if err != nil && !isNotFound(err) {
+		return District{}, AuditEntry{}, err
+	}
+	next, err := ci.ApplyTo(cur, exists)
+	if err != nil {
+		return District{}, AuditEntry{}, err
+	}
+	return db.SaveDistrict(next, cur.Revision, who, []string{"imported from a config file"})
+}
+
+func isNotFound(err error) bool {
+	_, ok := err.(*DistrictNotFoundError)
+	return ok
+}
+
+func parseSettings(raw json.RawMessage) (Settings, error) {
+	keys := []string{"enable_daily_sync", "manage_guardians", "unarchive_reappearing_classrooms", "update_active_user_contacts", "deletion_threshold_percent", "daily_start", "time_zone"}
+	m, err := object(raw, "settings", keys, keys)
+	if err != nil {
+		return Settings{}, err
+	}
+	var s Settings
+	for _, f := range []struct {
+		key string
+		dst any
+	}{
+		{"enable_daily_sync", &s.EnableDailySync},
+		{"manage_guardians", &s.ManageGuardians},
+		{"unarchive_reappearing_classrooms", &s.UnarchiveReappearingClassrooms},
+		{"update_active_user_contacts", &s.UpdateActiveUserContacts},
+		{"deletion_threshold_percent", &s.DeletionThresholdPercent},
+		{"daily_start", &s.DailyStart},
+		{"time_zone", &s.TimeZone},
+	} {
+		if err := decodeField(m, f.key, "settings.", f.dst); err != nil {
+			return s, err
+		}
+	}
+	return s, s.Validate()
+}
+
+func parsePermissions(raw json.RawMessage) (Permissions, error) {
+	var out Permissions
+	m, err := object(raw, "permissions", roleGroupKeys[:], roleGroupKeys[:])
+	if err != nil {
+		return out, err
+	}
+	for _, g := range RoleGroups {
+		var keys []string
+		if err := decodeField(m, g.Key(), "permissions.", &keys); err != nil {
+			return out, err
+		}
+		if keys == nil {
+			return out, fieldErr("permissions."+g.Key(), "must be an array of permission keys (use [] for none)")
+		}
+		for _, k := range keys {
+			p, err := ParsePermission(k)
+			if err != nil {
+				return out, &FieldError{Field: "permissions." + g.Key(), Msg: err.Error()}
+			}
+			out.Set(g, p, true)
+		}
+	}
+	return out, nil
+}
+
+func parseConnection(raw json.RawMessage) (Connection, error) {
+	keys := []string{"mode", "base_url", "client_id", "client_secret", "signature_method"}
+	m, err := object(raw, "connection", keys, []string{"mode", "base_url"})
+	if err != nil {
+		return Connection{}, err
+	}
+	var c Connection
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"mode", &c.Mode}, {"base_url", &c.BaseURL}, {"client_id", &c.ClientID}, {"client_secret", &c.ClientSecret}, {"signature_method", &c.SignatureMethod}} {
+		if err := decodeField(m, f.key, "connection.", f.dst); err != nil {
+			return c, err
+		}
+	}
+	if c.Mode == ModeOAuth1 && c.SignatureMethod == "" {
+		c.SignatureMethod = HMACSHA256
+	}
+	return c, c.Validate()
+}
+
+// object decodes a JSON object, refusing keys outside allowed and requiring
+// every key of required; path prefixes the key names in messages.
+func object(raw json.RawMessage, path string, allowed, required []string) (map[string]json.RawMessage, error) {
+	name := path
+	if name == "" {
+		name = "the file"
+	}
+	var m map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return nil, &FieldError{Field: orTop(path), Msg: "must be a JSON object" + jsonDetail(err)}
+	}
+	if dec.More() {
+		return nil, &FieldError{Field: orTop(path), Msg: "has trailing data after the JSON object"}
+	}
+	var unknown []string
+	for k := range m {
+		if !slices.Contains(allowed, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	if len(unknown) > 0 {
+		return nil, &FieldError{Field: join(path, unknown[0]), Msg: fmt.Sprintf("unknown key in %s (allowed: %s)", name, strings.Join(allowed, ", "))}
+	}
+	for _, k := range required {
+		if _, ok := m[k]; !ok {
+			return nil, &FieldError{Field: join(path, k), Msg: "is required"}
+		}
+	}
+	return m, nil
+}
+
+func decodeField(m map[string]json.RawMessage, key, prefix string, dst any) error {
+	raw, ok := m[key]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return &FieldError{Field: prefix + key, Msg: "has the wrong type: expected " + typeName(dst) + ", got " + string(raw)}
+	}
+	return nil
+}
+
+func typeName(dst any) string {
+	switch dst.(type) {
+	case *bool:
+		return "true or false"
+	case *int, *int64:
+		return "a whole number"
+	case *string:
+		return "a string"
+	case *[]string:
+		return "an array of strings"
+	}
+	return fmt.Sprintf("%T", dst)
+}
+
+func join(path, key string) string {
+	if key == "" || strings.ContainsAny(key, ". \t\n\"") {
+		key = fmt.Sprintf("%q", key)
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func orTop(path string) string {
+	if path == "" {
+		return "(top level)"
+	}
+	return path
+}
+
+func jsonDetail(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (" + err.Error() + ")"
+}

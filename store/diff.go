@@ -1,0 +1,147 @@
+package store
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Change is one field that differs between two revisions, named by its key
+// in the JSON contract (e.g. "settings.manage_guardians",
+// "permissions.teacher.family_access"). Secrets are compared but never shown.
+type Change struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+// Label is the change's field as a person reads it on the Review screen.
+func (c Change) Label() string {
+	if t, ok := settingTitles[c.Field]; ok {
+		return t
+	}
+	if rest, ok := strings.CutPrefix(c.Field, "permissions."); ok {
+		g, p, _ := strings.Cut(rest, ".")
+		rg, err1 := ParseRoleGroup(g)
+		pm, err2 := ParsePermission(p)
+		if err1 == nil && err2 == nil {
+			return pm.Title() + " · " + rg.Title()
+		}
+	}
+	return c.Field
+}
+
+var settingTitles = map[string]string{
+	"name":                                      "District name",
+	"settings.enable_daily_sync":                "Enable Daily sync",
+	"settings.manage_guardians":                 "Allow sync to manage Guardians",
+	"settings.unarchive_reappearing_classrooms": "Unarchive classrooms that reappear in the roster data",
+	"settings.update_active_user_contacts":      "Allow the sync to update contact details of active users",
+	"settings.deletion_threshold_percent":       "Deletion threshold (%)",
+	"settings.daily_start":                      "Daily start time",
+	"settings.time_zone":                        "Time zone",
+	"connection.mode":                           "Connection mode",
+	"connection.base_url":                       "Roster server URL",
+	"connection.client_id":                     "Client ID",
+	"connection.client_secret":                 "Client secret",
+	"connection.signature_method":              "Signature method",
+	"schools":                                   "Schools connected to SIS",
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// Diff lists what a save of next over prev would change, in display order:
+// name, settings, permissions (by role group, then permission), connection,
+// schools. The checklist and bookkeeping fields are not configuration.
+func Diff(prev, next District) []Change {
+	var out []Change
+	add := func(field, from, to string) {
+		if from != to {
+			out = append(out, Change{Field: field, From: from, To: to})
+		}
+	}
+	add("name", prev.Name, next.Name)
+	a, b := prev.Settings, next.Settings
+	add("settings.enable_daily_sync", onOff(a.EnableDailySync), onOff(b.EnableDailySync))
+	add("settings.manage_guardians", onOff(a.ManageGuardians), onOff(b.ManageGuardians))
+	add("settings.unarchive_reappearing_classrooms", onOff(a.UnarchiveReappearingClassrooms), onOff(b.UnarchiveReappearingClassrooms))
+	add("settings.update_active_user_contacts", onOff(a.UpdateActiveUserContacts), onOff(b.UpdateActiveUserContacts))
+	add("settings.deletion_threshold_percent", strconv.Itoa(a.DeletionThresholdPercent), strconv.Itoa(b.DeletionThresholdPercent))
+	add("settings.daily_start", a.DailyStart, b.DailyStart)
+	add("settings.time_zone", a.TimeZone, b.TimeZone)
+	for _, g := range RoleGroups {
+		for _, p := range AllPermissions {
+			add("permissions."+g.Key()+"."+p.Key(), onOff(prev.Permissions.Has(g, p)), onOff(next.Permissions.Has(g, p)))
+		}
+	}
+	c, d := prev.Connection, next.Connection
+	add("connection.mode", c.Mode, d.Mode)
+	add("connection.base_url", c.BaseURL, d.BaseURL)
+	add("connection.client_id", c.ClientID, d.ClientID)
+	if c.ClientSecret != d.ClientSecret {
+		out = append(out, Change{Field: "connection.client_secret", From: c.Masked().ClientSecret, To: d.Masked().ClientSecret + " (changed)"})
+	}
+	add("connection.signature_method", c.SignatureMethod, d.SignatureMethod)
+	if !slices.Equal(sortedCopy(prev.Schools), sortedCopy(next.Schools)) {
+		out = append(out, Change{Field: "schools", From: strconv.Itoa(len(prev.Schools)) + " schools", To: strconv.Itoa(len(next.Schools)) + " schools"})
+	}
+	return out
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+// Rebase applies the changes a person made (base → mine) on top of what
+// someone else saved since (theirs): every field mine changed takes mine's
+// value, every other field keeps theirs. It is how a conflicting save
+// "re-applies my changes on top" without losing the other person's work.
+func Rebase(base, mine, theirs District) District {
+	out := theirs
+	if mine.Name != base.Name {
+		out.Name = mine.Name
+	}
+	s, m, b := &out.Settings, mine.Settings, base.Settings
+	if m.EnableDailySync != b.EnableDailySync {
+		s.EnableDailySync = m.EnableDailySync
+	}
+	if m.ManageGuardians != b.ManageGuardians {
+		s.ManageGuardians = m.ManageGuardians
+	}
+	if m.UnarchiveReappearingClassrooms != b.UnarchiveReappearingClassrooms {
+		s.UnarchiveReappearingClassrooms = m.UnarchiveReappearingClassrooms
+	}
+	if m.UpdateActiveUserContacts != b.UpdateActiveUserContacts {
+		s.UpdateActiveUserContacts = m.UpdateActiveUserContacts
+	}
+	if m.DeletionThresholdPercent != b.DeletionThresholdPercent {
+		s.DeletionThresholdPercent = m.DeletionThresholdPercent
+	}
+	if m.DailyStart != b.DailyStart {
+		s.DailyStart = m.DailyStart
+	}
+	if m.TimeZone != b.TimeZone {
+		s.TimeZone = m.TimeZone
+	}
+	for _, g := range RoleGroups {
+		for _, p := range AllPermissions {
+			if mine.Permissions.Has(g, p) != base.Permissions.Has(g, p) {
+				out.Permissions.Set(g, p, mine.Permissions.Has(g, p))
+			}
+		}
+	}
+	if mine.Connection != base.Connection {
+		out.Connection = mine.Connection
+	}
+	if !slices.Equal(sortedCopy(mine.Schools), sortedCopy(base.Schools)) {
+		out.Schools = slices.Clone(mine.Schools)
+	}
+	return out
+}

@@ -1,0 +1,154 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Demo district identity: the built-in district served by classlinktest so a
+// newcomer can walk every screen without ClassLink credentials.
+const (
+	DemoTenantID      int64 = 2
+	DemoApplicationID int64 = 57
+	DemoName                = "ClassLink Demo"
+)
+
+// District is one district's saved configuration and its setup progress.
+type District struct {
+	TenantID      int64  `json:"tenant_id"`
+	ApplicationID int64  `json:"application_id"`
+	Name          string `json:"name"`
+	// Demo marks the built-in demo district, whose roster is served locally.
+	Demo bool `json:"demo,omitempty"`
+	// Revision counts saves; 0 means never saved.
+	Revision    int64       `json:"revision"`
+	Settings    Settings    `json:"settings"`
+	Permissions Permissions `json:"permissions"`
+	Connection  Connection  `json:"connection"`
+	// Schools are the org sourcedIds connected to the SIS (School connection to SIS).
+	Schools []string `json:"schools"`
+	// Checklist is the guide's setup progress; it changes without a new revision.
+	Checklist Checklist `json:"checklist"`
+	SavedAt   time.Time `json:"saved_at"`
+	SavedBy   Actor     `json:"saved_by"`
+}
+
+// NewDistrict is a district as it is first added: defaults everywhere.
+func NewDistrict(tenantID, applicationID int64, name string) District {
+	if strings.TrimSpace(name) == "" {
+		name = fmt.Sprintf("Tenant %d", tenantID)
+	}
+	return District{
+		TenantID:      tenantID,
+		ApplicationID: applicationID,
+		Name:          name,
+		Settings:      DefaultSettings(),
+		Permissions:   DefaultPermissions(),
+		Schools:       []string{},
+	}
+}
+
+// NewDemoDistrict is the built-in demo district.
+func NewDemoDistrict() District {
+	d := NewDistrict(DemoTenantID, DemoApplicationID, DemoName)
+	d.Demo = true
+	return d
+}
+
+// Validate checks IDs, settings and connection.
+func (d District) Validate() error {
+	if d.TenantID <= 0 {
+		return fieldErr("tenant_id", "must be a positive whole number, got %d", d.TenantID)
+	}
+	if d.ApplicationID <= 0 {
+		return fieldErr("application_id", "must be a positive whole number, got %d", d.ApplicationID)
+	}
+	if err := d.Settings.Validate(); err != nil {
+		return err
+	}
+	return d.Connection.Validate()
+}
+
+// ParseTenantID reads a District Tenant ID typed by a person.
+func ParseTenantID(s string) (int64, error) { return parseID("tenant_id", "District Tenant ID", s) }
+
+// ParseApplicationID reads a District application_id typed by a person.
+func ParseApplicationID(s string) (int64, error) {
+	return parseID("application_id", "District application_id", s)
+}
+
+func parseID(field, label, s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if s == "" {
+		return 0, fieldErr(field, "%s is required: a positive whole number from ClassLink", label)
+	}
+	if err != nil || n <= 0 {
+		return 0, fieldErr(field, "%s must be a positive whole number, got %q", label, s)
+	}
+	return n, nil
+}
+
+// Actor is who saved: the OS user locally, the SSH user and key fingerprint
+// over SSH.
+type Actor struct {
+	User        string `json:"user"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Via         string `json:"via,omitempty"` // "local", "ssh", "import"
+}
+
+func (a Actor) String() string {
+	if a.Fingerprint != "" {
+		return a.User + " (" + a.Fingerprint + ")"
+	}
+	return a.User
+}
+
+// GuideStep is one of the nine steps of Connect's ClassLink setup guide.
+type GuideStep int
+
+const (
+	StepRosteringApp GuideStep = iota
+	StepSSOApp
+	StepSchoolsMatched
+	StepExistingClassrooms
+	StepSyncSettings
+	StepSelfCheck
+	StepEnable
+	StepResults
+	StepCleanUp
+)
+
+// GuideSteps lists the checklist in the guide's order.
+var GuideSteps = []GuideStep{
+	StepRosteringApp, StepSSOApp, StepSchoolsMatched, StepExistingClassrooms,
+	StepSyncSettings, StepSelfCheck, StepEnable, StepResults, StepCleanUp,
+}
+
+var guideStepTitles = [...]string{
+	"Rostering app shared and enabled in ClassLink",
+	"SSO app shared in ClassLink",
+	"Schools matched to ClassLink orgs",
+	"Existing classrooms reviewed",
+	"Sync settings chosen",
+	"Self-check: preview the sync",
+	"Enable and launch the daily sync",
+	"Review sync results",
+	"Clean up unmatched users and classrooms",
+}
+
+func (s GuideStep) Title() string { return guideStepTitles[s] }
+
+// ChecklistItem is one step's state. Verified means rostersync checked it
+// itself (e.g. a passing connection test), not only that a person ticked it.
+type ChecklistItem struct {
+	Done     bool      `json:"done"`
+	Verified bool      `json:"verified,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+	By       string    `json:"by,omitempty"`
+}
+
+// Checklist is the district's progress through the guide.
+type Checklist [len(guideStepTitles)]ChecklistItem

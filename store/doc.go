@@ -1,0 +1,19 @@
+// Package store keeps rostersync's state in one embedded bbolt file: each
+// district's saved DailySync settings, permissions matrix and ClassLink
+// connection, the revision history and audit trail, per-user drafts, and
+// (later) the access list, sync runs and the Connect directory replica.
+//
+// Open the file once per process; bbolt holds an exclusive lock, so a second
+// process gets an *InUseError after Options.Timeout instead of hanging:
+//
+//	db, err := store.Open("rostersync.db", store.Options{})
+//	if err != nil { ... }
+//	defer db.Close()
+//	d, err := db.District(2)
+//	d.Settings.ManageGuardians = false
+//	saved, entry, err := db.SaveDistrict(d, d.Revision, store.Actor{User: "ana"}, nil)
+//
+// A save is one bbolt transaction: the district record, its revision bump and
+// its audit entry commit together or not at all. store imports nothing else
+// from rostersync.
+package store

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Draft is unsaved work of one person on one district, kept when they leave
+// mid-way so the next start can resume where they left off.
+type Draft struct {
+	User     string `json:"user"`
+	TenantID int64  `json:"tenant_id"`
+	// Screen is where the person was (the wizard's screen name).
+	Screen string `json:"screen"`
+	// BaseRevision is the saved revision the edits started from.
+	BaseRevision int64    `json:"base_revision"`
+	District     District `json:"district"`
+	// Notes are decisions already confirmed (e.g. the Enable Daily sync guard).
+	Notes     []string  `json:"notes,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func draftKey(user string, tenantID int64) []byte {
+	return []byte(user + "\x00" + strconv.FormatInt(tenantID, 10))
+}
+
+// PutDraft stores or replaces the person's draft for a district.
+func (db *DB) PutDraft(d Draft) error {
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	}
+	return db.update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketDrafts), draftKey(d.User, d.TenantID), d)
+	})
+}
+
+// DeleteDraft forgets a draft (after a save, or "start over").
+func (db *DB) DeleteDraft(user string, tenantID int64) error {
+	return db.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDrafts).Delete(draftKey(user, tenantID))
+	})
+}
+
+// LatestDraft returns the person's most recently updated draft, if any.
+func (db *DB) LatestDraft(user string) (Draft, bool, error) {
+	var best Draft
+	found := false
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDrafts).Cursor()
+		prefix := []byte(user + "\x00")
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var d Draft
+			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+			if !found || d.UpdatedAt.After(best.UpdatedAt) {
+				best, found = d, true
+			}
+		}
+		return nil
+	})
+	return best, found, err
+}

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // a fresh machine may lack /usr/share/zoneinfo; time zones are validated against this copy
+)
+
+// Settings are the District-Level Daily Sync settings of Connect's
+// SIS Rostering page, plus the safeguards rostersync adds.
+type Settings struct {
+	// EnableDailySync off means no scheduled run. It stays off until the
+	// guide's self-check step is done.
+	EnableDailySync bool `json:"enable_daily_sync"`
+	// ManageGuardians on: guardians come from ClassLink. Off: they come from a
+	// guardians.csv upload or the SFTP guardians sync, and the sync leaves them alone.
+	ManageGuardians bool `json:"manage_guardians"`
+	// UnarchiveReappearingClassrooms on: an archived classroom that shows up
+	// in the roster again is made active.
+	UnarchiveReappearingClassrooms bool `json:"unarchive_reappearing_classrooms"`
+	// UpdateActiveUserContacts on: the sync overwrites names, email and phones
+	// of users who have joined. Users who have not joined are always updated.
+	UpdateActiveUserContacts bool `json:"update_active_user_contacts"`
+	// DeletionThresholdPercent caps how many SIS-managed records of one type a
+	// run may archive; over it the run fails with reason "threshold".
+	DeletionThresholdPercent int `json:"deletion_threshold_percent"`
+	// DailyStart is the local start time of the daily run, "HH:MM".
+	DailyStart string `json:"daily_start"`
+	// TimeZone is the IANA zone DailyStart is read in.
+	TimeZone string `json:"time_zone"`
+}
+
+// DefaultSettings are a new district's settings: daily sync off (the guide
+// says to enable it last), a 10 % deletion threshold, a 02:00 start.
+func DefaultSettings() Settings {
+	return Settings{
+		EnableDailySync:                false,
+		ManageGuardians:                true,
+		UnarchiveReappearingClassrooms: true,
+		UpdateActiveUserContacts:       false,
+		DeletionThresholdPercent:       10,
+		DailyStart:                     "02:00",
+		TimeZone:                       "America/Chicago",
+	}
+}
+
+// FieldError names the field that is wrong and what is allowed, so every
+// caller (wizard, import, CLI) can say the same thing.
+type FieldError struct {
+	Field string // contract key, e.g. "settings.time_zone"
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+func fieldErr(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ParseThreshold reads a deletion threshold typed by a person.
+func ParseThreshold(s string) (int, error) {
+	s = strings.TrimSuffix(strings.TrimSpace(s), "%")
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 || n > 100 {
+		return 0, fieldErr("settings.deletion_threshold_percent", "must be a whole number from 0 to 100, got %q", s)
+	}
+	return n, nil
+}
+
+// ParseDailyStart checks a 24-hour "HH:MM" time.
+func ParseDailyStart(s string) (hour, minute int, err error) {
+	t, perr := time.Parse("15:04", strings.TrimSpace(s))
+	if perr != nil || len(strings.TrimSpace(s)) != 5 {
+		return 0, 0, fieldErr("settings.daily_start", "must be a 24-hour time HH:MM such as 02:00, got %q", s)
+	}
+	return t.Hour(), t.Minute(), nil
+}
+
+// LoadTimeZone checks an IANA time zone name such as America/Chicago.
+func LoadTimeZone(name string) (*time.Location, error) {
+	name = strings.TrimSpace(name)
+	// "Local" and "" are accepted by time.LoadLocation but mean the server's
+	// zone, which is not the district's.
+	if name == "" || name == "Local" {
+		return nil, fieldErr("settings.time_zone", "must be an IANA time zone such as America/Chicago, got %q", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fieldErr("settings.time_zone", "unknown IANA time zone %q (e.g. America/New_York, America/Chicago, America/Denver, America/Los_Angeles)", name)
+	}
+	return loc, nil
+}
+
+// Validate checks every field and returns the first problem as a *FieldError.
+func (s Settings) Validate() error {
+	if s.DeletionThresholdPercent < 0 || s.DeletionThresholdPercent > 100 {
+		return fieldErr("settings.deletion_threshold_percent", "must be from 0 to 100, got %d", s.DeletionThresholdPercent)
+	}
+	if _, _, err := ParseDailyStart(s.DailyStart); err != nil {
+		return err
+	}
+	if _, err := LoadTimeZone(s.TimeZone); err != nil {
+		return err
+	}
+	return nil
+}

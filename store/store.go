@@ -1,0 +1,179 @@
+package store
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the layout this code reads and writes. Open migrates older
+// files forward and refuses newer ones.
+const SchemaVersion = 1
+
+var (
+	bucketMeta      = []byte("meta")
+	bucketDistricts = []byte("districts")
+	bucketAudit     = []byte("audit")  // one sub-bucket per tenant, keyed by revision
+	bucketDrafts    = []byte("drafts") // key: user \x00 tenant
+	keySchema       = []byte("schema_version")
+)
+
+// DefaultLockTimeout is how long Open waits for another process's lock.
+const DefaultLockTimeout = 750 * time.Millisecond
+
+// Options tune Open.
+type Options struct {
+	// Timeout bounds the wait for the file lock; zero means DefaultLockTimeout.
+	// It is never unbounded: a second process must fail, not hang.
+	Timeout time.Duration
+	// ReadOnly opens without taking the write lock exclusively.
+	ReadOnly bool
+}
+
+// DB is an open rostersync database.
+type DB struct {
+	bolt *bolt.DB
+	path string
+	// beforeCommit runs inside a write transaction just before it commits;
+	// tests use it to kill the process at the worst moment.
+	beforeCommit func()
+}
+
+// InUseError says another process holds the database.
+type InUseError struct {
+	Path string
+	PID  int // 0 when unknown
+}
+
+func (e *InUseError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("the database %s is in use by another rostersync process (pid %d); stop it or use --db to pick another file", e.Path, e.PID)
+	}
+	return fmt.Sprintf("the database %s is in use by another rostersync process; stop it or use --db to pick another file", e.Path)
+}
+
+// Open opens or creates the database file (mode 0600) and brings its schema
+// up to date.
+func Open(path string, opt Options) (*DB, error) {
+	timeout := opt.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opt.ReadOnly})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, &InUseError{Path: path, PID: lockHolder(path)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{bolt: b, path: path}
+	if !opt.ReadOnly {
+		if err := db.migrate(); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// Close releases the file and its lock.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+func (db *DB) migrate() error {
+	return db.update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		v := 0
+		if raw := meta.Get(keySchema); raw != nil {
+			v, _ = strconv.Atoi(string(raw))
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("database %s has schema version %d; this rostersync understands up to %d: upgrade rostersync", db.path, v, SchemaVersion)
+		}
+		// Version 0 → 1 creates the buckets; later versions add steps here.
+		for _, name := range [][]byte{bucketDistricts, bucketAudit, bucketDrafts} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+	})
+}
+
+// update runs fn in one write transaction, calling the test hook last.
+func (db *DB) update(fn func(*bolt.Tx) error) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if db.beforeCommit != nil {
+			db.beforeCommit()
+		}
+		return nil
+	})
+}
+
+func tenantKey(id int64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(id))
+	return k
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	raw := b.Get(key)
+	if raw == nil {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, v)
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, raw)
+}
+
+// lockHolder finds the pid holding a flock on path from /proc/locks (Linux),
+// or 0 when it cannot tell.
+func lockHolder(path string) int {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return 0
+	}
+	f, err := os.Open("/proc/locks")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	// Lines look like: "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF".
+	want := ":" + strconv.FormatUint(st.Ino, 10)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || fields[1] != "FLOCK" {
+			continue
+		}
+		if strings.HasSuffix(fields[5], want) {
+			if pid, err := strconv.Atoi(fields[4]); err == nil {
+				return pid
+			}
+		}
+	}
+	return 0
+}
