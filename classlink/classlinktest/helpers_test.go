@@ -1,0 +1,17 @@
+package classlinktest
+
+import (
+	"encoding/json"
+	"runtime"
+)
+
+type runtimeMem struct{ heap uint64 }
+
+func (m *runtimeMem) read() {
+	runtime.GC()
+	var s runtime.MemStats
+	runtime.ReadMemStats(&s)
+	m.heap = s.HeapAlloc
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -1,0 +1,287 @@
+package classlink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Mode says how requests reach the district's roster.
+type Mode string
+
+const (
+	// ModeOAuth1 talks to the district's own Roster Server with two-legged
+	// OAuth 1.0a signatures.
+	ModeOAuth1 Mode = "oauth1"
+	// ModeProxy talks to ClassLink's OneRoster proxy with a bearer token.
+	ModeProxy Mode = "proxy"
+)
+
+// Signature methods accepted by ModeOAuth1.
+const (
+	HMACSHA256 = "HMAC-SHA256"
+	HMACSHA1   = "HMAC-SHA1"
+)
+
+// TokenEnv is the environment variable the CLI reads the partner bearer
+// token from. The package itself never reads the environment.
+const TokenEnv = "ROSTERSYNC_CLASSLINK_TOKEN"
+
+// DefaultProxyRoot is ClassLink's OneRoster proxy host; GET {root}/applications
+// lists the districts that shared the app.
+const DefaultProxyRoot = "https://oneroster-proxy.classlink.io"
+
+// DefaultProxyTemplate is the proxy's OneRoster base for one district.
+// ClassLink's developer pages show {root}/{application_id}/ims/oneroster/v1p1/schools,
+// but the shape is not specified anywhere precisely (DESIGN §3), which is why
+// the wizard keeps the resulting base URL editable.
+const DefaultProxyTemplate = DefaultProxyRoot + "/{application_id}/ims/oneroster/v1p1/"
+
+const applicationIDPlaceholder = "{application_id}"
+
+// Limits and defaults.
+const (
+	MaxPageSize           = 10000 // ClassLink's ceiling for limit
+	MinPageSize           = 50    // 502 halving stops here
+	DefaultPageSize       = MaxPageSize
+	DefaultRequestTimeout = 60 * time.Second
+	DefaultMaxAttempts    = 6
+	DefaultRetryBaseDelay = 500 * time.Millisecond
+	DefaultRetryMaxDelay  = 30 * time.Second
+	DefaultMaxRetryAfter  = 5 * time.Minute
+)
+
+const mask = "********"
+
+// Config describes one connection. The zero values of the optional fields
+// select the defaults above.
+type Config struct {
+	Mode Mode
+	// BaseURL is the OneRoster base ending in /ims/oneroster/v1p1/; in proxy
+	// mode it already holds the application id (see ProxyBaseURL).
+	BaseURL string
+
+	// OAuth1 consumer key and secret.
+	ClientID     string
+	ClientSecret string
+	// SignatureMethod is HMACSHA256 (default) or HMACSHA1.
+	SignatureMethod string
+
+	// Token is the proxy bearer token.
+	Token string
+
+	// HTTPClient defaults to a client of this package's own; its Timeout
+	// should stay zero because RequestTimeout bounds each request.
+	HTTPClient *http.Client
+
+	PageSize int // records per page, default and max 10000
+	// RequestTimeout bounds one request, headers and body; the body is
+	// read while the pull's callback runs, so a slow callback spends it
+	// too (a page cut short by it resumes where it stopped). Default 60s.
+	RequestTimeout time.Duration
+	MaxAttempts    int // per request, default 6
+
+	// Backoff: attempt n waits a random time in [d/2, d] with
+	// d = RetryBaseDelay·2^(n-1) capped at RetryMaxDelay. A Retry-After
+	// header is honoured as given; one longer than MaxRetryAfter gives up.
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+	MaxRetryAfter  time.Duration
+
+	// Hooks for tests: the clock (OAuth timestamps, Retry-After dates), the
+	// nonce source and the sleep between attempts. Sleep must return
+	// ctx.Err() when ctx ends first.
+	Now   func() time.Time
+	Nonce func() string
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// String masks the secret and the token, so a Config can be printed or logged.
+func (c Config) String() string {
+	return fmt.Sprintf("classlink.Config{Mode:%s BaseURL:%s ClientID:%s ClientSecret:%s SignatureMethod:%s Token:%s PageSize:%d}",
+		c.Mode, c.BaseURL, c.ClientID, masked(c.ClientSecret), c.signatureMethod(), masked(c.Token), c.PageSize)
+}
+
+// GoString masks like String (it backs %#v).
+func (c Config) GoString() string { return c.String() }
+
+// LogValue masks like String for log/slog.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("mode", string(c.Mode)),
+		slog.String("base_url", c.BaseURL),
+		slog.String("client_id", c.ClientID),
+		slog.String("client_secret", masked(c.ClientSecret)),
+		slog.String("signature_method", c.signatureMethod()),
+		slog.String("token", masked(c.Token)),
+	)
+}
+
+func masked(s string) string {
+	if s == "" {
+		return ""
+	}
+	return mask
+}
+
+func (c Config) signatureMethod() string {
+	if c.SignatureMethod == "" {
+		return HMACSHA256
+	}
+	return c.SignatureMethod
+}
+
+// Validate reports the first problem with c, naming the field as the
+// connection JSON does (DESIGN §5).
+func (c Config) Validate() error {
+	if err := ValidateBaseURL(c.BaseURL); err != nil {
+		return err
+	}
+	switch c.Mode {
+	case ModeOAuth1:
+		if c.ClientID == "" {
+			return errors.New("client_id: required for mode oauth1")
+		}
+		if c.ClientSecret == "" {
+			return errors.New("client_secret: required for mode oauth1")
+		}
+		switch c.signatureMethod() {
+		case HMACSHA256, HMACSHA1:
+		default:
+			return fmt.Errorf("signature_method: %q is not supported; use %s or %s", c.SignatureMethod, HMACSHA256, HMACSHA1)
+		}
+	case ModeProxy:
+		if c.Token == "" {
+			return fmt.Errorf("token: required for mode proxy (the CLI reads it from %s)", TokenEnv)
+		}
+	default:
+		return fmt.Errorf("mode: %q is not supported; use %s or %s", c.Mode, ModeOAuth1, ModeProxy)
+	}
+	if c.PageSize < 0 || c.PageSize > MaxPageSize {
+		return fmt.Errorf("page_size: %d is outside 1..%d", c.PageSize, MaxPageSize)
+	}
+	return nil
+}
+
+// withDefaults fills the zero fields.
+func (c Config) withDefaults() Config {
+	if c.SignatureMethod == "" {
+		c.SignatureMethod = HMACSHA256
+	}
+	if c.PageSize == 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.PageSize > MaxPageSize {
+		c.PageSize = MaxPageSize
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.RetryBaseDelay <= 0 {
+		c.RetryBaseDelay = DefaultRetryBaseDelay
+	}
+	if c.RetryMaxDelay <= 0 {
+		c.RetryMaxDelay = DefaultRetryMaxDelay
+	}
+	if c.MaxRetryAfter <= 0 {
+		c.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Nonce == nil {
+		c.Nonce = randomNonce
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleep
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = defaultHTTPClient
+	}
+	return c
+}
+
+var defaultHTTPClient = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 8
+	return &http.Client{Transport: t}
+}()
+
+// ValidateBaseURL accepts an absolute https URL without credentials, query or
+// fragment; http is allowed only for loopback hosts (tests and the demo
+// district).
+func ValidateBaseURL(raw string) error {
+	const allowed = "an https:// URL (http:// only for localhost, 127.0.0.0/8 or ::1)"
+	if strings.TrimSpace(raw) == "" {
+		return fmt.Errorf("base_url: required; must be %s", allowed)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("base_url: not a URL; must be %s", allowed)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("base_url: %q has no host; must be %s", raw, allowed)
+	}
+	if u.User != nil {
+		return fmt.Errorf("base_url: must not contain a user name or password; must be %s", allowed)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("base_url: %q must not have a query or fragment", u.Scheme+"://"+u.Host+u.Path)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("base_url: port %q is not a port number", p)
+		}
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("base_url: http:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1); use https:// for %s", u.Hostname())
+	default:
+		return fmt.Errorf("base_url: scheme %q is not allowed; must be %s", u.Scheme, allowed)
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ProxyBaseURL substitutes applicationID into template (DefaultProxyTemplate
+// when empty) and validates the result.
+func ProxyBaseURL(template string, applicationID int64) (string, error) {
+	if template == "" {
+		template = DefaultProxyTemplate
+	}
+	if applicationID <= 0 {
+		return "", fmt.Errorf("application_id: must be a positive integer, got %d", applicationID)
+	}
+	if !strings.Contains(template, applicationIDPlaceholder) {
+		return "", fmt.Errorf("base_url template: %q has no %s placeholder", template, applicationIDPlaceholder)
+	}
+	u := strings.ReplaceAll(template, applicationIDPlaceholder, strconv.FormatInt(applicationID, 10))
+	if !strings.HasSuffix(u, "/") {
+		u += "/"
+	}
+	if err := ValidateBaseURL(u); err != nil {
+		return "", err
+	}
+	return u, nil
+}

@@ -1,0 +1,313 @@
+package classlink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// collection describes one OneRoster endpoint.
+type collection struct {
+	path   string   // below the base URL
+	key    string   // envelope key of the JSON answer
+	fields []string // what the sync uses
+}
+
+var (
+	collOrgs = collection{"orgs", "orgs",
+		[]string{"sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parent"}}
+	// /schools answers with the "orgs" key, as OneRoster 1.1 specifies.
+	collSchools          = collection{"schools", "orgs", collOrgs.fields}
+	collAcademicSessions = collection{"academicSessions", "academicSessions",
+		[]string{"sourcedId", "status", "dateLastModified", "title", "type", "startDate", "endDate", "parent", "schoolYear"}}
+	collCourses = collection{"courses", "courses",
+		[]string{"sourcedId", "status", "dateLastModified", "title", "courseCode", "org", "schoolYear"}}
+	collClasses = collection{"classes", "classes",
+		[]string{"sourcedId", "status", "dateLastModified", "title", "classCode", "course", "school", "terms"}}
+	// roles is a 1.2 field; 1.1 servers ignore field names they do not know
+	// (that is the guess; a server that rejects it can be given Fields).
+	collUsers = collection{"users", "users",
+		[]string{"sourcedId", "status", "dateLastModified", "enabledUser", "username", "givenName", "familyName",
+			"email", "sms", "phone", "identifier", "role", "roles", "orgs", "agents", "grades"}}
+	collEnrollments = collection{"enrollments", "enrollments",
+		[]string{"sourcedId", "status", "dateLastModified", "class", "user", "school", "role", "primary"}}
+)
+
+// Collections lists the endpoint names a pull or Probe covers, in the order
+// a sync pulls them.
+var Collections = []string{"orgs", "schools", "academicSessions", "courses", "classes", "users", "enrollments"}
+
+func collectionByName(name string) (collection, bool) {
+	for _, c := range []collection{collOrgs, collSchools, collAcademicSessions, collCourses, collClasses, collUsers, collEnrollments} {
+		if c.path == name {
+			return c, true
+		}
+	}
+	return collection{}, false
+}
+
+// DefaultFields is the fields= list sent for a collection when
+// ListOptions.Fields is nil.
+func DefaultFields(name string) []string {
+	c, _ := collectionByName(name)
+	return append([]string(nil), c.fields...)
+}
+
+// ListOptions narrow a pull.
+type ListOptions struct {
+	// Filter is a OneRoster filter, e.g. ModifiedSince(t) or
+	// And(ModifiedSince(t), ActiveOnly).
+	Filter string
+	// Fields overrides the fields= list: nil sends DefaultFields, an empty
+	// non-nil slice sends none (every field comes back).
+	Fields []string
+	// PageSize overrides Config.PageSize for this pull.
+	PageSize int
+}
+
+// ActiveOnly is the filter for records that are not tobedeleted.
+const ActiveOnly = "status='active'"
+
+// ModifiedSince filters records changed after t.
+func ModifiedSince(t time.Time) string {
+	return "dateLastModified>'" + t.UTC().Format(time.RFC3339) + "'"
+}
+
+// And joins two filters; OneRoster 1.1 allows one logical operator.
+func And(a, b string) string { return a + " AND " + b }
+
+// PullInfo describes a finished pull (or as much as happened of a failed one).
+type PullInfo struct {
+	Total    int    // X-Total-Count; every record counted arrived
+	PermRev  string // x-perm-rev, "" when the server sends none
+	Pages    int    // pages that arrived whole
+	Bytes    int64  // response body bytes read
+	Requests int    // HTTP requests made, retries included
+	Retries  int    // requests that were repeated
+	PageSize int    // page size at the end (smaller after a 502)
+	Elapsed  time.Duration
+}
+
+// Orgs streams every org (district, schools, …) to fn in sourcedId order.
+// If fn returns an error the pull stops and returns it unchanged.
+func (c *Client) Orgs(ctx context.Context, opt ListOptions, fn func(Org) error) (PullInfo, error) {
+	return pull[orgWire](ctx, c, collOrgs, opt, fn)
+}
+
+// Schools streams the orgs of type school.
+func (c *Client) Schools(ctx context.Context, opt ListOptions, fn func(Org) error) (PullInfo, error) {
+	return pull[orgWire](ctx, c, collSchools, opt, fn)
+}
+
+// AcademicSessions streams school years, semesters, terms and grading periods.
+func (c *Client) AcademicSessions(ctx context.Context, opt ListOptions, fn func(AcademicSession) error) (PullInfo, error) {
+	return pull[sessionWire](ctx, c, collAcademicSessions, opt, fn)
+}
+
+// Courses streams courses.
+func (c *Client) Courses(ctx context.Context, opt ListOptions, fn func(Course) error) (PullInfo, error) {
+	return pull[courseWire](ctx, c, collCourses, opt, fn)
+}
+
+// Classes streams classes (Connect classrooms).
+func (c *Client) Classes(ctx context.Context, opt ListOptions, fn func(Class) error) (PullInfo, error) {
+	return pull[classWire](ctx, c, collClasses, opt, fn)
+}
+
+// Users streams students, staff and guardians.
+func (c *Client) Users(ctx context.Context, opt ListOptions, fn func(User) error) (PullInfo, error) {
+	return pull[userWire](ctx, c, collUsers, opt, fn)
+}
+
+// Enrollments streams enrollments.
+func (c *Client) Enrollments(ctx context.Context, opt ListOptions, fn func(Enrollment) error) (PullInfo, error) {
+	return pull[enrollmentWire](ctx, c, collEnrollments, opt, fn)
+}
+
+// MaxRestarts is how often Consistent restarts a pull whose revision
+// changed (DESIGN §3).
+const MaxRestarts = 3
+
+// Consistent runs pull and runs it again, up to MaxRestarts more times, while
+// it fails with ErrRevisionChanged. pull must start from nothing each time
+// (drop what an earlier run collected). Other errors return at once.
+func Consistent(ctx context.Context, pull func(ctx context.Context) error) error {
+	var err error
+	for range MaxRestarts + 1 {
+		if err = pull(ctx); !errors.Is(err, ErrRevisionChanged) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func (c *Client) query(coll collection, opt ListOptions, limit, offset int) []param {
+	q := []param{{"limit", strconv.Itoa(limit)}, {"offset", strconv.Itoa(offset)}, {"sort", "sourcedId"}}
+	if opt.Filter != "" {
+		q = append(q, param{"filter", opt.Filter})
+	}
+	fields := opt.Fields
+	if fields == nil {
+		fields = coll.fields
+	}
+	if len(fields) > 0 {
+		q = append(q, param{"fields", strings.Join(fields, ",")})
+	}
+	return q
+}
+
+// pageHeaders are the consistency headers of one page.
+type pageHeaders struct {
+	total   int
+	permRev string
+}
+
+func readPageHeaders(h http.Header) (pageHeaders, string) {
+	ph := pageHeaders{total: -1, permRev: h.Get("x-perm-rev")}
+	xt, xc := h.Get("X-Total-Count"), h.Get("x-count")
+	switch {
+	case xt != "":
+		n, err := strconv.Atoi(strings.TrimSpace(xt))
+		if err != nil || n < 0 {
+			return ph, fmt.Sprintf("X-Total-Count %.20q is not a count", xt)
+		}
+		ph.total = n
+	case xc != "":
+		n, err := strconv.Atoi(strings.TrimSpace(xc))
+		if err != nil || n < 0 {
+			return ph, fmt.Sprintf("x-count %.20q is not a count", xc)
+		}
+		ph.total = n
+	default:
+		return ph, "neither X-Total-Count nor x-count was sent, so completeness cannot be checked"
+	}
+	return ph, ""
+}
+
+// xCountAgrees: ClassLink's x-count is taken to be the total like
+// X-Total-Count; it is also accepted when it equals the page's own record
+// count, in case that is what it means.
+func xCountAgrees(h http.Header, total, pageRecords int) bool {
+	xc := strings.TrimSpace(h.Get("x-count"))
+	if xc == "" || h.Get("X-Total-Count") == "" {
+		return true
+	}
+	n, err := strconv.Atoi(xc)
+	return err == nil && (n == total || n == pageRecords)
+}
+
+// pull fetches a collection page by page. offset always equals the records
+// handed to fn, so a page that breaks off mid-body, or a smaller page after
+// a 502, continues exactly where delivery stopped.
+func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collection, opt ListOptions, fn func(T) error) (info PullInfo, err error) {
+	start := time.Now()
+	size := c.cfg.PageSize
+	if opt.PageSize > 0 {
+		size = min(opt.PageSize, MaxPageSize)
+	}
+	info = PullInfo{Total: -1, PageSize: size}
+	defer func() { info.Elapsed = time.Since(start) }()
+	offset := 0
+	var first *pageHeaders // headers of the first answered page
+	op := coll.path
+
+	for {
+		pageStart := offset
+		var done bool
+		var pageErr error // a final error found while reading a page
+		requests := 0
+		err = c.retrying(ctx, op, pageStart, func() verdict {
+			reqStart := offset
+			requests++
+			info.Requests++
+			if requests > 1 {
+				info.Retries++
+			}
+			resp, err := c.send(ctx, c.endpoint(coll.path, c.query(coll, opt, size, offset)))
+			if err != nil {
+				return transportVerdict(op, offset, err)
+			}
+			defer func() {
+				resp.close()
+				info.Bytes += resp.body.n
+			}()
+			if resp.StatusCode != http.StatusOK {
+				v := c.judge(op, offset, resp)
+				if resp.StatusCode == http.StatusBadGateway && size > MinPageSize {
+					// A big page is the usual reason for a 502 from ClassLink.
+					size = max(size/2, MinPageSize)
+					info.PageSize = size
+					v.free = true
+				}
+				return v
+			}
+			ph, problem := readPageHeaders(resp.Header)
+			if problem != "" {
+				return verdict{err: malformed(op, offset, problem, nil), status: 200}
+			}
+			if first == nil {
+				first = &ph
+				info.Total, info.PermRev = ph.total, ph.permRev
+			} else if ph.permRev != first.permRev {
+				return verdict{status: 200, err: &Error{Kind: ErrRevisionChanged, Op: op, Offset: offset, Status: 200,
+					Detail: fmt.Sprintf("x-perm-rev went from %q to %q", first.permRev, ph.permRev)}}
+			} else if ph.total != first.total {
+				return verdict{status: 200, err: &Error{Kind: ErrRevisionChanged, Op: op, Offset: offset, Status: 200,
+					Detail: fmt.Sprintf("X-Total-Count went from %d to %d", first.total, ph.total)}}
+			}
+			n, derr := decodeEnvelope[W, T, P](resp.body, coll.key, fn)
+			offset += n
+			if derr != nil {
+				var cb callbackError
+				switch {
+				case errors.As(derr, &cb):
+					pageErr = cb.err
+					return verdict{}
+				case ctx.Err() != nil:
+					return verdict{err: ctx.Err()}
+				case resp.body.err != nil:
+					// The connection broke mid-page: ask again from offset.
+					return transportVerdict(op, offset, resp.body.err)
+				default:
+					return verdict{status: 200, err: malformed(op, pageStart, "", derr)}
+				}
+			}
+			if !xCountAgrees(resp.Header, first.total, offset-reqStart) {
+				return verdict{status: 200, err: malformed(op, pageStart,
+					fmt.Sprintf("x-count %s disagrees with X-Total-Count %d", resp.Header.Get("x-count"), first.total), nil)}
+			}
+			info.Pages++
+			switch {
+			case offset > first.total:
+				return verdict{status: 200, err: malformed(op, pageStart,
+					fmt.Sprintf("%d records arrived but X-Total-Count is %d", offset, first.total), nil)}
+			case offset == first.total:
+				done = true
+			case offset-reqStart < size:
+				// Only the last page may be short; this one left records out.
+				return verdict{status: 200, err: malformed(op, reqStart,
+					fmt.Sprintf("short page: %d of %d records at offset %d, %d expected in all", offset-reqStart, size, reqStart, first.total), nil)}
+			}
+			return verdict{}
+		})
+		if pageErr != nil {
+			return info, pageErr
+		}
+		if err != nil {
+			return info, err
+		}
+		if done {
+			return info, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return info, &Error{Kind: ErrUpstream, Op: op, Offset: offset, Detail: "cancelled", Err: err}
+		}
+	}
+}
