@@ -59,7 +59,7 @@ func onOff(b bool) string {
 // name, settings, permissions (by role group, then permission), connection,
 // schools. The checklist and bookkeeping fields are not configuration.
 func Diff(prev, next District) []Change {
-	var out []Change
+	out := []Change{}
 	add := func(field, from, to string) {
 		if from != to {
 			out = append(out, Change{Field: field, From: from, To: to})

@@ -16,9 +16,11 @@ type Draft struct {
 	TenantID int64  `json:"tenant_id"`
 	// Screen is where the person was (the wizard's screen name).
 	Screen string `json:"screen"`
-	// BaseRevision is the saved revision the edits started from.
-	BaseRevision int64    `json:"base_revision"`
-	District     District `json:"district"`
+	// Base is the saved revision the edits started from; District is the
+	// edited copy. Keeping both lets a resume show, and re-apply, exactly
+	// what the person changed.
+	Base     District `json:"base"`
+	District District `json:"district"`
 	// Notes are decisions already confirmed (e.g. the Enable Daily sync guard).
 	Notes     []string  `json:"notes,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`

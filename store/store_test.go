@@ -180,7 +180,7 @@ func TestChecklistChangesKeepTheRevision(t *testing.T) {
 func TestDraftsArePerUserAndResumeTheLatest(t *testing.T) {
 	db := openTemp(t)
 	old := Draft{User: "ana", TenantID: 1, Screen: "dailysync", UpdatedAt: time.Now().Add(-time.Hour)}
-	newer := Draft{User: "ana", TenantID: 2, Screen: "permissions", BaseRevision: 3, District: NewDistrict(2, 57, "Demo")}
+	newer := Draft{User: "ana", TenantID: 2, Screen: "permissions", Base: District{Revision: 3}, District: NewDistrict(2, 57, "Demo")}
 	newer.District.Settings.ManageGuardians = false
 	other := Draft{User: "anabel", TenantID: 3, Screen: "review"}
 	for _, d := range []Draft{old, newer, other} {
@@ -192,7 +192,7 @@ func TestDraftsArePerUserAndResumeTheLatest(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if got.TenantID != 2 || got.Screen != "permissions" || got.BaseRevision != 3 || got.District.Settings.ManageGuardians {
+	if got.TenantID != 2 || got.Screen != "permissions" || got.Base.Revision != 3 || got.District.Settings.ManageGuardians {
 		t.Fatalf("latest draft = %+v", got)
 	}
 	if err := db.DeleteDraft("ana", 2); err != nil {

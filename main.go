@@ -1,0 +1,99 @@
+// Command rostersync is the setup wizard and roster sync engine that
+// connects a school district's ClassLink roster to SchoolStatus Connect.
+// main only wires flags to the packages that do the work.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/wizard"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := rootCommand().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "rostersync:", err)
+		os.Exit(1)
+	}
+}
+
+// dbPath is --db, defaulting to $ROSTERSYNC_DB, then ./rostersync.db.
+var dbPath string
+
+func rootCommand() *cobra.Command {
+	var accessible bool
+	root := &cobra.Command{
+		Use:   "rostersync",
+		Short: "Set up and run the ClassLink → SchoolStatus Connect roster sync",
+		Long: `rostersync walks Connect's click path (District → Home → ⋮ → Settings →
+SIS Rostering → District-Level Daily Sync → Permissions → Review) and saves
+the district's sync settings to an embedded database.
+
+Run without a command to open the wizard.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := store.Open(dbPath, store.Options{})
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			accessible = accessible || os.Getenv("ACCESSIBLE") != ""
+			return wizard.RunLocal(cmd.Context(), wizard.Options{DB: db, Actor: wizard.LocalActor()}, accessible, os.Stdin, os.Stdout)
+		},
+	}
+	def := os.Getenv("ROSTERSYNC_DB")
+	if def == "" {
+		def = "rostersync.db"
+	}
+	root.PersistentFlags().StringVar(&dbPath, "db", def, "database file (env ROSTERSYNC_DB)")
+	root.Flags().BoolVar(&accessible, "accessible", false, "plain line prompts for screen readers (env ACCESSIBLE=1)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
+	})
+	root.AddCommand(configCommand(), historyCommand())
+	return root
+}
+
+// districtFlag adds the required --district TENANT flag.
+func districtFlag(cmd *cobra.Command, into *string) {
+	cmd.Flags().StringVar(into, "district", "", "the District Tenant ID (required)")
+	cmd.MarkFlagRequired("district")
+}
+
+func parseDistrict(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("--district: must be a positive whole number (the District Tenant ID), got %q", s)
+	}
+	return id, nil
+}
+
+// openExisting opens a database that must already exist, without creating
+// one as a side effect of a read.
+func openExisting() (*store.DB, error) {
+	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no database at %s (run rostersync to create one, or pass --db)", dbPath)
+	}
+	return store.Open(dbPath, store.Options{})
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+

@@ -1,0 +1,42 @@
+package screens
+
+import (
+	"time"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// Common is what every screen of one session shares: the window size, the
+// styles and keys, the database and who is at the keyboard.
+type Common struct {
+	Width, Height int // of the screen's own area, without header and footer
+	Styles        *Styles
+	Keys          *KeyMap
+	DB            *store.DB
+	Actor         store.Actor
+	// Now is the clock; tests replace it so views are stable.
+	Now func() time.Time
+	// CanOpen says whether this person may open a district (SSH access
+	// lists); nil means every district.
+	CanOpen func(tenantID int64) bool
+}
+
+// Allowed applies CanOpen.
+func (c *Common) Allowed(tenantID int64) bool { return c.CanOpen == nil || c.CanOpen(tenantID) }
+
+// SinceText says how long ago t was, for "saved 3 min ago".
+func (c *Common) SinceText(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := c.Now().Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "min") + " ago"
+	case d < 48*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	}
+	return t.Local().Format("Jan 2, 2006 15:04")
+}

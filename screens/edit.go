@@ -1,0 +1,47 @@
+package screens
+
+import (
+	"slices"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// Edit is the district being edited in this session: the revision it
+// started from and the person's changes so far. Screens share one *Edit.
+type Edit struct {
+	Saved store.District // as stored at the revision the edit started from
+	Draft store.District // the working copy the screens change
+	// Notes are decisions confirmed on the way, recorded in the audit entry.
+	Notes []string
+}
+
+// NewEdit starts editing d as saved.
+func NewEdit(d store.District) *Edit { return &Edit{Saved: d, Draft: d} }
+
+// Changes lists what a save would change.
+func (e *Edit) Changes() []store.Change { return store.Diff(e.Saved, e.Draft) }
+
+// Dirty reports unsaved changes.
+func (e *Edit) Dirty() bool { return len(e.Changes()) > 0 }
+
+// Note records a decision once.
+func (e *Edit) Note(n string) {
+	if !slices.Contains(e.Notes, n) {
+		e.Notes = append(e.Notes, n)
+	}
+}
+
+// Unnote forgets a decision that was undone.
+func (e *Edit) Unnote(n string) {
+	e.Notes = slices.DeleteFunc(e.Notes, func(s string) bool { return s == n })
+}
+
+// NoteEnabledBeforeSelfCheck is the audit note for the Enable Daily sync guard.
+const NoteEnabledBeforeSelfCheck = "Enable Daily sync turned on before the self-check step was done (the guide's warning was shown and confirmed)"
+
+// Save stores the draft as the next revision with the notes in its audit
+// entry. Every way of saving (the Review screen, accessible prompts) goes
+// through here.
+func (e *Edit) Save(db *store.DB, who store.Actor) (store.District, store.AuditEntry, error) {
+	return db.SaveDistrict(e.Draft, e.Saved.Revision, who, e.Notes)
+}

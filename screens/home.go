@@ -1,0 +1,118 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// Home is step 2, the District Home Page: the district's identity, the
+// guide's setup checklist, the last saved revision and the connection.
+type Home struct {
+	c      *Common
+	edit   *Edit
+	cursor int
+}
+
+// NewHome shows the district being edited.
+func NewHome(c *Common, e *Edit) *Home { return &Home{c: c, edit: e} }
+
+func (h *Home) Init() tea.Cmd { return nil }
+func (h *Home) ID() ID        { return HomeScreen }
+func (h *Home) Crumb() string { return "Home" }
+func (h *Home) Step() int     { return 2 }
+
+func (h *Home) ShortHelp() []key.Binding {
+	k := h.c.Keys
+	return []key.Binding{with(k.Toggle, "mark step"), k.Menu, k.Back}
+}
+
+func (h *Home) FullHelp() [][]key.Binding {
+	k := h.c.Keys
+	return [][]key.Binding{
+		{with(k.Up, "previous step"), with(k.Down, "next step"), with(k.Toggle, "mark step done / not done")},
+		{with(k.Menu, "⋮ menu: Settings, Export"), with(k.Select, "⋮ menu")},
+		{with(k.Back, "choose another district")},
+	}
+}
+
+func (h *Home) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return h, nil
+	}
+	k := h.c.Keys
+	switch {
+	case key.Matches(km, k.Up):
+		h.cursor = max(h.cursor-1, 0)
+	case key.Matches(km, k.Down):
+		h.cursor = min(h.cursor+1, len(store.GuideSteps)-1)
+	case key.Matches(km, k.Toggle):
+		return h, h.toggleStep()
+	case key.Matches(km, k.Menu), key.Matches(km, k.Select):
+		return h, Open(MenuScreen)
+	case key.Matches(km, k.Back):
+		return h, Back
+	}
+	return h, nil
+}
+
+func (h *Home) toggleStep() tea.Cmd {
+	step := store.GuideSteps[h.cursor]
+	item := h.edit.Saved.Checklist[step]
+	next := store.ChecklistItem{Done: !item.Done, By: h.c.Actor.User}
+	d, err := h.c.DB.SetChecklistStep(h.edit.Saved.TenantID, step, next)
+	if err != nil {
+		return FlashError(err)
+	}
+	h.edit.Saved.Checklist = d.Checklist
+	h.edit.Draft.Checklist = d.Checklist
+	return nil
+}
+
+func (h *Home) View() string {
+	st, d := h.c.Styles, h.edit.Saved
+	var b strings.Builder
+	title := d.Name
+	if d.Demo {
+		title += "  " + st.Warning.Render("DEMO · built-in sample data")
+	}
+	b.WriteString(st.Title.Render(title) + "\n")
+	b.WriteString(st.Muted.Render(fmt.Sprintf("District Tenant ID %d · District application_id %d", d.TenantID, d.ApplicationID)) + "\n")
+	b.WriteString(fmt.Sprintf("Revision %d · saved by %s, %s\n", d.Revision, d.SavedBy, h.c.SinceText(d.SavedAt)))
+	b.WriteString("Connection: " + connectionText(d) + "\n")
+	b.WriteString("Last sync: " + st.Muted.Render("no sync has run yet") + "\n\n")
+	b.WriteString(st.Title.Render("Setup checklist") + st.Muted.Render("  (space marks a step done)") + "\n")
+	for i, step := range store.GuideSteps {
+		item := d.Checklist[step]
+		text := fmt.Sprintf("%s %d. %s", checkbox(item.Done), i+1, step.Title())
+		if item.Verified {
+			text += st.Success.Render(" ✓ verified")
+		}
+		if item.Done && item.By != "" && i == h.cursor {
+			text += st.Muted.Render(fmt.Sprintf(" (%s, %s)", item.By, h.c.SinceText(item.At)))
+		}
+		b.WriteString(line(st, i == h.cursor, text) + "\n")
+	}
+	if h.edit.Dirty() {
+		b.WriteString("\n" + st.Warning.Render(fmt.Sprintf("Unsaved changes: %d (open ⋮ → Settings to review and save)", len(h.edit.Changes()))))
+	}
+	return fit(b.String(), h.c.Height)
+}
+
+func connectionText(d store.District) string {
+	c := d.Connection.Masked()
+	switch {
+	case d.Demo:
+		return "built-in demo roster (no ClassLink credentials needed)"
+	case c.Mode == "":
+		return "not set up yet"
+	case c.Mode == store.ModeProxy:
+		return "ClassLink proxy · " + c.BaseURL
+	}
+	return fmt.Sprintf("OAuth 1.0a %s · %s · client %s · secret %s", c.SignatureMethod, c.BaseURL, c.ClientID, c.ClientSecret)
+}

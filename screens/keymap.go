@@ -1,0 +1,50 @@
+package screens
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every key binding of the wizard. Screens pick from it for their
+// ShortHelp and FullHelp, so the footer always shows the keys that work.
+type KeyMap struct {
+	Up, Down, Left, Right key.Binding
+	Next, Prev            key.Binding
+	Select                key.Binding
+	Toggle                key.Binding
+	ToggleRow             key.Binding
+	ToggleColumn          key.Binding
+	Continue              key.Binding
+	Menu                  key.Binding
+	Confirm               key.Binding
+	Deny                  key.Binding
+	Back                  key.Binding
+	Help                  key.Binding
+	Quit                  key.Binding
+}
+
+// DefaultKeyMap is the wizard's keys.
+func DefaultKeyMap() *KeyMap {
+	return &KeyMap{
+		Up:           key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:         key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Left:         key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
+		Right:        key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
+		Next:         key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next field")),
+		Prev:         key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous field")),
+		Select:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Toggle:       key.NewBinding(key.WithKeys("space", "x"), key.WithHelp("space", "toggle")),
+		ToggleRow:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "toggle row")),
+		ToggleColumn: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "toggle column")),
+		Continue:     key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("ctrl+n", "continue")),
+		Menu:         key.NewBinding(key.WithKeys("m", "."), key.WithHelp("m", "⋮ menu")),
+		Confirm:      key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "confirm")),
+		Deny:         key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
+		Back:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Quit:         key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+	}
+}
+
+// with returns a copy of b whose help description reads desc.
+func with(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
+}

@@ -1,0 +1,149 @@
+package screens
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// MenuItem is one entry of a list of places to go: the ⋮ menu, the
+// Settings page, the SIS Rostering page.
+type MenuItem struct {
+	Title, Description string
+	Open               ID
+	// Unavailable, when set, says why the entry cannot be opened; it is
+	// shown instead of opening anything.
+	Unavailable string
+	// Summary, when set, adds a live line under the description (e.g. the
+	// current Daily Sync settings).
+	Summary func() string
+}
+
+// menuList is the shared body of those screens.
+type menuList struct {
+	c      *Common
+	title  string
+	items  []MenuItem
+	cursor int
+}
+
+func (m *menuList) ShortHelp() []key.Binding {
+	k := m.c.Keys
+	return []key.Binding{with(k.Up, "up"), with(k.Down, "down"), k.Select, k.Back}
+}
+
+func (m *menuList) FullHelp() [][]key.Binding {
+	k := m.c.Keys
+	return [][]key.Binding{{with(k.Up, "up"), with(k.Down, "down"), k.Select}, {k.Back}}
+}
+
+func (m *menuList) update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	k := m.c.Keys
+	switch {
+	case key.Matches(km, k.Up):
+		m.cursor = max(m.cursor-1, 0)
+	case key.Matches(km, k.Down):
+		m.cursor = min(m.cursor+1, len(m.items)-1)
+	case key.Matches(km, k.Select):
+		it := m.items[m.cursor]
+		if it.Unavailable != "" {
+			return Flash(it.Title + ": " + it.Unavailable)
+		}
+		return Open(it.Open)
+	case key.Matches(km, k.Back):
+		return Back
+	}
+	return nil
+}
+
+func (m *menuList) view() string {
+	st := m.c.Styles
+	var b strings.Builder
+	for i, it := range m.items {
+		title := it.Title
+		if it.Unavailable != "" {
+			title = st.Muted.Render(title + " (not here)")
+		}
+		b.WriteString(line(st, i == m.cursor, title) + "\n")
+		b.WriteString(st.Muted.Render(indent(wrap(it.Description, m.c.Width-8), "    ")) + "\n")
+		if it.Summary != nil {
+			b.WriteString(indent(wrap(it.Summary(), m.c.Width-8), "    ") + "\n")
+		}
+		if it.Unavailable != "" && i == m.cursor {
+			b.WriteString(st.Note.Render(indent(wrap(it.Unavailable, m.c.Width-8), "    ")) + "\n")
+		}
+	}
+	box := st.Box.Render(strings.TrimRight(b.String(), "\n"))
+	return fit(st.Title.Render(m.title)+"\n"+box, m.c.Height)
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+// Menu is step 3, the District Home Page's ⋮ menu.
+type Menu struct{ menuList }
+
+// NewMenu lists the actions the wizard offers for the district.
+func NewMenu(c *Common, items []MenuItem) *Menu {
+	return &Menu{menuList{c: c, title: "⋮ District Home Page", items: items}}
+}
+
+// DefaultMenuItems are the menu entries every district has.
+func DefaultMenuItems() []MenuItem {
+	return []MenuItem{
+		{Title: "Settings", Description: "SIS Rostering: District-Level Daily Sync and permissions", Open: SettingsScreen},
+		{Title: "Export", Description: "The district's configuration as JSON (secrets masked)", Open: ExportScreen},
+	}
+}
+
+func (m *Menu) Init() tea.Cmd                        { return nil }
+func (m *Menu) ID() ID                               { return MenuScreen }
+func (m *Menu) Crumb() string                        { return "" }
+func (m *Menu) Step() int                            { return 3 }
+func (m *Menu) Update(msg tea.Msg) (Screen, tea.Cmd) { return m, m.update(msg) }
+func (m *Menu) View() string                         { return m.view() }
+
+// Settings is step 4, the district's Settings page.
+type Settings struct{ menuList }
+
+// NewSettings shows the Settings sections rostersync configures.
+func NewSettings(c *Common) *Settings {
+	return &Settings{menuList{c: c, title: "Settings", items: []MenuItem{
+		{Title: "SIS Rostering", Description: "How the district's roster comes from ClassLink: the daily sync, school and classroom connections", Open: SISRosteringScreen},
+	}}}
+}
+
+func (s *Settings) Init() tea.Cmd                        { return nil }
+func (s *Settings) ID() ID                               { return SettingsScreen }
+func (s *Settings) Crumb() string                        { return "Settings" }
+func (s *Settings) Step() int                            { return 4 }
+func (s *Settings) Update(msg tea.Msg) (Screen, tea.Cmd) { return s, s.update(msg) }
+func (s *Settings) View() string                         { return s.view() }
+
+// SISRostering is step 5, the SIS Rostering page.
+type SISRostering struct{ menuList }
+
+// NewSISRostering lists the SIS Rostering sections.
+func NewSISRostering(c *Common, e *Edit) *SISRostering {
+	return &SISRostering{menuList{c: c, title: "SIS Rostering", items: []MenuItem{
+		{Title: "District-Level Daily Sync", Description: "The four sync settings, the deletion threshold and start time, and staff permissions", Open: DailySyncScreen,
+			Summary: func() string { return dailySyncSummary(e.Draft.Settings) }},
+		{Title: "School connection to SIS", Description: "Which ClassLink schools are connected",
+			Unavailable: "schools are matched from the ClassLink connection, which rostersync does not read yet"},
+		{Title: "Classroom connections", Description: "Per-classroom links to SIS classes",
+			Unavailable: "set per classroom in Connect's web UI; the daily sync keeps them"},
+	}}}
+}
+
+func (s *SISRostering) Init() tea.Cmd                        { return nil }
+func (s *SISRostering) ID() ID                               { return SISRosteringScreen }
+func (s *SISRostering) Crumb() string                        { return "SIS Rostering" }
+func (s *SISRostering) Step() int                            { return 5 }
+func (s *SISRostering) Update(msg tea.Msg) (Screen, tea.Cmd) { return s, s.update(msg) }
+func (s *SISRostering) View() string                         { return s.view() }

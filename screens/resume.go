@@ -1,0 +1,78 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// ResumeMsg is the person's answer to the resume question.
+type ResumeMsg struct {
+	Draft  store.Draft
+	Resume bool // false: start over, the draft is deleted
+}
+
+// Resume is shown at start when the person left unsaved changes last time.
+type Resume struct {
+	c      *Common
+	draft  store.Draft
+	cursor int
+}
+
+// NewResume offers to resume d.
+func NewResume(c *Common, d store.Draft) *Resume { return &Resume{c: c, draft: d} }
+
+func (r *Resume) Init() tea.Cmd { return nil }
+func (r *Resume) ID() ID        { return ResumeScreen }
+func (r *Resume) Crumb() string { return "Resume" }
+func (r *Resume) Step() int     { return 1 }
+
+func (r *Resume) ShortHelp() []key.Binding {
+	k := r.c.Keys
+	return []key.Binding{with(k.Up, "up"), with(k.Down, "down"), with(k.Select, "choose")}
+}
+
+func (r *Resume) FullHelp() [][]key.Binding { return [][]key.Binding{r.ShortHelp()} }
+
+func (r *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return r, nil
+	}
+	k := r.c.Keys
+	switch {
+	case key.Matches(km, k.Up):
+		r.cursor = 0
+	case key.Matches(km, k.Down):
+		r.cursor = 1
+	case key.Matches(km, k.Select):
+		answer := ResumeMsg{Draft: r.draft, Resume: r.cursor == 0}
+		return r, func() tea.Msg { return answer }
+	}
+	return r, nil
+}
+
+func (r *Resume) View() string {
+	st := r.c.Styles
+	d := r.draft
+	var b strings.Builder
+	b.WriteString(st.Title.Render("You left unsaved changes") + "\n\n")
+	changes := store.Diff(d.Base, d.District)
+	b.WriteString(wrap(fmt.Sprintf("%s (Tenant %d): %s on top of revision %d, last edited %s, on the %s screen.",
+		d.District.Name, d.TenantID, plural(len(changes), "change"), d.Base.Revision, r.c.SinceText(d.UpdatedAt), strings.ReplaceAll(d.Screen, "_", " ")), r.c.Width) + "\n")
+	for i, ch := range changes {
+		if i == 5 {
+			b.WriteString(st.Muted.Render(fmt.Sprintf("  … and %d more", len(changes)-5)) + "\n")
+			break
+		}
+		b.WriteString(st.Muted.Render("  • "+truncate(ch.Label()+": "+ch.From+" → "+ch.To, r.c.Width-4)) + "\n")
+	}
+	b.WriteString("\n")
+	b.WriteString(line(st, r.cursor == 0, "Resume where I left off") + "\n")
+	b.WriteString(line(st, r.cursor == 1, "Start over (discard the draft)") + "\n")
+	return fit(b.String(), r.c.Height)
+}

@@ -1,0 +1,86 @@
+package screens
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/lipgloss/v2"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// Markers that carry meaning without colour.
+const (
+	cursorMark = "›"
+	checkedBox = "[x]"
+	emptyBox   = "[ ]"
+)
+
+func checkbox(on bool) string {
+	if on {
+		return checkedBox
+	}
+	return emptyBox
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// wrap breaks s to width columns (at least 20, so narrow terminals still read).
+func wrap(s string, width int) string {
+	return lipgloss.Wrap(s, max(width, 20), " ")
+}
+
+// line renders a focusable row: a cursor mark when focused, indentation otherwise.
+func line(st *Styles, focused bool, text string) string {
+	if focused {
+		return st.Focused.Render(cursorMark + " " + text)
+	}
+	return "  " + text
+}
+
+// fit cuts content to h lines, so a screen never pushes the footer away.
+func fit(content string, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	lines := strings.Split(content, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// newInput is a text field styled like the rest of the wizard. The cursor
+// does not blink: a blinking cursor repaints every half second, which over
+// SSH is traffic for nothing.
+func newInput(st *Styles, prompt, placeholder string, width int) textinput.Model {
+	ti := textinput.New()
+	ti.Prompt = prompt
+	ti.Placeholder = placeholder
+	ti.SetWidth(width)
+	s := textinput.DefaultStyles(true)
+	s.Focused.Prompt = st.Focused
+	s.Blurred.Prompt = st.Muted
+	s.Focused.Placeholder = st.Muted
+	s.Blurred.Placeholder = st.Muted
+	s.Cursor.Blink = false
+	ti.SetStyles(s)
+	return ti
+}
+
+// errText is an error as a person should read it next to its field: a
+// FieldError's message without the contract key in front.
+func errText(err error) string {
+	var fe *store.FieldError
+	if errors.As(err, &fe) {
+		return fe.Msg
+	}
+	return err.Error()
+}

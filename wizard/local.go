@@ -1,0 +1,38 @@
+package wizard
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/user"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// LocalActor is the OS user at this terminal.
+func LocalActor() store.Actor {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	return store.Actor{User: name, Via: "local"}
+}
+
+// RunLocal runs the wizard on this terminal; with accessible set it runs
+// the plain line prompts instead.
+func RunLocal(ctx context.Context, opts Options, accessible bool, in io.Reader, out io.Writer) error {
+	if accessible {
+		// Screen readers read escape codes aloud: strip every one.
+		w := colorprofile.NewWriter(out, os.Environ())
+		w.Profile = colorprofile.NoTTY
+		return RunAccessible(opts, in, w)
+	}
+	_, err := tea.NewProgram(New(opts), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)).Run()
+	return err
+}

@@ -1,0 +1,397 @@
+package wizard
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/schoolstatus/rostersync/screens"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// Minimum terminal size below which the wizard shows a message instead of
+// a broken layout.
+const (
+	MinWidth  = 50
+	MinHeight = 16
+)
+
+// draftDelay is how long after the last change the draft is written, so a
+// lost connection loses at most this much work without a write per key.
+const draftDelay = 700 * time.Millisecond
+
+// Options configure one wizard session.
+type Options struct {
+	DB    *store.DB
+	Actor store.Actor
+	// CanOpen limits the districts this person may see (nil: all).
+	CanOpen func(tenantID int64) bool
+	// MenuItems lists the ⋮ menu (nil: screens.DefaultMenuItems).
+	MenuItems []screens.MenuItem
+	// Now replaces the clock in tests.
+	Now func() time.Time
+}
+
+// Model is the router: a stack of screens along the click path.
+type Model struct {
+	opts   Options
+	common *screens.Common
+	stack  []screens.Screen
+	edit   *screens.Edit
+	help   help.Model
+
+	width, height int
+	showHelp      bool
+	confirmQuit   bool
+	flash         screens.FlashMsg
+
+	// draftSaved is the draft last written, to skip writes that change nothing.
+	draftSaved []byte
+	draftTimer bool
+	quitting   bool
+}
+
+// New builds a session's wizard.
+func New(opts Options) *Model {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MenuItems == nil {
+		opts.MenuItems = screens.DefaultMenuItems()
+	}
+	st := screens.NewStyles(true)
+	m := &Model{
+		opts: opts,
+		common: &screens.Common{
+			Styles:  st,
+			Keys:    screens.DefaultKeyMap(),
+			DB:      opts.DB,
+			Actor:   opts.Actor,
+			Now:     opts.Now,
+			CanOpen: opts.CanOpen,
+		},
+		help:   help.New(),
+		width:  80,
+		height: 24,
+	}
+	m.help.Styles = st.Help
+	if d, ok, err := opts.DB.LatestDraft(opts.Actor.User); err == nil && ok && m.common.Allowed(d.TenantID) {
+		m.stack = []screens.Screen{screens.NewResume(m.common, d)}
+	} else {
+		m.stack = []screens.Screen{screens.NewDropdown(m.common)}
+	}
+	m.layout()
+	return m
+}
+
+// Init asks the terminal for its background so styles suit it.
+func (m *Model) Init() tea.Cmd { return tea.RequestBackgroundColor }
+
+func (m *Model) top() screens.Screen { return m.stack[len(m.stack)-1] }
+
+// Edit is the district being edited, or nil on the Dropdown.
+func (m *Model) Edit() *screens.Edit { return m.edit }
+
+// Screen is the screen on top.
+func (m *Model) Screen() screens.ID { return m.top().ID() }
+
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		*m.common.Styles = *screens.NewStyles(msg.IsDark())
+		m.help.Styles = m.common.Styles.Help
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.key(msg)
+	case screens.FlashMsg:
+		m.flash = msg
+		return m, nil
+	case screens.OpenMsg:
+		return m, m.open(msg.ID)
+	case screens.BackMsg:
+		return m, m.back()
+	case screens.DistrictChosenMsg:
+		return m, m.choose(msg.District)
+	case screens.SavedMsg:
+		return m, m.saved(msg)
+	case screens.ResumeMsg:
+		return m, m.resume(msg)
+	case draftTickMsg:
+		m.draftTimer = false
+		m.keepDraft()
+		return m, nil
+	}
+	s, cmd := m.top().Update(msg)
+	m.stack[len(m.stack)-1] = s
+	return m, cmd
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	keys := m.common.Keys
+	if m.confirmQuit {
+		switch msg.String() {
+		case "y", "enter", "ctrl+c":
+			return m.quit()
+		case "d":
+			if m.edit != nil {
+				m.opts.DB.DeleteDraft(m.opts.Actor.User, m.edit.Saved.TenantID)
+				m.edit = nil
+			}
+			return m.quit()
+		case "n", "esc":
+			m.confirmQuit = false
+			m.layout()
+		}
+		return nil
+	}
+	m.flash = screens.FlashMsg{}
+	if key.Matches(msg, keys.Quit) {
+		if m.edit != nil && m.edit.Dirty() {
+			m.confirmQuit = true
+			m.layout()
+			return nil
+		}
+		return m.quit()
+	}
+	typing := false
+	if t, ok := m.top().(screens.Typing); ok {
+		typing = t.Typing()
+	}
+	if !typing && key.Matches(msg, keys.Help) {
+		m.showHelp = !m.showHelp
+		m.layout()
+		return nil
+	}
+	s, cmd := m.top().Update(msg)
+	m.stack[len(m.stack)-1] = s
+	return tea.Batch(cmd, m.scheduleDraft())
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.keepDraft()
+	m.quitting = true
+	return tea.Quit
+}
+
+// newScreen builds screen id for the current edit.
+func (m *Model) newScreen(id screens.ID) screens.Screen {
+	c, e := m.common, m.edit
+	switch id {
+	case screens.HomeScreen:
+		return screens.NewHome(c, e)
+	case screens.MenuScreen:
+		return screens.NewMenu(c, m.opts.MenuItems)
+	case screens.SettingsScreen:
+		return screens.NewSettings(c)
+	case screens.SISRosteringScreen:
+		return screens.NewSISRostering(c, e)
+	case screens.DailySyncScreen:
+		return screens.NewDailySync(c, e)
+	case screens.PermissionsScreen:
+		return screens.NewPermissions(c, e)
+	case screens.ReviewScreen:
+		return screens.NewReview(c, e)
+	case screens.ExportScreen:
+		return screens.NewExport(c, e)
+	}
+	return screens.NewDropdown(c)
+}
+
+func (m *Model) open(id screens.ID) tea.Cmd {
+	if m.edit == nil && id != screens.DropdownScreen {
+		return nil
+	}
+	s := m.newScreen(id)
+	m.stack = append(m.stack, s)
+	m.keepDraft()
+	return s.Init()
+}
+
+func (m *Model) back() tea.Cmd {
+	if len(m.stack) <= 1 {
+		return nil
+	}
+	m.keepDraft()
+	m.stack = m.stack[:len(m.stack)-1]
+	if m.top().ID() == screens.DropdownScreen && m.edit != nil {
+		// Leaving the district: its unsaved changes stay as a draft.
+		if m.edit.Dirty() {
+			m.flash = screens.FlashMsg{Text: fmt.Sprintf("Unsaved changes to %s are kept as a draft.", m.edit.Saved.Name)}
+		}
+		m.edit = nil
+		m.draftSaved = nil
+		m.stack[0] = screens.NewDropdown(m.common)
+	}
+	return nil
+}
+
+// choose starts editing a district, picking up the person's draft for it.
+func (m *Model) choose(d store.District) tea.Cmd {
+	if !m.common.Allowed(d.TenantID) {
+		m.flash = screens.FlashMsg{Text: fmt.Sprintf("You do not have access to district %d.", d.TenantID), Error: true}
+		return nil
+	}
+	m.edit = screens.NewEdit(d)
+	if draft, ok := m.draftFor(d.TenantID); ok {
+		m.edit = editFromDraft(d, draft)
+		m.flash = screens.FlashMsg{Text: "Your unsaved changes to this district were restored."}
+	}
+	m.stack = []screens.Screen{m.stack[0], m.newScreen(screens.HomeScreen)}
+	return nil
+}
+
+func (m *Model) draftFor(tenantID int64) (store.Draft, bool) {
+	d, ok, err := m.opts.DB.LatestDraft(m.opts.Actor.User)
+	if err != nil || !ok || d.TenantID != tenantID {
+		return store.Draft{}, false
+	}
+	return d, true
+}
+
+// editFromDraft rebuilds an edit; when someone saved since the draft began,
+// the person's changes are re-applied on top of the newer revision.
+func editFromDraft(current store.District, d store.Draft) *screens.Edit {
+	e := screens.NewEdit(current)
+	if d.Base.Revision == current.Revision {
+		e.Draft = d.District
+		e.Draft.Checklist = current.Checklist
+	} else {
+		e.Draft = store.Rebase(d.Base, d.District, current)
+	}
+	e.Notes = d.Notes
+	return e
+}
+
+func (m *Model) resume(msg screens.ResumeMsg) tea.Cmd {
+	dropdown := screens.NewDropdown(m.common)
+	if !msg.Resume {
+		m.opts.DB.DeleteDraft(m.opts.Actor.User, msg.Draft.TenantID)
+		m.stack = []screens.Screen{dropdown}
+		return nil
+	}
+	current, err := m.opts.DB.District(msg.Draft.TenantID)
+	if err != nil {
+		m.stack = []screens.Screen{dropdown}
+		m.flash = screens.FlashMsg{Text: "Cannot resume: " + err.Error(), Error: true}
+		return nil
+	}
+	m.edit = editFromDraft(current, msg.Draft)
+	id, _ := screens.ParseID(msg.Draft.Screen)
+	m.stack = []screens.Screen{dropdown}
+	for _, step := range screens.Path(id)[1:] {
+		m.stack = append(m.stack, m.newScreen(step))
+	}
+	if current.Revision != msg.Draft.Base.Revision {
+		m.flash = screens.FlashMsg{Text: fmt.Sprintf("%s saved revision %d since; your changes were re-applied on top.", current.SavedBy, current.Revision)}
+	}
+	return nil
+}
+
+func (m *Model) saved(msg screens.SavedMsg) tea.Cmd {
+	m.opts.DB.DeleteDraft(m.opts.Actor.User, msg.District.TenantID)
+	m.draftSaved = nil
+	m.edit = screens.NewEdit(msg.District)
+	m.stack = []screens.Screen{m.stack[0], m.newScreen(screens.HomeScreen)}
+	if msg.Entry.Revision > 0 {
+		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Saved revision %d (%s).", msg.Entry.Revision, changesText(len(msg.Entry.Changes)))}
+	}
+	return nil
+}
+
+func changesText(n int) string {
+	if n == 1 {
+		return "1 change"
+	}
+	return fmt.Sprintf("%d changes", n)
+}
+
+type draftTickMsg struct{}
+
+func (m *Model) scheduleDraft() tea.Cmd {
+	if m.edit == nil || m.draftTimer {
+		return nil
+	}
+	m.draftTimer = true
+	return tea.Tick(draftDelay, func(time.Time) tea.Msg { return draftTickMsg{} })
+}
+
+// keepDraft writes the person's unsaved changes (or removes a draft that no
+// longer differs from the saved revision). Failing to keep a draft must not
+// stop the wizard, so the error is shown, not returned.
+func (m *Model) keepDraft() {
+	if m.edit == nil {
+		return
+	}
+	e := m.edit
+	d := store.Draft{User: m.opts.Actor.User, TenantID: e.Saved.TenantID, Screen: m.top().ID().String(), Base: e.Saved, District: e.Draft, Notes: e.Notes}
+	if !e.Dirty() {
+		if m.draftSaved != nil {
+			m.opts.DB.DeleteDraft(d.User, d.TenantID)
+			m.draftSaved = nil
+		}
+		return
+	}
+	raw, _ := json.Marshal(d)
+	if string(raw) == string(m.draftSaved) {
+		return
+	}
+	if err := m.opts.DB.PutDraft(d); err != nil {
+		m.flash = screens.FlashMsg{Text: "Could not keep a draft: " + err.Error(), Error: true}
+		return
+	}
+	m.draftSaved = raw
+}
+
+// layout gives the screen the room the header and footer leave.
+func (m *Model) layout() {
+	m.help.SetWidth(m.width - 2)
+	m.common.Width = m.width - 2
+	m.common.Height = m.height - headerHeight - lipgloss.Height(m.footer())
+}
+
+func (m *Model) View() tea.View {
+	var v tea.View
+	v.AltScreen = true
+	v.WindowTitle = "rostersync"
+	if m.quitting {
+		return v
+	}
+	v.SetContent(m.Render())
+	return v
+}
+
+// Render is the whole frame as text, used by View and by tests.
+func (m *Model) Render() string {
+	st := m.common.Styles
+	if m.width < MinWidth || m.height < MinHeight {
+		return st.Warning.Render(fmt.Sprintf("Terminal too small: %d×%d.", m.width, m.height)) + "\n" +
+			wrapTo(fmt.Sprintf("rostersync needs at least %d×%d. Make the window larger; nothing is lost.", MinWidth, MinHeight), m.width)
+	}
+	m.layout()
+	body := m.top().View()
+	if m.confirmQuit {
+		body = m.quitDialog()
+	}
+	body = lipgloss.NewStyle().Height(m.common.Height).MaxHeight(m.common.Height).Render(body)
+	return st.App.Render(m.header() + "\n" + body + "\n" + m.footer())
+}
+
+func (m *Model) quitDialog() string {
+	st := m.common.Styles
+	text := st.Warning.Render("Quit with unsaved changes?") + "\n" +
+		wrapTo(fmt.Sprintf("You have %s to %s that are not saved. They are kept as a draft: the next time you start rostersync you can resume where you left off.",
+			changesText(len(m.edit.Changes())), m.edit.Saved.Name), m.common.Width-4) + "\n\n" +
+		"y/enter: quit and keep the draft · d: quit and discard · n/esc: stay"
+	return st.Dialog.Render(text)
+}
+
+func wrapTo(s string, w int) string { return lipgloss.Wrap(s, max(w, 20), " ") }
