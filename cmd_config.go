@@ -113,4 +113,3 @@ the district's next revision. Any error writes nothing. A client_secret of
 	cfg.AddCommand(show, export, imp)
 	return cfg
 }
-

@@ -32,9 +32,9 @@ func (c Change) Label() string {
 }
 
 var settingTitles = map[string]string{
-	"name":                                      "District name",
-	"settings.enable_daily_sync":                "Enable Daily sync",
-	"settings.manage_guardians":                 "Allow sync to manage Guardians",
+	"name":                       "District name",
+	"settings.enable_daily_sync": "Enable Daily sync",
+	"settings.manage_guardians":  "Allow sync to manage Guardians",
 	"settings.unarchive_reappearing_classrooms": "Unarchive classrooms that reappear in the roster data",
 	"settings.update_active_user_contacts":      "Allow the sync to update contact details of active users",
 	"settings.deletion_threshold_percent":       "Deletion threshold (%)",
@@ -42,9 +42,9 @@ var settingTitles = map[string]string{
 	"settings.time_zone":                        "Time zone",
 	"connection.mode":                           "Connection mode",
 	"connection.base_url":                       "Roster server URL",
-	"connection.client_id":                     "Client ID",
-	"connection.client_secret":                 "Client secret",
-	"connection.signature_method":              "Signature method",
+	"connection.client_id":                      "Client ID",
+	"connection.client_secret":                  "Client secret",
+	"connection.signature_method":               "Signature method",
 	"schools":                                   "Schools connected to SIS",
 }
 
