@@ -3,6 +3,8 @@ package screens
 import (
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/schoolstatus/rostersync/store"
 )
 
@@ -19,6 +21,8 @@ type Common struct {
 	// CanOpen says whether this person may open a district (SSH access
 	// lists); nil means every district.
 	CanOpen func(tenantID int64) bool
+
+	outbox []tea.Msg // see messages.go
 }
 
 // Allowed applies CanOpen.

@@ -110,7 +110,7 @@ func (s *DailySync) ShortHelp() []key.Binding {
 	if s.guard {
 		return []key.Binding{with(k.Confirm, "enable anyway"), with(k.Deny, "keep it off")}
 	}
-	return []key.Binding{with(k.Next, "next"), with(k.Toggle, "toggle"), with(k.Continue, "permissions"), k.Back}
+	return []key.Binding{k.Next, with(k.Toggle, "toggle"), k.Continue, k.Back}
 }
 
 func (s *DailySync) FullHelp() [][]key.Binding {
@@ -154,7 +154,7 @@ func (s *DailySync) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(km, k.Back):
-		return s, Back
+		return s, s.c.Back()
 	case km.String() == "tab" || km.String() == "down":
 		if s.focus == dsZone && km.String() == "tab" && s.inputs[2].CurrentSuggestion() != "" && s.inputs[2].CurrentSuggestion() != s.inputs[2].Value() {
 			break // let the field complete the suggestion
@@ -242,7 +242,7 @@ func (s *DailySync) continueToPermissions() tea.Cmd {
 		s.blocked = true
 		return s.setFocus(dsThreshold + i)
 	}
-	return Open(PermissionsScreen)
+	return s.c.Open(PermissionsScreen)
 }
 
 func (s *DailySync) View() string {
@@ -251,15 +251,14 @@ func (s *DailySync) View() string {
 	b.WriteString(st.Title.Render("District-Level Daily Sync") + "\n")
 	checks := [...]bool{set.EnableDailySync, set.ManageGuardians, set.UnarchiveReappearingClassrooms, set.UpdateActiveUserContacts}
 	for i, on := range checks {
-		b.WriteString(line(st, s.focus == i, checkbox(on)+" "+dailySyncLabels[i]) + "\n")
+		b.WriteString(line(st, s.focus == i, checkbox(on)+" "+truncate(dailySyncLabels[i], s.c.Width-6)) + "\n")
 	}
-	labels := [...]string{"Deletion threshold: ", "Daily start time:   ", "Time zone:          "}
-	units := [...]string{" %", "", ""}
+	labels := [...]string{"Deletion threshold (%): ", "Daily start time:       ", "Time zone:              "}
 	for i, in := range s.inputs {
-		field := labels[i] + in.View() + units[i]
+		field := labels[i] + in.View()
 		b.WriteString(line(st, s.focus == dsThreshold+i, field) + "\n")
 		if s.errs[i] != nil {
-			b.WriteString("    " + st.Error.Render("✗ "+errText(s.errs[i])) + "\n")
+			b.WriteString(st.Error.Render(indent(wrap("✗ "+ErrText(s.errs[i]), s.c.Width-4), "    ")) + "\n")
 		}
 	}
 	b.WriteString(line(st, s.focus == dsContinue, "Continue to permissions ›") + "\n")

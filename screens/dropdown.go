@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -160,21 +161,17 @@ func (d *Dropdown) choose() tea.Cmd {
 	case it.demo:
 		saved, _, err := d.c.DB.SaveDistrict(store.NewDemoDistrict(), 0, d.c.Actor, []string{"added the built-in demo district"})
 		if err != nil {
-			return FlashError(err)
+			return d.c.FlashError(err)
 		}
-		return chosen(saved)
+		return d.c.Post(DistrictChosenMsg{District: saved})
 	default:
 		// Read it again: someone may have saved since the list was drawn.
 		dist, err := d.c.DB.District(it.district.TenantID)
 		if err != nil {
-			return FlashError(err)
+			return d.c.FlashError(err)
 		}
-		return chosen(dist)
+		return d.c.Post(DistrictChosenMsg{District: dist})
 	}
-}
-
-func chosen(d store.District) tea.Cmd {
-	return func() tea.Msg { return DistrictChosenMsg{District: d} }
 }
 
 func (d *Dropdown) updateForm(msg tea.Msg) (Screen, tea.Cmd) {
@@ -190,7 +187,7 @@ func (d *Dropdown) updateForm(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 		d.adding = false
 		d.load()
-		return d, chosen(dist)
+		return d, d.c.Post(DistrictChosenMsg{District: dist})
 	}
 	return d, d.form.update(msg)
 }
@@ -208,8 +205,8 @@ func (d *Dropdown) View() string {
 	start := max(0, min(d.cursor-room/2, len(d.shown)-room))
 	for i := start; i < len(d.shown) && i < start+room; i++ {
 		it := d.shown[i]
-		text := it.label
-		if it.detail != "" {
+		text := truncate(it.label, d.c.Width-2)
+		if it.detail != "" && lipgloss.Width(text+it.detail)+4 <= d.c.Width {
 			text += "  " + st.Muted.Render(it.detail)
 		}
 		b.WriteString(line(st, i == d.cursor, text) + "\n")
@@ -327,7 +324,7 @@ func (f *addDistrictForm) view() string {
 	for i, in := range f.inputs {
 		b.WriteString(line(st, i == f.focused, in.View()) + "\n")
 		if f.touched[i] && f.errs[i] != nil {
-			b.WriteString("    " + st.Error.Render(wrap("✗ "+errText(f.errs[i]), f.c.Width-4)) + "\n")
+			b.WriteString("    " + st.Error.Render(wrap("✗ "+ErrText(f.errs[i]), f.c.Width-4)) + "\n")
 		}
 	}
 	b.WriteString("\n" + st.Note.Render(wrap("Don't have the District Tenant ID and District application_id? Ask "+SupportEmail+".", f.c.Width)) + "\n")

@@ -28,7 +28,7 @@ func (x *Export) Step() int     { return 3 }
 
 func (x *Export) ShortHelp() []key.Binding {
 	k := x.c.Keys
-	return []key.Binding{with(k.Up, "scroll up"), with(k.Down, "scroll down"), k.Back}
+	return []key.Binding{k.Back, with(k.Up, "scroll up"), with(k.Down, "scroll down")}
 }
 
 func (x *Export) FullHelp() [][]key.Binding { return [][]key.Binding{x.ShortHelp(), {x.c.Keys.Quit}} }
@@ -50,7 +50,7 @@ func (x *Export) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case key.Matches(km, k.Down):
 		x.offset = min(x.offset+1, max(len(x.lines())-1, 0))
 	case key.Matches(km, k.Back):
-		return x, Back
+		return x, x.c.Back()
 	}
 	return x, nil
 }

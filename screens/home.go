@@ -54,9 +54,9 @@ func (h *Home) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case key.Matches(km, k.Toggle):
 		return h, h.toggleStep()
 	case key.Matches(km, k.Menu), key.Matches(km, k.Select):
-		return h, Open(MenuScreen)
+		return h, h.c.Open(MenuScreen)
 	case key.Matches(km, k.Back):
-		return h, Back
+		return h, h.c.Back()
 	}
 	return h, nil
 }
@@ -67,7 +67,7 @@ func (h *Home) toggleStep() tea.Cmd {
 	next := store.ChecklistItem{Done: !item.Done, By: h.c.Actor.User}
 	d, err := h.c.DB.SetChecklistStep(h.edit.Saved.TenantID, step, next)
 	if err != nil {
-		return FlashError(err)
+		return h.c.FlashError(err)
 	}
 	h.edit.Saved.Checklist = d.Checklist
 	h.edit.Draft.Checklist = d.Checklist

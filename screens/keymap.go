@@ -27,7 +27,7 @@ func DefaultKeyMap() *KeyMap {
 		Down:         key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		Left:         key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
 		Right:        key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
-		Next:         key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next field")),
+		Next:         key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next")),
 		Prev:         key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous field")),
 		Select:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Toggle:       key.NewBinding(key.WithKeys("space", "x"), key.WithHelp("space", "toggle")),
@@ -38,7 +38,7 @@ func DefaultKeyMap() *KeyMap {
 		Confirm:      key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "confirm")),
 		Deny:         key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
 		Back:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:         key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 	}
 }

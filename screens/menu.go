@@ -30,7 +30,7 @@ type menuList struct {
 
 func (m *menuList) ShortHelp() []key.Binding {
 	k := m.c.Keys
-	return []key.Binding{with(k.Up, "up"), with(k.Down, "down"), k.Select, k.Back}
+	return []key.Binding{k.Select, with(k.Up, "up"), with(k.Down, "down"), k.Back}
 }
 
 func (m *menuList) FullHelp() [][]key.Binding {
@@ -52,11 +52,11 @@ func (m *menuList) update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.Select):
 		it := m.items[m.cursor]
 		if it.Unavailable != "" {
-			return Flash(it.Title + ": " + it.Unavailable)
+			return m.c.Flash(it.Title + ": " + it.Unavailable)
 		}
-		return Open(it.Open)
+		return m.c.Open(it.Open)
 	case key.Matches(km, k.Back):
-		return Back
+		return m.c.Back()
 	}
 	return nil
 }

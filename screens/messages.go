@@ -6,17 +6,17 @@ import (
 	"github.com/schoolstatus/rostersync/store"
 )
 
+// Screens ask the router for navigation by posting messages to Common's
+// outbox rather than returning commands: Bubble Tea runs commands on other
+// goroutines, so keys typed ahead (a fast typist, a test, a paste) could
+// otherwise reach the old screen before the new one opened. The router
+// handles the outbox right after the screen's Update, in order.
+
 // OpenMsg asks the router to open a screen on top of the current one.
 type OpenMsg struct{ ID ID }
 
-// Open is a command that opens screen id.
-func Open(id ID) tea.Cmd { return func() tea.Msg { return OpenMsg{ID: id} } }
-
 // BackMsg asks the router to go back one screen.
 type BackMsg struct{}
-
-// Back is the command for esc.
-func Back() tea.Msg { return BackMsg{} }
 
 // DistrictChosenMsg is sent when the person picks or adds a district.
 type DistrictChosenMsg struct{ District store.District }
@@ -33,10 +33,30 @@ type FlashMsg struct {
 	Error bool
 }
 
-// Flash is a command showing text in the footer.
-func Flash(text string) tea.Cmd { return func() tea.Msg { return FlashMsg{Text: text} } }
+// Post queues msg for the router. It returns a nil command so that screens
+// can write `return s, s.c.Post(msg)`.
+func (c *Common) Post(msg tea.Msg) tea.Cmd {
+	c.outbox = append(c.outbox, msg)
+	return nil
+}
+
+// TakeOutbox hands the router the queued messages.
+func (c *Common) TakeOutbox() []tea.Msg {
+	out := c.outbox
+	c.outbox = nil
+	return out
+}
+
+// Open asks for screen id.
+func (c *Common) Open(id ID) tea.Cmd { return c.Post(OpenMsg{ID: id}) }
+
+// Back asks to go back one screen.
+func (c *Common) Back() tea.Cmd { return c.Post(BackMsg{}) }
+
+// Flash shows text in the footer.
+func (c *Common) Flash(text string) tea.Cmd { return c.Post(FlashMsg{Text: text}) }
 
 // FlashError shows an error in the footer.
-func FlashError(err error) tea.Cmd {
-	return func() tea.Msg { return FlashMsg{Text: err.Error(), Error: true} }
+func (c *Common) FlashError(err error) tea.Cmd {
+	return c.Post(FlashMsg{Text: err.Error(), Error: true})
 }

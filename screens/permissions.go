@@ -47,9 +47,9 @@ func (p *Permissions) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch {
 	case p.matrix.Update(km):
 	case key.Matches(km, p.c.Keys.Select), key.Matches(km, p.c.Keys.Continue):
-		return p, Open(ReviewScreen)
+		return p, p.c.Open(ReviewScreen)
 	case key.Matches(km, p.c.Keys.Back):
-		return p, Back
+		return p, p.c.Back()
 	}
 	return p, nil
 }

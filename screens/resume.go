@@ -33,7 +33,7 @@ func (r *Resume) Step() int     { return 1 }
 
 func (r *Resume) ShortHelp() []key.Binding {
 	k := r.c.Keys
-	return []key.Binding{with(k.Up, "up"), with(k.Down, "down"), with(k.Select, "choose")}
+	return []key.Binding{with(k.Select, "choose"), with(k.Up, "up"), with(k.Down, "down")}
 }
 
 func (r *Resume) FullHelp() [][]key.Binding { return [][]key.Binding{r.ShortHelp()} }
@@ -51,7 +51,7 @@ func (r *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		r.cursor = 1
 	case key.Matches(km, k.Select):
 		answer := ResumeMsg{Draft: r.draft, Resume: r.cursor == 0}
-		return r, func() tea.Msg { return answer }
+		return r, r.c.Post(answer)
 	}
 	return r, nil
 }

@@ -49,21 +49,21 @@ func (r *Review) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case key.Matches(km, k.Confirm):
 		return r, r.save()
 	case key.Matches(km, k.Back):
-		return r, Back
+		return r, r.c.Back()
 	}
 	return r, nil
 }
 
 func (r *Review) save() tea.Cmd {
 	if !r.edit.Dirty() {
-		return func() tea.Msg { return SavedMsg{District: r.edit.Saved} }
+		return r.c.Post(SavedMsg{District: r.edit.Saved})
 	}
 	saved, entry, err := r.edit.Save(r.c.DB, r.c.Actor)
 	if err != nil {
 		r.err = err
 		return nil
 	}
-	return func() tea.Msg { return SavedMsg{District: saved, Entry: entry} }
+	return r.c.Post(SavedMsg{District: saved, Entry: entry})
 }
 
 func (r *Review) View() string {
@@ -79,7 +79,7 @@ func (r *Review) View() string {
 	b.WriteString(st.Muted.Render(plural(len(changes), "change")) + "\n\n")
 
 	footer := r.confirmText()
-	room := max(r.c.Height-4-lipgloss.Height(footer), 2)
+	room := max(r.c.Height-5-lipgloss.Height(footer), 2) // title, count, blank, scroll line, blank
 	labelW := min(44, r.c.Width/2+4)
 	end := min(r.offset+room, len(changes))
 	for _, ch := range changes[r.offset:end] {

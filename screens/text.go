@@ -75,9 +75,9 @@ func newInput(st *Styles, prompt, placeholder string, width int) textinput.Model
 	return ti
 }
 
-// errText is an error as a person should read it next to its field: a
+// ErrText is an error as a person should read it next to its field: a
 // FieldError's message without the contract key in front.
-func errText(err error) string {
+func ErrText(err error) string {
 	var fe *store.FieldError
 	if errors.As(err, &fe) {
 		return fe.Msg

@@ -104,7 +104,7 @@ func (db *DB) SaveDistrict(d District, base int64, who Actor, notes []string) (D
 			prev = NewDistrict(d.TenantID, d.ApplicationID, d.Name)
 		}
 		saved.Revision = base + 1
-		saved.SavedAt = time.Now().UTC().Truncate(time.Second)
+		saved.SavedAt = db.now()
 		saved.SavedBy = who
 		entry = AuditEntry{
 			TenantID: d.TenantID,
@@ -137,7 +137,7 @@ func (db *DB) SetChecklistStep(tenantID int64, step GuideStep, item ChecklistIte
 			return &DistrictNotFoundError{TenantID: tenantID}
 		}
 		if item.At.IsZero() {
-			item.At = time.Now().UTC().Truncate(time.Second)
+			item.At = db.now()
 		}
 		d.Checklist[step] = item
 		return putJSON(districts, tenantKey(tenantID), d)

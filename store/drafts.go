@@ -33,7 +33,7 @@ func draftKey(user string, tenantID int64) []byte {
 // PutDraft stores or replaces the person's draft for a district.
 func (db *DB) PutDraft(d Draft) error {
 	if d.UpdatedAt.IsZero() {
-		d.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+		d.UpdatedAt = db.now()
 	}
 	return db.update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketDrafts), draftKey(d.User, d.TenantID), d)

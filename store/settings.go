@@ -88,7 +88,7 @@ func LoadTimeZone(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fieldErr("settings.time_zone", "unknown IANA time zone %q (e.g. America/New_York, America/Chicago, America/Denver, America/Los_Angeles)", name)
+		return nil, fieldErr("settings.time_zone", "unknown IANA time zone %q; use a name such as America/Chicago", name)
 	}
 	return loc, nil
 }

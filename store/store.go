@@ -13,6 +13,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // SchemaVersion is the layout this code reads and writes. Open migrates older
@@ -37,12 +38,16 @@ type Options struct {
 	Timeout time.Duration
 	// ReadOnly opens without taking the write lock exclusively.
 	ReadOnly bool
+	// Clock stamps saves, checklist changes and drafts; nil is time.Now.
+	// Tests fix it so that views and histories are stable.
+	Clock func() time.Time
 }
 
 // DB is an open rostersync database.
 type DB struct {
-	bolt *bolt.DB
-	path string
+	bolt  *bolt.DB
+	path  string
+	clock func() time.Time
 	// beforeCommit runs inside a write transaction just before it commits;
 	// tests use it to kill the process at the worst moment.
 	beforeCommit func()
@@ -69,13 +74,16 @@ func Open(path string, opt Options) (*DB, error) {
 		timeout = DefaultLockTimeout
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opt.ReadOnly})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &InUseError{Path: path, PID: lockHolder(path)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path}
+	db := &DB{bolt: b, path: path, clock: opt.Clock}
+	if db.clock == nil {
+		db.clock = time.Now
+	}
 	if !opt.ReadOnly {
 		if err := db.migrate(); err != nil {
 			b.Close()
@@ -84,6 +92,9 @@ func Open(path string, opt Options) (*DB, error) {
 	}
 	return db, nil
 }
+
+// now is the store's clock, in UTC to the second (what JSON shows).
+func (db *DB) now() time.Time { return db.clock().UTC().Truncate(time.Second) }
 
 // Path is the database file.
 func (db *DB) Path() string { return db.path }

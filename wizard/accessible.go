@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"charm.land/huh/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
@@ -21,8 +22,11 @@ var ErrInputEnded = errors.New("input ended before the settings were saved; noth
 // accessible mode) for screen readers: pick a district, one prompt per
 // setting and per role group of the matrix, then review and save through
 // the same Edit.Save as the Review screen.
+// Output is stripped of every escape code: screen readers read them aloud.
 func RunAccessible(opts Options, in io.Reader, out io.Writer) error {
-	a := &accessible{opts: opts, in: &lineReader{r: in}, out: out}
+	plain := colorprofile.NewWriter(out, nil)
+	plain.Profile = colorprofile.NoTTY
+	a := &accessible{opts: opts, in: &lineReader{r: in}, out: plain}
 	return a.run()
 }
 
@@ -53,8 +57,23 @@ func (a *accessible) confirm(title, help string, value *bool) error {
 	return a.ask(huh.NewConfirm().Title(title).Value(value))
 }
 
+// input asks for text; an empty answer keeps the current value, which the
+// title shows.
 func (a *accessible) input(title string, value *string, validate func(string) error) error {
-	return a.ask(huh.NewInput().Title(title).Value(value).Validate(validate))
+	current := *value
+	if current != "" {
+		title += " [now " + current + "; enter keeps it]"
+	}
+	check := func(s string) error {
+		if strings.TrimSpace(s) == "" && current != "" || validate == nil {
+			return nil
+		}
+		if err := validate(s); err != nil {
+			return errors.New(screens.ErrText(err))
+		}
+		return nil
+	}
+	return a.ask(huh.NewInput().Title(title).Value(value).Validate(check))
 }
 
 func (a *accessible) run() error {

@@ -25,7 +25,7 @@ var fixedNow = time.Date(2026, 11, 28, 15, 4, 0, 0, time.UTC)
 
 func newDriver(t *testing.T, w, h int) *driver {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "rostersync.db"), store.Options{})
+	db, err := store.Open(filepath.Join(t.TempDir(), "rostersync.db"), store.Options{Clock: func() time.Time { return fixedNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,3 +139,5 @@ func (d *driver) notSee(unwanted ...string) {
 		}
 	}
 }
+
+func (d *driver) resize(w, h int) { d.send(tea.WindowSizeMsg{Width: w, Height: h}) }

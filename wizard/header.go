@@ -63,15 +63,14 @@ func (m *Model) footer() string {
 		b.WriteString(s.Render(wrapTo(m.flash.Text, m.common.Width)) + "\n")
 	}
 	keys := m.common.Keys
-	if m.confirmQuit {
-		b.WriteString(m.help.ShortHelpView([]key.Binding{keys.Confirm, keys.Deny}))
-		return b.String()
-	}
-	if m.showHelp {
+	switch {
+	case m.confirmQuit:
+		b.WriteString(m.shortHelp([]key.Binding{keys.Confirm, keys.Deny}, nil))
+	case m.showHelp:
 		groups := append(m.top().FullHelp(), []key.Binding{with(keys.Help, "fewer keys"), with(keys.Quit, "quit (asks first if unsaved)")})
-		b.WriteString(m.help.FullHelpView(groups))
-	} else {
-		b.WriteString(m.help.ShortHelpView(append(m.top().ShortHelp(), keys.Help, keys.Quit)))
+		b.WriteString(m.fullHelp(groups))
+	default:
+		b.WriteString(m.shortHelp(m.top().ShortHelp(), []key.Binding{keys.Help, keys.Quit}))
 	}
 	return b.String()
 }
@@ -79,4 +78,68 @@ func (m *Model) footer() string {
 func with(b key.Binding, desc string) key.Binding {
 	b.SetHelp(b.Help().Key, desc)
 	return b
+}
+
+// shortHelp is one line of keys: the screen's, as many as fit, then the
+// ones that are always there ("? help", "ctrl+c quit"), which never drop.
+func (m *Model) shortHelp(screen, always []key.Binding) string {
+	st := m.common.Styles.Help
+	item := func(b key.Binding) string {
+		return st.ShortKey.Render(b.Help().Key) + " " + st.ShortDesc.Render(b.Help().Desc)
+	}
+	sep := st.ShortSeparator.Render(" • ")
+	var tail []string
+	for _, b := range always {
+		tail = append(tail, item(b))
+	}
+	room := m.common.Width - lipgloss.Width(strings.Join(tail, sep)) - lipgloss.Width(sep)
+	var head []string
+	for _, b := range screen {
+		if !b.Enabled() {
+			continue
+		}
+		next := append(head, item(b))
+		if lipgloss.Width(strings.Join(next, sep)) > room {
+			break
+		}
+		head = next
+	}
+	return lipgloss.NewStyle().MaxWidth(m.common.Width).Render(strings.Join(append(head, tail...), sep))
+}
+
+// fullHelp lays every binding out in as many columns as fit, so no key is
+// cut off on a narrow terminal (the help bubble's full view truncates).
+func (m *Model) fullHelp(groups [][]key.Binding) string {
+	st := m.common.Styles.Help
+	var entries []string
+	keyW := 0
+	for _, g := range groups {
+		for _, b := range g {
+			if b.Enabled() {
+				keyW = max(keyW, lipgloss.Width(b.Help().Key))
+			}
+		}
+	}
+	colW := 0
+	for _, g := range groups {
+		for _, b := range g {
+			if !b.Enabled() {
+				continue
+			}
+			e := st.FullKey.Render(fmt.Sprintf("%-*s", keyW, b.Help().Key)) + " " + st.FullDesc.Render(b.Help().Desc)
+			entries = append(entries, e)
+			colW = max(colW, lipgloss.Width(e)+3)
+		}
+	}
+	cols := max(1, m.common.Width/max(colW, 1))
+	rows := (len(entries) + cols - 1) / cols
+	lines := make([]string, rows)
+	for i, e := range entries {
+		r := i % rows
+		if i/rows < cols-1 {
+			e += strings.Repeat(" ", colW-lipgloss.Width(e))
+		}
+		lines[r] += e
+	}
+	return lipgloss.NewStyle().MaxWidth(m.common.Width).Render(strings.Join(lines, "\n"))
 }

@@ -7,7 +7,6 @@ import (
 	"os/user"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
 
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -28,10 +27,7 @@ func LocalActor() store.Actor {
 // the plain line prompts instead.
 func RunLocal(ctx context.Context, opts Options, accessible bool, in io.Reader, out io.Writer) error {
 	if accessible {
-		// Screen readers read escape codes aloud: strip every one.
-		w := colorprofile.NewWriter(out, os.Environ())
-		w.Profile = colorprofile.NoTTY
-		return RunAccessible(opts, in, w)
+		return RunAccessible(opts, in, out)
 	}
 	_, err := tea.NewProgram(New(opts), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)).Run()
 	return err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -43,7 +42,6 @@ type Model struct {
 	common *screens.Common
 	stack  []screens.Screen
 	edit   *screens.Edit
-	help   help.Model
 
 	width, height int
 	showHelp      bool
@@ -75,11 +73,9 @@ func New(opts Options) *Model {
 			Now:     opts.Now,
 			CanOpen: opts.CanOpen,
 		},
-		help:   help.New(),
 		width:  80,
 		height: 24,
 	}
-	m.help.Styles = st.Help
 	if d, ok, err := opts.DB.LatestDraft(opts.Actor.User); err == nil && ok && m.common.Allowed(d.TenantID) {
 		m.stack = []screens.Screen{screens.NewResume(m.common, d)}
 	} else {
@@ -108,7 +104,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.BackgroundColorMsg:
 		*m.common.Styles = *screens.NewStyles(msg.IsDark())
-		m.help.Styles = m.common.Styles.Help
 		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
@@ -130,9 +125,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.keepDraft()
 		return m, nil
 	}
+	return m, m.updateScreen(msg)
+}
+
+// updateScreen gives msg to the screen on top, then handles what it posted
+// (navigation, flashes) before anything else can arrive.
+func (m *Model) updateScreen(msg tea.Msg) tea.Cmd {
 	s, cmd := m.top().Update(msg)
 	m.stack[len(m.stack)-1] = s
-	return m, cmd
+	cmds := []tea.Cmd{cmd}
+	for _, posted := range m.common.TakeOutbox() {
+		_, c := m.Update(posted)
+		cmds = append(cmds, c)
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -171,9 +177,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.layout()
 		return nil
 	}
-	s, cmd := m.top().Update(msg)
-	m.stack[len(m.stack)-1] = s
-	return tea.Batch(cmd, m.scheduleDraft())
+	return tea.Batch(m.updateScreen(msg), m.scheduleDraft())
 }
 
 func (m *Model) quit() tea.Cmd {
@@ -353,7 +357,6 @@ func (m *Model) keepDraft() {
 
 // layout gives the screen the room the header and footer leave.
 func (m *Model) layout() {
-	m.help.SetWidth(m.width - 2)
 	m.common.Width = m.width - 2
 	m.common.Height = m.height - headerHeight - lipgloss.Height(m.footer())
 }
@@ -381,14 +384,14 @@ func (m *Model) Render() string {
 	if m.confirmQuit {
 		body = m.quitDialog()
 	}
-	body = lipgloss.NewStyle().Height(m.common.Height).MaxHeight(m.common.Height).Render(body)
+	body = lipgloss.NewStyle().Height(m.common.Height).MaxHeight(m.common.Height).MaxWidth(m.common.Width).Render(body)
 	return st.App.Render(m.header() + "\n" + body + "\n" + m.footer())
 }
 
 func (m *Model) quitDialog() string {
 	st := m.common.Styles
 	text := st.Warning.Render("Quit with unsaved changes?") + "\n" +
-		wrapTo(fmt.Sprintf("You have %s to %s that are not saved. They are kept as a draft: the next time you start rostersync you can resume where you left off.",
+		wrapTo(fmt.Sprintf("You have %s to %s not saved yet. They are kept as a draft: the next time you start rostersync you can resume where you left off.",
 			changesText(len(m.edit.Changes())), m.edit.Saved.Name), m.common.Width-4) + "\n\n" +
 		"y/enter: quit and keep the draft · d: quit and discard · n/esc: stay"
 	return st.Dialog.Render(text)

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// The end-to-end tests drive the real binary: built once, run in a real
+// pseudo-terminal (tmux), checked through the CLI's JSON.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rostersync-e2e")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "rostersync")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// terminal is one program in a tmux pane of its own server.
+type terminal struct {
+	t      *testing.T
+	socket string
+}
+
+func startTerminal(t *testing.T, w, h int, env []string, args ...string) *terminal {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is required for the end-to-end tests (.ci/run installs it): ", err)
+	}
+	term := &terminal{t: t, socket: fmt.Sprintf("rostersync-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	var quoted []string
+	for _, a := range append(append([]string{"env"}, env...), args...) {
+		quoted = append(quoted, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
+	}
+	script := strings.Join(quoted, " ") + "; echo \"[exited $?]\"; sleep 600"
+	cmd := exec.Command("tmux", "-L", term.socket, "-f", "/dev/null", "new-session", "-d", "-s", "main",
+		"-x", fmt.Sprint(w), "-y", fmt.Sprint(h), script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("tmux", "-L", term.socket, "kill-server").Run() })
+	return term
+}
+
+func (term *terminal) tmux(args ...string) string {
+	out, err := exec.Command("tmux", append([]string{"-L", term.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		term.t.Fatalf("tmux %v: %v %s", args, err, out)
+	}
+	return string(out)
+}
+
+// keys sends tmux key names (Enter, Down, Space, C-n, Escape, or text).
+func (term *terminal) keys(keys ...string) {
+	for _, k := range keys {
+		term.tmux("send-keys", "-t", "main", k)
+		time.Sleep(40 * time.Millisecond)
+	}
+}
+
+func (term *terminal) screen(escapes bool) string {
+	args := []string{"capture-pane", "-p", "-t", "main"}
+	if escapes {
+		args = append(args, "-e")
+	}
+	return term.tmux(args...)
+}
+
+func (term *terminal) wait(text string) {
+	term.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(term.screen(false), text) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	term.t.Fatalf("%q never appeared; the screen is:\n%s", text, term.screen(false))
+}
+
+// run runs the binary to completion and returns its output and exit code.
+func run(t *testing.T, stdin string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}
+
+func TestEndToEndWizardInATerminal(t *testing.T) {
+	bin := binary(t)
+	db := filepath.Join(t.TempDir(), "rostersync.db")
+	term := startTerminal(t, 80, 24, []string{"TERM=xterm-256color"}, bin, "--db", db)
+	term.wait("Choose a district")
+	term.keys("Enter")
+	term.wait("Setup checklist")
+
+	// While the wizard holds the database, the CLI fails fast and says why.
+	start := time.Now()
+	out, code := run(t, "", "config", "show", "--district", "2", "--db", db)
+	if code == 0 || !strings.Contains(out, "is in use by another rostersync process (pid") {
+		t.Fatalf("config show during the wizard: exit %d, %q", code, out)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Fatal("the second process waited instead of failing fast")
+	}
+
+	term.keys("m", "Enter", "Enter", "Enter")
+	term.wait("District-Level Daily Sync")
+	term.keys("Down", "Space", "Down", "Down", "Down", "C-u", "3", "0", "C-n")
+	term.wait("Permissions for synced staff")
+	term.keys("Right", "Right", "Down", "Down", "Down", "Space", "Enter")
+	term.wait("Save as revision 2?")
+	term.keys("y")
+	term.wait("Saved revision 2")
+	term.keys("C-c")
+	term.wait("[exited 0]")
+
+	out, code = run(t, "", "config", "show", "--district", "2", "--json", "--db", db)
+	if code != 0 {
+		t.Fatalf("config show: exit %d %s", code, out)
+	}
+	var cfg store.Config
+	if err := json.Unmarshal([]byte(out), &cfg); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if cfg.Revision != 2 || cfg.Settings.ManageGuardians || cfg.Settings.DeletionThresholdPercent != 30 {
+		t.Fatalf("saved config = %+v", cfg)
+	}
+	if got := cfg.Permissions["teacher"]; len(got) != 2 || got[0] != "content_moderator" || got[1] != "family_access" {
+		t.Fatalf("teacher permissions = %v", got)
+	}
+	st, err := os.Stat(db)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("database mode = %v, %v", st.Mode().Perm(), err)
+	}
+}
+
+func TestEndToEndQuitKeepsADraftAndTheNextStartResumes(t *testing.T) {
+	bin := binary(t)
+	db := filepath.Join(t.TempDir(), "rostersync.db")
+	term := startTerminal(t, 80, 24, nil, bin, "--db", db)
+	term.wait("Choose a district")
+	term.keys("Enter", "m", "Enter", "Enter", "Enter", "Down", "Down", "Space", "C-c")
+	term.wait("Quit with unsaved changes?")
+	term.keys("y")
+	term.wait("[exited 0]")
+
+	again := startTerminal(t, 80, 24, nil, bin, "--db", db)
+	again.wait("You left unsaved changes")
+	again.keys("Enter")
+	again.wait("[ ] Unarchive classrooms")
+	again.keys("C-n", "Enter", "y")
+	again.wait("Saved revision 2")
+	again.keys("C-c")
+	again.wait("[exited 0]")
+	out, _ := run(t, "", "config", "show", "--district", "2", "--json", "--db", db)
+	if !strings.Contains(out, `"unarchive_reappearing_classrooms": false`) {
+		t.Fatalf("resumed change not saved:\n%s", out)
+	}
+}
+
+func TestEndToEndPlainTerminalsStayUsable(t *testing.T) {
+	bin := binary(t)
+	for _, env := range [][]string{{"NO_COLOR=1", "TERM=xterm-256color"}, {"TERM=dumb"}} {
+		t.Run(env[0], func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "rostersync.db")
+			term := startTerminal(t, 80, 24, env, bin, "--db", db)
+			term.wait("Choose a district")
+			term.keys("Enter", "m", "Enter", "Enter", "Enter")
+			term.wait("District-Level Daily Sync")
+			raw := term.screen(true)
+			for _, colour := range []string{"[38;", "[48;", "[31m", "[32m", "[33m", "[34m", "[35m"} {
+				if strings.Contains(raw, colour) {
+					t.Fatalf("%v: colour %q on screen:\n%q", env, colour, raw)
+				}
+			}
+			plain := term.screen(false)
+			for _, marker := range []string{"› [ ] Enable Daily sync", "[x] Allow sync to manage Guardians"} {
+				if !strings.Contains(plain, marker) {
+					t.Fatalf("%v: focus/check marker %q missing:\n%s", env, marker, plain)
+				}
+			}
+			term.keys("C-c")
+			term.wait("[exited 0]")
+		})
+	}
+}
+
+func TestEndToEndAccessiblePrompts(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rostersync.db")
+	answers := "1\nn\nn\n\n\n\n\n\n0\n0\n0\n0\ny\n"
+	out, code := run(t, answers, "--accessible", "--db", db)
+	if code != 0 || !strings.Contains(out, "Saved revision 2.") || strings.Contains(out, "\x1b[") {
+		t.Fatalf("accessible run: exit %d\n%q", code, out)
+	}
+	out, _ = run(t, "", "config", "show", "--district", "2", "--json", "--db", db)
+	if !strings.Contains(out, `"manage_guardians": false`) {
+		t.Fatalf("accessible change not saved:\n%s", out)
+	}
+}
+
+func TestCLIRefusesBadInputAndWritesNothing(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rostersync.db")
+	good := `{"tenant_id": 9, "application_id": 3, "name": "Nine",
+ "settings": {"enable_daily_sync": false, "manage_guardians": true, "unarchive_reappearing_classrooms": true,
+   "update_active_user_contacts": false, "deletion_threshold_percent": 10, "daily_start": "02:00", "time_zone": "America/Chicago"},
+ "permissions": {"district_admin": ["permissions_admin"], "school_admin": [], "teacher": ["family_access"], "support_staff": []}}`
+	if out, code := run(t, good, "config", "import", "--district", "9", "-", "--db", db); code != 0 || !strings.Contains(out, "revision 1") {
+		t.Fatalf("import: exit %d %s", code, out)
+	}
+	cases := []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{"config", "show", "--district", "abc"}, "", `--district: must be a positive whole number (the District Tenant ID), got "abc"`},
+		{[]string{"config", "show"}, "", `required flag(s) "district" not set`},
+		{[]string{"config", "show", "--district", "10"}, "", "no district with Tenant ID 10 is stored"},
+		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"time_zone": "America/Chicago"`, `"time_zone": "Moon/Base"`, 1), `settings.time_zone: unknown IANA time zone "Moon/Base"`},
+		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"teacher"`, `"janitor"`, 1), `permissions.janitor: unknown key`},
+		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"deletion_threshold_percent": 10`, `"deletion_threshold_percent": 300`, 1), `settings.deletion_threshold_percent: must be from 0 to 100, got 300`},
+		{[]string{"config", "import", "--district", "9", "missing.json"}, "", "missing.json: no such file"},
+		{[]string{"history", "--district", "0"}, "", "--district: must be a positive whole number"},
+		{[]string{"--bogus"}, "", "unknown flag: --bogus"},
+	}
+	for _, c := range cases {
+		out, code := run(t, c.stdin, append(c.args, "--db", db)...)
+		if code == 0 || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, output %q, want %q", c.args, code, out, c.want)
+		}
+	}
+	out, _ := run(t, "", "history", "--district", "9", "--json", "--db", db)
+	var items []map[string]any
+	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 1 || items[0]["kind"] != "revision" {
+		t.Fatalf("history after refused imports: %v %s", err, out)
+	}
+	out, code := run(t, "", "config", "show", "--district", "1", "--db", filepath.Join(t.TempDir(), "none.db"))
+	if code == 0 || !strings.Contains(out, "no database at") {
+		t.Fatalf("show on a missing database: %d %s", code, out)
+	}
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/creack/pty"
+)
+
+// BenchmarkStartupToFirstFrame measures, with the built binary in a real
+// pseudo-terminal, the time from exec to the Dropdown's first frame
+// ("Choose a district" on screen). Report with:
+//
+//	go test -run '^$' -bench StartupToFirstFrame -benchtime 20x .
+func BenchmarkStartupToFirstFrame(b *testing.B) {
+	bin := binary(b)
+	db := filepath.Join(b.TempDir(), "r.db")
+	var total time.Duration
+	for b.Loop() {
+		cmd := exec.Command(bin, "--db", db)
+		cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+		start := time.Now()
+		f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 80, Rows: 24})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var seen bytes.Buffer
+		buf := make([]byte, 4096)
+		for !bytes.Contains([]byte(ansi.Strip(seen.String())), []byte("Choose a district")) {
+			n, err := f.Read(buf)
+			if err != nil {
+				b.Fatalf("%v after %q", err, seen.String())
+			}
+			seen.Write(buf[:n])
+		}
+		total += time.Since(start)
+		f.Write([]byte{3}) // ctrl+c
+		cmd.Wait()
+		f.Close()
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/first-frame")
+}

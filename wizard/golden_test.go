@@ -1,0 +1,98 @@
+package wizard
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// updating reports -update, the flag that teatest's golden package defines
+// (go test ./wizard -run TestGolden -update rewrites testdata/).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// golden compares the stripped frame with testdata/NAME.golden. Trailing
+// spaces are trimmed: they are padding, not content.
+func (d *driver) golden(name string) {
+	d.t.Helper()
+	var lines []string
+	for _, l := range strings.Split(d.screen(), "\n") {
+		lines = append(lines, strings.TrimRight(l, " "))
+	}
+	got := strings.Join(lines, "\n") + "\n"
+	path := filepath.Join("testdata", name+".golden")
+	if updating() {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			d.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			d.t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		d.t.Fatalf("%v (run go test ./wizard -run TestGolden -update)", err)
+	}
+	if got != string(want) {
+		d.t.Errorf("%s differs from %s:\n--- got\n%s--- want\n%s", name, path, got, want)
+	}
+}
+
+// TestGoldenScreens pins each screen's plain-text frame at 80x24 and at a
+// narrow 56x20.
+func TestGoldenScreens(t *testing.T) {
+	for _, size := range []struct {
+		name string
+		w, h int
+	}{{"80x24", 80, 24}, {"56x20", 56, 20}} {
+		t.Run(size.name, func(t *testing.T) {
+			g := func(d *driver, screen string) { d.golden(screen + "-" + size.name) }
+			d := newDriver(t, size.w, size.h)
+			if _, _, err := d.db.SaveDistrict(store.NewDistrict(4021, 5, "Springfield USD"), 0, store.Actor{User: "ben"}, nil); err != nil {
+				t.Fatal(err)
+			}
+			d = newDriverOn(t, d.db, store.Actor{User: "ana"}, size.w, size.h)
+			g(d, "dropdown")
+			d.keys("?")
+			g(d, "dropdown-help")
+			d.keys("?", "down", "down", "enter")
+			d.typeText("x")
+			g(d, "add-district")
+			d.keys("esc", "up", "enter")
+			g(d, "home")
+			d.keys("m")
+			g(d, "menu")
+			d.keys("down", "enter")
+			g(d, "export")
+			d.keys("esc", "up", "enter")
+			g(d, "settings")
+			d.keys("enter")
+			g(d, "sis-rostering")
+			d.keys("enter")
+			g(d, "daily-sync")
+			d.keys("space")
+			g(d, "daily-sync-guard")
+			d.keys("n", "down", "space")
+			g(d, "daily-sync-guardians-off")
+			d.keys("ctrl+n")
+			g(d, "permissions")
+			d.keys("down", "down", "right", "space")
+			d.keys("enter")
+			g(d, "review")
+			d.keys("ctrl+c")
+			g(d, "quit")
+			d.keys("y")
+			next := newDriverOn(t, d.db, store.Actor{User: "ana"}, size.w, size.h)
+			g(next, "resume")
+		})
+	}
+	d := newDriver(t, 40, 12)
+	d.golden("too-small-40x12")
+}
