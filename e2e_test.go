@@ -273,3 +273,56 @@ func TestCLIRefusesBadInputAndWritesNothing(t *testing.T) {
 		t.Fatalf("show on a missing database: %d %s", code, out)
 	}
 }
+
+func TestAccessCommandsValidateAndRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "rostersync.db")
+	id := filepath.Join(dir, "id")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", id).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	pub, _ := os.ReadFile(id + ".pub")
+	priv, _ := os.ReadFile(id)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--name", "ana", "--key", "not a key", "--role", "specialist"}, "key: must be an OpenSSH public key line"},
+		{[]string{"--name", "ana", "--key", string(priv), "--role", "specialist"}, "never the private key"},
+		{[]string{"--name", "ana", "--key", string(pub), "--role", "admin"}, `role: must be "specialist" or "district", got "admin"`},
+		{[]string{"--name", "ana", "--key", string(pub), "--role", "district"}, "district: the district role needs at least one --district TENANT"},
+		{[]string{"--name", "ana", "--key", string(pub), "--role", "specialist", "--district", "4"}, "district: a specialist sees every district"},
+		{[]string{"--name", "a b", "--key", string(pub), "--role", "specialist"}, `name: must be 1–64 letters`},
+		{[]string{"--name", "ana", "--key", string(pub), "--role", "district", "--district", "x"}, `invalid argument "x" for "--district"`},
+	}
+	for _, c := range cases {
+		out, code := run(t, "", append([]string{"access", "add", "--db", db}, c.args...)...)
+		if code == 0 || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d %q, want %q", c.args, code, out, c.want)
+		}
+		if strings.Contains(out, "PRIVATE KEY") {
+			t.Error("the private key was echoed back")
+		}
+	}
+	if out, code := run(t, "", "access", "add", "--db", db, "--name", "it.washoe", "--key", string(pub), "--role", "district", "--district", "12,13"); code != 0 {
+		t.Fatal(out)
+	}
+	if out, code := run(t, "", "access", "add", "--db", db, "--name", "other", "--key", string(pub), "--role", "specialist"); code == 0 || !strings.Contains(out, `this key is already added as "it.washoe"`) {
+		t.Fatalf("duplicate key: %d %s", code, out)
+	}
+	out, _ := run(t, "", "access", "list", "--json", "--db", db)
+	var keys []store.AccessKey
+	if err := json.Unmarshal([]byte(out), &keys); err != nil || len(keys) != 1 || keys[0].Role != "district" || len(keys[0].Districts) != 2 {
+		t.Fatalf("access list: %v %s", err, out)
+	}
+	if out, code := run(t, "", "access", "remove", "--db", db, "nobody"); code == 0 || !strings.Contains(out, `no key is named "nobody"`) {
+		t.Fatalf("remove unknown: %d %s", code, out)
+	}
+	if out, code := run(t, "", "access", "remove", "--db", db, "it.washoe"); code != 0 {
+		t.Fatal(out)
+	}
+	out, _ = run(t, "", "access", "list", "--json", "--db", db)
+	if strings.TrimSpace(out) != "[]" {
+		t.Fatalf("after remove: %s", out)
+	}
+}

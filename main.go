@@ -64,7 +64,7 @@ Run without a command to open the wizard.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
 	})
-	root.AddCommand(configCommand(), historyCommand())
+	root.AddCommand(configCommand(), historyCommand(), serveCommand(), accessCommand())
 	return root
 }
 

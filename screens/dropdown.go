@@ -160,6 +160,10 @@ func (d *Dropdown) choose() tea.Cmd {
 		return d.form.focus(0)
 	case it.demo:
 		saved, _, err := d.c.DB.SaveDistrict(store.NewDemoDistrict(), 0, d.c.Actor, []string{"added the built-in demo district"})
+		var conflict *store.ConflictError
+		if errors.As(err, &conflict) {
+			saved, err = conflict.Current, nil // someone else added it a moment ago
+		}
 		if err != nil {
 			return d.c.FlashError(err)
 		}

@@ -83,7 +83,7 @@ func (h *Home) View() string {
 	}
 	b.WriteString(st.Title.Render(title) + "\n")
 	b.WriteString(st.Muted.Render(fmt.Sprintf("District Tenant ID %d · District application_id %d", d.TenantID, d.ApplicationID)) + "\n")
-	b.WriteString(fmt.Sprintf("Revision %d · saved by %s, %s\n", d.Revision, d.SavedBy, h.c.SinceText(d.SavedAt)))
+	b.WriteString(fmt.Sprintf("Revision %d · saved by %s, %s\n", d.Revision, actorText(d.SavedBy), h.c.SinceText(d.SavedAt)))
 	b.WriteString("Connection: " + connectionText(d) + "\n")
 	b.WriteString("Last sync: " + st.Muted.Render("no sync has run yet") + "\n\n")
 	b.WriteString(st.Title.Render("Setup checklist") + st.Muted.Render("  (space marks a step done)") + "\n")
@@ -115,4 +115,13 @@ func connectionText(d store.District) string {
 		return "ClassLink proxy · " + c.BaseURL
 	}
 	return fmt.Sprintf("OAuth 1.0a %s · %s · client %s · secret %s", c.SignatureMethod, c.BaseURL, c.ClientID, c.ClientSecret)
+}
+
+// actorText names who saved, with the start of their key's fingerprint
+// when they came over SSH (the whole one is in the history).
+func actorText(a store.Actor) string {
+	if a.Fingerprint == "" {
+		return a.User
+	}
+	return a.User + " (key " + truncate(a.Fingerprint, 19) + ")"
 }

@@ -27,6 +27,10 @@ type SavedMsg struct {
 	Entry    store.AuditEntry
 }
 
+// ReloadedMsg is sent when the person drops their changes for the revision
+// someone else saved.
+type ReloadedMsg struct{ District store.District }
+
 // FlashMsg shows a short status line in the footer.
 type FlashMsg struct {
 	Text  string

@@ -1,20 +1,24 @@
 package screens
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
+	"github.com/schoolstatus/rostersync/store"
 )
 
 // Review is step 8: what changed against the saved revision, then Save.
 type Review struct {
-	c      *Common
-	edit   *Edit
-	offset int
-	err    error
+	c        *Common
+	edit     *Edit
+	offset   int
+	err      error
+	conflict *store.ConflictError // someone else saved first
 }
 
 // NewReview reviews e.
@@ -27,6 +31,9 @@ func (r *Review) Step() int     { return 8 }
 
 func (r *Review) ShortHelp() []key.Binding {
 	k := r.c.Keys
+	if r.conflict != nil {
+		return []key.Binding{conflictReload, conflictReapply, k.Back}
+	}
 	return []key.Binding{with(k.Confirm, "save"), with(k.Back, "back to edit")}
 }
 
@@ -41,6 +48,18 @@ func (r *Review) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return r, nil
 	}
 	k := r.c.Keys
+	if r.conflict != nil {
+		switch {
+		case key.Matches(km, conflictReload):
+			return r, r.c.Post(ReloadedMsg{District: r.conflict.Current})
+		case key.Matches(km, conflictReapply):
+			r.reapply()
+		case key.Matches(km, k.Back):
+			r.conflict = nil
+			return r, r.c.Back()
+		}
+		return r, nil
+	}
 	switch {
 	case key.Matches(km, k.Up):
 		r.offset = max(r.offset-1, 0)
@@ -59,6 +78,11 @@ func (r *Review) save() tea.Cmd {
 		return r.c.Post(SavedMsg{District: r.edit.Saved})
 	}
 	saved, entry, err := r.edit.Save(r.c.DB, r.c.Actor)
+	var conflict *store.ConflictError
+	if errors.As(err, &conflict) {
+		r.conflict, r.err = conflict, nil
+		return nil
+	}
 	if err != nil {
 		r.err = err
 		return nil
@@ -66,8 +90,60 @@ func (r *Review) save() tea.Cmd {
 	return r.c.Post(SavedMsg{District: saved, Entry: entry})
 }
 
+// reapply puts the person's changes on top of the revision that was saved
+// meanwhile; they review the result before saving again.
+func (r *Review) reapply() {
+	e, current := r.edit, r.conflict.Current
+	e.Draft = store.Rebase(e.Saved, e.Draft, current)
+	e.Saved = current
+	r.conflict, r.offset = nil, 0
+	r.c.Flash(fmt.Sprintf("Your changes are now on top of revision %d: review them and save again.", current.Revision))
+}
+
+var (
+	conflictReload  = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload theirs (drop mine)"))
+	conflictReapply = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "re-apply mine on top"))
+)
+
+// conflictView tells who saved meanwhile and what they changed, and which
+// fields both people changed.
+func (r *Review) conflictView() string {
+	st, cf := r.c.Styles, r.conflict
+	w := r.c.Width - 4
+	var b strings.Builder
+	b.WriteString(st.Warning.Render(fmt.Sprintf("Someone else saved revision %d while you were editing", cf.Current.Revision)) + "\n")
+	theirs := map[string]bool{}
+	for _, e := range cf.Since {
+		b.WriteString(wrap(fmt.Sprintf("Revision %d by %s, %s:", e.Revision, e.Actor, r.c.SinceText(e.At)), w) + "\n")
+		for i, ch := range e.Changes {
+			theirs[ch.Field] = true
+			if i == 4 {
+				b.WriteString(st.Muted.Render(fmt.Sprintf("  … and %d more", len(e.Changes)-4)) + "\n")
+				break
+			}
+			b.WriteString(truncate("  • "+ch.Label()+": "+ch.From+" → "+ch.To, w) + "\n")
+		}
+	}
+	mine := r.edit.Changes()
+	var both []string
+	for _, ch := range mine {
+		if theirs[ch.Field] {
+			both = append(both, ch.Label())
+		}
+	}
+	b.WriteString(fmt.Sprintf("\nNot saved yet: your %s.", plural(len(mine), "change")))
+	if len(both) > 0 {
+		b.WriteString(" " + st.Warning.Render(wrap("You both changed: "+strings.Join(both, ", ")+"; re-applying keeps yours.", w)))
+	}
+	b.WriteString("\n\nr: reload their revision and drop your changes\na: re-apply your changes on top, then review\nesc: back to edit")
+	return st.Dialog.Render(b.String())
+}
+
 func (r *Review) View() string {
 	st := r.c.Styles
+	if r.conflict != nil {
+		return fit(r.conflictView(), r.c.Height)
+	}
 	changes := r.edit.Changes()
 	var b strings.Builder
 	b.WriteString(st.Title.Render(fmt.Sprintf("Review changes against revision %d", r.edit.Saved.Revision)) + "\n")

@@ -96,7 +96,18 @@ func parseID(field, label, s string) (int64, error) {
 type Actor struct {
 	User        string `json:"user"`
 	Fingerprint string `json:"fingerprint,omitempty"`
-	Via         string `json:"via,omitempty"` // "local", "ssh", "import"
+	// Key is the access list entry the SSH key belongs to.
+	Key string `json:"key,omitempty"`
+	Via string `json:"via,omitempty"` // "local", "ssh", "import", "schedule"
+}
+
+// Owner is whose drafts these are: the access entry over SSH (several
+// people may log in as the same SSH user), the OS user locally.
+func (a Actor) Owner() string {
+	if a.Key != "" {
+		return "key:" + a.Key
+	}
+	return a.User
 }
 
 func (a Actor) String() string {

@@ -30,7 +30,8 @@ func draftKey(user string, tenantID int64) []byte {
 	return []byte(user + "\x00" + strconv.FormatInt(tenantID, 10))
 }
 
-// PutDraft stores or replaces the person's draft for a district.
+// PutDraft stores or replaces the person's draft for a district. User is
+// the owner (Actor.Owner).
 func (db *DB) PutDraft(d Draft) error {
 	if d.UpdatedAt.IsZero() {
 		d.UpdatedAt = db.now()
@@ -45,6 +46,18 @@ func (db *DB) DeleteDraft(user string, tenantID int64) error {
 	return db.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketDrafts).Delete(draftKey(user, tenantID))
 	})
+}
+
+// Draft returns the person's draft for one district, if any.
+func (db *DB) Draft(owner string, tenantID int64) (Draft, bool, error) {
+	var d Draft
+	var ok bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		ok, err = getJSON(tx.Bucket(bucketDrafts), draftKey(owner, tenantID), &d)
+		return err
+	})
+	return d, ok, err
 }
 
 // LatestDraft returns the person's most recently updated draft, if any.

@@ -43,6 +43,7 @@ func (db *DB) History(tenantID int64) ([]HistoryItem, error) {
 	for i := range entries {
 		items = append(items, HistoryItem{Kind: "revision", At: entries[i].At, Revision: &entries[i]})
 	}
+	slices.Reverse(items) // newest first among events of the same second
 	slices.SortStableFunc(items, func(a, b HistoryItem) int { return b.At.Compare(a.At) })
 	return items, nil
 }

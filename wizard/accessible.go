@@ -84,7 +84,7 @@ func (a *accessible) run() error {
 		return err
 	}
 	e := screens.NewEdit(d)
-	if draft, ok, _ := a.opts.DB.LatestDraft(a.opts.Actor.User); ok && draft.TenantID == d.TenantID {
+	if draft, ok, _ := a.opts.DB.Draft(a.opts.Actor.Owner(), d.TenantID); ok {
 		resume := true
 		if err := a.confirm(fmt.Sprintf("You left %s unsaved on this district. Resume them?", changesText(len(store.Diff(draft.Base, draft.District)))), "", &resume); err != nil {
 			return err
@@ -259,7 +259,7 @@ func (a *accessible) review(e *screens.Edit) error {
 	changes := e.Changes()
 	if len(changes) == 0 {
 		a.say("Nothing changed since revision %d. Nothing was saved.", e.Saved.Revision)
-		a.opts.DB.DeleteDraft(a.opts.Actor.User, e.Saved.TenantID)
+		a.opts.DB.DeleteDraft(a.opts.Actor.Owner(), e.Saved.TenantID)
 		return nil
 	}
 	for _, c := range changes {
@@ -283,13 +283,13 @@ func (a *accessible) review(e *screens.Edit) error {
 		a.keepDraft(e)
 		return err
 	}
-	a.opts.DB.DeleteDraft(a.opts.Actor.User, saved.TenantID)
+	a.opts.DB.DeleteDraft(a.opts.Actor.Owner(), saved.TenantID)
 	a.say("Saved revision %d.", saved.Revision)
 	return nil
 }
 
 func (a *accessible) keepDraft(e *screens.Edit) {
-	a.opts.DB.PutDraft(store.Draft{User: a.opts.Actor.User, TenantID: e.Saved.TenantID, Screen: screens.ReviewScreen.String(), Base: e.Saved, District: e.Draft, Notes: e.Notes})
+	a.opts.DB.PutDraft(store.Draft{User: a.opts.Actor.Owner(), TenantID: e.Saved.TenantID, Screen: screens.ReviewScreen.String(), Base: e.Saved, District: e.Draft, Notes: e.Notes})
 }
 
 // lineReader hands out at most one line per Read. huh builds a new scanner

@@ -76,7 +76,7 @@ func New(opts Options) *Model {
 		width:  80,
 		height: 24,
 	}
-	if d, ok, err := opts.DB.LatestDraft(opts.Actor.User); err == nil && ok && m.common.Allowed(d.TenantID) {
+	if d, ok, err := opts.DB.LatestDraft(opts.Actor.Owner()); err == nil && ok && m.common.Allowed(d.TenantID) {
 		m.stack = []screens.Screen{screens.NewResume(m.common, d)}
 	} else {
 		m.stack = []screens.Screen{screens.NewDropdown(m.common)}
@@ -120,6 +120,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.saved(msg)
 	case screens.ResumeMsg:
 		return m, m.resume(msg)
+	case screens.ReloadedMsg:
+		m.saved(screens.SavedMsg{District: msg.District})
+		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Reloaded revision %d; your changes were dropped.", msg.District.Revision)}
+		return m, nil
+	case shutdownMsg:
+		return m, m.quit()
 	case draftTickMsg:
 		m.draftTimer = false
 		m.keepDraft()
@@ -149,7 +155,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			return m.quit()
 		case "d":
 			if m.edit != nil {
-				m.opts.DB.DeleteDraft(m.opts.Actor.User, m.edit.Saved.TenantID)
+				m.opts.DB.DeleteDraft(m.opts.Actor.Owner(), m.edit.Saved.TenantID)
 				m.edit = nil
 			}
 			return m.quit()
@@ -254,11 +260,8 @@ func (m *Model) choose(d store.District) tea.Cmd {
 }
 
 func (m *Model) draftFor(tenantID int64) (store.Draft, bool) {
-	d, ok, err := m.opts.DB.LatestDraft(m.opts.Actor.User)
-	if err != nil || !ok || d.TenantID != tenantID {
-		return store.Draft{}, false
-	}
-	return d, true
+	d, ok, err := m.opts.DB.Draft(m.opts.Actor.Owner(), tenantID)
+	return d, ok && err == nil
 }
 
 // editFromDraft rebuilds an edit; when someone saved since the draft began,
@@ -278,7 +281,7 @@ func editFromDraft(current store.District, d store.Draft) *screens.Edit {
 func (m *Model) resume(msg screens.ResumeMsg) tea.Cmd {
 	dropdown := screens.NewDropdown(m.common)
 	if !msg.Resume {
-		m.opts.DB.DeleteDraft(m.opts.Actor.User, msg.Draft.TenantID)
+		m.opts.DB.DeleteDraft(m.opts.Actor.Owner(), msg.Draft.TenantID)
 		m.stack = []screens.Screen{dropdown}
 		return nil
 	}
@@ -301,7 +304,7 @@ func (m *Model) resume(msg screens.ResumeMsg) tea.Cmd {
 }
 
 func (m *Model) saved(msg screens.SavedMsg) tea.Cmd {
-	m.opts.DB.DeleteDraft(m.opts.Actor.User, msg.District.TenantID)
+	m.opts.DB.DeleteDraft(m.opts.Actor.Owner(), msg.District.TenantID)
 	m.draftSaved = nil
 	m.edit = screens.NewEdit(msg.District)
 	m.stack = []screens.Screen{m.stack[0], m.newScreen(screens.HomeScreen)}
@@ -336,7 +339,7 @@ func (m *Model) keepDraft() {
 		return
 	}
 	e := m.edit
-	d := store.Draft{User: m.opts.Actor.User, TenantID: e.Saved.TenantID, Screen: m.top().ID().String(), Base: e.Saved, District: e.Draft, Notes: e.Notes}
+	d := store.Draft{User: m.opts.Actor.Owner(), TenantID: e.Saved.TenantID, Screen: m.top().ID().String(), Base: e.Saved, District: e.Draft, Notes: e.Notes}
 	if !e.Dirty() {
 		if m.draftSaved != nil {
 			m.opts.DB.DeleteDraft(d.User, d.TenantID)

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/wizard"
+)
+
+// changeAccess applies req to the database, or through the running
+// server's admin socket when the server holds the database.
+func changeAccess(req wizard.AdminRequest) ([]store.AccessKey, error) {
+	db, err := store.Open(dbPath, store.Options{})
+	var inUse *store.InUseError
+	if errors.As(err, &inUse) {
+		sock := wizard.AdminSocketPath(dbPath)
+		if _, serr := os.Stat(sock); serr != nil {
+			return nil, err
+		}
+		return wizard.AskServer(sock, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return wizard.AccessChange(db, req)
+}
+
+func accessCommand() *cobra.Command {
+	access := &cobra.Command{Use: "access", Short: "Manage the SSH keys allowed into rostersync serve"}
+
+	var name, key, role string
+	var districts []int64
+	add := &cobra.Command{
+		Use:   `add --name NAME --key "ssh-ed25519 AAAA…" --role specialist|district [--district TENANT ...]`,
+		Short: "Allow an SSH public key (takes effect at the next login, no restart)",
+		Long: `A specialist sees every district. A district user sees and changes only
+the districts given with --district (repeat it, or give a comma list).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			k, err := wizard.ParseAccessKey(name, key, role, districts)
+			if err != nil {
+				return err
+			}
+			k.AddedBy = wizard.LocalActor().User
+			keys, err := changeAccess(wizard.AdminRequest{Op: "add", Key: k})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Added %s.\n", keys[0])
+			return nil
+		},
+	}
+	add.Flags().StringVar(&name, "name", "", "who the key belongs to, e.g. ana.lopez (required)")
+	add.Flags().StringVar(&key, "key", "", `the OpenSSH public key line, e.g. "ssh-ed25519 AAAA… ana@laptop" (required)`)
+	add.Flags().StringVar(&role, "role", "", "specialist or district (required)")
+	add.Flags().Int64SliceVar(&districts, "district", nil, "District Tenant ID a district user may open (repeatable)")
+	add.MarkFlagRequired("name")
+	add.MarkFlagRequired("key")
+	add.MarkFlagRequired("role")
+
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List the allowed keys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			keys, err := changeAccess(wizard.AdminRequest{Op: "list"})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if keys == nil {
+					keys = []store.AccessKey{}
+				}
+				return printJSON(cmd.OutOrStdout(), keys)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tROLE\tDISTRICTS\tFINGERPRINT\tADDED")
+			for _, k := range keys {
+				ds := "all"
+				if k.Role == store.RoleDistrict {
+					ds = strings.Trim(strings.ReplaceAll(fmt.Sprint(k.Districts), " ", ","), "[]")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s by %s\n", k.Name, k.Role, ds, k.Fingerprint, k.AddedAt.Format("2006-01-02"), k.AddedBy)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	remove := &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a key (open sessions continue; the next login is refused)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := changeAccess(wizard.AdminRequest{Op: "remove", Name: args[0]}); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Removed %s.\n", args[0])
+			return nil
+		},
+	}
+	access.AddCommand(add, list, remove)
+	return access
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/wizard"
+)
+
+func serveCommand() *cobra.Command {
+	var listen, hostKey string
+	var idle, grace time.Duration
+	cmd := &cobra.Command{
+		Use:   "serve [--listen 127.0.0.1:2222] [--host-key PATH]",
+		Short: "Serve the wizard over SSH to the keys on the access list",
+		Long: `Serves the same wizard over SSH. Only public keys on the access list
+(rostersync access add) get in; password and keyboard-interactive logins are
+refused. The server holds the database while it runs; rostersync access
+still works through a socket next to the database (PATH.sock).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := store.Open(dbPath, store.Options{})
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			srv, err := wizard.NewServer(wizard.ServeOptions{
+				Listen:        listen,
+				HostKeyPath:   hostKey,
+				DB:            db,
+				IdleTimeout:   idle,
+				ShutdownGrace: grace,
+				AdminSocket:   wizard.AdminSocketPath(dbPath),
+			})
+			if err != nil {
+				return err
+			}
+			return srv.Serve(ctx)
+		},
+	}
+	defKey := os.Getenv("ROSTERSYNC_HOST_KEY")
+	if defKey == "" {
+		defKey = "rostersync_host_ed25519"
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:2222", "address to listen on")
+	cmd.Flags().StringVar(&hostKey, "host-key", defKey, "ed25519 host key file, created 0600 if missing (env ROSTERSYNC_HOST_KEY)")
+	cmd.Flags().DurationVar(&idle, "idle-timeout", 30*time.Minute, "close sessions idle this long (the draft is kept)")
+	cmd.Flags().DurationVar(&grace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long sessions get to keep their drafts and leave")
+	return cmd
+}

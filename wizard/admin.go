@@ -1,0 +1,126 @@
+package wizard
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"charm.land/log/v2"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// The admin socket lets `rostersync access add|list|remove` change the
+// access list while `rostersync serve` holds the database (bbolt allows one
+// process). It is a unix socket created 0600 next to the database, so only
+// the account that runs the server can use it. One JSON request per
+// connection, one JSON answer.
+
+// AdminRequest is an access list change sent to a running server.
+type AdminRequest struct {
+	Op   string          `json:"op"` // "add", "list", "remove"
+	Key  store.AccessKey `json:"key,omitempty"`
+	Name string          `json:"name,omitempty"`
+}
+
+// AdminResponse is the server's answer.
+type AdminResponse struct {
+	Keys  []store.AccessKey `json:"keys,omitempty"`
+	Error string            `json:"error,omitempty"`
+	Field string            `json:"field,omitempty"`
+}
+
+// AdminSocketPath is where the server listens for a database at dbPath.
+func AdminSocketPath(dbPath string) string { return dbPath + ".sock" }
+
+// AccessChange applies req to db; the CLI (when it can open the database)
+// and the admin socket (when the server holds it) share this.
+func AccessChange(db *store.DB, req AdminRequest) ([]store.AccessKey, error) {
+	switch req.Op {
+	case "add":
+		k, err := db.AddAccess(req.Key)
+		return []store.AccessKey{k}, err
+	case "remove":
+		return nil, db.RemoveAccess(req.Name)
+	case "list":
+		return db.Access()
+	}
+	return nil, fmt.Errorf("unknown admin operation %q", req.Op)
+}
+
+func serveAdmin(ctx context.Context, path string, db *store.DB, logger *log.Logger) (stop func(), err error) {
+	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("another rostersync server answers on %s", path)
+	}
+	os.Remove(path) // a stale socket from a killed server
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go answerAdmin(c, db, logger)
+		}
+	}()
+	return func() { l.Close(); os.Remove(path) }, nil
+}
+
+func answerAdmin(c net.Conn, db *store.DB, logger *log.Logger) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	var req AdminRequest
+	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&req); err != nil {
+		json.NewEncoder(c).Encode(AdminResponse{Error: "bad request: " + err.Error()})
+		return
+	}
+	keys, err := AccessChange(db, req)
+	resp := AdminResponse{Keys: keys}
+	if err != nil {
+		resp.Error = err.Error()
+		var fe *store.FieldError
+		if errors.As(err, &fe) {
+			resp.Field, resp.Error = fe.Field, fe.Msg
+		}
+	} else if req.Op != "list" {
+		logger.Info("access list changed", "op", req.Op, "name", req.Name+req.Key.Name, "fingerprint", req.Key.Fingerprint)
+	}
+	json.NewEncoder(c).Encode(resp)
+}
+
+// AskServer sends req to the server listening on path.
+func AskServer(path string, req AdminRequest) ([]store.AccessKey, error) {
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := json.NewEncoder(c).Encode(req); err != nil {
+		return nil, err
+	}
+	var resp AdminResponse
+	if err := json.NewDecoder(c).Decode(&resp); err != nil {
+		return nil, fmt.Errorf("reading the server's answer: %w", err)
+	}
+	if resp.Error != "" {
+		if resp.Field != "" {
+			return nil, &store.FieldError{Field: resp.Field, Msg: resp.Error}
+		}
+		return nil, errors.New(resp.Error)
+	}
+	return resp.Keys, nil
+}

@@ -1,0 +1,231 @@
+package wizard
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"charm.land/log/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/vt"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// testServer is `rostersync serve` in-process on a random loopback port.
+type testServer struct {
+	srv    *Server
+	db     *store.DB
+	addr   string
+	dir    string
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startServer(t testing.TB, tweak func(*ServeOptions)) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "rostersync.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{db: db, dir: dir, logs: &syncBuffer{}, done: make(chan error, 1)}
+	ready := make(chan net.Addr, 1)
+	opts := ServeOptions{
+		Listen:      "127.0.0.1:0",
+		HostKeyPath: filepath.Join(dir, "host_ed25519"),
+		DB:          db,
+		AdminSocket: filepath.Join(dir, "rostersync.db.sock"),
+		Log:         log.NewWithOptions(ts.logs, log.Options{}),
+		Ready:       func(a net.Addr) { ready <- a },
+	}
+	if tweak != nil {
+		tweak(&opts)
+	}
+	srv, err := NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.srv = srv
+	ctx, cancel := context.WithCancel(context.Background())
+	ts.cancel = cancel
+	go func() { ts.done <- srv.Serve(ctx) }()
+	select {
+	case a := <-ready:
+		ts.addr = a.String()
+	case err := <-ts.done:
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ts.stop(); db.Close() })
+	return ts
+}
+
+func (ts *testServer) stop() {
+	if ts.cancel != nil {
+		ts.cancel()
+		<-ts.done
+		ts.cancel = nil
+	}
+}
+
+// person is an SSH key on the access list.
+type person struct {
+	signer gossh.Signer
+	key    store.AccessKey
+}
+
+func (ts *testServer) allow(t testing.TB, name, role string, districts ...int64) person {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := gossh.NewSignerFromKey(priv)
+	sshPub, _ := gossh.NewPublicKey(pub)
+	k, err := ParseAccessKey(name, string(gossh.MarshalAuthorizedKey(sshPub)), role, districts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.db.AddAccess(k); err != nil {
+		t.Fatal(err)
+	}
+	return person{signer: signer, key: k}
+}
+
+func (ts *testServer) clientConfig(user string, auth ...gossh.AuthMethod) *gossh.ClientConfig {
+	want := ts.srv.HostKeyFingerprint()
+	return &gossh.ClientConfig{
+		User: user,
+		Auth: auth,
+		HostKeyCallback: func(_ string, _ net.Addr, key gossh.PublicKey) error {
+			if gossh.FingerprintSHA256(key) != want {
+				return io.ErrUnexpectedEOF
+			}
+			return nil
+		},
+		Timeout: 5 * time.Second,
+	}
+}
+
+// term is one SSH session with a PTY, drawn by a terminal emulator that
+// also answers the program's terminal queries, as a real terminal does.
+type term struct {
+	t      testing.TB
+	client *gossh.Client
+	sess   *gossh.Session
+	stdin  io.WriteCloser
+	emu    *vt.SafeEmulator
+	ended  chan error
+}
+
+func (ts *testServer) connect(t testing.TB, p person, user string, w, h int) *term {
+	t.Helper()
+	client, err := gossh.Dial("tcp", ts.addr, ts.clientConfig(user, gossh.PublicKeys(p.signer)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := sess.StdinPipe()
+	stdout, _ := sess.StdoutPipe()
+	emu := vt.NewSafeEmulator(w, h)
+	tm := &term{t: t, client: client, sess: sess, stdin: stdin, emu: emu, ended: make(chan error, 1)}
+	go io.Copy(emu, stdout)
+	go io.Copy(stdin, emu) // the emulator's answers to queries
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { tm.ended <- sess.Wait() }()
+	t.Cleanup(func() { client.Close() })
+	return tm
+}
+
+var termKeys = map[string]string{
+	"enter": "\r", "esc": "\x1b", "space": " ", "tab": "\t", "up": "\x1b[A", "down": "\x1b[B",
+	"right": "\x1b[C", "left": "\x1b[D", "ctrl+c": "\x03", "ctrl+n": "\x0e", "ctrl+u": "\x15",
+}
+
+func (tm *term) keys(keys ...string) {
+	for _, k := range keys {
+		b, ok := termKeys[k]
+		if !ok {
+			b = k
+		}
+		if _, err := tm.stdin.Write([]byte(b)); err != nil {
+			tm.t.Fatal(err)
+		}
+		if k == "esc" {
+			time.Sleep(60 * time.Millisecond) // a lone ESC is told from a sequence by a pause
+		}
+	}
+}
+
+func (tm *term) screen() string { return ansi.Strip(tm.emu.Render()) }
+
+func (tm *term) wait(text string) {
+	tm.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(tm.screen(), text) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tm.t.Fatalf("%q never appeared; the screen is:\n%s", text, tm.screen())
+}
+
+func (tm *term) resize(w, h int) {
+	tm.emu.Resize(w, h)
+	if err := tm.sess.WindowChange(h, w); err != nil {
+		tm.t.Fatal(err)
+	}
+}
+
+// exit waits for the session to end and returns its exit status.
+func (tm *term) exit() int {
+	tm.t.Helper()
+	select {
+	case err := <-tm.ended:
+		if err == nil {
+			return 0
+		}
+		if ee, ok := err.(*gossh.ExitError); ok {
+			return ee.ExitStatus()
+		}
+		return -1
+	case <-time.After(10 * time.Second):
+		tm.t.Fatal("the session did not end")
+		return -1
+	}
+}
