@@ -116,7 +116,7 @@ func (db *DB) migrate() error {
 			return fmt.Errorf("database %s has schema version %d; this rostersync understands up to %d: upgrade rostersync", db.path, v, SchemaVersion)
 		}
 		// Version 0 → 1 creates the buckets; later versions add steps here.
-		for _, name := range [][]byte{bucketDistricts, bucketAudit, bucketDrafts, bucketAccess} {
+		for _, name := range [][]byte{bucketDistricts, bucketAudit, bucketDrafts, bucketAccess, bucketDirectory, bucketRuns} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

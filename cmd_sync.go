@@ -1,0 +1,186 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
+)
+
+// syncCommand is `rostersync sync`: one manual run of a district's sync.
+func syncCommand() *cobra.Command {
+	var district string
+	var dryRun, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "sync --district TENANT [--dry-run] [--json]",
+		Short: "Pull the district's roster from ClassLink and apply it to the Connect directory",
+		Long: `Pulls the whole roster from ClassLink, plans what the district's saved
+settings make of it, checks the deletion threshold, applies it to the
+Connect directory and records the run (see history). --dry-run records the
+run and shows what would change without changing anything.
+
+Exit status: 0 when the run succeeded or found nothing changed; 1 when it
+failed, with the reason (threshold, credentials, schools_not_found,
+upstream).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, err := parseDistrict(district)
+			if err != nil {
+				return err
+			}
+			db, err := openExisting()
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			out := cmd.OutOrStdout()
+			show := newProgressLine(out, out == io.Writer(os.Stdout) && isTerminal(os.Stdout))
+			if asJSON {
+				show = newProgressLine(io.Discard, false)
+			}
+			samples := 0
+			if dryRun && !asJSON {
+				samples = 3
+			}
+			engine := &rsync.Engine{DB: db}
+			res, err := engine.Run(cmd.Context(), id, rsync.RunOptions{DryRun: dryRun, Trigger: store.TriggerManual, Progress: show.update, Samples: samples})
+			show.done()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := printJSON(out, res.Run); err != nil {
+					return err
+				}
+			} else {
+				writeRunSummary(out, res)
+			}
+			if res.Run.Status == store.RunFailed {
+				return fmt.Errorf("sync of district %d failed: %s", id, res.Run.Reason)
+			}
+			return nil
+		},
+	}
+	districtFlag(cmd, &district)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would change; write nothing but the run record")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run as JSON (the history contract)")
+	return cmd
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progressLine shows a run's progress: one rewritten line on a terminal,
+// plain lines otherwise (every 10,000 records pulled, every batch applied).
+type progressLine struct {
+	w     io.Writer
+	tty   bool
+	last  rsync.Progress
+	shown time.Time
+	dirty bool
+}
+
+func newProgressLine(w io.Writer, tty bool) *progressLine { return &progressLine{w: w, tty: tty} }
+
+func (p *progressLine) update(pr rsync.Progress) {
+	text := progressText(pr)
+	if p.tty {
+		// Redraw at most ten times a second, always on a phase change.
+		if pr.Phase == p.last.Phase && time.Since(p.shown) < 100*time.Millisecond {
+			p.last = pr
+			return
+		}
+		fmt.Fprintf(p.w, "\r\033[K%s", text)
+		p.dirty = true
+	} else if pr != p.last {
+		fmt.Fprintln(p.w, text)
+	}
+	p.last, p.shown = pr, time.Now()
+}
+
+func (p *progressLine) done() {
+	if p.tty && p.dirty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func progressText(pr rsync.Progress) string {
+	switch pr.Phase {
+	case rsync.PhasePull:
+		s := fmt.Sprintf("pulling %s: %d records", pr.Collection, pr.Records)
+		if pr.Attempt > 1 {
+			s += fmt.Sprintf(" (attempt %d: the roster changed during the pull)", pr.Attempt)
+		}
+		return s
+	case rsync.PhaseApply:
+		return fmt.Sprintf("applying: %d of %d directory writes", pr.Applied, pr.ToApply)
+	case rsync.PhaseCheck:
+		return "checking ClassLink's roster revision"
+	}
+	return pr.Phase
+}
+
+// writeRunSummary prints a run as a table of counts, then its samples.
+func writeRunSummary(w io.Writer, res rsync.Result) {
+	r := res.Run
+	what := "Sync"
+	if r.Mode == store.ModeDryRun {
+		what = "Dry run (nothing was changed)"
+	}
+	status := r.Status
+	if r.Reason != "" {
+		status += " (" + r.Reason + ")"
+	}
+	fmt.Fprintf(w, "%s of district %d: %s in %s\n", what, r.TenantID, status, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	fmt.Fprintf(w, "run %s · config revision %d · roster revision %q\n", r.ID, r.ConfigRevision, r.PermRev)
+	if r.Message != "" {
+		fmt.Fprintln(w, r.Message)
+	}
+	if r.Status == store.RunUnchanged {
+		fmt.Fprintln(w, "Nothing changed in ClassLink or in the settings since the last sync.")
+		return
+	}
+	if r.Status == store.RunFailed && r.Reason != store.ReasonThreshold {
+		return // it ended before planning: there are no counts to show
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "TYPE\tCREATE\tUPDATE\tARCHIVE\tUNARCHIVE\tSKIP\t")
+	for _, row := range []struct {
+		name string
+		c    store.Counts
+	}{{"students", r.Counts.Students}, {"staff", r.Counts.Staff}, {"guardians", r.Counts.Guardians}, {"classrooms", r.Counts.Classrooms}, {"memberships", r.Counts.Memberships}} {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", row.name, row.c.Create, row.c.Update, row.c.Archive, row.c.Unarchive, row.c.Skip)
+	}
+	tw.Flush()
+	t := r.TriedToArchive
+	if t != (store.TriedToArchive{}) {
+		fmt.Fprintf(w, "\nTried to archive: %d students, %d staff, %d guardians, %d classrooms (none archived).\n", t.Students, t.Staff, t.Guardians, t.Classrooms)
+	}
+	fmt.Fprintf(w, "\nWarnings: %d invalid phone numbers, %d guardians without a unique email or valid SMS number.\n", r.Warnings.InvalidPhone, r.Warnings.GuardianWithoutContact)
+	if len(res.Samples) > 0 {
+		fmt.Fprintln(w, "\nExamples:")
+		for _, s := range res.Samples {
+			line := fmt.Sprintf("  %-11s %-9s %s", s.Type, s.Action, s.SourcedID)
+			if s.Name != "" {
+				line += " (" + s.Name + ")"
+			}
+			if len(s.Fields) > 0 {
+				line += ": " + strings.Join(s.Fields, ", ")
+			}
+			if s.Reason != "" {
+				line += ": " + s.Reason
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}

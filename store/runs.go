@@ -1,0 +1,181 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketRuns holds one sub-bucket per tenant, keyed by a sequence number,
+// so a district's runs are in the order they were recorded.
+var bucketRuns = []byte("runs")
+
+// Run modes, triggers, statuses and failure reasons (DESIGN §5).
+const (
+	ModeDryRun = "dry_run"
+	ModeApply  = "apply"
+
+	TriggerManual   = "manual"
+	TriggerSchedule = "schedule"
+
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+	RunUnchanged = "unchanged"
+
+	ReasonThreshold       = "threshold"
+	ReasonCredentials     = "credentials"
+	ReasonSchoolsNotFound = "schools_not_found"
+	ReasonUpstream        = "upstream"
+)
+
+// Run is one sync run as `sync --json` and `history --json` print it.
+type Run struct {
+	ID             string         `json:"id"`
+	TenantID       int64          `json:"-"`
+	Mode           string         `json:"mode"`
+	Trigger        string         `json:"trigger"`
+	Status         string         `json:"status"`
+	Reason         string         `json:"reason"`
+	ConfigRevision int64          `json:"config_revision"`
+	PermRev        string         `json:"perm_rev"`
+	StartedAt      time.Time      `json:"started_at"`
+	FinishedAt     time.Time      `json:"finished_at"`
+	Counts         RunCounts      `json:"counts"`
+	TriedToArchive TriedToArchive `json:"tried_to_archive"`
+	Warnings       RunWarnings    `json:"warnings"`
+	// Message explains a failure for people, e.g. naming missing schools.
+	Message string `json:"message,omitempty"`
+}
+
+// Counts are one record type's planned (dry run) or applied changes.
+type Counts struct {
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Archive   int `json:"archive"`
+	Unarchive int `json:"unarchive"`
+	Skip      int `json:"skip"`
+}
+
+// Changes is every count but Skip: what a run changes.
+func (c Counts) Changes() int { return c.Create + c.Update + c.Archive + c.Unarchive }
+
+// RunCounts are the counts per record type.
+type RunCounts struct {
+	Students    Counts `json:"students"`
+	Staff       Counts `json:"staff"`
+	Guardians   Counts `json:"guardians"`
+	Classrooms  Counts `json:"classrooms"`
+	Memberships Counts `json:"memberships"`
+}
+
+// Changes adds up every type's changes.
+func (c RunCounts) Changes() int {
+	return c.Students.Changes() + c.Staff.Changes() + c.Guardians.Changes() + c.Classrooms.Changes() + c.Memberships.Changes()
+}
+
+// TriedToArchive is what a run over the deletion threshold wanted to
+// archive, per type; all zero otherwise.
+type TriedToArchive struct {
+	Students   int `json:"students"`
+	Staff      int `json:"staff"`
+	Guardians  int `json:"guardians"`
+	Classrooms int `json:"classrooms"`
+}
+
+// RunWarnings count roster data the run could not use as it was.
+type RunWarnings struct {
+	InvalidPhone           int `json:"invalid_phone"`
+	GuardianWithoutContact int `json:"guardian_without_contact"`
+}
+
+// Applied reports whether the run brought the directory fully up to date
+// with its roster revision and configuration: an apply that succeeded, or
+// one that found nothing had changed.
+func (r Run) Applied() bool {
+	return r.Mode == ModeApply && (r.Status == RunSucceeded || r.Status == RunUnchanged)
+}
+
+// RecordRun stores a finished run and returns it with its ID set.
+func (db *DB) RecordRun(r Run) (Run, error) {
+	if r.TenantID <= 0 {
+		return r, fieldErr("tenant_id", "must be a positive whole number, got %d", r.TenantID)
+	}
+	err := db.update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bucketRuns).CreateBucketIfNotExists(tenantKey(r.TenantID))
+		if err != nil {
+			return err
+		}
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		r.ID = fmt.Sprintf("%d-%06d", r.TenantID, seq)
+		return putJSON(b, tenantKey(int64(seq)), r)
+	})
+	return r, err
+}
+
+// Runs lists a district's runs, oldest first.
+func (db *DB) Runs(tenantID int64) ([]Run, error) {
+	out := []Run{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRuns).Bucket(tenantKey(tenantID))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			r, err := decodeRun(tenantID, v)
+			out = append(out, r)
+			return err
+		})
+	})
+	return out, err
+}
+
+// LastRun is the district's most recent run; ok is false when it never ran.
+func (db *DB) LastRun(tenantID int64) (Run, bool, error) {
+	return db.lastRunWhere(tenantID, func(Run) bool { return true })
+}
+
+// LastAppliedRun is the most recent run for which Applied holds.
+func (db *DB) LastAppliedRun(tenantID int64) (Run, bool, error) {
+	return db.lastRunWhere(tenantID, Run.Applied)
+}
+
+// LastScheduledRun is the most recent run the daily schedule started.
+func (db *DB) LastScheduledRun(tenantID int64) (Run, bool, error) {
+	return db.lastRunWhere(tenantID, func(r Run) bool { return r.Trigger == TriggerSchedule })
+}
+
+func (db *DB) lastRunWhere(tenantID int64, keep func(Run) bool) (Run, bool, error) {
+	var found Run
+	ok := false
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRuns).Bucket(tenantKey(tenantID))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			r, err := decodeRun(tenantID, v)
+			if err != nil {
+				return err
+			}
+			if keep(r) {
+				found, ok = r, true
+				return nil
+			}
+		}
+		return nil
+	})
+	return found, ok, err
+}
+
+func decodeRun(tenantID int64, raw []byte) (Run, error) {
+	var r Run
+	err := json.Unmarshal(raw, &r)
+	r.TenantID = tenantID
+	return r, err
+}

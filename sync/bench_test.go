@@ -1,0 +1,157 @@
+package sync
+
+// Benchmarks of whole syncs against the in-process server (DESIGN §7):
+//
+//	go test ./sync -run '^$' -bench 'SyncM' -benchtime 3x
+//	ROSTERSYNC_BENCH_L=1 go test ./sync -run '^$' -bench SyncL -benchtime 1x -timeout 30m
+//
+// SyncM is a first sync of the M tier into an empty directory (every
+// record created); SyncMAgain re-syncs an unchanged M roster (pull and
+// plan, nothing written). SyncL is the L tier's first sync; it reports the
+// wall time, the peak Go heap in use and the process's peak RSS. The
+// loopback server generating and encoding the pages runs in the same
+// process, on the same cores, so the numbers include its work.
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// benchDistrict serves tier and saves a district for it in a fresh db.
+func benchDistrict(b *testing.B, tier classlinktest.Tier) (*classlinktest.Server, func() *store.DB) {
+	roster, err := classlinktest.NewDistrict(classlinktest.Options{Seed: 42, Tier: tier, Mess: classlinktest.DefaultMess()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := classlinktest.NewServer(classlinktest.ServerOptions{Tenants: []classlinktest.Tenant{{
+		TenantID: testTenant, ApplicationID: testApp, Name: "bench", ConsumerKey: "k", ConsumerSecret: "s", District: roster}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	fresh := func() *store.DB {
+		db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		d := store.NewDistrict(testTenant, testApp, "bench")
+		d.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "k", ClientSecret: "s", SignatureMethod: store.HMACSHA256}
+		for p := range tier.Schools {
+			d.Schools = append(d.Schools, roster.SchoolID(p))
+		}
+		d.Settings.DeletionThresholdPercent = 100
+		if _, _, err := db.SaveDistrict(d, 0, store.Actor{User: "bench"}, nil); err != nil {
+			b.Fatal(err)
+		}
+		return db
+	}
+	return srv, fresh
+}
+
+// pulled counts the records a run's progress reports.
+func pulled(total *int) func(Progress) {
+	last := map[string]int{}
+	return func(p Progress) {
+		if p.Phase == PhasePull {
+			*total += p.Records - last[p.Collection]
+			last[p.Collection] = p.Records
+		}
+	}
+}
+
+func syncOnce(b *testing.B, db *store.DB, records *int) store.Run {
+	e := &Engine{DB: db}
+	res, err := e.Run(context.Background(), testTenant, RunOptions{Progress: pulled(records)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Run.Status != store.RunSucceeded {
+		b.Fatalf("run: %+v", res.Run)
+	}
+	return res.Run
+}
+
+func BenchmarkSyncM(b *testing.B) {
+	_, fresh := benchDistrict(b, classlinktest.TierM)
+	b.ReportAllocs()
+	records := 0
+	var run store.Run
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		db := fresh()
+		b.StartTimer()
+		run = syncOnce(b, db, &records)
+	}
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(run.Counts.Changes()), "writes/op")
+}
+
+func BenchmarkSyncMAgain(b *testing.B) {
+	srv, fresh := benchDistrict(b, classlinktest.TierM)
+	db := fresh()
+	records := 0
+	syncOnce(b, db, &records)
+	records = 0
+	roster := srv.Tenant(testApp).District
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		roster.BumpRevision() // not "unchanged": a full pull and plan
+		if r := syncOnce(b, db, &records); r.Counts.Changes() != 0 {
+			b.Fatalf("an unchanged roster changed %+v", r.Counts)
+		}
+	}
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+}
+
+func BenchmarkSyncL(b *testing.B) {
+	if os.Getenv("ROSTERSYNC_BENCH_L") == "" {
+		b.Skip("set ROSTERSYNC_BENCH_L=1 to sync the L tier (a few minutes, a few GB)")
+	}
+	_, fresh := benchDistrict(b, classlinktest.TierL)
+	records := 0
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	go func() { // sample the heap while the sync runs
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+		}
+	}()
+	b.ResetTimer()
+	var run store.Run
+	for range b.N {
+		b.StopTimer()
+		db := fresh()
+		b.StartTimer()
+		run = syncOnce(b, db, &records)
+	}
+	b.StopTimer()
+	close(stop)
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/sync")
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-rss-MiB")
+	b.ReportMetric(float64(run.Counts.Changes()), "writes/op")
+}

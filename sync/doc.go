@@ -1,0 +1,45 @@
+// Package sync is rostersync's sync engine: it pulls a district's roster
+// from ClassLink, plans what the district's saved settings make of it,
+// checks the deletion threshold, applies the plan to the Connect directory
+// replica in the store, and records the run.
+//
+// Use one Engine per process (it refuses a second concurrent run of the
+// same district):
+//
+//	e := &sync.Engine{DB: db}
+//	res, err := e.Run(ctx, tenantID, sync.RunOptions{DryRun: true, Trigger: store.TriggerManual,
+//		Samples: 5, Progress: func(p sync.Progress) { ... }})
+//	if err != nil { ... }            // nothing was recorded: no such district, already running, database error
+//	switch res.Run.Status { ... }    // succeeded, failed (res.Run.Reason says why) or unchanged
+//
+// A run goes pull → plan → check → apply → record:
+//
+//   - Pull reads the whole roster (orgs, classes, users, enrollments) under
+//     classlink.Consistent before anything is written, keeping only the
+//     in-scope records in a compact form (roster.go). Any failure ends the
+//     run as failed with reason credentials or upstream, directory untouched;
+//     a selected school missing from ClassLink fails it with
+//     schools_not_found.
+//   - Plan walks the sorted roster against the stored directory in
+//     sourcedId order and decides per record: create, update (which fields),
+//     archive, unarchive or skip (with a reason), applying the district's
+//     settings (DESIGN §3). Its writes are encoded into batches.
+//   - Check compares each type's archives with the deletion threshold; over
+//     it the run fails with reason threshold, still creates and updates,
+//     archives nothing and reports tried_to_archive.
+//   - Apply commits the batches, BatchSize writes per bbolt transaction. A
+//     kill at any point leaves a directory from which the next run
+//     converges, because every planned record depends only on the roster,
+//     the settings and that record's own stored state.
+//   - Record stores the run (dry runs too, which write nothing else). When
+//     neither ClassLink's x-perm-rev nor the config revision moved since the
+//     last applied run (and nobody edited the directory by hand), the run
+//     is recorded as unchanged after one cheap request.
+//
+// Scheduler starts each district's daily run at its DailyStart in its time
+// zone; DialDistrict turns a stored connection into a classlink.Client (the
+// built-in demo district is served in-process); Schools lists ClassLink's
+// schools for the "School connection to SIS" screen.
+//
+// Inside this package the standard library's sync is imported as gosync.
+package sync

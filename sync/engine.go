@@ -1,0 +1,260 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	gosync "sync"
+	"time"
+
+	"github.com/schoolstatus/rostersync/classlink"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// DefaultBatchSize is how many directory writes one transaction commits.
+const DefaultBatchSize = 10_000
+
+// Engine runs syncs against one database. Use one per process: it is what
+// refuses a second concurrent run of a district. The zero value of every
+// field but DB is usable.
+type Engine struct {
+	DB *store.DB
+	// Now is the clock runs are stamped with; nil means time.Now.
+	Now func() time.Time
+	// Dial makes the ClassLink client for a district; nil means DialDistrict.
+	Dial func(ctx context.Context, d store.District) (*classlink.Client, error)
+	// BatchSize is the directory writes per transaction; 0 means DefaultBatchSize.
+	BatchSize int
+
+	mu      gosync.Mutex
+	running map[int64]time.Time
+}
+
+// RunOptions choose how one run goes.
+type RunOptions struct {
+	// DryRun plans and records the run but writes nothing to the directory.
+	DryRun bool
+	// Trigger is store.TriggerManual (the default) or store.TriggerSchedule.
+	Trigger string
+	// Progress, when set, is called as the run moves on.
+	Progress func(Progress)
+	// Samples is how many planned changes to keep per type and action for
+	// a preview; 0 keeps none.
+	Samples int
+}
+
+// Result is a recorded run and the samples of its plan.
+type Result struct {
+	Run     store.Run
+	Samples []Sample
+}
+
+// BusyError refuses a run while another run of the same district is going.
+type BusyError struct {
+	TenantID int64
+	Since    time.Time
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("a sync of district %d is already running since %s", e.TenantID, e.Since.Local().Format(time.DateTime))
+}
+
+// Run syncs one district: pull → plan → check → apply → record. Every run
+// that gets as far as reading the district is recorded, failed ones too,
+// and is returned with a nil error: look at Result.Run.Status and Reason.
+// The error is for runs that could not happen or be recorded (no such
+// district, a *BusyError, a database failure).
+func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Result, error) {
+	switch opt.Trigger {
+	case "":
+		opt.Trigger = store.TriggerManual
+	case store.TriggerManual, store.TriggerSchedule:
+	default:
+		return Result{}, fmt.Errorf("trigger: must be %q or %q, got %q", store.TriggerManual, store.TriggerSchedule, opt.Trigger)
+	}
+	report := opt.Progress
+	if report == nil {
+		report = func(Progress) {}
+	}
+	started := e.now()
+	release, err := e.claim(tenantID, started)
+	if err != nil {
+		return Result{}, err
+	}
+	defer release()
+	d, err := e.DB.District(tenantID)
+	if err != nil {
+		return Result{}, err
+	}
+	run := store.Run{TenantID: tenantID, Mode: store.ModeApply, Trigger: opt.Trigger, ConfigRevision: d.Revision, StartedAt: started}
+	if opt.DryRun {
+		run.Mode = store.ModeDryRun
+	}
+	fail := func(reason string, err error) (Result, error) {
+		run.Status, run.Reason, run.Message = store.RunFailed, reason, err.Error()
+		return e.record(run, nil)
+	}
+
+	client, err := e.dial(ctx, d)
+	if err != nil {
+		return fail(store.ReasonCredentials, err)
+	}
+	if len(d.Schools) == 0 {
+		return fail(store.ReasonSchoolsNotFound, &missingSchoolsError{})
+	}
+	report(Progress{Phase: PhaseCheck})
+	rev, err := permRev(ctx, client)
+	if err != nil {
+		return fail(pullReason(ctx, err), err)
+	}
+	unchanged, err := e.unchanged(d, rev)
+	if err != nil {
+		return Result{}, err
+	}
+	if unchanged {
+		run.Status, run.PermRev = store.RunUnchanged, rev
+		return e.record(run, nil)
+	}
+
+	ros, err := pullRoster(ctx, client, d, report)
+	if err != nil {
+		var missing *missingSchoolsError
+		if errors.As(err, &missing) {
+			return fail(store.ReasonSchoolsNotFound, err)
+		}
+		return fail(pullReason(ctx, err), err)
+	}
+	run.PermRev = ros.permRev
+
+	report(Progress{Phase: PhasePlan})
+	p, err := e.plan(d, ros, opt.Samples)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := p.suspiciouslyEmpty(ros.pulled); err != nil {
+		return fail(store.ReasonUpstream, err)
+	}
+	ros = nil // the batches hold all that is left to do; let the roster go
+	p.checkThreshold()
+	run.Counts, run.TriedToArchive, run.Warnings = p.counts, p.tried, p.warnings
+	run.Status = store.RunSucceeded
+	if len(p.over) > 0 {
+		run.Status, run.Reason, run.Message = store.RunFailed, store.ReasonThreshold, p.thresholdMessage()
+	}
+	if !opt.DryRun {
+		if err := e.apply(ctx, p, report); err != nil {
+			if ctx.Err() == nil {
+				return Result{}, err
+			}
+			return fail(store.ReasonUpstream, fmt.Errorf("cancelled while applying; the next run completes the changes: %w", err))
+		}
+	}
+	return e.record(run, p.samples.list)
+}
+
+func (e *Engine) now() time.Time {
+	now := time.Now
+	if e.Now != nil {
+		now = e.Now
+	}
+	return now().UTC().Truncate(time.Millisecond)
+}
+
+func (e *Engine) dial(ctx context.Context, d store.District) (*classlink.Client, error) {
+	if e.Dial != nil {
+		return e.Dial(ctx, d)
+	}
+	return DialDistrict(ctx, d)
+}
+
+// claim marks the district as running, or says since when it already is.
+func (e *Engine) claim(tenantID int64, at time.Time) (release func(), err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if since, busy := e.running[tenantID]; busy {
+		return nil, &BusyError{TenantID: tenantID, Since: since}
+	}
+	if e.running == nil {
+		e.running = map[int64]time.Time{}
+	}
+	e.running[tenantID] = at
+	return func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		delete(e.running, tenantID)
+	}, nil
+}
+
+func (e *Engine) record(run store.Run, samples []Sample) (Result, error) {
+	run.FinishedAt = e.now()
+	saved, err := e.DB.RecordRun(run)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Run: saved, Samples: samples}, nil
+}
+
+// pullReason is the failure reason of a pull error; a run cancelled by its
+// caller is "upstream", as the pull never finished.
+func pullReason(ctx context.Context, err error) string {
+	if ctx.Err() != nil {
+		return store.ReasonUpstream
+	}
+	return classlink.Reason(err)
+}
+
+// errStop ends the one-record request of permRev.
+var errStop = errors.New("stop")
+
+// permRev reads x-perm-rev with one request for one org.
+func permRev(ctx context.Context, c *classlink.Client) (string, error) {
+	info, err := c.Orgs(ctx, classlink.ListOptions{PageSize: 1, Fields: []string{"sourcedId"}}, func(classlink.Org) error { return errStop })
+	if err != nil && !errors.Is(err, errStop) {
+		return "", err
+	}
+	return info.PermRev, nil
+}
+
+// unchanged reports whether the last applied run already brought the
+// directory to this roster revision and configuration, with no hand edit
+// since it started.
+func (e *Engine) unchanged(d store.District, rev string) (bool, error) {
+	if rev == "" {
+		return false, nil // a server without x-perm-rev: always pull
+	}
+	last, ok, err := e.DB.LastAppliedRun(d.TenantID)
+	if err != nil || !ok || last.PermRev != rev || last.ConfigRevision != d.Revision {
+		return false, err
+	}
+	edited, err := e.DB.HandEditedAt(d.TenantID)
+	if err != nil {
+		return false, err
+	}
+	return !edited.After(last.StartedAt), nil
+}
+
+// plan walks every section of the directory against the roster.
+func (e *Engine) plan(d store.District, r *roster, samples int) (*plan, error) {
+	size := e.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	p := newPlan(d, size, samples)
+	return p, errors.Join(p.planSchools(e.DB, r), p.planClassrooms(e.DB, r), p.planUsers(e.DB, r), p.planMemberships(e.DB, r))
+}
+
+// suspiciouslyEmpty refuses a roster in which a whole collection is empty
+// while the directory has active records of it: a ClassLink hiccup, not
+// everyone leaving the district (DESIGN §3).
+func (p *plan) suspiciouslyEmpty(n pulledCounts) error {
+	users := p.activeManaged[TypeStudents] + p.activeManaged[TypeStaff] + p.activeManaged[TypeGuardians]
+	switch {
+	case n.users == 0 && users > 0:
+		return fmt.Errorf("ClassLink sent no users at all while the directory has %d active ones; refusing to treat that as everyone leaving", users)
+	case n.classes == 0 && p.activeManaged[TypeClassrooms] > 0:
+		return fmt.Errorf("ClassLink sent no classes at all while the directory has %d active classrooms; refusing to treat that as every class ending", p.activeManaged[TypeClassrooms])
+	case n.enrollments == 0 && p.activeManaged[TypeMemberships] > 0:
+		return fmt.Errorf("ClassLink sent no enrollments at all while the directory has %d active memberships; refusing to treat that as every enrollment ending", p.activeManaged[TypeMemberships])
+	}
+	return nil
+}

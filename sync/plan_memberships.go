@@ -1,0 +1,90 @@
+package sync
+
+import (
+	"cmp"
+	"strings"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// planMemberships walks the roster's enrollments against the directory's
+// memberships in (classroom, user) order.
+func (p *plan) planMemberships(db *store.DB, r *roster) error {
+	targets := r.members
+	i := 0
+	compare := func(t rosterMember, cur store.Membership) int {
+		return cmp.Or(strings.Compare(r.classes[t.class].id, cur.ClassroomID), strings.Compare(r.users[t.user].id, cur.UserID))
+	}
+	err := db.EachMembership(p.tenantID, func(cur store.Membership) error {
+		if cur.Status == store.StatusActive {
+			p.activeManaged[TypeMemberships]++
+		}
+		for i < len(targets) && compare(targets[i], cur) < 0 {
+			p.membership(r, targets[i], nil)
+			i++
+		}
+		if i < len(targets) && compare(targets[i], cur) == 0 {
+			p.membership(r, targets[i], &cur)
+			i++
+			return nil
+		}
+		if cur.Status == store.StatusActive && !p.held[cur.ClassroomID] {
+			cur.Status = store.StatusArchived
+			p.note(TypeMemberships, ActionArchive, cur.ClassroomID+"/"+cur.UserID, "", nil, "")
+			p.archives.next().PutMembership(cur)
+		}
+		return nil
+	})
+	for ; i < len(targets); i++ {
+		p.membership(r, targets[i], nil)
+	}
+	return err
+}
+
+func (p *plan) membership(r *roster, t rosterMember, cur *store.Membership) {
+	class, user := r.classes[t.class].id, r.users[t.user].id
+	if p.held[class] {
+		return
+	}
+	want := store.Membership{ClassroomID: class, UserID: user, Role: r.roles[t.role], Status: store.StatusActive}
+	id := class + "/" + user
+	switch {
+	case cur == nil:
+		p.note(TypeMemberships, ActionCreate, id, "", nil, "")
+	case cur.Status != store.StatusActive:
+		p.note(TypeMemberships, ActionUnarchive, id, "", nil, "")
+	case cur.Role != want.Role:
+		p.note(TypeMemberships, ActionUpdate, id, "", []string{"role"}, "")
+	default:
+		return
+	}
+	p.writes.next().PutMembership(want)
+}
+
+// planSchools keeps the directory's schools in line with the selection;
+// schools are not counted (the contract counts records people see).
+func (p *plan) planSchools(db *store.DB, r *roster) error {
+	want := map[string]string{}
+	for _, s := range r.schools {
+		want[s.id] = s.name
+	}
+	seen := map[string]bool{}
+	err := db.EachDirectorySchool(p.tenantID, func(cur store.School) error {
+		seen[cur.SourcedID] = true
+		name, selected := want[cur.SourcedID]
+		switch {
+		case selected && (cur.Name != name || cur.Status != store.StatusActive):
+			p.writes.next().PutSchool(store.School{SourcedID: cur.SourcedID, Name: name, Status: store.StatusActive})
+		case !selected && cur.Status == store.StatusActive:
+			cur.Status = store.StatusArchived
+			p.archives.next().PutSchool(cur)
+		}
+		return nil
+	})
+	for _, s := range r.schools {
+		if !seen[s.id] {
+			p.writes.next().PutSchool(store.School{SourcedID: s.id, Name: s.name, Status: store.StatusActive})
+		}
+	}
+	return err
+}
