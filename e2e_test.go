@@ -108,7 +108,14 @@ func (term *terminal) wait(text string) {
 // run runs the binary to completion and returns its output and exit code.
 func run(t *testing.T, stdin string, args ...string) (string, int) {
 	t.Helper()
+	return runEnv(t, nil, stdin, args...)
+}
+
+// runEnv is run with extra environment variables.
+func runEnv(t *testing.T, env []string, stdin string, args ...string) (string, int) {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	code := 0

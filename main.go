@@ -65,7 +65,7 @@ Run without a command to open the wizard.`,
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
 	})
 	root.AddCommand(configCommand(), historyCommand(), serveCommand(), accessCommand())
-	root.AddCommand(syncCommand(), directoryCommand())
+	root.AddCommand(syncCommand(), directoryCommand(), classlinkCommand())
 	return root
 }
 

@@ -21,6 +21,15 @@ type Common struct {
 	// CanOpen says whether this person may open a district (SSH access
 	// lists); nil means every district.
 	CanOpen func(tenantID int64) bool
+	// ProxyBaseURL fills the ClassLink proxy's base URL for an
+	// application_id; nil leaves the field for the person to type.
+	ProxyBaseURL func(applicationID int64) string
+	// TestConnection starts a connection test of d; its ConnectionTestedMsg
+	// arrives later. Nil hides the action.
+	TestConnection func(d store.District) tea.Cmd
+	// ClassLinkDistricts lists the districts that shared the app with the
+	// partner (ClassLinkDistrictsMsg). Nil when no partner token is set.
+	ClassLinkDistricts func() tea.Cmd
 
 	outbox []tea.Msg // see messages.go
 }

@@ -19,9 +19,10 @@ const SupportEmail = "connectsupport@schoolstatus.com"
 // dropdownItem is one entry of the district dropdown.
 type dropdownItem struct {
 	label, detail string
-	district      *store.District // a stored district
-	demo          bool            // the built-in demo district, not stored yet
-	add           bool            // "Add a district…"
+	district      *store.District    // a stored district
+	demo          bool               // the built-in demo district, not stored yet
+	add           bool               // "Add a district…"
+	classlink     *ClassLinkDistrict // shared with the partner, not stored yet
 }
 
 // Dropdown is step 1: pick a district, or add one by its ClassLink IDs.
@@ -35,6 +36,9 @@ type Dropdown struct {
 
 	adding bool
 	form   addDistrictForm
+
+	fromClassLink []ClassLinkDistrict
+	classLinkErr  error
 }
 
 // NewDropdown lists the stored districts this person may open.
@@ -74,6 +78,23 @@ func (d *Dropdown) load() {
 			demo:   true,
 		})
 	}
+	stored := map[int64]bool{}
+	for _, it := range d.all {
+		if it.district != nil {
+			stored[it.district.TenantID] = true
+		}
+	}
+	for i := range d.fromClassLink {
+		cl := d.fromClassLink[i]
+		if stored[cl.TenantID] || !d.c.Allowed(cl.TenantID) {
+			continue
+		}
+		d.all = append(d.all, dropdownItem{
+			label:     "ClassLink · " + cl.Name,
+			detail:    fmt.Sprintf("Tenant %d · app %d · not added yet", cl.TenantID, cl.ApplicationID),
+			classlink: &cl,
+		})
+	}
 	d.all = append(d.all, dropdownItem{label: "+ Add a district by Tenant ID and application_id…", add: true})
 	d.applyFilter()
 }
@@ -89,7 +110,14 @@ func (d *Dropdown) applyFilter() {
 	d.cursor = min(d.cursor, len(d.shown)-1)
 }
 
-func (d *Dropdown) Init() tea.Cmd { return nil }
+// Init asks ClassLink for the districts that shared the app, when a
+// partner token is set.
+func (d *Dropdown) Init() tea.Cmd {
+	if d.c.ClassLinkDistricts == nil {
+		return nil
+	}
+	return d.c.ClassLinkDistricts()
+}
 func (d *Dropdown) ID() ID        { return DropdownScreen }
 func (d *Dropdown) Crumb() string { return "District" }
 func (d *Dropdown) Step() int     { return 1 }
@@ -118,6 +146,11 @@ func (d *Dropdown) FullHelp() [][]key.Binding {
 }
 
 func (d *Dropdown) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if m, ok := msg.(ClassLinkDistrictsMsg); ok {
+		d.fromClassLink, d.classLinkErr = m.Districts, m.Err
+		d.load()
+		return d, nil
+	}
 	if d.adding {
 		return d.updateForm(msg)
 	}
@@ -168,6 +201,8 @@ func (d *Dropdown) choose() tea.Cmd {
 			return d.c.FlashError(err)
 		}
 		return d.c.Post(DistrictChosenMsg{District: saved})
+	case it.classlink != nil:
+		return d.addFromClassLink(*it.classlink)
 	default:
 		// Read it again: someone may have saved since the list was drawn.
 		dist, err := d.c.DB.District(it.district.TenantID)
@@ -176,6 +211,20 @@ func (d *Dropdown) choose() tea.Cmd {
 		}
 		return d.c.Post(DistrictChosenMsg{District: dist})
 	}
+}
+
+// addFromClassLink stores a district listed by ClassLink, connected
+// through the proxy.
+func (d *Dropdown) addFromClassLink(cl ClassLinkDistrict) tea.Cmd {
+	dist := store.NewDistrict(cl.TenantID, cl.ApplicationID, cl.Name)
+	if d.c.ProxyBaseURL != nil {
+		dist.Connection = store.Connection{Mode: store.ModeProxy, BaseURL: d.c.ProxyBaseURL(cl.ApplicationID)}
+	}
+	saved, _, err := d.c.DB.SaveDistrict(dist, 0, d.c.Actor, []string{"district added from ClassLink's list of districts that shared the app"})
+	if err != nil {
+		return d.c.FlashError(err)
+	}
+	return d.c.Post(DistrictChosenMsg{District: saved})
 }
 
 func (d *Dropdown) updateForm(msg tea.Msg) (Screen, tea.Cmd) {
@@ -220,6 +269,9 @@ func (d *Dropdown) View() string {
 	}
 	if d.err != nil {
 		b.WriteString(st.Error.Render(d.err.Error()) + "\n")
+	}
+	if d.classLinkErr != nil {
+		b.WriteString(st.Warning.Render(wrap("ClassLink's list of districts is unavailable: "+d.classLinkErr.Error(), d.c.Width)) + "\n")
 	}
 	b.WriteString("\n" + st.Note.Render(wrap("Don't have the District Tenant ID and District application_id? Ask "+SupportEmail+".", d.c.Width)))
 	return fit(b.String(), d.c.Height)

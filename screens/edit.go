@@ -13,6 +13,9 @@ type Edit struct {
 	Draft store.District // the working copy the screens change
 	// Notes are decisions confirmed on the way, recorded in the audit entry.
 	Notes []string
+	// Testing is set while a connection test runs; LastTest is its answer.
+	Testing  bool
+	LastTest *ConnectionReport
 }
 
 // NewEdit starts editing d as saved.

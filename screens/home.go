@@ -26,16 +26,23 @@ func (h *Home) ID() ID        { return HomeScreen }
 func (h *Home) Crumb() string { return "Home" }
 func (h *Home) Step() int     { return 2 }
 
+// testKey starts a connection test from the District Home Page.
+var testKey = key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "test connection"))
+
 func (h *Home) ShortHelp() []key.Binding {
 	k := h.c.Keys
-	return []key.Binding{with(k.Toggle, "mark step"), k.Menu, k.Back}
+	keys := []key.Binding{with(k.Toggle, "mark step"), k.Menu}
+	if h.c.TestConnection != nil {
+		keys = append(keys, testKey)
+	}
+	return append(keys, k.Back)
 }
 
 func (h *Home) FullHelp() [][]key.Binding {
 	k := h.c.Keys
 	return [][]key.Binding{
 		{with(k.Up, "previous step"), with(k.Down, "next step"), with(k.Toggle, "mark step done / not done")},
-		{with(k.Menu, "⋮ menu: Settings, Export"), with(k.Select, "⋮ menu")},
+		{with(k.Menu, "⋮ menu: Settings, connection, Export"), with(k.Select, "⋮ menu"), with(testKey, "test the ClassLink connection")},
 		{with(k.Back, "choose another district")},
 	}
 }
@@ -53,6 +60,9 @@ func (h *Home) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		h.cursor = min(h.cursor+1, len(store.GuideSteps)-1)
 	case key.Matches(km, k.Toggle):
 		return h, h.toggleStep()
+	case key.Matches(km, testKey) && h.c.TestConnection != nil && !h.edit.Testing:
+		h.edit.Testing = true
+		return h, h.c.TestConnection(h.edit.Draft)
 	case key.Matches(km, k.Menu), key.Matches(km, k.Select):
 		return h, h.c.Open(MenuScreen)
 	case key.Matches(km, k.Back):
@@ -85,6 +95,9 @@ func (h *Home) View() string {
 	b.WriteString(st.Muted.Render(fmt.Sprintf("District Tenant ID %d · District application_id %d", d.TenantID, d.ApplicationID)) + "\n")
 	b.WriteString(fmt.Sprintf("Revision %d · saved by %s, %s\n", d.Revision, actorText(d.SavedBy), h.c.SinceText(d.SavedAt)))
 	b.WriteString("Connection: " + connectionText(d) + "\n")
+	if line := h.testLine(); line != "" {
+		b.WriteString(line + "\n")
+	}
 	b.WriteString("Last sync: " + st.Muted.Render("no sync has run yet") + "\n\n")
 	b.WriteString(st.Title.Render("Setup checklist") + st.Muted.Render("  (space marks a step done)") + "\n")
 	for i, step := range store.GuideSteps {
@@ -104,6 +117,41 @@ func (h *Home) View() string {
 	return fit(b.String(), h.c.Height)
 }
 
+// testLine is the running or last connection test.
+func (h *Home) testLine() string {
+	st := h.c.Styles
+	switch r := h.edit.LastTest; {
+	case h.edit.Testing:
+		return st.Muted.Render("  Testing the connection…")
+	case r == nil:
+		return ""
+	case r.OK:
+		return st.Success.Render(indent(wrap("✓ "+ReportText(*r), h.c.Width-4), "  "))
+	default:
+		return st.Error.Render(indent(wrap("✗ "+ReportText(*r), h.c.Width-4), "  "))
+	}
+}
+
+// ReportText is a connection test in one line.
+func ReportText(r ConnectionReport) string {
+	if !r.OK {
+		return fmt.Sprintf("Connection test failed (%s): %s", r.Reason, r.Err)
+	}
+	school := "no school"
+	if r.School != "" {
+		school = "first school " + r.School
+	}
+	return fmt.Sprintf("Connected in %d ms · %s · %d orgs, %d users, %d classes, %d enrollments · x-perm-rev %s",
+		r.Latency.Milliseconds(), school, r.Counts["orgs"], r.Counts["users"], r.Counts["classes"], r.Counts["enrollments"], orDash(r.PermRev))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
 func connectionText(d store.District) string {
 	c := d.Connection.Masked()
 	switch {
@@ -114,7 +162,7 @@ func connectionText(d store.District) string {
 	case c.Mode == store.ModeProxy:
 		return "ClassLink proxy · " + c.BaseURL
 	}
-	return fmt.Sprintf("OAuth 1.0a %s · %s · client %s · secret %s", c.SignatureMethod, c.BaseURL, c.ClientID, c.ClientSecret)
+	return fmt.Sprintf("OAuth 1.0a %s · client %s · secret %s\n  %s", c.SignatureMethod, c.ClientID, c.ClientSecret, c.BaseURL)
 }
 
 // actorText names who saved, with the start of their key's fingerprint

@@ -98,6 +98,7 @@ func NewMenu(c *Common, items []MenuItem) *Menu {
 func DefaultMenuItems() []MenuItem {
 	return []MenuItem{
 		{Title: "Settings", Description: "SIS Rostering: District-Level Daily Sync and permissions", Open: SettingsScreen},
+		{Title: "ClassLink connection", Description: "How the sync reaches the roster: Roster Server (OAuth 1.0a) or ClassLink proxy", Open: ConnectionScreen},
 		{Title: "Export", Description: "The district's configuration as JSON (secrets masked)", Open: ExportScreen},
 	}
 }

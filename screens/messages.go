@@ -1,6 +1,8 @@
 package screens
 
 import (
+	"time"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/schoolstatus/rostersync/store"
@@ -63,4 +65,33 @@ func (c *Common) Flash(text string) tea.Cmd { return c.Post(FlashMsg{Text: text}
 // FlashError shows an error in the footer.
 func (c *Common) FlashError(err error) tea.Cmd {
 	return c.Post(FlashMsg{Text: err.Error(), Error: true})
+}
+
+// ConnectionReport is what a connection test found.
+type ConnectionReport struct {
+	TenantID   int64
+	Connection store.Connection // what was tested
+	OK         bool
+	Latency    time.Duration
+	School     string         // the first school's name
+	Counts     map[string]int // X-Total-Count per collection
+	PermRev    string
+	Reason     string // "credentials" or "upstream" when it failed
+	Err        string
+}
+
+// ConnectionTestedMsg carries a finished connection test.
+type ConnectionTestedMsg struct{ Report ConnectionReport }
+
+// ClassLinkDistrict is a district that shared the rostering app with the
+// partner, from ClassLink's /applications.
+type ClassLinkDistrict struct {
+	TenantID, ApplicationID int64
+	Name                    string
+}
+
+// ClassLinkDistrictsMsg carries ClassLink's list for the Dropdown.
+type ClassLinkDistrictsMsg struct {
+	Districts []ClassLinkDistrict
+	Err       error
 }

@@ -22,9 +22,10 @@ const (
 	ReviewScreen
 	ExportScreen
 	ResumeScreen
+	ConnectionScreen
 )
 
-var idNames = [...]string{"dropdown", "home", "menu", "settings", "sis_rostering", "daily_sync", "permissions", "review", "export", "resume"}
+var idNames = [...]string{"dropdown", "home", "menu", "settings", "sis_rostering", "daily_sync", "permissions", "review", "export", "resume", "connection"}
 
 func (id ID) String() string {
 	if int(id) < len(idNames) {
@@ -53,8 +54,8 @@ func Path(id ID) []ID {
 		}
 	}
 	switch id {
-	case ExportScreen:
-		return []ID{DropdownScreen, HomeScreen, MenuScreen, ExportScreen}
+	case ExportScreen, ConnectionScreen:
+		return []ID{DropdownScreen, HomeScreen, MenuScreen, id}
 	}
 	return chain[:2]
 }

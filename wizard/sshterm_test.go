@@ -94,6 +94,20 @@ func (ts *testServer) stop() {
 	}
 }
 
+// waitLog waits for the server to log text (handlers log after the
+// client already saw the session end).
+func (ts *testServer) waitLog(t testing.TB, text string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(ts.logs.String(), text) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the server never logged %q:\n%s", text, ts.logs.String())
+}
+
 // person is an SSH key on the access list.
 type person struct {
 	signer gossh.Signer

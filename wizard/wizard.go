@@ -3,12 +3,14 @@ package wizard
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -34,6 +36,9 @@ type Options struct {
 	MenuItems []screens.MenuItem
 	// Now replaces the clock in tests.
 	Now func() time.Time
+	// DraftDelay is how long after a change the draft is written; zero
+	// means draftDelay.
+	DraftDelay time.Duration
 }
 
 // Model is the router: a stack of screens along the click path.
@@ -59,6 +64,9 @@ func New(opts Options) *Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.DraftDelay <= 0 {
+		opts.DraftDelay = draftDelay
+	}
 	if opts.MenuItems == nil {
 		opts.MenuItems = screens.DefaultMenuItems()
 	}
@@ -72,6 +80,9 @@ func New(opts Options) *Model {
 			Actor:   opts.Actor,
 			Now:     opts.Now,
 			CanOpen: opts.CanOpen,
+
+			ProxyBaseURL:   ProxyBaseURL,
+			TestConnection: testConnection,
 		},
 		width:  80,
 		height: 24,
@@ -81,12 +92,15 @@ func New(opts Options) *Model {
 	} else {
 		m.stack = []screens.Screen{screens.NewDropdown(m.common)}
 	}
+	if os.Getenv(classlink.TokenEnv) != "" {
+		m.common.ClassLinkDistricts = func() tea.Cmd { return classLinkDistrictsCmd }
+	}
 	m.layout()
 	return m
 }
 
 // Init asks the terminal for its background so styles suit it.
-func (m *Model) Init() tea.Cmd { return tea.RequestBackgroundColor }
+func (m *Model) Init() tea.Cmd { return tea.Batch(tea.RequestBackgroundColor, m.top().Init()) }
 
 func (m *Model) top() screens.Screen { return m.stack[len(m.stack)-1] }
 
@@ -120,6 +134,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.saved(msg)
 	case screens.ResumeMsg:
 		return m, m.resume(msg)
+	case screens.ConnectionTestedMsg:
+		m.tested(msg.Report)
+		return m, nil
 	case screens.ReloadedMsg:
 		m.saved(screens.SavedMsg{District: msg.District})
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Reloaded revision %d; your changes were dropped.", msg.District.Revision)}
@@ -212,6 +229,8 @@ func (m *Model) newScreen(id screens.ID) screens.Screen {
 		return screens.NewReview(c, e)
 	case screens.ExportScreen:
 		return screens.NewExport(c, e)
+	case screens.ConnectionScreen:
+		return screens.NewConnection(c, e)
 	}
 	return screens.NewDropdown(c)
 }
@@ -328,7 +347,7 @@ func (m *Model) scheduleDraft() tea.Cmd {
 		return nil
 	}
 	m.draftTimer = true
-	return tea.Tick(draftDelay, func(time.Time) tea.Msg { return draftTickMsg{} })
+	return tea.Tick(m.opts.DraftDelay, func(time.Time) tea.Msg { return draftTickMsg{} })
 }
 
 // keepDraft writes the person's unsaved changes (or removes a draft that no

@@ -1,0 +1,264 @@
+package screens
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// The connection fields, in screen order.
+const (
+	cnMode = iota
+	cnURL
+	cnClientID
+	cnSecret
+	cnMethod
+	cnContinue
+	cnFields
+)
+
+// TokenNote says where the proxy's partner token lives.
+const TokenNote = "The ClassLink partner token is read from the server's environment (ROSTERSYNC_CLASSLINK_TOKEN); it is never stored or shown."
+
+// Connection edits how the sync reaches the district's roster: the
+// district's own Roster Server with OAuth 1.0a, or ClassLink's proxy.
+type Connection struct {
+	c      *Common
+	edit   *Edit
+	focus  int
+	mode   string
+	method string
+	inputs [3]textinput.Model // base URL, client id, secret
+	errs   [3]error
+	shown  bool // the form was left invalid once: show every error
+}
+
+// NewConnection edits e.Draft's connection.
+func NewConnection(c *Common, e *Edit) *Connection {
+	st := c.Styles
+	conn := e.Draft.Connection
+	s := &Connection{c: c, edit: e, mode: conn.Mode, method: conn.SignatureMethod}
+	if s.mode == "" {
+		s.mode = store.ModeOAuth1
+	}
+	if s.method == "" {
+		s.method = store.HMACSHA256
+	}
+	s.inputs[0] = newInput(st, "", "https://<tenant>-<region>-v2.oneroster.com/ims/oneroster/v1p1/", max(c.Width-19, 20))
+	s.inputs[0].CharLimit = 300
+	s.inputs[0].SetValue(conn.BaseURL)
+	s.inputs[1] = newInput(st, "", "consumer key from ClassLink", 40)
+	s.inputs[1].CharLimit = 200
+	s.inputs[1].SetValue(conn.ClientID)
+	s.inputs[2] = newInput(st, "", "consumer secret", 40)
+	s.inputs[2].CharLimit = 200
+	s.inputs[2].EchoMode = textinput.EchoPassword
+	if e.Saved.Connection.ClientSecret != "" {
+		s.inputs[2].Placeholder = "stored; leave empty to keep it"
+	}
+	if conn.ClientSecret != e.Saved.Connection.ClientSecret {
+		s.inputs[2].SetValue(conn.ClientSecret) // a draft's new secret, still masked on screen
+	}
+	if s.mode == store.ModeProxy && conn.BaseURL == "" {
+		s.inputs[0].SetValue(s.proxyURL())
+	}
+	s.validate()
+	return s
+}
+
+func (s *Connection) proxyURL() string {
+	if s.c.ProxyBaseURL == nil {
+		return ""
+	}
+	return s.c.ProxyBaseURL(s.edit.Draft.ApplicationID)
+}
+
+func (s *Connection) Init() tea.Cmd { return nil }
+func (s *Connection) ID() ID        { return ConnectionScreen }
+func (s *Connection) Crumb() string { return "ClassLink connection" }
+func (s *Connection) Step() int     { return 3 }
+func (s *Connection) Typing() bool  { return s.focus >= cnURL && s.focus <= cnSecret }
+
+func (s *Connection) ShortHelp() []key.Binding {
+	k := s.c.Keys
+	return []key.Binding{k.Next, with(k.Toggle, "switch"), with(k.Continue, "review"), k.Back}
+}
+
+func (s *Connection) FullHelp() [][]key.Binding {
+	k := s.c.Keys
+	return [][]key.Binding{{k.Next, k.Prev}, {with(k.Toggle, "switch mode / signature")}, {with(k.Continue, "review and save"), with(k.Back, "back (changes are kept)")}}
+}
+
+// visible reports whether field f applies to the current mode.
+func (s *Connection) visible(f int) bool {
+	return s.mode == store.ModeOAuth1 || f == cnMode || f == cnURL || f == cnContinue
+}
+
+func (s *Connection) move(delta int) tea.Cmd {
+	f := s.focus
+	for {
+		f = (f + delta + cnFields) % cnFields
+		if s.visible(f) {
+			break
+		}
+	}
+	s.focus = f
+	var cmd tea.Cmd
+	for i := range s.inputs {
+		if cnURL+i == f {
+			cmd = s.inputs[i].Focus()
+		} else {
+			s.inputs[i].Blur()
+		}
+	}
+	return cmd
+}
+
+func (s *Connection) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok || s.edit.Draft.Demo {
+		if ok && key.Matches(km, s.c.Keys.Back) {
+			return s, s.c.Back()
+		}
+		return s, nil
+	}
+	k := s.c.Keys
+	switch {
+	case key.Matches(km, k.Back):
+		return s, s.c.Back()
+	case km.String() == "tab" || km.String() == "down" || (s.Typing() && km.String() == "enter"):
+		return s, s.move(1)
+	case km.String() == "shift+tab" || km.String() == "up":
+		return s, s.move(-1)
+	case key.Matches(km, k.Continue), s.focus == cnContinue && km.String() == "enter":
+		return s, s.review()
+	case s.focus == cnMode && (key.Matches(km, k.Toggle) || km.String() == "enter" || km.String() == "left" || km.String() == "right"):
+		s.toggleMode()
+	case s.focus == cnMethod && (key.Matches(km, k.Toggle) || km.String() == "enter" || km.String() == "left" || km.String() == "right"):
+		if s.method == store.HMACSHA256 {
+			s.method = store.HMACSHA1
+		} else {
+			s.method = store.HMACSHA256
+		}
+	case s.Typing():
+		i := s.focus - cnURL
+		var cmd tea.Cmd
+		s.inputs[i], cmd = s.inputs[i].Update(msg)
+		s.validate()
+		return s, cmd
+	default:
+		return s, nil
+	}
+	s.validate()
+	return s, nil
+}
+
+// toggleMode switches between OAuth 1.0a and the proxy. The proxy's URL is
+// pre-filled from the template when the field is empty or still holds a
+// template value.
+func (s *Connection) toggleMode() {
+	if s.mode == store.ModeOAuth1 {
+		s.mode = store.ModeProxy
+		if s.inputs[0].Value() == "" {
+			s.inputs[0].SetValue(s.proxyURL())
+		}
+	} else {
+		s.mode = store.ModeOAuth1
+		if s.inputs[0].Value() == s.proxyURL() {
+			s.inputs[0].SetValue("")
+		}
+	}
+}
+
+// validate checks the fields and copies the connection into the draft.
+func (s *Connection) validate() {
+	url := strings.TrimSpace(s.inputs[0].Value())
+	s.errs = [3]error{}
+	if url == "" {
+		s.errs[0] = errors.New("the roster server URL is required")
+	} else {
+		s.errs[0] = store.ValidateBaseURL(url)
+	}
+	conn := store.Connection{Mode: s.mode, BaseURL: url}
+	if s.mode == store.ModeOAuth1 {
+		conn.ClientID = strings.TrimSpace(s.inputs[1].Value())
+		conn.ClientSecret = s.inputs[2].Value()
+		conn.SignatureMethod = s.method
+		if conn.ClientSecret == "" {
+			conn.ClientSecret = s.edit.Saved.Connection.ClientSecret
+		}
+		if conn.ClientID == "" {
+			s.errs[1] = errors.New("the client ID (consumer key) is required")
+		}
+		if conn.ClientSecret == "" {
+			s.errs[2] = errors.New("the client secret is required")
+		}
+	}
+	if conn.BaseURL == "" && conn.ClientID == "" && conn.ClientSecret == "" && s.edit.Saved.Connection == (store.Connection{}) {
+		conn = store.Connection{} // an untouched form is no connection, not a change
+	}
+	s.edit.Draft.Connection = conn
+}
+
+func (s *Connection) invalid() int {
+	for i, err := range s.errs {
+		if err != nil && s.visible(cnURL+i) {
+			return cnURL + i
+		}
+	}
+	return -1
+}
+
+func (s *Connection) review() tea.Cmd {
+	if f := s.invalid(); f >= 0 {
+		s.shown = true
+		s.focus = f - 1
+		return s.move(1)
+	}
+	return s.c.Open(ReviewScreen)
+}
+
+func (s *Connection) View() string {
+	st := s.c.Styles
+	var b strings.Builder
+	b.WriteString(st.Title.Render("ClassLink connection") + "\n")
+	if s.edit.Draft.Demo {
+		b.WriteString("\n" + wrap("The demo district's roster is built in and served on this machine; there is nothing to set up.", s.c.Width) + "\n")
+		return fit(b.String(), s.c.Height)
+	}
+	modes := "(•) Roster Server, OAuth 1.0a   ( ) ClassLink proxy"
+	if s.mode == store.ModeProxy {
+		modes = "( ) Roster Server, OAuth 1.0a   (•) ClassLink proxy"
+	}
+	b.WriteString(line(st, s.focus == cnMode, "Mode:          "+modes) + "\n")
+	labels := [...]string{"Base URL:      ", "Client ID:     ", "Client secret: "}
+	for i, in := range s.inputs {
+		if !s.visible(cnURL + i) {
+			continue
+		}
+		b.WriteString(line(st, s.focus == cnURL+i, labels[i]+in.View()) + "\n")
+		if s.errs[i] != nil && (s.shown || in.Value() != "") {
+			b.WriteString(st.Error.Render(indent(wrap("✗ "+ErrText(s.errs[i]), s.c.Width-4), "    ")) + "\n")
+		}
+	}
+	if s.visible(cnMethod) {
+		method := "(•) HMAC-SHA256   ( ) HMAC-SHA1"
+		if s.method == store.HMACSHA1 {
+			method = "( ) HMAC-SHA256   (•) HMAC-SHA1"
+		}
+		b.WriteString(line(st, s.focus == cnMethod, "Signature:     "+method) + "\n")
+	}
+	b.WriteString(line(st, s.focus == cnContinue, "Review and save ›") + "\n\n")
+	if s.mode == store.ModeProxy {
+		b.WriteString(st.Note.Render(wrap(TokenNote+" The proxy URL's exact shape is not documented; check it against ClassLink's developer pages.", s.c.Width)) + "\n")
+	} else {
+		b.WriteString(st.Note.Render(wrap(fmt.Sprintf("From ClassLink's Roster Server page for this district (application %d). Only https is accepted, except loopback addresses. The secret is stored in the 0600 database and never shown.", s.edit.Draft.ApplicationID), s.c.Width)) + "\n")
+	}
+	return fit(b.String(), s.c.Height)
+}

@@ -1,0 +1,123 @@
+package wizard
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/schoolstatus/rostersync/classlink"
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// rosterServer is a ClassLink-like server for district 4021 (application 5).
+func rosterServer(t *testing.T) *classlinktest.Server {
+	t.Helper()
+	d, err := classlinktest.NewDistrict(classlinktest.Options{Seed: 7, Tier: classlinktest.TierS, DistrictName: "Springfield USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := classlinktest.NewServer(classlinktest.ServerOptions{
+		Tenants:    []classlinktest.Tenant{{TenantID: 4021, ApplicationID: 5, Name: "Springfield USD", ConsumerKey: "spring-key", ConsumerSecret: "spring-secret", District: d}},
+		ProxyToken: "partner-token",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestConnectionScreenSavesAndTheTestVerifiesStepOne(t *testing.T) {
+	srv := rosterServer(t)
+	d := newDriver(t, 80, 24)
+	if _, _, err := d.db.SaveDistrict(store.NewDistrict(4021, 5, "Springfield USD"), 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d.keys("enter", "m", "down", "enter")
+	d.see("Step 3 of 8", "ClassLink connection", "(•) Roster Server, OAuth 1.0a")
+	d.notSee("unsaved") // opening the form changes nothing
+	d.keys("down")
+	d.typeText("http://example.org/ims/oneroster/v1p1/")
+	d.see("must use https (http is allowed only for loopback addresses)")
+	d.clearAndType(srv.BaseURL())
+	d.notSee("must use https")
+	d.keys("tab")
+	d.typeText("spring-key")
+	d.keys("tab")
+	d.typeText("wrong-secret")
+	d.notSee("wrong-secret") // the secret is never shown
+	d.keys("ctrl+n")
+	d.see("Review changes against revision 1", "Client secret", "******** (changed)")
+	d.notSee("wrong-secret")
+	d.keys("y")
+	d.see("Saved revision 2", "OAuth 1.0a HMAC-SHA256", "secret ********")
+
+	d.keys("t")
+	d.see("Connection test failed (credentials)")
+	got, _ := d.db.District(4021)
+	if got.Checklist[store.StepRosteringApp].Done {
+		t.Fatal("a failed test marked step 1")
+	}
+
+	// Fix the secret: an empty secret field keeps the stored one, so type
+	// the right one.
+	d.keys("m", "down", "enter", "tab", "tab", "tab")
+	d.typeText("spring-secret")
+	d.keys("ctrl+n", "y")
+	d.see("Saved revision 3")
+	d.keys("t")
+	d.see("✓ Connected in", "x-perm-rev", "The connection works: step 1 is verified.", "[x] 1. Rostering app shared and enabled in ClassLink ✓ verified")
+	got, _ = d.db.District(4021)
+	if !got.Checklist[store.StepRosteringApp].Verified || got.Connection.ClientSecret != "spring-secret" {
+		t.Fatalf("after a passing test: %+v", got.Checklist[store.StepRosteringApp])
+	}
+}
+
+func TestProxyModeUsesTheTemplateAndThePartnerToken(t *testing.T) {
+	srv := rosterServer(t)
+	t.Setenv(ProxyRootEnv, srv.URL())
+	t.Setenv(classlink.TokenEnv, "partner-token")
+	d := newDriver(t, 80, 24)
+	// ClassLink's list of districts shows up in the dropdown.
+	d.see("ClassLink · Springfield USD", "Tenant 4021 · app 5 · not added yet")
+	d.typeText("spring")
+	d.keys("enter")
+	d.see("Step 2 of 8", "Springfield USD", "ClassLink proxy · "+srv.URL()+"/5/ims/oneroster/v1p1/")
+	d.keys("t")
+	d.see("✓ Connected in", "step 1 is verified")
+	d.keys("m", "down", "enter")
+	d.see("(•) ClassLink proxy", "ROSTERSYNC_CLASSLINK_TOKEN")
+	d.notSee("partner-token")
+	d.keys("esc", "esc", "esc")
+	d.see("Choose a district", "Springfield USD")
+	d.notSee("not added yet")
+}
+
+func TestDemoConnectionTestNeedsNoCredentials(t *testing.T) {
+	d := newDriver(t, 80, 24)
+	d.keys("enter", "t")
+	d.see("✓ Connected in", "first school", "step 1 is verified")
+	d.keys("m", "down", "enter")
+	d.see("nothing to set up")
+}
+
+func TestProbeReportsCountsAndRevision(t *testing.T) {
+	srv := rosterServer(t)
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "spring-key", ClientSecret: "spring-secret", SignatureMethod: store.HMACSHA1}
+	r := ProbeDistrict(t.Context(), dist)
+	if !r.OK || r.Counts["users"] == 0 || r.Counts["orgs"] < 2 || r.PermRev == "" || r.School == "" {
+		t.Fatalf("report = %+v", r)
+	}
+	dist.Connection.ClientSecret = "nope"
+	r = ProbeDistrict(t.Context(), dist)
+	if r.OK || r.Reason != "credentials" || strings.Contains(r.Err, "nope") {
+		t.Fatalf("bad secret report = %+v", r)
+	}
+	dist.Connection.BaseURL = "http://127.0.0.1:1/ims/oneroster/v1p1/"
+	dist.Connection.ClientSecret = "spring-secret"
+	if r = ProbeDistrict(t.Context(), dist); r.OK || r.Reason != "upstream" {
+		t.Fatalf("unreachable report = %+v", r)
+	}
+}
