@@ -30,6 +30,11 @@ type Common struct {
 	// ClassLinkDistricts lists the districts that shared the app with the
 	// partner (ClassLinkDistrictsMsg). Nil when no partner token is set.
 	ClassLinkDistricts func() tea.Cmd
+	// StartSync starts a sync of d's saved revision (a preview when dryRun);
+	// its SyncProgressMsg and SyncDoneMsg arrive later.
+	StartSync func(d store.District, dryRun bool) tea.Cmd
+	// Schools lists d's ClassLink schools (SchoolsMsg arrives later).
+	Schools func(d store.District) tea.Cmd
 
 	outbox []tea.Msg // see messages.go
 }

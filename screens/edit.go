@@ -16,6 +16,8 @@ type Edit struct {
 	// Testing is set while a connection test runs; LastTest is its answer.
 	Testing  bool
 	LastTest *ConnectionReport
+	// Sync is the district's running or last sync in this session.
+	Sync *SyncState
 }
 
 // NewEdit starts editing d as saved.

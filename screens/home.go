@@ -71,9 +71,29 @@ func (h *Home) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return h, nil
 }
 
+func (h *Home) lastSync() string {
+	st := h.c.Styles
+	if s := h.edit.Sync; s != nil && !s.Done {
+		return st.Warning.Render(s.Phase + "…")
+	}
+	r, ok, err := h.c.DB.LastRun(h.edit.Saved.TenantID)
+	switch {
+	case err != nil:
+		return st.Error.Render(err.Error())
+	case !ok:
+		return st.Muted.Render("no sync has run yet")
+	case r.Status == store.RunFailed:
+		return st.Error.Render(RunLine(r) + ", " + h.c.SinceText(r.FinishedAt))
+	}
+	return RunLine(r) + ", " + h.c.SinceText(r.FinishedAt)
+}
+
 func (h *Home) toggleStep() tea.Cmd {
 	step := store.GuideSteps[h.cursor]
 	item := h.edit.Saved.Checklist[step]
+	if step == store.StepSelfCheck && !item.Done && !PreviewPassed(h.c.DB, h.edit.Saved) {
+		return h.c.FlashError(fmt.Errorf("step 6 is the self-check: ⋮ → Preview sync of revision %d, without a threshold failure, marks it done", h.edit.Saved.Revision))
+	}
 	next := store.ChecklistItem{Done: !item.Done, By: h.c.Actor.User}
 	d, err := h.c.DB.SetChecklistStep(h.edit.Saved.TenantID, step, next)
 	if err != nil {
@@ -98,7 +118,7 @@ func (h *Home) View() string {
 	if line := h.testLine(); line != "" {
 		b.WriteString(line + "\n")
 	}
-	b.WriteString("Last sync: " + st.Muted.Render("no sync has run yet") + "\n\n")
+	b.WriteString("Last sync: " + h.lastSync() + "\n\n")
 	b.WriteString(st.Title.Render("Setup checklist") + st.Muted.Render("  (space marks a step done)") + "\n")
 	for i, step := range store.GuideSteps {
 		item := d.Checklist[step]

@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -123,10 +124,10 @@ func (m *Matrix) Description(width int) string {
 	return head + "\n" + wrap("On: "+p.WhenOn(), width) + "\n" + wrap("Off: "+p.WhenOff(), width)
 }
 
+// truncate cuts s to w columns with an ellipsis, keeping styles intact.
 func truncate(s string, w int) string {
-	if lipgloss.Width(s) <= w || w < 2 {
+	if w < 2 {
 		return s
 	}
-	r := []rune(s)
-	return string(r[:w-1]) + "…"
+	return ansi.Truncate(s, w, "…")
 }

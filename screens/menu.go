@@ -63,6 +63,7 @@ func (m *menuList) update(msg tea.Msg) tea.Cmd {
 
 func (m *menuList) view() string {
 	st := m.c.Styles
+	w := m.c.Width - 4
 	var b strings.Builder
 	for i, it := range m.items {
 		title := it.Title
@@ -70,16 +71,18 @@ func (m *menuList) view() string {
 			title = st.Muted.Render(title + " (not here)")
 		}
 		b.WriteString(line(st, i == m.cursor, title) + "\n")
-		b.WriteString(st.Muted.Render(indent(wrap(it.Description, m.c.Width-8), "    ")) + "\n")
-		if it.Summary != nil {
-			b.WriteString(indent(wrap(it.Summary(), m.c.Width-8), "    ") + "\n")
-		}
-		if it.Unavailable != "" && i == m.cursor {
-			b.WriteString(st.Note.Render(indent(wrap(it.Unavailable, m.c.Width-8), "    ")) + "\n")
-		}
 	}
-	box := st.Box.Render(strings.TrimRight(b.String(), "\n"))
-	return fit(st.Title.Render(m.title)+"\n"+box, m.c.Height)
+	// What the focused entry is, under the list: one line per entry keeps
+	// every entry in view.
+	it := m.items[m.cursor]
+	b.WriteString("\n" + st.Muted.Render(wrap(it.Description, w)))
+	if it.Summary != nil {
+		b.WriteString("\n" + wrap(it.Summary(), w))
+	}
+	if it.Unavailable != "" {
+		b.WriteString("\n" + st.Note.Render(wrap(it.Unavailable, w)))
+	}
+	return fit(st.Title.Render(m.title)+"\n"+st.Box.Render(b.String()), m.c.Height)
 }
 
 func indent(s, prefix string) string {
@@ -99,6 +102,10 @@ func DefaultMenuItems() []MenuItem {
 	return []MenuItem{
 		{Title: "Settings", Description: "SIS Rostering: District-Level Daily Sync and permissions", Open: SettingsScreen},
 		{Title: "ClassLink connection", Description: "How the sync reaches the roster: Roster Server (OAuth 1.0a) or ClassLink proxy", Open: ConnectionScreen},
+		{Title: "Preview sync", Description: "A dry run: what the sync would change, per record type, with examples (the self-check)", Open: PreviewScreen},
+		{Title: "Run sync now", Description: "Apply the previewed plan to the Connect directory (enable and launch)", Open: RunNowScreen},
+		{Title: "Sync history", Description: "Runs and saved revisions, with failure reasons", Open: HistoryScreen},
+		{Title: "Directory", Description: "Browse the users and classrooms the sync produced", Open: DirectoryScreen},
 		{Title: "Export", Description: "The district's configuration as JSON (secrets masked)", Open: ExportScreen},
 	}
 }
@@ -135,8 +142,8 @@ func NewSISRostering(c *Common, e *Edit) *SISRostering {
 	return &SISRostering{menuList{c: c, title: "SIS Rostering", items: []MenuItem{
 		{Title: "District-Level Daily Sync", Description: "The four sync settings, the deletion threshold and start time, and staff permissions", Open: DailySyncScreen,
 			Summary: func() string { return dailySyncSummary(e.Draft.Settings) }},
-		{Title: "School connection to SIS", Description: "Which ClassLink schools are connected",
-			Unavailable: "schools are matched from the ClassLink connection, which rostersync does not read yet"},
+		{Title: "School connection to SIS", Description: "Which ClassLink schools the sync covers", Open: SchoolsScreen,
+			Summary: func() string { return plural(len(e.Draft.Schools), "school") + " connected" }},
 		{Title: "Classroom connections", Description: "Per-classroom links to SIS classes",
 			Unavailable: "set per classroom in Connect's web UI; the daily sync keeps them"},
 	}}}

@@ -23,9 +23,14 @@ const (
 	ExportScreen
 	ResumeScreen
 	ConnectionScreen
+	PreviewScreen
+	RunNowScreen
+	HistoryScreen
+	DirectoryScreen
+	SchoolsScreen
 )
 
-var idNames = [...]string{"dropdown", "home", "menu", "settings", "sis_rostering", "daily_sync", "permissions", "review", "export", "resume", "connection"}
+var idNames = [...]string{"dropdown", "home", "menu", "settings", "sis_rostering", "daily_sync", "permissions", "review", "export", "resume", "connection", "preview", "run_now", "history", "directory", "schools"}
 
 func (id ID) String() string {
 	if int(id) < len(idNames) {
@@ -54,8 +59,10 @@ func Path(id ID) []ID {
 		}
 	}
 	switch id {
-	case ExportScreen, ConnectionScreen:
+	case ExportScreen, ConnectionScreen, PreviewScreen, RunNowScreen, HistoryScreen, DirectoryScreen:
 		return []ID{DropdownScreen, HomeScreen, MenuScreen, id}
+	case SchoolsScreen:
+		return []ID{DropdownScreen, HomeScreen, MenuScreen, SettingsScreen, SISRosteringScreen, SchoolsScreen}
 	}
 	return chain[:2]
 }

@@ -88,9 +88,16 @@ func Diff(prev, next District) []Change {
 	}
 	add("connection.signature_method", c.SignatureMethod, d.SignatureMethod)
 	if !slices.Equal(sortedCopy(prev.Schools), sortedCopy(next.Schools)) {
-		out = append(out, Change{Field: "schools", From: strconv.Itoa(len(prev.Schools)) + " schools", To: strconv.Itoa(len(next.Schools)) + " schools"})
+		out = append(out, Change{Field: "schools", From: schoolsText(len(prev.Schools)), To: schoolsText(len(next.Schools))})
 	}
 	return out
+}
+
+func schoolsText(n int) string {
+	if n == 1 {
+		return "1 school"
+	}
+	return strconv.Itoa(n) + " schools"
 }
 
 func sortedCopy(s []string) []string {

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 // driver runs a Model synchronously, as huh's own tests do: every command a
@@ -23,6 +24,10 @@ type driver struct {
 
 var fixedNow = time.Date(2026, 11, 28, 15, 4, 0, 0, time.UTC)
 
+// Views print local times; pin the zone so frames do not depend on the
+// machine's.
+func init() { time.Local = time.UTC }
+
 func newDriver(t *testing.T, w, h int) *driver {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "rostersync.db"), store.Options{Clock: func() time.Time { return fixedNow }})
@@ -34,7 +39,8 @@ func newDriver(t *testing.T, w, h int) *driver {
 }
 
 func newDriverOn(t *testing.T, db *store.DB, who store.Actor, w, h int) *driver {
-	d := &driver{t: t, db: db, m: New(Options{DB: db, Actor: who, Now: func() time.Time { return fixedNow }, DraftDelay: time.Millisecond})}
+	now := func() time.Time { return fixedNow }
+	d := &driver{t: t, db: db, m: New(Options{DB: db, Actor: who, Now: now, DraftDelay: time.Millisecond, Engine: &rsync.Engine{DB: db, Now: now}})}
 	d.send(tea.WindowSizeMsg{Width: w, Height: h})
 	d.run(d.m.Init(), 0)
 	return d

@@ -71,9 +71,9 @@ func TestGoldenScreens(t *testing.T) {
 			g(d, "menu")
 			d.keys("down", "enter")
 			g(d, "connection-demo")
-			d.keys("esc", "down", "enter")
+			d.keys("esc", "down", "down", "down", "down", "down", "enter")
 			g(d, "export")
-			d.keys("esc", "up", "up", "enter")
+			d.keys("esc", "up", "up", "up", "up", "up", "up", "enter")
 			g(d, "settings")
 			d.keys("enter")
 			g(d, "sis-rostering")
@@ -110,4 +110,32 @@ func TestGoldenScreens(t *testing.T) {
 	c.golden("connection-oauth1-invalid-80x24")
 	c.keys("up", "space")
 	c.golden("connection-proxy-80x24")
+}
+
+// TestGoldenSyncScreens pins the sync screens of the demo district.
+func TestGoldenSyncScreens(t *testing.T) {
+	for _, size := range []struct {
+		name string
+		w, h int
+	}{{"80x24", 80, 24}, {"56x20", 56, 20}} {
+		t.Run(size.name, func(t *testing.T) {
+			g := func(d *driver, screen string) { d.golden(screen + "-" + size.name) }
+			d := newDriver(t, size.w, size.h)
+			d.keys("enter", "m", "enter", "enter", "down", "enter")
+			g(d, "schools")
+			d.keys("a", "ctrl+n", "y")
+			d.keys("m", "down", "down", "enter")
+			g(d, "preview")
+			d.keys("esc", "down", "enter")
+			g(d, "run-now-confirm")
+			d.keys("y", "esc", "down", "enter")
+			g(d, "history")
+			d.keys("enter")
+			g(d, "history-run")
+			d.keys("esc", "esc", "down", "enter")
+			g(d, "directory")
+			d.keys("esc", "esc")
+			g(d, "home-after-sync")
+		})
+	}
 }

@@ -59,9 +59,15 @@ func onOff(b bool) string {
 // WriteHistoryText prints the history for people.
 func WriteHistoryText(w io.Writer, items []store.HistoryItem) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WHEN\tWHAT\tWHO\tCHANGES")
+	fmt.Fprintln(tw, "WHEN\tWHAT\tWHO\tDETAILS")
 	for _, item := range items {
-		if item.Revision == nil {
+		if r := item.Run; r != nil {
+			what := "run " + r.ID
+			detail := screens.RunLine(*r)
+			if r.Message != "" {
+				detail += ": " + r.Message
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.StartedAt.Local().Format(time.DateTime), what, r.Trigger, detail)
 			continue
 		}
 		it := item.Revision

@@ -18,6 +18,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 // ServeOptions configure `rostersync serve`.
@@ -38,6 +39,13 @@ type ServeOptions struct {
 	Log         *log.Logger
 	// Ready is told the listening address (tests listen on port 0).
 	Ready func(addr net.Addr)
+	// Engine runs every sync of this server, manual or scheduled; nil
+	// makes one.
+	Engine *rsync.Engine
+	// NoSchedule turns off the daily runs (tests of other things).
+	NoSchedule bool
+	// Clock drives the daily schedule; nil is the real clock.
+	Clock rsync.Clock
 	// newModel builds a session's model; tests replace it.
 	newModel func(Options) tea.Model
 }
@@ -69,6 +77,9 @@ func NewServer(opts ServeOptions) (*Server, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "rostersync"})
+	}
+	if opts.Engine == nil {
+		opts.Engine = &rsync.Engine{DB: opts.DB}
 	}
 	if opts.newModel == nil {
 		opts.newModel = func(o Options) tea.Model { return New(o) }
@@ -143,6 +154,15 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- s.ssh.Serve(l) }()
+	scheduled := make(chan struct{})
+	schedCtx, stopSchedule := context.WithCancel(ctx)
+	defer func() { stopSchedule(); <-scheduled }()
+	go func() {
+		defer close(scheduled)
+		if !s.opts.NoSchedule {
+			s.schedule(schedCtx)
+		}
+	}()
 	select {
 	case err := <-served:
 		return err
@@ -188,7 +208,7 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	actor := store.Actor{User: sess.User(), Fingerprint: key.Fingerprint, Key: key.Name, Via: "ssh"}
-	model := &guarded{inner: s.opts.newModel(Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen})}
+	model := &guarded{inner: s.opts.newModel(Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen, Engine: s.opts.Engine})}
 	p := tea.NewProgram(model, append(bm.MakeOptions(sess), tea.WithContext(sess.Context()))...)
 	if !s.track(p) {
 		wish.Fatalln(sess, "rostersync is shutting down; try again in a minute")
@@ -296,6 +316,26 @@ func (s *Server) isStopping() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stopping
+}
+
+// schedule runs each district with Enable Daily sync on at its start time,
+// until ctx ends; a run in progress at shutdown is cancelled, which leaves
+// the directory for the next run to converge (the engine is kill-safe).
+func (s *Server) schedule(ctx context.Context) {
+	sched := &rsync.Scheduler{Engine: s.opts.Engine, Clock: s.opts.Clock, OnRun: func(tenant int64, res rsync.Result, err error) {
+		switch {
+		case err != nil && tenant == 0:
+			s.log.Error("daily schedule: cannot read the districts", "err", err)
+		case err != nil:
+			s.log.Warn("daily sync did not start", "district", tenant, "err", err)
+		case res.Run.Status == store.RunFailed:
+			s.log.Error("daily sync failed", "district", tenant, "run", res.Run.ID, "reason", res.Run.Reason, "message", res.Run.Message)
+		default:
+			s.log.Info("daily sync", "district", tenant, "run", res.Run.ID, "status", res.Run.Status, "changes", res.Run.Counts.Changes())
+		}
+	}}
+	s.log.Info("daily schedule on: districts with Enable Daily sync run at their start time")
+	sched.Run(ctx)
 }
 
 // shutdownMsg tells a session the server is stopping: keep the draft, quit.

@@ -14,6 +14,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 func TestSSHSessionWalksAndSavesWithTheKeyInTheAudit(t *testing.T) {
@@ -260,4 +261,61 @@ func TestStopKeepsDraftsAndSaysGoodbye(t *testing.T) {
 	if logs := ts.logs.String(); !strings.Contains(logs, "stopping") || !strings.Contains(logs, "stopped") {
 		t.Fatalf("logs:\n%s", logs)
 	}
+}
+
+// stoppedClock is a scheduler clock that stays at one instant.
+type stoppedClock struct{ at time.Time }
+
+func (c stoppedClock) Now() time.Time                     { return c.at }
+func (stoppedClock) After(time.Duration) <-chan time.Time { return make(chan time.Time) }
+
+func TestServeRunsTheDailySyncOfEnabledDistrictsOnly(t *testing.T) {
+	savedAt := time.Date(2026, 11, 28, 7, 0, 0, 0, time.UTC) // 01:00 in Chicago
+	clock := stoppedClock{at: savedAt.Add(90 * time.Minute)} // 02:30 in Chicago
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "r.db"), store.Options{Clock: func() time.Time { return savedAt }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo := store.NewDemoDistrict()
+	c, err := rsync.DialDistrict(t.Context(), demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schools, err := rsync.Schools(t.Context(), c)
+	if err != nil || len(schools) == 0 {
+		t.Fatal(schools, err)
+	}
+	demo.Schools = []string{schools[0].SourcedID}
+	demo.Settings.EnableDailySync = true
+	demo.Settings.DailyStart = "02:00"
+	demo.Settings.TimeZone = "America/Chicago"
+	if _, _, err := db.SaveDistrict(demo, 0, store.Actor{User: "ops"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	off := demo
+	off.TenantID, off.ApplicationID, off.Demo, off.Name = 99, 57, false, "Off"
+	off.Settings.EnableDailySync = false
+	if _, _, err := db.SaveDistrict(off, 0, store.Actor{User: "ops"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	ts := startServer(t, func(o *ServeOptions) {
+		o.DB.Close() // serve this test's database instead
+		o.DB, _ = store.Open(filepath.Join(dir, "r.db"), store.Options{})
+		o.NoSchedule = false
+		o.Clock = clock
+		o.Engine = &rsync.Engine{DB: o.DB, Now: clock.Now}
+	})
+	ts.waitLog(t, "daily sync")
+	ts.stop()
+	runs, _ := ts.srv.opts.DB.Runs(store.DemoTenantID)
+	if len(runs) != 1 || runs[0].Trigger != store.TriggerSchedule || runs[0].Status != store.RunSucceeded || runs[0].Mode != store.ModeApply {
+		t.Fatalf("demo runs = %+v", runs)
+	}
+	if off, _ := ts.srv.opts.DB.Runs(99); len(off) != 0 {
+		t.Fatalf("a district with the daily sync off ran: %+v", off)
+	}
+	ts.srv.opts.DB.Close()
 }

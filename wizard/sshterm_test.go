@@ -65,6 +65,7 @@ func startServer(t testing.TB, tweak func(*ServeOptions)) *testServer {
 		Log:         log.NewWithOptions(ts.logs, log.Options{}),
 		Ready:       func(a net.Addr) { ready <- a },
 	}
+	opts.NoSchedule = true // the schedule's own test turns it on
 	if tweak != nil {
 		tweak(&opts)
 	}

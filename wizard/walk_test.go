@@ -34,8 +34,16 @@ func TestWalkDemoDistrictChangeEverySettingAndSave(t *testing.T) {
 	d.keys("enter")
 	d.see("Step 2 of 8", "District ▸ Home", "ClassLink Demo", "DEMO", "Setup checklist", "[ ] 6. Self-check")
 
-	// The self-check is done, so enabling the daily sync needs no warning.
+	// Step 6 is only marked after a passed preview of the saved revision.
 	d.keys("down", "down", "down", "down", "down", "space")
+	d.see("step 6 is the self-check: ⋮ → Preview sync of revision 1")
+	d.see("[ ] 6. Self-check")
+	if _, err := d.db.RecordRun(store.Run{TenantID: store.DemoTenantID, Mode: store.ModeDryRun, Trigger: store.TriggerManual,
+		Status: store.RunSucceeded, ConfigRevision: 1, StartedAt: fixedNow, FinishedAt: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	// The self-check is done, so enabling the daily sync needs no warning.
+	d.keys("space")
 	d.see("[x] 6. Self-check")
 	d.toDailySync()
 

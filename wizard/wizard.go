@@ -13,6 +13,7 @@ import (
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 // Minimum terminal size below which the wizard shows a message instead of
@@ -36,6 +37,9 @@ type Options struct {
 	MenuItems []screens.MenuItem
 	// Now replaces the clock in tests.
 	Now func() time.Time
+	// Engine runs syncs; one per process so that a district never syncs
+	// twice at once. Nil makes one.
+	Engine *rsync.Engine
 	// DraftDelay is how long after a change the draft is written; zero
 	// means draftDelay.
 	DraftDelay time.Duration
@@ -64,6 +68,9 @@ func New(opts Options) *Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Engine == nil {
+		opts.Engine = &rsync.Engine{DB: opts.DB}
+	}
 	if opts.DraftDelay <= 0 {
 		opts.DraftDelay = draftDelay
 	}
@@ -83,6 +90,7 @@ func New(opts Options) *Model {
 
 			ProxyBaseURL:   ProxyBaseURL,
 			TestConnection: testConnection,
+			Schools:        listSchools,
 		},
 		width:  80,
 		height: 24,
@@ -92,6 +100,7 @@ func New(opts Options) *Model {
 	} else {
 		m.stack = []screens.Screen{screens.NewDropdown(m.common)}
 	}
+	m.common.StartSync = m.startSync
 	if os.Getenv(classlink.TokenEnv) != "" {
 		m.common.ClassLinkDistricts = func() tea.Cmd { return classLinkDistrictsCmd }
 	}
@@ -134,6 +143,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.saved(msg)
 	case screens.ResumeMsg:
 		return m, m.resume(msg)
+	case syncProgress:
+		return m, m.syncProgressed(msg)
+	case syncDone:
+		m.syncFinished(msg)
+		return m, nil
 	case screens.ConnectionTestedMsg:
 		m.tested(msg.Report)
 		return m, nil
@@ -231,6 +245,16 @@ func (m *Model) newScreen(id screens.ID) screens.Screen {
 		return screens.NewExport(c, e)
 	case screens.ConnectionScreen:
 		return screens.NewConnection(c, e)
+	case screens.PreviewScreen:
+		return screens.NewPreview(c, e)
+	case screens.RunNowScreen:
+		return screens.NewRunNow(c, e)
+	case screens.HistoryScreen:
+		return screens.NewHistory(c, e)
+	case screens.DirectoryScreen:
+		return screens.NewDirectory(c, e)
+	case screens.SchoolsScreen:
+		return screens.NewSchools(c, e)
 	}
 	return screens.NewDropdown(c)
 }
@@ -325,7 +349,12 @@ func (m *Model) resume(msg screens.ResumeMsg) tea.Cmd {
 func (m *Model) saved(msg screens.SavedMsg) tea.Cmd {
 	m.opts.DB.DeleteDraft(m.opts.Actor.Owner(), msg.District.TenantID)
 	m.draftSaved = nil
+	var running *screens.SyncState
+	if m.edit != nil && m.edit.Saved.TenantID == msg.District.TenantID {
+		running = m.edit.Sync
+	}
 	m.edit = screens.NewEdit(msg.District)
+	m.edit.Sync = running
 	m.stack = []screens.Screen{m.stack[0], m.newScreen(screens.HomeScreen)}
 	if msg.Entry.Revision > 0 {
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Saved revision %d (%s).", msg.Entry.Revision, changesText(len(msg.Entry.Changes)))}

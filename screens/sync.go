@@ -1,0 +1,177 @@
+package screens
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// SyncSample is one planned change kept for the preview.
+type SyncSample struct {
+	Type, Action, SourcedID, Name string
+	Fields                        []string
+	Reason                        string
+}
+
+// SyncState is a sync run as the screens see it: started by the router
+// (Common.StartSync), which keeps it up to date as the run goes.
+type SyncState struct {
+	DryRun  bool
+	Started time.Time
+	Phase   string         // checking, pulling, planning, applying
+	Totals  map[string]int // X-Total-Count per collection, when known
+	Pulled  map[string]int // records arrived per collection
+	Applied int
+	ToApply int
+	Attempt int
+
+	Done    bool
+	Run     store.Run
+	Samples []SyncSample
+	Err     error // the run could not happen (busy, no district)
+	Cancel  func()
+}
+
+// Failed reports a finished run that did not succeed.
+func (s *SyncState) Failed() bool {
+	return s.Done && (s.Err != nil || s.Run.Status == store.RunFailed)
+}
+
+// Record types and actions in the order the plan table shows them.
+var (
+	syncTypes   = []string{"students", "staff", "guardians", "classrooms", "memberships"}
+	syncActions = []string{"create", "update", "archive", "unarchive", "skip"}
+)
+
+func countsOf(c store.RunCounts, typ string) store.Counts {
+	switch typ {
+	case "students":
+		return c.Students
+	case "staff":
+		return c.Staff
+	case "guardians":
+		return c.Guardians
+	case "classrooms":
+		return c.Classrooms
+	}
+	return c.Memberships
+}
+
+func countOf(c store.Counts, action string) int {
+	switch action {
+	case "create":
+		return c.Create
+	case "update":
+		return c.Update
+	case "archive":
+		return c.Archive
+	case "unarchive":
+		return c.Unarchive
+	}
+	return c.Skip
+}
+
+func triedOf(t store.TriedToArchive, typ string) int {
+	switch typ {
+	case "students":
+		return t.Students
+	case "staff":
+		return t.Staff
+	case "guardians":
+		return t.Guardians
+	case "classrooms":
+		return t.Classrooms
+	}
+	return 0
+}
+
+// planTable renders a run's counts: a row per record type, a column per
+// action, and the cell under the cursor (row, col) marked; row < 0 marks
+// nothing.
+func planTable(st *Styles, run store.Run, row, col, width int) string {
+	cellW := min(max((width-14)/5, 7), 11)
+	var b strings.Builder
+	b.WriteString(lipgloss.NewStyle().Width(14).Render(""))
+	for _, a := range syncActions {
+		b.WriteString(st.ColumnHead.Render(lipgloss.PlaceHorizontal(cellW, lipgloss.Right, a)))
+	}
+	b.WriteString("\n")
+	over := run.Reason == store.ReasonThreshold
+	for r, typ := range syncTypes {
+		b.WriteString(lipgloss.NewStyle().Width(14).Render(line(st, r == row, typ)))
+		c := countsOf(run.Counts, typ)
+		for ci, a := range syncActions {
+			text := fmt.Sprint(countOf(c, a))
+			if over && a == "archive" && triedOf(run.TriedToArchive, typ) > 0 {
+				text = fmt.Sprintf("0 (%d)", triedOf(run.TriedToArchive, typ))
+			}
+			if r == row && ci == col {
+				text = st.CellFocus.Render("›" + text)
+			}
+			b.WriteString(lipgloss.PlaceHorizontal(cellW, lipgloss.Right, text))
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// RunLine is a run in one line, for Home and the history.
+func RunLine(r store.Run) string {
+	mode := "sync"
+	if r.Mode == store.ModeDryRun {
+		mode = "preview"
+	}
+	text := fmt.Sprintf("%s %s", mode, r.Status)
+	if r.Reason != "" {
+		text += " (" + r.Reason + ")"
+	}
+	if r.Trigger == store.TriggerSchedule {
+		text += ", scheduled"
+	}
+	return text + fmt.Sprintf(", %s", plural(r.Counts.Changes(), "change"))
+}
+
+// runDetail is the explanation under the plan table.
+func runDetail(st *Styles, run store.Run, width int) string {
+	var lines []string
+	switch {
+	case run.Reason == store.ReasonThreshold:
+		lines = append(lines, st.Error.Render(wrap("Over the deletion threshold: nothing was archived (numbers in brackets are what the run tried to archive). Creates and updates still count. Check the roster in ClassLink, or raise the threshold if the change is expected.", width)))
+	case run.Status == store.RunFailed:
+		lines = append(lines, st.Error.Render(wrap(fmt.Sprintf("Failed (%s): %s", run.Reason, run.Message), width)))
+	case run.Status == store.RunUnchanged:
+		lines = append(lines, st.Success.Render(wrap("Nothing changed in ClassLink or in the settings since the last sync.", width)))
+	}
+	if w := run.Warnings; w.InvalidPhone > 0 || w.GuardianWithoutContact > 0 {
+		lines = append(lines, st.Warning.Render(wrap(fmt.Sprintf("Warnings: %d invalid phone numbers (left empty), %d guardians without a unique email or valid SMS (skipped)", w.InvalidPhone, w.GuardianWithoutContact), width)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// samplesOf picks the kept samples of one cell.
+func samplesOf(all []SyncSample, typ, action string) []SyncSample {
+	return slices.DeleteFunc(slices.Clone(all), func(s SyncSample) bool { return s.Type != typ || s.Action != action })
+}
+
+// PreviewPassed reports whether d's latest preview, at its saved revision,
+// succeeded without crossing the deletion threshold: what the self-check
+// step and "Run sync now" need.
+func PreviewPassed(db *store.DB, d store.District) bool {
+	runs, err := db.Runs(d.TenantID)
+	if err != nil {
+		return false
+	}
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		if r.Mode != store.ModeDryRun {
+			continue
+		}
+		return r.ConfigRevision == d.Revision && r.Status != store.RunFailed
+	}
+	return false
+}

@@ -1,0 +1,122 @@
+package wizard
+
+import (
+	"testing"
+
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// connectAllSchools walks to School connection to SIS, connects every
+// school and saves.
+func (d *driver) connectAllSchools() {
+	d.t.Helper()
+	d.keys("m", "enter", "enter", "down", "enter")
+	d.see("School connection to SIS", "Adams Academy", "0 of 1 connected")
+	d.keys("a")
+	d.see("1 of 1 connected", "[x] Adams Academy")
+	d.keys("ctrl+n")
+	d.see("Schools connected to SIS", "0 schools → 1 school")
+	d.keys("y")
+	d.see("Saved revision 2")
+}
+
+func TestPreviewThenRunNowThenBrowse(t *testing.T) {
+	d := newDriver(t, 80, 24)
+	d.keys("enter")
+	// Without a passed preview, Run sync now only explains.
+	d.keys("m", "down", "down", "down", "enter")
+	d.see("Run sync now", "Preview the sync of revision 1 first")
+	d.keys("y")
+	if runs, _ := d.db.Runs(store.DemoTenantID); len(runs) != 0 {
+		t.Fatal("y started a sync without a passed preview")
+	}
+	d.keys("esc", "esc")
+	d.connectAllSchools()
+
+	d.keys("m", "down", "down", "enter")
+	d.see("Preview sync (dry run: nothing is changed)", "✓ preview succeeded", "students", "memberships",
+		"students · create", "step 6 is done", "The self-check passed (step 6)")
+	// Samples of another cell: staff updates are none; guardians skips have reasons.
+	d.keys("down", "down", "right", "right", "right", "right")
+	d.see("guardians · skip")
+	if counts, _ := d.db.DirectoryCounts(store.DemoTenantID); counts.Students.Active != 0 {
+		t.Fatal("the preview wrote to the directory")
+	}
+	dist, _ := d.db.District(store.DemoTenantID)
+	if !dist.Checklist[store.StepSelfCheck].Done || !dist.Checklist[store.StepSelfCheck].Verified {
+		t.Fatal("a passed preview did not mark the self-check")
+	}
+
+	d.keys("esc", "down", "enter")
+	d.see("Run sync now", "enable and launch", "The last preview", "Apply it now?")
+	d.keys("y")
+	d.see("✓ sync succeeded", "step 7 is done")
+	counts, _ := d.db.DirectoryCounts(store.DemoTenantID)
+	if counts.Students.Active == 0 || counts.Staff.Active == 0 || counts.Guardians.Active == 0 {
+		t.Fatalf("directory after the run: %+v", counts)
+	}
+
+	d.keys("esc", "down", "enter")
+	d.see("Sync history", "sync succeeded", "preview succeeded", "revision 2 by ana")
+	d.keys("enter")
+	d.see("run ", "manual", "revision 2")
+	d.keys("esc", "esc")
+
+	d.keys("down", "enter")
+	d.see("Directory", "[Users]", "district_admin")
+	d.keys("k")
+	d.see("· students ·")
+	d.keys("tab")
+	d.see("[Classrooms]", "active")
+	d.keys("/")
+	d.typeText("zzzz-no-such")
+	d.see("Nothing here yet")
+	d.keys("esc", "esc", "esc")
+	d.see("Step 2 of 8", "Last sync: sync succeeded", "[x] 6. Self-check", "[x] 7. Enable and launch")
+}
+
+func TestPreviewWithoutSchoolsFailsWithTheReason(t *testing.T) {
+	d := newDriver(t, 80, 24)
+	d.keys("enter", "m", "down", "down", "enter")
+	d.see("✗ preview failed (schools_not_found)")
+	dist, _ := d.db.District(store.DemoTenantID)
+	if dist.Checklist[store.StepSelfCheck].Done {
+		t.Fatal("a failed preview marked the self-check")
+	}
+}
+
+func TestPreviewOverTheThresholdIsNoSelfCheck(t *testing.T) {
+	srv := rosterServer(t)
+	district := srv.Tenant(5).District
+	d := newDriver(t, 80, 24)
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "spring-key", ClientSecret: "spring-secret", SignatureMethod: store.HMACSHA256}
+	dist.Schools = []string{district.SchoolID(0)}
+	if _, _, err := d.db.SaveDistrict(dist, 0, store.Actor{User: "ops"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d.keys("enter", "m", "down", "down", "enter")
+	d.see("✓ preview succeeded")
+	d.keys("esc", "down", "enter", "y")
+	d.see("✓ sync succeeded")
+
+	// A fifth of the students leave ClassLink overnight: over the 10 % threshold.
+	for s := range 100 {
+		if err := district.Remove(classlinktest.Users, district.StudentID(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.keys("esc", "up", "enter")
+	d.see("preview failed (threshold)", "Over the deletion threshold: nothing was archived", "0 (100)")
+	dist, _ = d.db.District(4021)
+	if dist.Checklist[store.StepSelfCheck].At.After(fixedNow) {
+		t.Fatal("the failed preview touched the self-check")
+	}
+	d.keys("esc", "down", "enter")
+	d.see("Preview the sync of revision 1 first")
+	if counts, _ := d.db.DirectoryCounts(4021); counts.Students.Archived != 0 {
+		t.Fatalf("students archived by a failed preview: %+v", counts.Students)
+	}
+}
