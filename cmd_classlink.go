@@ -52,19 +52,12 @@ func classlinkCommand() *cobra.Command {
 		Short: "Test a district's saved connection: one school, counts per collection, latency, x-perm-rev",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := parseDistrict(district)
+			db, d, err := openDistrict(district)
 			if err != nil {
 				return err
 			}
-			db, err := openExisting()
-			if err != nil {
-				return err
-			}
-			d, err := db.District(id)
 			db.Close() // the test can take a while; do not hold the database
-			if err != nil {
-				return err
-			}
+			id := d.TenantID
 			r := wizard.ProbeDistrict(cmd.Context(), d)
 			if testJSON {
 				if err := printJSON(cmd.OutOrStdout(), wizard.ProbeJSON(r)); err != nil {

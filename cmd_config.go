@@ -21,19 +21,11 @@ func configCommand() *cobra.Command {
 		Short: "Show a district's saved configuration (secrets masked)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := parseDistrict(district)
-			if err != nil {
-				return err
-			}
-			db, err := openExisting()
+			db, d, err := openDistrict(district)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			d, err := db.District(id)
-			if err != nil {
-				return err
-			}
 			if asJSON {
 				_, err = cmd.OutOrStdout().Write(store.ExportConfig(d, false).MarshalIndent())
 				return err
@@ -51,19 +43,11 @@ func configCommand() *cobra.Command {
 		Short: "Print a district's configuration as JSON, for config import",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := parseDistrict(exDistrict)
-			if err != nil {
-				return err
-			}
-			db, err := openExisting()
+			db, d, err := openDistrict(exDistrict)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			d, err := db.District(id)
-			if err != nil {
-				return err
-			}
 			_, err = cmd.OutOrStdout().Write(store.ExportConfig(d, secrets).MarshalIndent())
 			return err
 		},

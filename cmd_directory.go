@@ -42,7 +42,7 @@ func directoryUsersCommand() *cobra.Command {
 			if cmd.Flags().Changed("mark-joined") && strings.TrimSpace(markJoined) == "" {
 				return errors.New("--mark-joined: needs the user's sourcedId")
 			}
-			db, err := openDistrict(id)
+			db, _, err := openDistrict(district)
 			if err != nil {
 				return err
 			}
@@ -59,20 +59,14 @@ func directoryUsersCommand() *cobra.Command {
 				fmt.Fprintf(out, "Marked %s (%s %s) as joined.\n", u.SourcedID, u.GivenName, u.FamilyName)
 				return nil
 			}
-			var all []store.DirectoryUser
-			for after := ""; ; {
-				page, next, err := db.DirectoryUsers(id, f, after, directoryPage)
-				if err != nil {
-					return err
-				}
-				all = append(all, page...)
-				if next == "" {
-					break
-				}
-				after = next
+			all, err := allPages(func(after string) ([]store.DirectoryUser, string, error) {
+				return db.DirectoryUsers(id, f, after, directoryPage)
+			})
+			if err != nil {
+				return err
 			}
 			if asJSON {
-				return printJSON(out, nonNil(all))
+				return printJSON(out, all)
 			}
 			writeUsers(out, all)
 			return nil
@@ -115,7 +109,7 @@ in the roster data". --unarchive makes an archived classroom active.`,
 					return fmt.Errorf("--%s: needs the classroom's sourcedId", flag)
 				}
 			}
-			db, err := openDistrict(id)
+			db, _, err := openDistrict(district)
 			if err != nil {
 				return err
 			}
@@ -139,20 +133,14 @@ in the roster data". --unarchive makes an archived classroom active.`,
 				fmt.Fprintf(out, "%s classroom %s (%s).\n", verb, c.SourcedID, c.Name)
 				return nil
 			}
-			var all []store.Classroom
-			for after := ""; ; {
-				page, next, err := db.DirectoryClassrooms(id, f, after, directoryPage)
-				if err != nil {
-					return err
-				}
-				all = append(all, page...)
-				if next == "" {
-					break
-				}
-				after = next
+			all, err := allPages(func(after string) ([]store.Classroom, string, error) {
+				return db.DirectoryClassrooms(id, f, after, directoryPage)
+			})
+			if err != nil {
+				return err
 			}
 			if asJSON {
-				return printJSON(out, nonNil(all))
+				return printJSON(out, all)
 			}
 			writeClassrooms(out, all)
 			return nil
@@ -173,17 +161,20 @@ in the roster data". --unarchive makes an archived classroom active.`,
 	return cmd
 }
 
-// openDistrict opens the database and checks the district is stored.
-func openDistrict(id int64) (*store.DB, error) {
-	db, err := openExisting()
-	if err != nil {
-		return nil, err
+// allPages reads a paged directory listing to its end.
+func allPages[T any](page func(after string) ([]T, string, error)) ([]T, error) {
+	all := []T{}
+	for after := ""; ; {
+		items, next, err := page(after)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == "" {
+			return all, nil
+		}
+		after = next
 	}
-	if _, err := db.District(id); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
 }
 
 // prefixFlag turns a filter's *FieldError into one naming the flag.
@@ -193,13 +184,6 @@ func prefixFlag(err error) error {
 		return fmt.Errorf("--%s: %s", fe.Field, fe.Msg)
 	}
 	return err
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 func writeUsers(w io.Writer, users []store.DirectoryUser) {

@@ -14,19 +14,12 @@ func historyCommand() *cobra.Command {
 		Short: "List a district's saved revisions (who, when, what changed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := parseDistrict(district)
-			if err != nil {
-				return err
-			}
-			db, err := openExisting()
+			db, d, err := openDistrict(district)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if _, err := db.District(id); err != nil {
-				return err
-			}
-			items, err := db.History(id)
+			items, err := db.History(d.TenantID)
 			if err != nil {
 				return err
 			}

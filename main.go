@@ -83,6 +83,25 @@ func parseDistrict(s string) (int64, error) {
 	return id, nil
 }
 
+// openDistrict parses --district, opens the existing database and reads the
+// district; the caller closes the database.
+func openDistrict(flag string) (*store.DB, store.District, error) {
+	id, err := parseDistrict(flag)
+	if err != nil {
+		return nil, store.District{}, err
+	}
+	db, err := openExisting()
+	if err != nil {
+		return nil, store.District{}, err
+	}
+	d, err := db.District(id)
+	if err != nil {
+		db.Close()
+		return nil, store.District{}, err
+	}
+	return db, d, nil
+}
+
 // openExisting opens a database that must already exist, without creating
 // one as a side effect of a read.
 func openExisting() (*store.DB, error) {

@@ -319,3 +319,28 @@ func TestServeRunsTheDailySyncOfEnabledDistrictsOnly(t *testing.T) {
 	}
 	ts.srv.opts.DB.Close()
 }
+
+// Each session takes its colours from its own client: NO_COLOR or a dumb
+// terminal get none, while another session at the same time keeps them.
+func TestEachSessionGetsItsClientsColours(t *testing.T) {
+	ts := startServer(t, nil)
+	ana := ts.allow(t, "ana", store.RoleSpecialist)
+	var plain, dumb, colour syncBuffer
+	a := ts.connectWith(t, ana, "ana", 80, 24, "xterm-256color", map[string]string{"NO_COLOR": "1"}, &plain)
+	b := ts.connectWith(t, ana, "ana", 80, 24, "xterm-256color", nil, &colour)
+	c := ts.connectWith(t, ana, "ana", 80, 24, "dumb", nil, &dumb)
+	for _, tm := range []*term{a, b, c} {
+		tm.wait("Choose a district")
+		tm.keys("enter")
+		tm.wait("Setup checklist")
+	}
+	if strings.Contains(plain.String(), "\x1b[38;") || strings.Contains(dumb.String(), "\x1b[38;") {
+		t.Fatal("a NO_COLOR or dumb session got colours")
+	}
+	if !strings.Contains(colour.String(), "\x1b[38;") {
+		t.Fatal("the colour session got none")
+	}
+	if !strings.Contains(a.screen(), "› [ ] 1. Rostering app shared") {
+		t.Fatalf("focus marker missing without colour:\n%s", a.screen())
+	}
+}

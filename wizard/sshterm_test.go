@@ -161,6 +161,13 @@ type term struct {
 
 func (ts *testServer) connect(t testing.TB, p person, user string, w, h int) *term {
 	t.Helper()
+	return ts.connectWith(t, p, user, w, h, "xterm-256color", nil)
+}
+
+// connectWith also sets the terminal type and sends environment variables
+// (as `ssh -o SetEnv=…` does); raw, when set, gets every byte the server sent.
+func (ts *testServer) connectWith(t testing.TB, p person, user string, w, h int, termType string, env map[string]string, raw ...io.Writer) *term {
+	t.Helper()
 	client, err := gossh.Dial("tcp", ts.addr, ts.clientConfig(user, gossh.PublicKeys(p.signer)))
 	if err != nil {
 		t.Fatal(err)
@@ -169,14 +176,19 @@ func (ts *testServer) connect(t testing.TB, p person, user string, w, h int) *te
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
+	for k, v := range env {
+		if err := sess.Setenv(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sess.RequestPty(termType, h, w, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
 		t.Fatal(err)
 	}
 	stdin, _ := sess.StdinPipe()
 	stdout, _ := sess.StdoutPipe()
 	emu := vt.NewSafeEmulator(w, h)
 	tm := &term{t: t, client: client, sess: sess, stdin: stdin, emu: emu, ended: make(chan error, 1)}
-	go io.Copy(emu, stdout)
+	go io.Copy(io.MultiWriter(append([]io.Writer{emu}, raw...)...), stdout)
 	go io.Copy(stdin, emu) // the emulator's answers to queries
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)

@@ -223,40 +223,32 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
+// editScreens build the screens that work on the district being edited.
+var editScreens = map[screens.ID]func(*screens.Common, *screens.Edit) screens.Screen{
+	screens.HomeScreen:         func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewHome(c, e) },
+	screens.SettingsScreen:     func(c *screens.Common, _ *screens.Edit) screens.Screen { return screens.NewSettings(c) },
+	screens.SISRosteringScreen: func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewSISRostering(c, e) },
+	screens.DailySyncScreen:    func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewDailySync(c, e) },
+	screens.PermissionsScreen:  func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewPermissions(c, e) },
+	screens.ReviewScreen:       func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewReview(c, e) },
+	screens.ExportScreen:       func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewExport(c, e) },
+	screens.ConnectionScreen:   func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewConnection(c, e) },
+	screens.PreviewScreen:      func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewPreview(c, e) },
+	screens.RunNowScreen:       func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewRunNow(c, e) },
+	screens.HistoryScreen:      func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewHistory(c, e) },
+	screens.DirectoryScreen:    func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewDirectory(c, e) },
+	screens.SchoolsScreen:      func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewSchools(c, e) },
+}
+
 // newScreen builds screen id for the current edit.
 func (m *Model) newScreen(id screens.ID) screens.Screen {
-	c, e := m.common, m.edit
-	switch id {
-	case screens.HomeScreen:
-		return screens.NewHome(c, e)
-	case screens.MenuScreen:
-		return screens.NewMenu(c, m.opts.MenuItems)
-	case screens.SettingsScreen:
-		return screens.NewSettings(c)
-	case screens.SISRosteringScreen:
-		return screens.NewSISRostering(c, e)
-	case screens.DailySyncScreen:
-		return screens.NewDailySync(c, e)
-	case screens.PermissionsScreen:
-		return screens.NewPermissions(c, e)
-	case screens.ReviewScreen:
-		return screens.NewReview(c, e)
-	case screens.ExportScreen:
-		return screens.NewExport(c, e)
-	case screens.ConnectionScreen:
-		return screens.NewConnection(c, e)
-	case screens.PreviewScreen:
-		return screens.NewPreview(c, e)
-	case screens.RunNowScreen:
-		return screens.NewRunNow(c, e)
-	case screens.HistoryScreen:
-		return screens.NewHistory(c, e)
-	case screens.DirectoryScreen:
-		return screens.NewDirectory(c, e)
-	case screens.SchoolsScreen:
-		return screens.NewSchools(c, e)
+	if id == screens.MenuScreen {
+		return screens.NewMenu(m.common, m.opts.MenuItems)
 	}
-	return screens.NewDropdown(c)
+	if build, ok := editScreens[id]; ok {
+		return build(m.common, m.edit)
+	}
+	return screens.NewDropdown(m.common)
 }
 
 func (m *Model) open(id screens.ID) tea.Cmd {
