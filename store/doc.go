@@ -1,7 +1,8 @@
 // Package store keeps rostersync's state in one embedded bbolt file: each
-// district's saved DailySync settings, permissions matrix and ClassLink
-// connection, the revision history and audit trail, per-user drafts, and
-// (later) the access list, sync runs and the Connect directory replica.
+// district's saved DailySync settings, permissions matrix, ClassLink
+// connection and connected schools, the revision history and audit trail,
+// per-person drafts, the SSH access list, the sync runs and the Connect
+// directory replica the sync maintains.
 //
 // Open the file once per process; bbolt holds an exclusive lock, so a second
 // process gets an *InUseError after Options.Timeout instead of hanging:

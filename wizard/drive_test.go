@@ -17,9 +17,10 @@ import (
 // key returns is run and its message fed back, so a test sees the screen
 // the person would see after each key.
 type driver struct {
-	t  *testing.T
-	m  *Model
-	db *store.DB
+	t    *testing.T
+	m    *Model
+	db   *store.DB
+	w, h int
 }
 
 var fixedNow = time.Date(2026, 11, 28, 15, 4, 0, 0, time.UTC)
@@ -41,7 +42,7 @@ func newDriver(t *testing.T, w, h int) *driver {
 func newDriverOn(t *testing.T, db *store.DB, who store.Actor, w, h int) *driver {
 	now := func() time.Time { return fixedNow }
 	d := &driver{t: t, db: db, m: New(Options{DB: db, Actor: who, Now: now, DraftDelay: time.Millisecond, Engine: &rsync.Engine{DB: db, Now: now}})}
-	d.send(tea.WindowSizeMsg{Width: w, Height: h})
+	d.resize(w, h)
 	d.run(d.m.Init(), 0)
 	return d
 }
@@ -148,4 +149,7 @@ func (d *driver) notSee(unwanted ...string) {
 	}
 }
 
-func (d *driver) resize(w, h int) { d.send(tea.WindowSizeMsg{Width: w, Height: h}) }
+func (d *driver) resize(w, h int) {
+	d.w, d.h = w, h
+	d.send(tea.WindowSizeMsg{Width: w, Height: h})
+}

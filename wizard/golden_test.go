@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"charm.land/lipgloss/v2"
+
 	"github.com/schoolstatus/rostersync/store"
 )
 
@@ -26,6 +28,15 @@ func (d *driver) golden(name string) {
 		lines = append(lines, strings.TrimRight(l, " "))
 	}
 	got := strings.Join(lines, "\n") + "\n"
+	// Every frame fits its terminal: no line wraps, nothing scrolls.
+	if len(lines) > d.h {
+		d.t.Errorf("%s: %d lines on a %d-line terminal", name, len(lines), d.h)
+	}
+	for _, l := range lines {
+		if w := lipgloss.Width(l); w > d.w {
+			d.t.Errorf("%s: a line of %d columns on a %d-column terminal: %q", name, w, d.w, l)
+		}
+	}
 	path := filepath.Join("testdata", name+".golden")
 	if updating() {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
