@@ -59,8 +59,11 @@ func Path(id ID) []ID {
 		}
 	}
 	switch id {
-	case ExportScreen, ConnectionScreen, PreviewScreen, RunNowScreen, HistoryScreen, DirectoryScreen:
+	case ExportScreen, ConnectionScreen:
 		return []ID{DropdownScreen, HomeScreen, MenuScreen, id}
+	case PreviewScreen, RunNowScreen, HistoryScreen, DirectoryScreen:
+		// Resuming never starts a sync by itself: back to the ⋮ menu.
+		return chain[:3]
 	case SchoolsScreen:
 		return []ID{DropdownScreen, HomeScreen, MenuScreen, SettingsScreen, SISRosteringScreen, SchoolsScreen}
 	}

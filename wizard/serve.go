@@ -169,6 +169,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("stopping: no new sessions; open sessions keep their drafts and leave", "grace", s.opts.ShutdownGrace)
+	l.Close() // stop accepting; Serve's error from the closed listener is expected
 	s.mu.Lock()
 	s.stopping = true
 	for p := range s.programs {

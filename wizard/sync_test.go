@@ -120,3 +120,14 @@ func TestPreviewOverTheThresholdIsNoSelfCheck(t *testing.T) {
 		t.Fatalf("students archived by a failed preview: %+v", counts.Students)
 	}
 }
+
+func TestResumeOnTheSchoolsScreenListsTheSchoolsAgain(t *testing.T) {
+	d := newDriver(t, 80, 24)
+	d.keys("enter", "m", "enter", "enter", "down", "enter")
+	d.see("Adams Academy")
+	d.keys("space", "ctrl+c", "y")
+	next := newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	next.see("You left unsaved changes", "Schools connected to SIS: 0 schools → 1 school")
+	next.keys("enter")
+	next.see("School connection to SIS", "[x] Adams Academy", "1 of 1 connected")
+}

@@ -335,7 +335,7 @@ func (m *Model) resume(msg screens.ResumeMsg) tea.Cmd {
 	if current.Revision != msg.Draft.Base.Revision {
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("%s saved revision %d since; your changes were re-applied on top.", current.SavedBy, current.Revision)}
 	}
-	return nil
+	return m.top().Init()
 }
 
 func (m *Model) saved(msg screens.SavedMsg) tea.Cmd {
