@@ -129,7 +129,7 @@ func (h *Home) View() string {
 		if item.Done && item.By != "" && i == h.cursor {
 			text += st.Muted.Render(fmt.Sprintf(" (%s, %s)", item.By, h.c.SinceText(item.At)))
 		}
-		b.WriteString(line(st, i == h.cursor, text) + "\n")
+		b.WriteString(line(st, i == h.cursor, truncate(text, h.c.Width-2)) + "\n")
 	}
 	if h.edit.Dirty() {
 		b.WriteString("\n" + st.Warning.Render(fmt.Sprintf("Unsaved changes: %d (open ⋮ → Settings to review and save)", len(h.edit.Changes()))))

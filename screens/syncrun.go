@@ -87,7 +87,14 @@ func (s *SyncRun) ShortHelp() []key.Binding {
 
 func (s *SyncRun) FullHelp() [][]key.Binding {
 	k := s.c.Keys
-	return [][]key.Binding{{with(k.Up, "previous record type"), with(k.Down, "next record type")}, {with(k.Left, "previous action"), with(k.Right, "next action")}, append(s.ShortHelp(), k.Back)}
+	if s.confirm || s.running() {
+		return [][]key.Binding{s.ShortHelp()}
+	}
+	last := []key.Binding{k.Back}
+	if s.dry {
+		last = append(last, rerunKey)
+	}
+	return [][]key.Binding{{with(k.Up, "previous record type"), with(k.Down, "next record type")}, {with(k.Left, "previous action"), with(k.Right, "next action")}, last}
 }
 
 func (s *SyncRun) Update(msg tea.Msg) (Screen, tea.Cmd) {
@@ -214,6 +221,10 @@ func (s *SyncRun) resultView(sync *SyncState) string {
 		status = st.Error.Render("✗ " + RunLine(run))
 	}
 	b.WriteString(status + st.Muted.Render(fmt.Sprintf(" · revision %d · x-perm-rev %s", run.ConfigRevision, orDash(run.PermRev))) + "\n\n")
+	if run.Status == store.RunFailed && run.Reason != store.ReasonThreshold {
+		// Nothing was planned: the reason is all there is to show.
+		return b.String() + runDetail(st, run, w)
+	}
 	b.WriteString(planTable(st, run, s.row, s.col, w) + "\n")
 	if d := runDetail(st, run, w); d != "" {
 		b.WriteString(d + "\n")
