@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -146,8 +147,16 @@ func (db *DB) LastAppliedRun(tenantID int64) (Run, bool, error) {
 
 // LastScheduledRun is the most recent run the daily schedule started.
 func (db *DB) LastScheduledRun(tenantID int64) (Run, bool, error) {
-	return db.lastRunWhere(tenantID, func(r Run) bool { return r.Trigger == TriggerSchedule })
+	return db.lastRunWhere(tenantID, func(r Run) bool { return r.Trigger == TriggerSchedule && !r.Cancelled() })
 }
+
+// CancelledPrefix starts the message of a run stopped by its caller (a
+// server shutting down, a person leaving a preview).
+const CancelledPrefix = "cancelled: "
+
+// Cancelled reports a run stopped before it finished; a scheduled one does
+// not count as that day's run.
+func (r Run) Cancelled() bool { return strings.HasPrefix(r.Message, CancelledPrefix) }
 
 func (db *DB) lastRunWhere(tenantID int64, keep func(Run) bool) (Run, bool, error) {
 	var found Run

@@ -92,6 +92,9 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	}
 	fail := func(reason string, err error) (Result, error) {
 		run.Status, run.Reason, run.Message = store.RunFailed, reason, err.Error()
+		if ctx.Err() != nil {
+			run.Message = store.CancelledPrefix + run.Message
+		}
 		return e.record(run, nil)
 	}
 

@@ -37,6 +37,8 @@ type fixtureOptions struct {
 	tier classlinktest.Tier
 	mess classlinktest.Mess
 	edit func(*store.District) // adjust the saved district before the first save
+	// clock stamps the store's saves; nil is the real clock.
+	clock func() time.Time
 }
 
 func newFixture(t *testing.T, opt fixtureOptions) *fixture {
@@ -55,7 +57,7 @@ func newFixture(t *testing.T, opt fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	db, err := store.Open(filepath.Join(t.TempDir(), "rostersync.db"), store.Options{})
+	db, err := store.Open(filepath.Join(t.TempDir(), "rostersync.db"), store.Options{Clock: opt.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

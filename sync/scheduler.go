@@ -110,8 +110,8 @@ func (s *Scheduler) RunDue(ctx context.Context) ([]int64, error) {
 
 // due returns the start time the district should run for now, zero when
 // none: daily sync on, the latest start time passed, and no scheduled run
-// since it. A district never run on schedule counts from its last save
-// (when Enable Daily sync took its current value at the latest).
+// since it that finished (a cancelled one does not count). A district
+// never run on schedule counts from when Enable Daily sync was turned on.
 func (s *Scheduler) due(d store.District) (time.Time, error) {
 	if !d.Settings.EnableDailySync {
 		return time.Time{}, nil
@@ -123,7 +123,10 @@ func (s *Scheduler) due(d store.District) (time.Time, error) {
 	if at, ok := s.attempted[d.TenantID]; ok && !at.Before(last) {
 		return time.Time{}, nil
 	}
-	since := d.SavedAt
+	since, err := dailySyncOnSince(s.Engine.DB, d)
+	if err != nil {
+		return time.Time{}, err
+	}
 	run, ok, err := s.Engine.DB.LastScheduledRun(d.TenantID)
 	if err != nil {
 		return time.Time{}, err
@@ -135,6 +138,25 @@ func (s *Scheduler) due(d store.District) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return last, nil
+}
+
+// dailySyncOnSince is when Enable Daily sync was last turned on: the
+// revision that switched it (or created the district with it on). Other
+// saves since do not move it, so a run missed while the server was down is
+// still made up after someone changed, say, the threshold.
+func dailySyncOnSince(db *store.DB, d store.District) (time.Time, error) {
+	audit, err := db.Audit(d.TenantID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for i := len(audit) - 1; i >= 0; i-- {
+		for _, c := range audit[i].Changes {
+			if c.Field == "settings.enable_daily_sync" && c.To == "on" {
+				return audit[i].At, nil
+			}
+		}
+	}
+	return d.SavedAt, nil
 }
 
 // nextStart is the earliest upcoming daily start of any district with

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
 )
 
@@ -302,4 +303,42 @@ func (f *fixture) mustDistrict() store.District {
 		f.t.Fatal(err)
 	}
 	return d
+}
+
+// A save that does not touch Enable Daily sync must not swallow a run
+// missed while the server was down, nor may a cancelled run count.
+func TestMissedRunSurvivesAnUnrelatedSaveAndACancelledRun(t *testing.T) {
+	clock := newFakeClock(time.Date(2026, 11, 1, 12, 0, 0, 0, chicago))
+	f := newFixture(t, fixtureOptions{clock: clock.Now, edit: func(d *store.District) { d.Settings.EnableDailySync = true }})
+	f.engine.Now = clock.Now
+	s := &Scheduler{Engine: f.engine, Clock: clock}
+	day2, _ := NextDailyStart(store.DefaultSettings(), clock.Now())
+	clock.Set(day2)
+	if ran := runDue(t, s); len(ran) != 1 {
+		t.Fatalf("day 2: %v", ran)
+	}
+	// Day 3: the server is down at the start time; at 08:00 someone
+	// changes the threshold; at 09:00 the server is back.
+	day3 := day2.Add(24 * time.Hour)
+	clock.Set(day3.Add(6 * time.Hour))
+	f.editDistrict(func(d *store.District) { d.Settings.DeletionThresholdPercent = 20 })
+	clock.Set(day3.Add(7 * time.Hour))
+	// The run starts, and the server stops while the users page is slow.
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultDelay, Endpoint: "users", Delay: 5 * time.Second, Times: 1})
+	restarted := &Scheduler{Engine: f.engine, Clock: clock}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
+	restarted.RunDue(ctx)
+	if runs := scheduledRuns(t, f); !runs[len(runs)-1].Cancelled() {
+		t.Fatalf("the stopped run is not recorded as cancelled: %+v", runs[len(runs)-1])
+	}
+	again := &Scheduler{Engine: f.engine, Clock: clock}
+	if ran := runDue(t, again); len(ran) != 1 {
+		t.Fatalf("the missed day-3 run did not run after an unrelated save and a cancelled run: %v", ran)
+	}
+	runs := scheduledRuns(t, f)
+	last := runs[len(runs)-1]
+	if last.Status != store.RunSucceeded || !last.StartedAt.Equal(day3.Add(7*time.Hour)) {
+		t.Fatalf("runs: %+v", runs)
+	}
 }
