@@ -15,8 +15,16 @@ import (
 
 // changeAccess applies req to the database, or through the running
 // server's admin socket when the server holds the database.
+// Only "add" may create the database; a refused change leaves no new file.
 func changeAccess(req wizard.AdminRequest) ([]store.AccessKey, error) {
-	db, err := store.Open(dbPath, store.Options{})
+	var db *store.DB
+	var created bool
+	var err error
+	if req.Op == "add" {
+		db, created, err = openOrCreate()
+	} else {
+		db, err = openExisting()
+	}
 	var inUse *store.InUseError
 	if errors.As(err, &inUse) {
 		sock := wizard.AdminSocketPath(dbPath)
@@ -28,8 +36,9 @@ func changeAccess(req wizard.AdminRequest) ([]store.AccessKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
-	return wizard.AccessChange(db, req)
+	keys, err := wizard.AccessChange(db, req)
+	closeOrDiscard(db, created, err)
+	return keys, err
 }
 
 func accessCommand() *cobra.Command {

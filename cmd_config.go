@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 	"github.com/schoolstatus/rostersync/wizard"
 )
 
@@ -56,6 +57,7 @@ func configCommand() *cobra.Command {
 	export.Flags().BoolVar(&secrets, "include-secrets", false, "print the client secret instead of ********")
 
 	var imDistrict string
+	var force bool
 	imp := &cobra.Command{
 		Use:   "import --district TENANT FILE|-",
 		Short: "Validate a JSON configuration and save it as the district's next revision",
@@ -77,14 +79,19 @@ the district's next revision. Any error writes nothing. A client_secret of
 			if err != nil {
 				return err
 			}
-			db, err := store.Open(dbPath, store.Options{})
+			// Check the file before the database exists: a refused import
+			// must not leave a new, empty database behind.
+			if _, err := store.ParseConfig(data); err != nil {
+				return err
+			}
+			db, created, err := openOrCreate()
 			if err != nil {
 				return err
 			}
-			defer db.Close()
 			actor := wizard.LocalActor()
 			actor.Via = "import"
-			d, entry, err := db.ImportConfig(id, data, actor)
+			d, entry, err := db.ImportConfig(id, data, actor, store.ImportOptions{Force: force, Check: rsync.CheckConnection})
+			closeOrDiscard(db, created, err)
 			if err != nil {
 				return err
 			}
@@ -93,6 +100,7 @@ the district's next revision. Any error writes nothing. A client_secret of
 		},
 	}
 	districtFlag(imp, &imDistrict)
+	imp.Flags().BoolVar(&force, "force", false, "import a file exported at an older revision over the saves made since")
 
 	cfg.AddCommand(show, export, imp)
 	return cfg

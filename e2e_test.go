@@ -261,6 +261,8 @@ func TestCLIRefusesBadInputAndWritesNothing(t *testing.T) {
 		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"teacher"`, `"janitor"`, 1), `permissions.janitor: unknown key`},
 		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"deletion_threshold_percent": 10`, `"deletion_threshold_percent": 300`, 1), `settings.deletion_threshold_percent: must be from 0 to 100, got 300`},
 		{[]string{"config", "import", "--district", "9", "missing.json"}, "", "missing.json: no such file"},
+		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "Nine", "revision": 7,`, 1), "revision: the file was exported at revision 7, but district 9 is at revision 1"},
+		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "Nine", "connection": {"mode": "proxy", "base_url": "https://evil.example.org/3/ims/oneroster/v1p1/"},`, 1), "a ClassLink proxy URL must start with https://oneroster-proxy.classlink.io/3/"},
 		{[]string{"history", "--district", "0"}, "", "--district: must be a positive whole number"},
 		{[]string{"--bogus"}, "", "unknown flag: --bogus"},
 	}
@@ -275,9 +277,30 @@ func TestCLIRefusesBadInputAndWritesNothing(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 1 || items[0]["kind"] != "revision" {
 		t.Fatalf("history after refused imports: %v %s", err, out)
 	}
-	out, code := run(t, "", "config", "show", "--district", "1", "--db", filepath.Join(t.TempDir(), "none.db"))
-	if code == 0 || !strings.Contains(out, "no database at") {
-		t.Fatalf("show on a missing database: %d %s", code, out)
+	// Refused commands on a database that does not exist leave no file.
+	missing := filepath.Join(t.TempDir(), "none.db")
+	for _, args := range [][]string{
+		{"config", "show", "--district", "1"},
+		{"config", "import", "--district", "5", "-"},
+		{"access", "list"},
+		{"access", "remove", "ana"},
+		{"access", "add", "--name", "ana", "--key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv7WtKNhwX4X1nLq0ed9T0b2Sx3nq5I5X7pnd4G7t0E x", "--role", "district"},
+	} {
+		out, code := run(t, `{"tenant_id": 5}`, append(args, "--db", missing)...)
+		if code == 0 {
+			t.Fatalf("%v on a missing database: exit 0: %s", args, out)
+		}
+		if _, err := os.Stat(missing); err == nil {
+			t.Fatalf("%v created %s", args, missing)
+		}
+	}
+	// An import that fails after the database is created removes it too.
+	noApp := strings.Replace(good, `"application_id": 3, `, "", 1)
+	if out, code := run(t, strings.Replace(noApp, `"tenant_id": 9`, `"tenant_id": 5`, 1), "config", "import", "--district", "5", "-", "--db", missing); code == 0 || !strings.Contains(out, "application_id: is required") {
+		t.Fatalf("import without application_id: %d %s", code, out)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("a refused import left a new database")
 	}
 }
 

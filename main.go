@@ -102,6 +102,23 @@ func openDistrict(flag string) (*store.DB, store.District, error) {
 	return db, d, nil
 }
 
+// openOrCreate opens the database, creating it if needed; created says
+// whether this call made the file.
+func openOrCreate() (db *store.DB, created bool, err error) {
+	_, statErr := os.Stat(dbPath)
+	db, err = store.Open(dbPath, store.Options{})
+	return db, err == nil && errors.Is(statErr, os.ErrNotExist), err
+}
+
+// closeOrDiscard closes db, and removes the file when this command created
+// it and then failed: a refused command leaves nothing behind.
+func closeOrDiscard(db *store.DB, created bool, failure error) {
+	db.Close()
+	if created && failure != nil {
+		os.Remove(dbPath)
+	}
+}
+
 // openExisting opens a database that must already exist, without creating
 // one as a side effect of a read.
 func openExisting() (*store.DB, error) {

@@ -35,6 +35,9 @@ type Common struct {
 	StartSync func(d store.District, dryRun bool) tea.Cmd
 	// Schools lists d's ClassLink schools (SchoolsMsg arrives later).
 	Schools func(d store.District) tea.Cmd
+	// CheckConnection says what this session may not connect to (a proxy
+	// URL off this district's, plain http over SSH); nil accepts all.
+	CheckConnection func(d store.District) error
 
 	outbox []tea.Msg // see messages.go
 }

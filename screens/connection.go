@@ -37,6 +37,10 @@ type Connection struct {
 	inputs [3]textinput.Model // base URL, client id, secret
 	errs   [3]error
 	shown  bool // the form was left invalid once: show every error
+	// touched is set by the person's first edit; until then the form only
+	// shows the draft and never writes it, so opening the screen changes
+	// nothing.
+	touched bool
 }
 
 // NewConnection edits e.Draft's connection.
@@ -139,8 +143,10 @@ func (s *Connection) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case key.Matches(km, k.Continue), s.focus == cnContinue && km.String() == "enter":
 		return s, s.review()
 	case s.focus == cnMode && (key.Matches(km, k.Toggle) || km.String() == "enter" || km.String() == "left" || km.String() == "right"):
+		s.touched = true
 		s.toggleMode()
 	case s.focus == cnMethod && (key.Matches(km, k.Toggle) || km.String() == "enter" || km.String() == "left" || km.String() == "right"):
+		s.touched = true
 		if s.method == store.HMACSHA256 {
 			s.method = store.HMACSHA1
 		} else {
@@ -148,8 +154,10 @@ func (s *Connection) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 	case s.Typing():
 		i := s.focus - cnURL
+		before := s.inputs[i].Value()
 		var cmd tea.Cmd
 		s.inputs[i], cmd = s.inputs[i].Update(msg)
+		s.touched = s.touched || s.inputs[i].Value() != before
 		s.validate()
 		return s, cmd
 	default:
@@ -200,8 +208,16 @@ func (s *Connection) validate() {
 			s.errs[2] = errors.New("the client secret is required")
 		}
 	}
+	if s.errs[0] == nil && s.c.CheckConnection != nil {
+		d := s.edit.Draft
+		d.Connection = conn
+		s.errs[0] = s.c.CheckConnection(d)
+	}
+	if !s.touched {
+		return
+	}
 	if conn.BaseURL == "" && conn.ClientID == "" && conn.ClientSecret == "" && s.edit.Saved.Connection == (store.Connection{}) {
-		conn = store.Connection{} // an untouched form is no connection, not a change
+		conn = store.Connection{} // an emptied form is no connection, not a change
 	}
 	s.edit.Draft.Connection = conn
 }

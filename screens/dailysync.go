@@ -143,7 +143,7 @@ func (s *DailySync) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	k := s.c.Keys
 	if s.guard {
 		switch {
-		case km.String() == "y":
+		case key.Matches(km, k.Confirm):
 			s.guard = false
 			s.edit.Draft.Settings.EnableDailySync = true
 			s.edit.Note(NoteEnabledBeforeSelfCheck)

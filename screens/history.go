@@ -19,6 +19,7 @@ type History struct {
 	err    error
 	cursor int
 	open   bool
+	scroll int // first line of an open entry shown
 }
 
 // NewHistory lists e's district's history.
@@ -36,7 +37,7 @@ func (h *History) Step() int     { return 3 }
 func (h *History) ShortHelp() []key.Binding {
 	k := h.c.Keys
 	if h.open {
-		return []key.Binding{with(k.Back, "close")}
+		return []key.Binding{with(k.Back, "close"), with(k.Up, "scroll up"), with(k.Down, "scroll down")}
 	}
 	return []key.Binding{with(k.Select, "details"), k.Up, k.Down, k.Back}
 }
@@ -54,13 +55,17 @@ func (h *History) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		h.open = false
 	case key.Matches(km, k.Back):
 		return h, h.c.Back()
+	case h.open && key.Matches(km, k.Up):
+		h.scroll = max(h.scroll-1, 0)
+	case h.open && key.Matches(km, k.Down):
+		h.scroll++
 	case h.open:
 	case key.Matches(km, k.Up):
 		h.cursor = max(h.cursor-1, 0)
 	case key.Matches(km, k.Down):
 		h.cursor = min(h.cursor+1, len(h.items)-1)
 	case key.Matches(km, k.Select) && len(h.items) > 0:
-		h.open = true
+		h.open, h.scroll = true, 0
 	}
 	return h, nil
 }
@@ -88,7 +93,14 @@ func (h *History) View() string {
 		return fit(b.String(), h.c.Height)
 	}
 	if h.open {
-		b.WriteString(h.detail(h.items[h.cursor]))
+		lines := strings.Split(strings.TrimRight(h.detail(h.items[h.cursor]), "\n"), "\n")
+		room := max(h.c.Height-3, 1)
+		h.scroll = min(h.scroll, max(len(lines)-room, 0))
+		end := min(h.scroll+room, len(lines))
+		b.WriteString(strings.Join(lines[h.scroll:end], "\n"))
+		if end < len(lines) || h.scroll > 0 {
+			b.WriteString("\n" + h.c.Styles.Muted.Render(fmt.Sprintf("lines %d–%d of %d (↑/↓ scroll)", h.scroll+1, end, len(lines))))
+		}
 		return fit(b.String(), h.c.Height)
 	}
 	room := max(h.c.Height-3, 3)

@@ -172,7 +172,7 @@ func (s *Schools) View() string {
 	case s.loading:
 		b.WriteString(st.Muted.Render("Asking ClassLink for the district's schools…") + "\n")
 	case s.err != nil:
-		b.WriteString(st.Error.Render(wrap("✗ Could not list the schools: "+s.err.Error()+" (check ⋮ → ClassLink connection).", s.c.Width)) + "\n")
+		b.WriteString(st.Error.Render(wrap("✗ Could not list the schools: "+ErrText(s.err)+" (check ⋮ → ClassLink connection).", s.c.Width)) + "\n")
 	}
 	room := max(s.c.Height-5, 3)
 	start := max(0, min(s.cursor-room/2, len(s.shown)-room))

@@ -71,6 +71,8 @@ var (
 func (s *SyncRun) ShortHelp() []key.Binding {
 	k := s.c.Keys
 	switch {
+	case s.confirm && !s.running() && !PreviewPassed(s.c.DB, s.edit.Saved):
+		return []key.Binding{k.Back}
 	case s.confirm && !s.running():
 		return []key.Binding{applyKey, with(k.Back, "not now")}
 	case s.running() && s.dry:

@@ -63,11 +63,13 @@ func (c Config) MarshalIndent() []byte {
 type ConfigImport struct {
 	TenantID      int64
 	ApplicationID int64 // 0 when absent
-	Name          string
-	Settings      Settings
-	Permissions   Permissions
-	Connection    *Connection // nil: keep the stored connection
-	Schools       []string    // nil: keep the stored schools
+	// Revision is the revision the file was exported at, 0 when absent.
+	Revision    int64
+	Name        string
+	Settings    Settings
+	Permissions Permissions
+	Connection  *Connection // nil: keep the stored connection
+	Schools     []string    // nil: keep the stored schools
 }
 
 // ParseConfig reads an import file strictly: unknown keys, wrong types,
@@ -91,9 +93,11 @@ func ParseConfig(data []byte) (ConfigImport, error) {
 	if _, ok := top["application_id"]; ok && ci.ApplicationID <= 0 {
 		return ci, fieldErr("application_id", "must be a positive whole number, got %d", ci.ApplicationID)
 	}
-	var rev int64 // informational: an import always makes a new revision
-	if err := decodeField(top, "revision", "", &rev); err != nil {
+	if err := decodeField(top, "revision", "", &ci.Revision); err != nil {
 		return ci, err
+	}
+	if ci.Revision < 0 {
+		return ci, fieldErr("revision", "must be 0 or more, got %d", ci.Revision)
 	}
 	if err := decodeField(top, "name", "", &ci.Name); err != nil {
 		return ci, err
@@ -165,9 +169,20 @@ func (ci ConfigImport) ApplyTo(cur District, exists bool) (District, error) {
 	return cur, cur.Validate()
 }
 
+// ImportOptions tune ImportConfig.
+type ImportOptions struct {
+	// Force imports a file exported at an older revision over newer saves.
+	Force bool
+	// Check runs last on the district as it would be saved (the caller's
+	// rules, such as where the proxy URL may point).
+	Check func(District) error
+}
+
 // ImportConfig parses data and saves it as district tenantID's next revision
-// in one transaction. Nothing is written on any error.
-func (db *DB) ImportConfig(tenantID int64, data []byte, who Actor) (District, AuditEntry, error) {
+// in one transaction. A file that carries a revision older than the stored
+// one is refused (it would silently undo the saves since) unless
+// opt.Force. Nothing is written on any error.
+func (db *DB) ImportConfig(tenantID int64, data []byte, who Actor, opt ImportOptions) (District, AuditEntry, error) {
 	ci, err := ParseConfig(data)
 	if err != nil {
 		return District{}, AuditEntry{}, err
@@ -180,9 +195,18 @@ func (db *DB) ImportConfig(tenantID int64, data []byte, who Actor) (District, Au
 	if err != nil && !isNotFound(err) {
 		return District{}, AuditEntry{}, err
 	}
+	if exists && ci.Revision != 0 && ci.Revision != cur.Revision && !opt.Force {
+		return District{}, AuditEntry{}, fieldErr("revision", "the file was exported at revision %d, but district %d is at revision %d (saved by %s at %s); export it again, or import with --force to overwrite the changes since",
+			ci.Revision, tenantID, cur.Revision, cur.SavedBy, cur.SavedAt.Format("2006-01-02 15:04 MST"))
+	}
 	next, err := ci.ApplyTo(cur, exists)
 	if err != nil {
 		return District{}, AuditEntry{}, err
+	}
+	if opt.Check != nil {
+		if err := opt.Check(next); err != nil {
+			return District{}, AuditEntry{}, err
+		}
 	}
 	return db.SaveDistrict(next, cur.Revision, who, []string{"imported from a config file"})
 }

@@ -47,7 +47,7 @@ func TestImportRoundTripAndMaskedSecretKept(t *testing.T) {
 	cfg.Settings.TimeZone = "America/New_York"
 	cfg.Permissions["support_staff"] = []string{"content_moderator", "users_manager"}
 	cfg.Permissions["district_admin"] = []string{}
-	got, entry, err := db.ImportConfig(2, cfg.MarshalIndent(), Actor{User: "ana", Via: "import"})
+	got, entry, err := db.ImportConfig(2, cfg.MarshalIndent(), Actor{User: "ana", Via: "import"}, ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestImportRoundTripAndMaskedSecretKept(t *testing.T) {
 		}
 	}
 	// Export → import with no edits is a no-op in content.
-	again, entry, err := db.ImportConfig(2, ExportConfig(got, true).MarshalIndent(), ana)
+	again, entry, err := db.ImportConfig(2, ExportConfig(got, true).MarshalIndent(), ana, ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +123,8 @@ func TestImportRejectsBadInputAndWritesNothing(t *testing.T) {
 		{"tenant mismatch", "tenant_id", set("tenant_id", 999), ""},
 		{"tenant zero", "tenant_id", set("tenant_id", 0), ""},
 		{"app id change", "application_id", set("application_id", 10), ""},
+		{"stale revision", "revision", set("revision", 7), ""},
+		{"negative revision", "revision", set("revision", -1), ""},
 		{"duplicate school", "schools[1]", set("schools", []any{"a", "a"}), ""},
 		{"not json", "(top level)", nil, "{not json"},
 		{"trailing data", "(top level)", nil, `{"tenant_id":8}{}`},
@@ -140,7 +142,7 @@ func TestImportRejectsBadInputAndWritesNothing(t *testing.T) {
 				tc.edit(m)
 				raw, _ = json.Marshal(m)
 			}
-			_, _, err = db.ImportConfig(8, raw, ana)
+			_, _, err = db.ImportConfig(8, raw, ana, ImportOptions{})
 			var fe *FieldError
 			if !errors.As(err, &fe) {
 				t.Fatalf("err = %v, want a *FieldError", err)
@@ -158,7 +160,7 @@ func TestImportRejectsBadInputAndWritesNothing(t *testing.T) {
 	// for its own reason.
 	db := openTemp(t)
 	raw, _ := json.Marshal(validConfig())
-	if _, _, err := db.ImportConfig(8, raw, ana); err != nil {
+	if _, _, err := db.ImportConfig(8, raw, ana, ImportOptions{}); err != nil {
 		t.Fatalf("valid config refused: %v", err)
 	}
 }
@@ -202,4 +204,32 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("accepted config is invalid: %v", err)
 		}
 	})
+}
+
+func TestImportOfAStaleExportNeedsForce(t *testing.T) {
+	db := openTemp(t)
+	d, _, _ := db.SaveDistrict(NewDistrict(8, 9, "Valid"), 0, ana, nil)
+	stale := ExportConfig(d, true) // revision 1
+	d.Settings.ManageGuardians = false
+	if _, _, err := db.SaveDistrict(d, 1, Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := db.ImportConfig(8, stale.MarshalIndent(), ana, ImportOptions{})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "revision" || !strings.Contains(fe.Msg, "saved by ben") {
+		t.Fatalf("stale import: %v", err)
+	}
+	got, _, err := db.ImportConfig(8, stale.MarshalIndent(), ana, ImportOptions{Force: true})
+	if err != nil || got.Revision != 3 || !got.Settings.ManageGuardians {
+		t.Fatalf("forced import: %+v %v", got.Settings, err)
+	}
+	// The caller's own rules run last, and a refusal writes nothing.
+	refuse := errors.New("no")
+	cur := ExportConfig(got, true)
+	if _, _, err := db.ImportConfig(8, cur.MarshalIndent(), ana, ImportOptions{Check: func(District) error { return refuse }}); err != refuse {
+		t.Fatalf("check: %v", err)
+	}
+	if now, _ := db.District(8); now.Revision != 3 {
+		t.Fatalf("a refused import wrote revision %d", now.Revision)
+	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,10 +88,40 @@ func Diff(prev, next District) []Change {
 		out = append(out, Change{Field: "connection.client_secret", From: c.Masked().ClientSecret, To: d.Masked().ClientSecret + " (changed)"})
 	}
 	add("connection.signature_method", c.SignatureMethod, d.SignatureMethod)
-	if !slices.Equal(sortedCopy(prev.Schools), sortedCopy(next.Schools)) {
-		out = append(out, Change{Field: "schools", From: schoolsText(len(prev.Schools)), To: schoolsText(len(next.Schools))})
+	if added, removed := setDiff(prev.Schools, next.Schools); len(added)+len(removed) > 0 {
+		to := schoolsText(len(next.Schools))
+		var parts []string
+		if len(added) > 0 {
+			parts = append(parts, "added "+idList(added))
+		}
+		if len(removed) > 0 {
+			parts = append(parts, "removed "+idList(removed))
+		}
+		out = append(out, Change{Field: "schools", From: schoolsText(len(prev.Schools)), To: to + " (" + strings.Join(parts, "; ") + ")"})
 	}
 	return out
+}
+
+// setDiff lists what next has that prev lacks, and the reverse, sorted.
+func setDiff(prev, next []string) (added, removed []string) {
+	for _, s := range sortedCopy(next) {
+		if !slices.Contains(prev, s) {
+			added = append(added, s)
+		}
+	}
+	for _, s := range sortedCopy(prev) {
+		if !slices.Contains(next, s) {
+			removed = append(removed, s)
+		}
+	}
+	return added, removed
+}
+
+func idList(ids []string) string {
+	if len(ids) > 3 {
+		return strings.Join(ids[:3], ", ") + fmt.Sprintf(" and %d more", len(ids)-3)
+	}
+	return strings.Join(ids, ", ")
 }
 
 func schoolsText(n int) string {
@@ -144,11 +175,24 @@ func Rebase(base, mine, theirs District) District {
 			}
 		}
 	}
-	if mine.Connection != base.Connection {
-		out.Connection = mine.Connection
+	oc, mc, bc := &out.Connection, mine.Connection, base.Connection
+	for _, f := range []struct{ out, mine, base *string }{
+		{&oc.Mode, &mc.Mode, &bc.Mode}, {&oc.BaseURL, &mc.BaseURL, &bc.BaseURL}, {&oc.ClientID, &mc.ClientID, &bc.ClientID},
+		{&oc.ClientSecret, &mc.ClientSecret, &bc.ClientSecret}, {&oc.SignatureMethod, &mc.SignatureMethod, &bc.SignatureMethod},
+	} {
+		if *f.mine != *f.base {
+			*f.out = *f.mine
+		}
 	}
-	if !slices.Equal(sortedCopy(mine.Schools), sortedCopy(base.Schools)) {
-		out.Schools = slices.Clone(mine.Schools)
+	// Schools merge as sets: my additions and removals on top of theirs.
+	added, removed := setDiff(base.Schools, mine.Schools)
+	merged := slices.DeleteFunc(slices.Clone(theirs.Schools), func(s string) bool { return slices.Contains(removed, s) })
+	for _, s := range added {
+		if !slices.Contains(merged, s) {
+			merged = append(merged, s)
+		}
 	}
+	slices.Sort(merged)
+	out.Schools = merged
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -309,5 +310,41 @@ func TestKillDuringSaveLeavesPreviousRevision(t *testing.T) {
 	}
 	if audit, _ := db.Audit(11); len(audit) != 1 {
 		t.Fatalf("audit has %d entries, want 1", len(audit))
+	}
+}
+
+func TestRebaseKeepsEveryFieldTheOtherPersonChanged(t *testing.T) {
+	base := NewDistrict(1, 2, "X")
+	base.Schools = []string{"S0"}
+	base.Connection = Connection{Mode: ModeOAuth1, BaseURL: "https://a/", ClientID: "C1", ClientSecret: "s", SignatureMethod: HMACSHA256}
+	theirs, mine := base, base
+	theirs.Schools = []string{"S0", "S1"}
+	theirs.Connection.ClientID = "C2"
+	theirs.Settings.DeletionThresholdPercent = 30
+	mine.Schools = []string{"S2", "S0"}
+	mine.Connection.BaseURL = "https://b/"
+	mine.Settings.TimeZone = "America/Denver"
+	got := Rebase(base, mine, theirs)
+	if !slices.Equal(got.Schools, []string{"S0", "S1", "S2"}) {
+		t.Errorf("schools = %v, want both additions", got.Schools)
+	}
+	if got.Connection.ClientID != "C2" || got.Connection.BaseURL != "https://b/" || got.Connection.ClientSecret != "s" {
+		t.Errorf("connection = %+v", got.Connection)
+	}
+	if got.Settings.DeletionThresholdPercent != 30 || got.Settings.TimeZone != "America/Denver" {
+		t.Errorf("settings = %+v", got.Settings)
+	}
+	// A removal on my side removes it from theirs too.
+	mine.Schools = nil
+	if got := Rebase(base, mine, theirs); !slices.Equal(got.Schools, []string{"S1"}) {
+		t.Errorf("after my removal of S0: %v", got.Schools)
+	}
+	// Re-applying no changes changes nothing, and the review names schools.
+	if ch := Diff(theirs, Rebase(base, base, theirs)); len(ch) != 0 {
+		t.Errorf("a rebase of no changes changes %v", ch)
+	}
+	ch := Diff(base, theirs)
+	if last := ch[len(ch)-1]; last.To != "2 schools (added S1)" {
+		t.Errorf("schools change = %+v", last)
 	}
 }

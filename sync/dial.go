@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	gosync "sync"
 
 	"github.com/schoolstatus/rostersync/classlink"
@@ -43,6 +45,9 @@ func ClientConfig(d store.District) (classlink.Config, error) {
 		return classlink.Config{Mode: classlink.ModeOAuth1, BaseURL: c.BaseURL, ClientID: c.ClientID,
 			ClientSecret: c.ClientSecret, SignatureMethod: c.SignatureMethod}, nil
 	case store.ModeProxy:
+		if err := CheckProxyURL(d); err != nil {
+			return classlink.Config{}, err
+		}
 		token := os.Getenv(classlink.TokenEnv)
 		if token == "" {
 			return classlink.Config{}, fmt.Errorf("district %d connects through the ClassLink proxy, which needs the partner token in %s", d.TenantID, classlink.TokenEnv)
@@ -62,4 +67,47 @@ var demo struct {
 func demoServer() (*classlinktest.Server, error) {
 	demo.once.Do(func() { demo.srv, demo.err = classlinktest.Demo() })
 	return demo.srv, demo.err
+}
+
+// ProxyRootEnv overrides ClassLink's proxy host (tests, or if ClassLink
+// moves it); the partner token is in classlink.TokenEnv.
+const ProxyRootEnv = "ROSTERSYNC_CLASSLINK_PROXY"
+
+// ProxyRoot is ClassLink's proxy host, without a trailing slash.
+func ProxyRoot() string {
+	if r := os.Getenv(ProxyRootEnv); r != "" {
+		return strings.TrimSuffix(r, "/")
+	}
+	return classlink.DefaultProxyRoot
+}
+
+// ProxyBaseURL is the proxy's OneRoster base for one district, "" when the
+// configured root is not a valid URL.
+func ProxyBaseURL(applicationID int64) string {
+	u, err := classlink.ProxyBaseURL(ProxyRoot()+"/{application_id}/ims/oneroster/v1p1/", applicationID)
+	if err != nil {
+		return ""
+	}
+	return u
+}
+
+// CheckProxyURL keeps the partner token on ClassLink's proxy and on this
+// district: the token opens every district that shared the app, so a proxy
+// URL must start with {proxy root}/{application_id}/. The rest of the path
+// stays editable because ClassLink does not document it precisely.
+func CheckProxyURL(d store.District) error {
+	prefix := ProxyRoot() + "/" + strconv.FormatInt(d.ApplicationID, 10) + "/"
+	if !strings.HasPrefix(strings.TrimSpace(d.Connection.BaseURL), prefix) {
+		return &store.FieldError{Field: "connection.base_url", Msg: fmt.Sprintf("a ClassLink proxy URL must start with %s (the partner token is only sent to ClassLink's proxy, for this district's application_id)", prefix)}
+	}
+	return nil
+}
+
+// CheckConnection applies CheckProxyURL to a district that connects
+// through the proxy; other connections pass.
+func CheckConnection(d store.District) error {
+	if d.Connection.Mode == store.ModeProxy {
+		return CheckProxyURL(d)
+	}
+	return nil
 }

@@ -16,7 +16,7 @@ import (
 
 // ErrInputEnded is returned when the accessible prompts run out of input
 // before the person confirmed a save; nothing is written then.
-var ErrInputEnded = errors.New("input ended before the settings were saved; nothing was written")
+var ErrInputEnded = errors.New("input ended before the settings were saved")
 
 // RunAccessible walks the same click path as plain line prompts (huh's
 // accessible mode) for screen readers: pick a district, one prompt per
@@ -27,13 +27,21 @@ func RunAccessible(opts Options, in io.Reader, out io.Writer) error {
 	plain := colorprofile.NewWriter(out, nil)
 	plain.Profile = colorprofile.NoTTY
 	a := &accessible{opts: opts, in: &lineReader{r: in}, out: plain}
-	return a.run()
+	err := a.run()
+	if errors.Is(err, ErrInputEnded) {
+		if a.added != 0 {
+			return fmt.Errorf("%w: district %d was added, but none of its settings were saved", err, a.added)
+		}
+		return fmt.Errorf("%w: nothing was written", err)
+	}
+	return err
 }
 
 type accessible struct {
-	opts Options
-	in   *lineReader
-	out  io.Writer
+	opts  Options
+	in    *lineReader
+	out   io.Writer
+	added int64 // the district added at step 1, if any
 }
 
 func (a *accessible) say(format string, args ...any) { fmt.Fprintf(a.out, format+"\n", args...) }
@@ -131,6 +139,7 @@ func (a *accessible) chooseDistrict() (store.District, error) {
 	switch choice {
 	case demoChoice:
 		d, _, err := a.opts.DB.SaveDistrict(store.NewDemoDistrict(), 0, a.opts.Actor, []string{"added the built-in demo district"})
+		a.added = d.TenantID
 		return d, err
 	case addChoice:
 		return a.addDistrict()
@@ -171,6 +180,7 @@ func (a *accessible) addDistrict() (store.District, error) {
 	t, _ := store.ParseTenantID(tenant)
 	ap, _ := store.ParseApplicationID(app)
 	d, _, err := a.opts.DB.SaveDistrict(store.NewDistrict(t, ap, strings.TrimSpace(name)), 0, a.opts.Actor, []string{"district added in the wizard"})
+	a.added = d.TenantID
 	return d, err
 }
 

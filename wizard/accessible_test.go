@@ -83,8 +83,8 @@ func TestAccessibleInputEndingEarlySavesNothing(t *testing.T) {
 	db := accessibleDB(t)
 	var out bytes.Buffer
 	err := RunAccessible(Options{DB: db, Actor: store.Actor{User: "ana"}}, strings.NewReader("1\nn\nn\n"), &out)
-	if !errors.Is(err, ErrInputEnded) {
-		t.Fatalf("err = %v, want ErrInputEnded", err)
+	if !errors.Is(err, ErrInputEnded) || !strings.Contains(err.Error(), "district 2 was added, but none of its settings were saved") {
+		t.Fatalf("err = %v, want ErrInputEnded naming the added district", err)
 	}
 	d, _ := db.District(store.DemoTenantID)
 	if d.Revision != 1 || !d.Settings.ManageGuardians {

@@ -3,6 +3,7 @@ package wizard
 import (
 	"context"
 	"errors"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -15,24 +16,26 @@ import (
 	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
-// ProxyRootEnv overrides ClassLink's proxy host (tests, or if ClassLink
-// moves it); the partner token is in classlink.TokenEnv.
-const ProxyRootEnv = "ROSTERSYNC_CLASSLINK_PROXY"
-
-func proxyRoot() string {
-	if r := os.Getenv(ProxyRootEnv); r != "" {
-		return strings.TrimSuffix(r, "/")
-	}
-	return classlink.DefaultProxyRoot
-}
-
 // ProxyBaseURL is the proxy's OneRoster base for one district.
-func ProxyBaseURL(applicationID int64) string {
-	u, err := classlink.ProxyBaseURL(proxyRoot()+"/{application_id}/ims/oneroster/v1p1/", applicationID)
-	if err != nil {
-		return ""
+func ProxyBaseURL(applicationID int64) string { return rsync.ProxyBaseURL(applicationID) }
+
+// checkConnection refuses what a session may not make this server reach:
+// the partner token anywhere but this district's proxy URL, and, over SSH,
+// anything but https (no requests to the server's own loopback services).
+func (m *Model) checkConnection(d store.District) error {
+	c := d.Connection
+	if d.Demo || c.Mode == "" {
+		return nil
 	}
-	return u
+	if m.opts.Remote {
+		if u, err := url.Parse(strings.TrimSpace(c.BaseURL)); err != nil || u.Scheme != "https" {
+			return &store.FieldError{Field: "connection.base_url", Msg: "over SSH only https URLs are accepted"}
+		}
+	}
+	if c.Mode == store.ModeProxy {
+		return rsync.CheckProxyURL(d)
+	}
+	return nil
 }
 
 // ProbeDistrict is the connection test: one school, the totals of every
@@ -41,7 +44,7 @@ func ProxyBaseURL(applicationID int64) string {
 func ProbeDistrict(ctx context.Context, d store.District) screens.ConnectionReport {
 	r := screens.ConnectionReport{TenantID: d.TenantID, Connection: d.Connection}
 	fail := func(err error) screens.ConnectionReport {
-		r.Reason, r.Err = classlink.Reason(err), err.Error()
+		r.Reason, r.Err = classlink.Reason(err), screens.ErrText(err)
 		if r.Reason == "" {
 			r.Reason = "credentials"
 		}
@@ -68,7 +71,11 @@ func ProbeDistrict(ctx context.Context, d store.District) screens.ConnectionRepo
 	return r
 }
 
-func testConnection(d store.District) tea.Cmd {
+func (m *Model) testConnection(d store.District) tea.Cmd {
+	if err := m.checkConnection(d); err != nil {
+		r := screens.ConnectionReport{TenantID: d.TenantID, Connection: d.Connection, Reason: "credentials", Err: screens.ErrText(err)}
+		return func() tea.Msg { return screens.ConnectionTestedMsg{Report: r} }
+	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -83,7 +90,7 @@ func ClassLinkDistricts(ctx context.Context) ([]screens.ClassLinkDistrict, error
 	if token == "" {
 		return nil, errors.New("no partner token: set " + classlink.TokenEnv)
 	}
-	apps, err := classlink.Applications(ctx, proxyRoot(), classlink.Config{Token: token, MaxAttempts: 3})
+	apps, err := classlink.Applications(ctx, rsync.ProxyRoot(), classlink.Config{Token: token, MaxAttempts: 3})
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,16 @@
 package wizard
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 // rosterServer is a ClassLink-like server for district 4021 (application 5).
@@ -17,7 +21,10 @@ func rosterServer(t *testing.T) *classlinktest.Server {
 		t.Fatal(err)
 	}
 	srv, err := classlinktest.NewServer(classlinktest.ServerOptions{
-		Tenants:    []classlinktest.Tenant{{TenantID: 4021, ApplicationID: 5, Name: "Springfield USD", ConsumerKey: "spring-key", ConsumerSecret: "spring-secret", District: d}},
+		Tenants: []classlinktest.Tenant{
+			{TenantID: 4021, ApplicationID: 5, Name: "Springfield USD", ConsumerKey: "spring-key", ConsumerSecret: "spring-secret", District: d},
+			{TenantID: 4022, ApplicationID: 6, Name: "Shelbyville USD", ConsumerKey: "shelby-key", ConsumerSecret: "shelby-secret", District: d},
+		},
 		ProxyToken: "partner-token",
 	})
 	if err != nil {
@@ -76,7 +83,7 @@ func TestConnectionScreenSavesAndTheTestVerifiesStepOne(t *testing.T) {
 
 func TestProxyModeUsesTheTemplateAndThePartnerToken(t *testing.T) {
 	srv := rosterServer(t)
-	t.Setenv(ProxyRootEnv, srv.URL())
+	t.Setenv(rsync.ProxyRootEnv, srv.URL())
 	t.Setenv(classlink.TokenEnv, "partner-token")
 	d := newDriver(t, 80, 24)
 	// ClassLink's list of districts shows up in the dropdown.
@@ -91,7 +98,11 @@ func TestProxyModeUsesTheTemplateAndThePartnerToken(t *testing.T) {
 	d.notSee("partner-token")
 	d.keys("esc", "esc", "esc")
 	d.see("Choose a district", "Springfield USD")
-	d.notSee("not added yet")
+	d.notSee("ClassLink · Springfield USD") // it is stored now
+
+	// A district ClassLink lists but nobody added is still offered after
+	// leaving another district.
+	d.see("ClassLink · Shelbyville USD")
 }
 
 func TestDemoConnectionTestNeedsNoCredentials(t *testing.T) {
@@ -119,5 +130,82 @@ func TestProbeReportsCountsAndRevision(t *testing.T) {
 	dist.Connection.ClientSecret = "spring-secret"
 	if r = ProbeDistrict(t.Context(), dist); r.OK || r.Reason != "upstream" {
 		t.Fatalf("unreachable report = %+v", r)
+	}
+}
+
+// The partner token opens every district: it must never leave for a URL a
+// person typed, nor may an SSH session make the server call its own
+// loopback services.
+func TestThePartnerTokenOnlyGoesToThisDistrictsProxyURL(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	trap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer trap.Close()
+	srv := rosterServer(t)
+	t.Setenv(rsync.ProxyRootEnv, srv.URL())
+	t.Setenv(classlink.TokenEnv, "partner-token")
+
+	d := newDriver(t, 80, 24)
+	if _, _, err := d.db.SaveDistrict(store.NewDistrict(4021, 5, "Springfield USD"), 0, store.Actor{User: "ops"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d.keys("up", "enter") // Springfield is above ClassLink's entry
+	d.see("Springfield USD")
+	d.keys("m", "down", "enter", "space") // proxy mode
+	d.see("(•) ClassLink proxy", srv.URL()+"/5/")
+	d.keys("down", "ctrl+u")
+	d.typeText(trap.URL + "/99/ims/oneroster/v1p1/")
+	d.see("a ClassLink proxy URL must start with " + srv.URL() + "/5/")
+	d.keys("esc", "esc", "t") // test the unsaved draft from the Home page
+	d.see("Connection test failed", "a ClassLink proxy URL must")
+	d.keys("m", "enter", "enter", "down", "enter") // and the school list
+	d.see("Could not list the schools: a ClassLink proxy URL must")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 0 {
+		t.Fatalf("requests reached a typed URL: %q", seen)
+	}
+}
+
+func TestOverSSHOnlyHTTPSIsAccepted(t *testing.T) {
+	srv := rosterServer(t)
+	db := newDriver(t, 80, 24).db
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ops"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriverWith(t, db, Options{Actor: store.Actor{User: "dana", Key: "dana", Via: "ssh"}, Remote: true}, 80, 24)
+	d.keys("enter", "m", "down", "enter", "down")
+	d.typeText(srv.BaseURL())
+	d.see("over SSH only https URLs are accepted")
+	d.keys("esc", "esc", "t")
+	d.see("Connection test failed (credentials): over SSH only https URLs")
+	if n := len(srv.Requests()); n != 0 {
+		t.Fatalf("%d requests reached the loopback server from an SSH session", n)
+	}
+}
+
+func TestOpeningTheConnectionScreenChangesNothing(t *testing.T) {
+	d := newDriver(t, 80, 24)
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	// A proxy connection with leftovers an import may carry.
+	dist.Connection = store.Connection{Mode: store.ModeProxy, BaseURL: "https://oneroster-proxy.classlink.io/5/ims/oneroster/v1p1/", ClientID: "old", SignatureMethod: store.HMACSHA1}
+	if _, _, err := d.db.SaveDistrict(dist, 0, store.Actor{User: "ops"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d.keys("enter", "m", "down", "enter")
+	d.see("(•) ClassLink proxy")
+	d.keys("down", "down", "esc")
+	d.notSee("unsaved")
+	d.keys("ctrl+c")
+	if !d.m.quitting {
+		t.Fatal("quit asked about changes nobody made")
 	}
 }

@@ -40,8 +40,15 @@ func newDriver(t *testing.T, w, h int) *driver {
 }
 
 func newDriverOn(t *testing.T, db *store.DB, who store.Actor, w, h int) *driver {
+	return newDriverWith(t, db, Options{Actor: who}, w, h)
+}
+
+// newDriverWith starts a session with opts (DB, clock and engine are the
+// test's).
+func newDriverWith(t *testing.T, db *store.DB, opts Options, w, h int) *driver {
 	now := func() time.Time { return fixedNow }
-	d := &driver{t: t, db: db, m: New(Options{DB: db, Actor: who, Now: now, DraftDelay: time.Millisecond, Engine: &rsync.Engine{DB: db, Now: now}})}
+	opts.DB, opts.Now, opts.DraftDelay, opts.Engine = db, now, time.Millisecond, &rsync.Engine{DB: db, Now: now}
+	d := &driver{t: t, db: db, m: New(opts)}
 	d.resize(w, h)
 	d.run(d.m.Init(), 0)
 	return d

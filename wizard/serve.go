@@ -65,6 +65,11 @@ type Server struct {
 	programs map[*tea.Program]struct{}
 	stopping bool
 	sessions sync.WaitGroup // running session handlers
+	// runs is the context of the syncs sessions start; cancelled at stop,
+	// after which runsGoing tells when they have recorded themselves.
+	runs      context.Context
+	stopRuns  context.CancelFunc
+	runsGoing sync.WaitGroup
 }
 
 // NewServer prepares the SSH server; the host key is created if missing.
@@ -85,6 +90,7 @@ func NewServer(opts ServeOptions) (*Server, error) {
 		opts.newModel = func(o Options) tea.Model { return New(o) }
 	}
 	s := &Server{opts: opts, log: opts.Log, programs: map[*tea.Program]struct{}{}}
+	s.runs, s.stopRuns = context.WithCancel(context.Background())
 	srv, err := wish.NewServer(
 		wish.WithAddress(opts.Listen),
 		wish.WithHostKeyPath(opts.HostKeyPath),
@@ -184,6 +190,10 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.log.Warn("sessions still open after the grace period; closing them")
 	}
 	s.ssh.Close()
+	// Syncs started from sessions stop too (the engine is kill-safe) and
+	// record themselves before the database closes.
+	s.stopRuns()
+	s.runsGoing.Wait()
 	s.log.Info("stopped")
 	return nil
 }
@@ -209,7 +219,8 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	actor := store.Actor{User: sess.User(), Fingerprint: key.Fingerprint, Key: key.Name, Via: "ssh"}
-	model := &guarded{inner: s.opts.newModel(Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen, Engine: s.opts.Engine})}
+	model := &guarded{inner: s.opts.newModel(Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen, Engine: s.opts.Engine, Remote: true,
+		Runs: s.runs, RunsGoing: &s.runsGoing})}
 	p := tea.NewProgram(model, append(bm.MakeOptions(sess), tea.WithContext(sess.Context()))...)
 	if !s.track(p) {
 		wish.Fatalln(sess, "rostersync is shutting down; try again in a minute")

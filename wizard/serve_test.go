@@ -130,8 +130,11 @@ func TestDistrictUserSeesAndOpensOnlyTheirDistricts(t *testing.T) {
 	tm.wait("you do not have access to district 11")
 	tm.keys("tab", "5", "tab", "enter")
 	tm.wait("you do not have access to district 11")
-	if _, err := ts.db.District(11); err != nil {
-		t.Fatal(err)
+	if d, err := ts.db.District(11); err != nil || d.Revision != 1 {
+		t.Fatalf("district 11 = %+v, %v", d, err)
+	}
+	if audit, _ := ts.db.Audit(11); len(audit) != 1 {
+		t.Fatalf("district 11 has %d revisions, want the one from setup", len(audit))
 	}
 	tm.keys("ctrl+c")
 	tm.exit()

@@ -1,9 +1,12 @@
 package wizard
 
 import (
+	gosync "sync"
 	"testing"
+	"time"
 
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
+	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
 )
 
@@ -27,6 +30,7 @@ func TestPreviewThenRunNowThenBrowse(t *testing.T) {
 	// Without a passed preview, Run sync now only explains.
 	d.keys("m", "down", "down", "down", "enter")
 	d.see("Run sync now", "Preview the sync of revision 1 first")
+	d.notSee("y apply now")
 	d.keys("y")
 	if runs, _ := d.db.Runs(store.DemoTenantID); len(runs) != 0 {
 		t.Fatal("y started a sync without a passed preview")
@@ -130,4 +134,35 @@ func TestResumeOnTheSchoolsScreenListsTheSchoolsAgain(t *testing.T) {
 	next.see("You left unsaved changes", "Schools connected to SIS: 0 schools → 1 school")
 	next.keys("enter")
 	next.see("School connection to SIS", "[x] Adams Academy", "1 of 1 connected")
+}
+
+// Leaving the wizard cancels its preview (nobody will read it) and lets the
+// run's goroutine end, even though nothing reads its messages any more.
+func TestQuittingCancelsTheSessionsPreview(t *testing.T) {
+	srv := rosterServer(t)
+	srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultDelay, Endpoint: "users", Delay: 5 * time.Second})
+	d := newDriver(t, 80, 24)
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "spring-key", ClientSecret: "spring-secret", SignatureMethod: store.HMACSHA256}
+	dist.Schools = []string{srv.Tenant(5).District.SchoolID(0)}
+	saved, _, err := d.db.SaveDistrict(dist, 0, store.Actor{User: "ops"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	going := &gosync.WaitGroup{}
+	m := New(Options{DB: d.db, Actor: store.Actor{User: "ana"}, RunsGoing: going})
+	m.Update(screens.DistrictChosenMsg{District: saved})
+	m.startSync(saved, true) // its messages are never read
+	m.quit()
+	finished := make(chan struct{})
+	go func() { going.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(4 * time.Second):
+		t.Fatal("the preview went on after the session quit")
+	}
+	runs, _ := d.db.Runs(4021)
+	if len(runs) != 1 || !runs[0].Cancelled() || runs[0].Mode != store.ModeDryRun {
+		t.Fatalf("runs = %+v", runs)
+	}
 }

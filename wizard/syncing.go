@@ -23,13 +23,18 @@ func (m *Model) startSync(d store.District, dryRun bool) tea.Cmd {
 	if m.edit == nil || m.edit.Saved.TenantID != d.TenantID || (m.edit.Sync != nil && !m.edit.Sync.Done) {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(m.opts.Runs)
 	state := &screens.SyncState{DryRun: dryRun, Started: m.opts.Now(), Phase: rsync.PhaseCheck,
 		Totals: map[string]int{}, Pulled: map[string]int{}, Cancel: cancel}
 	m.edit.Sync = state
+	if dryRun {
+		m.previews[state] = cancel
+	}
 	ch := make(chan tea.Msg, 32)
-	engine := m.opts.Engine
+	engine, ended, going := m.opts.Engine, m.ended, m.opts.RunsGoing
+	going.Add(1)
 	go func() {
+		defer going.Done()
 		defer cancel()
 		defer close(ch)
 		// The totals only size the progress bars; a failed probe leaves
@@ -48,7 +53,10 @@ func (m *Model) startSync(d store.District, dryRun bool) tea.Cmd {
 		for _, s := range res.Samples {
 			done.samples = append(done.samples, screens.SyncSample{Type: s.Type, Action: s.Action, SourcedID: s.SourcedID, Name: s.Name, Fields: s.Fields, Reason: s.Reason})
 		}
-		ch <- done
+		select {
+		case ch <- done:
+		case <-ended: // the session is gone; the run is in the history
+		}
 	}()
 	return listenSync(ch)
 }
@@ -105,6 +113,7 @@ func (m *Model) syncProgressed(msg syncProgress) tea.Cmd {
 // self-check (step 6), a successful applied run its launch (step 7).
 func (m *Model) syncFinished(msg syncDone) {
 	s := msg.state
+	delete(m.previews, s)
 	s.Done, s.Run, s.Samples, s.Err = true, msg.run, msg.samples, msg.err
 	if msg.err != nil {
 		m.flash = screens.FlashMsg{Text: msg.err.Error(), Error: true}
@@ -132,7 +141,10 @@ func (m *Model) syncFinished(msg syncDone) {
 }
 
 // listSchools asks ClassLink for d's schools.
-func listSchools(d store.District) tea.Cmd {
+func (m *Model) listSchools(d store.District) tea.Cmd {
+	if err := m.checkConnection(d); err != nil {
+		return func() tea.Msg { return screens.SchoolsMsg{TenantID: d.TenantID, Err: err} }
+	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()

@@ -200,7 +200,8 @@ func TestEnableDailySyncBeforeSelfCheckNeedsASecondConfirmation(t *testing.T) {
 	d.keys("esc")
 	d.see("[ ] Enable Daily sync")
 	d.keys("enter") // enter toggles a checkbox too
-	d.keys("y")
+	d.see("before the self-check?", "y/enter enable anyway")
+	d.keys("enter") // and confirms, as the footer says
 	d.see("[x] Enable Daily sync")
 	d.keys("ctrl+n", "enter")
 	d.see("Enable Daily sync turned on before the self-check step was done")

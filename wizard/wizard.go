@@ -1,9 +1,11 @@
 package wizard
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	gosync "sync"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -40,6 +42,14 @@ type Options struct {
 	// Engine runs syncs; one per process so that a district never syncs
 	// twice at once. Nil makes one.
 	Engine *rsync.Engine
+	// Runs is the context syncs started in this session run under (the
+	// server's, so that a stop cancels them; nil: until the process ends),
+	// and RunsGoing counts them so a stopping server can wait.
+	Runs      context.Context
+	RunsGoing *gosync.WaitGroup
+	// Remote is set for SSH sessions: what they may make the server reach
+	// is narrower (checkConnection).
+	Remote bool
 	// DraftDelay is how long after a change the draft is written; zero
 	// means draftDelay.
 	DraftDelay time.Duration
@@ -57,6 +67,11 @@ type Model struct {
 	confirmQuit   bool
 	flash         screens.FlashMsg
 
+	// ended closes when the session quits: sync goroutines stop reporting.
+	ended chan struct{}
+	// previews cancel the dry runs still going when the session quits.
+	previews map[*screens.SyncState]func()
+
 	// draftSaved is the draft last written, to skip writes that change nothing.
 	draftSaved []byte
 	draftTimer bool
@@ -70,6 +85,12 @@ func New(opts Options) *Model {
 	}
 	if opts.Engine == nil {
 		opts.Engine = &rsync.Engine{DB: opts.DB}
+	}
+	if opts.Runs == nil {
+		opts.Runs = context.Background()
+	}
+	if opts.RunsGoing == nil {
+		opts.RunsGoing = &gosync.WaitGroup{}
 	}
 	if opts.DraftDelay <= 0 {
 		opts.DraftDelay = draftDelay
@@ -88,12 +109,12 @@ func New(opts Options) *Model {
 			Now:     opts.Now,
 			CanOpen: opts.CanOpen,
 
-			ProxyBaseURL:   ProxyBaseURL,
-			TestConnection: testConnection,
-			Schools:        listSchools,
+			ProxyBaseURL: ProxyBaseURL,
 		},
-		width:  80,
-		height: 24,
+		width:    80,
+		height:   24,
+		ended:    make(chan struct{}),
+		previews: map[*screens.SyncState]func(){},
 	}
 	if d, ok, err := opts.DB.LatestDraft(opts.Actor.Owner()); err == nil && ok && m.common.Allowed(d.TenantID) {
 		m.stack = []screens.Screen{screens.NewResume(m.common, d)}
@@ -101,6 +122,9 @@ func New(opts Options) *Model {
 		m.stack = []screens.Screen{screens.NewDropdown(m.common)}
 	}
 	m.common.StartSync = m.startSync
+	m.common.TestConnection = m.testConnection
+	m.common.Schools = m.listSchools
+	m.common.CheckConnection = m.checkConnection
 	if os.Getenv(classlink.TokenEnv) != "" {
 		m.common.ClassLinkDistricts = func() tea.Cmd { return classLinkDistrictsCmd }
 	}
@@ -217,9 +241,17 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	return tea.Batch(m.updateScreen(msg), m.scheduleDraft())
 }
 
+// quit keeps the draft, cancels this session's previews (nobody will look
+// at them; an applied run goes on and is recorded) and ends the program.
 func (m *Model) quit() tea.Cmd {
 	m.keepDraft()
-	m.quitting = true
+	if !m.quitting {
+		m.quitting = true
+		for _, cancel := range m.previews {
+			cancel()
+		}
+		close(m.ended)
+	}
 	return tea.Quit
 }
 
@@ -275,6 +307,7 @@ func (m *Model) back() tea.Cmd {
 		m.edit = nil
 		m.draftSaved = nil
 		m.stack[0] = screens.NewDropdown(m.common)
+		return m.stack[0].Init() // ClassLink's list, again
 	}
 	return nil
 }
@@ -318,7 +351,7 @@ func (m *Model) resume(msg screens.ResumeMsg) tea.Cmd {
 	if !msg.Resume {
 		m.opts.DB.DeleteDraft(m.opts.Actor.Owner(), msg.Draft.TenantID)
 		m.stack = []screens.Screen{dropdown}
-		return nil
+		return dropdown.Init()
 	}
 	current, err := m.opts.DB.District(msg.Draft.TenantID)
 	if err != nil {
