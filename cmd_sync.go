@@ -155,11 +155,9 @@ func writeRunSummary(w io.Writer, res rsync.Result) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "TYPE\tCREATE\tUPDATE\tARCHIVE\tUNARCHIVE\tSKIP\t")
-	for _, row := range []struct {
-		name string
-		c    store.Counts
-	}{{"students", r.Counts.Students}, {"staff", r.Counts.Staff}, {"guardians", r.Counts.Guardians}, {"classrooms", r.Counts.Classrooms}, {"memberships", r.Counts.Memberships}} {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", row.name, row.c.Create, row.c.Update, row.c.Archive, row.c.Unarchive, row.c.Skip)
+	for _, typ := range store.RecordTypes {
+		c := r.Counts.Of(typ)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", typ, c.Create, c.Update, c.Archive, c.Unarchive, c.Skip)
 	}
 	tw.Flush()
 	t := r.TriedToArchive

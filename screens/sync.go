@@ -42,54 +42,6 @@ func (s *SyncState) Failed() bool {
 	return s.Done && (s.Err != nil || s.Run.Status == store.RunFailed)
 }
 
-// Record types and actions in the order the plan table shows them.
-var (
-	syncTypes   = []string{"students", "staff", "guardians", "classrooms", "memberships"}
-	syncActions = []string{"create", "update", "archive", "unarchive", "skip"}
-)
-
-func countsOf(c store.RunCounts, typ string) store.Counts {
-	switch typ {
-	case "students":
-		return c.Students
-	case "staff":
-		return c.Staff
-	case "guardians":
-		return c.Guardians
-	case "classrooms":
-		return c.Classrooms
-	}
-	return c.Memberships
-}
-
-func countOf(c store.Counts, action string) int {
-	switch action {
-	case "create":
-		return c.Create
-	case "update":
-		return c.Update
-	case "archive":
-		return c.Archive
-	case "unarchive":
-		return c.Unarchive
-	}
-	return c.Skip
-}
-
-func triedOf(t store.TriedToArchive, typ string) int {
-	switch typ {
-	case "students":
-		return t.Students
-	case "staff":
-		return t.Staff
-	case "guardians":
-		return t.Guardians
-	case "classrooms":
-		return t.Classrooms
-	}
-	return 0
-}
-
 // planTable renders a run's counts: a row per record type, a column per
 // action, and the cell under the cursor (row, col) marked; row < 0 marks
 // nothing.
@@ -97,18 +49,18 @@ func planTable(st *Styles, run store.Run, row, col, width int) string {
 	cellW := min(max((width-14)/5, 7), 11)
 	var b strings.Builder
 	b.WriteString(lipgloss.NewStyle().Width(14).Render(""))
-	for _, a := range syncActions {
+	for _, a := range store.Actions {
 		b.WriteString(st.ColumnHead.Render(lipgloss.PlaceHorizontal(cellW, lipgloss.Right, a)))
 	}
 	b.WriteString("\n")
 	over := run.Reason == store.ReasonThreshold
-	for r, typ := range syncTypes {
+	for r, typ := range store.RecordTypes {
 		b.WriteString(lipgloss.NewStyle().Width(14).Render(line(st, r == row, typ)))
-		c := countsOf(run.Counts, typ)
-		for ci, a := range syncActions {
-			text := fmt.Sprint(countOf(c, a))
-			if over && a == "archive" && triedOf(run.TriedToArchive, typ) > 0 {
-				text = fmt.Sprintf("0 (%d)", triedOf(run.TriedToArchive, typ))
+		c := run.Counts.Of(typ)
+		for ci, a := range store.Actions {
+			text := fmt.Sprint(*c.Of(a))
+			if tried := *run.TriedToArchive.Of(typ); over && a == store.ActionArchive && tried > 0 {
+				text = fmt.Sprintf("0 (%d)", tried)
 			}
 			if r == row && ci == col {
 				text = st.CellFocus.Render("›" + text)

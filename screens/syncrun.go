@@ -119,11 +119,11 @@ func (s *SyncRun) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case key.Matches(km, k.Up):
 		s.row = max(s.row-1, 0)
 	case key.Matches(km, k.Down):
-		s.row = min(s.row+1, len(syncTypes)-1)
+		s.row = min(s.row+1, len(store.RecordTypes)-1)
 	case key.Matches(km, k.Left):
 		s.col = max(s.col-1, 0)
 	case key.Matches(km, k.Right):
-		s.col = min(s.col+1, len(syncActions)-1)
+		s.col = min(s.col+1, len(store.Actions)-1)
 	case s.dry && key.Matches(km, rerunKey):
 		return s, s.c.StartSync(s.edit.Saved, true)
 	}
@@ -231,7 +231,7 @@ func (s *SyncRun) resultView(sync *SyncState) string {
 	if d := runDetail(st, run, w); d != "" {
 		b.WriteString(d + "\n")
 	}
-	typ, action := syncTypes[s.row], syncActions[s.col]
+	typ, action := store.RecordTypes[s.row], store.Actions[s.col]
 	samples := samplesOf(sync.Samples, typ, action)
 	// Show as many samples as the screen has room for.
 	used := strings.Count(b.String(), "\n") + 4
@@ -239,7 +239,7 @@ func (s *SyncRun) resultView(sync *SyncState) string {
 		used += 2
 	}
 	samples = samples[:max(0, min(len(samples), s.c.Height-used))]
-	b.WriteString("\n" + st.Title.Render(fmt.Sprintf("%s · %s", typ, action)) + st.Muted.Render(fmt.Sprintf("  (%d in all; up to %d shown)", countOf(countsOf(run.Counts, typ), action), len(samples))) + "\n")
+	b.WriteString("\n" + st.Title.Render(fmt.Sprintf("%s · %s", typ, action)) + st.Muted.Render(fmt.Sprintf("  (%d in all; up to %d shown)", *run.Counts.Of(typ).Of(action), len(samples))) + "\n")
 	for _, smp := range samples {
 		text := smp.Name + st.Muted.Render(" "+smp.SourcedID)
 		if len(smp.Fields) > 0 {

@@ -76,6 +76,59 @@ func (c RunCounts) Changes() int {
 	return c.Students.Changes() + c.Staff.Changes() + c.Guardians.Changes() + c.Classrooms.Changes() + c.Memberships.Changes()
 }
 
+// Record types of a run's counts and the actions on them, in the order the
+// contract (DESIGN.md §5) and every summary list them.
+const (
+	TypeStudents    = "students"
+	TypeStaff       = "staff"
+	TypeGuardians   = "guardians"
+	TypeClassrooms  = "classrooms"
+	TypeMemberships = "memberships"
+
+	ActionCreate    = "create"
+	ActionUpdate    = "update"
+	ActionArchive   = "archive"
+	ActionUnarchive = "unarchive"
+	ActionSkip      = "skip"
+)
+
+var (
+	// RecordTypes are the rows of a run's counts.
+	RecordTypes = []string{TypeStudents, TypeStaff, TypeGuardians, TypeClassrooms, TypeMemberships}
+	// Actions are the columns.
+	Actions = []string{ActionCreate, ActionUpdate, ActionArchive, ActionUnarchive, ActionSkip}
+)
+
+// Of is the counts of one record type (memberships for an unknown name).
+func (c *RunCounts) Of(typ string) *Counts {
+	switch typ {
+	case TypeStudents:
+		return &c.Students
+	case TypeStaff:
+		return &c.Staff
+	case TypeGuardians:
+		return &c.Guardians
+	case TypeClassrooms:
+		return &c.Classrooms
+	}
+	return &c.Memberships
+}
+
+// Of is the counter of one action (skip for an unknown name).
+func (c *Counts) Of(action string) *int {
+	switch action {
+	case ActionCreate:
+		return &c.Create
+	case ActionUpdate:
+		return &c.Update
+	case ActionArchive:
+		return &c.Archive
+	case ActionUnarchive:
+		return &c.Unarchive
+	}
+	return &c.Skip
+}
+
 // TriedToArchive is what a run over the deletion threshold wanted to
 // archive, per type; all zero otherwise.
 type TriedToArchive struct {
@@ -83,6 +136,21 @@ type TriedToArchive struct {
 	Staff      int `json:"staff"`
 	Guardians  int `json:"guardians"`
 	Classrooms int `json:"classrooms"`
+}
+
+// Of is one record type's count; memberships are never counted here.
+func (t *TriedToArchive) Of(typ string) *int {
+	switch typ {
+	case TypeStudents:
+		return &t.Students
+	case TypeStaff:
+		return &t.Staff
+	case TypeGuardians:
+		return &t.Guardians
+	case TypeClassrooms:
+		return &t.Classrooms
+	}
+	return new(int)
 }
 
 // RunWarnings count roster data the run could not use as it was.

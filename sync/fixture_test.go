@@ -202,18 +202,3 @@ func usersEqual(a, b store.DirectoryUser) bool {
 		a.Joined == b.Joined && a.Status == b.Status && a.Managed == b.Managed &&
 		slices.Equal(a.Permissions, b.Permissions) && slices.Equal(a.GuardianOf, b.GuardianOf)
 }
-
-// countsOf finds a type's counts in a run.
-func countsOf(r store.Run, typ string) store.Counts {
-	switch typ {
-	case TypeStudents:
-		return r.Counts.Students
-	case TypeStaff:
-		return r.Counts.Staff
-	case TypeGuardians:
-		return r.Counts.Guardians
-	case TypeClassrooms:
-		return r.Counts.Classrooms
-	}
-	return r.Counts.Memberships
-}

@@ -47,35 +47,11 @@ func newPlan(d store.District, batchSize, samples int) *plan {
 }
 
 // count is the counter of a record type.
-func (p *plan) count(typ string) *store.Counts {
-	switch typ {
-	case TypeStudents:
-		return &p.counts.Students
-	case TypeStaff:
-		return &p.counts.Staff
-	case TypeGuardians:
-		return &p.counts.Guardians
-	case TypeClassrooms:
-		return &p.counts.Classrooms
-	}
-	return &p.counts.Memberships
-}
+func (p *plan) count(typ string) *store.Counts { return p.counts.Of(typ) }
 
 // note counts one planned action and keeps a sample of it.
 func (p *plan) note(typ, action, id, name string, fields []string, reason string) {
-	c := p.count(typ)
-	switch action {
-	case ActionCreate:
-		c.Create++
-	case ActionUpdate:
-		c.Update++
-	case ActionArchive:
-		c.Archive++
-	case ActionUnarchive:
-		c.Unarchive++
-	case ActionSkip:
-		c.Skip++
-	}
+	*p.count(typ).Of(action)++
 	p.samples.add(Sample{Type: typ, Action: action, SourcedID: id, Name: name, Fields: fields, Reason: reason})
 }
 
@@ -84,20 +60,18 @@ func (p *plan) note(typ, action, id, name string, fields []string, reason string
 // type is over, the run archives nothing at all (memberships included),
 // and tried_to_archive keeps what each type wanted to archive.
 func (p *plan) checkThreshold() {
-	planned := map[string]int{
-		TypeStudents: p.counts.Students.Archive, TypeStaff: p.counts.Staff.Archive,
-		TypeGuardians: p.counts.Guardians.Archive, TypeClassrooms: p.counts.Classrooms.Archive,
-	}
-	for _, typ := range Types[:4] {
-		if planned[typ]*100 > p.settings.DeletionThresholdPercent*p.activeManaged[typ] {
+	var planned store.TriedToArchive
+	for _, typ := range Types[:4] { // memberships have no threshold
+		archives := p.count(typ).Archive
+		*planned.Of(typ) = archives
+		if archives*100 > p.settings.DeletionThresholdPercent*p.activeManaged[typ] {
 			p.over = append(p.over, typ)
 		}
 	}
 	if len(p.over) == 0 {
 		return
 	}
-	p.tried = store.TriedToArchive{Students: planned[TypeStudents], Staff: planned[TypeStaff],
-		Guardians: planned[TypeGuardians], Classrooms: planned[TypeClassrooms]}
+	p.tried = planned
 	for _, typ := range Types {
 		p.count(typ).Archive = 0
 	}
@@ -107,9 +81,8 @@ func (p *plan) checkThreshold() {
 // thresholdMessage explains a threshold failure for people.
 func (p *plan) thresholdMessage() string {
 	var parts []string
-	tried := map[string]int{TypeStudents: p.tried.Students, TypeStaff: p.tried.Staff, TypeGuardians: p.tried.Guardians, TypeClassrooms: p.tried.Classrooms}
 	for _, typ := range p.over {
-		parts = append(parts, fmt.Sprintf("%d of %d active %s", tried[typ], p.activeManaged[typ], typ))
+		parts = append(parts, fmt.Sprintf("%d of %d active %s", *p.tried.Of(typ), p.activeManaged[typ], typ))
 	}
 	return fmt.Sprintf("the run would archive %s, over the deletion threshold of %d%%; it created and updated records but archived nothing (raise the threshold or check the roster in ClassLink)",
 		strings.Join(parts, " and "), p.settings.DeletionThresholdPercent)

@@ -1,5 +1,7 @@
 package sync
 
+import "github.com/schoolstatus/rostersync/store"
+
 // Phases of a run, in order, as Progress reports them.
 const (
 	PhaseCheck = "checking" // the one cheap request for x-perm-rev
@@ -22,26 +24,23 @@ type Progress struct {
 	Applied, ToApply int
 }
 
-// Record types of a run's counts (DESIGN §5), as Sample.Type spells them.
+// Record types and actions, as Sample spells them: the store's names.
 const (
-	TypeStudents    = "students"
-	TypeStaff       = "staff"
-	TypeGuardians   = "guardians"
-	TypeClassrooms  = "classrooms"
-	TypeMemberships = "memberships"
+	TypeStudents    = store.TypeStudents
+	TypeStaff       = store.TypeStaff
+	TypeGuardians   = store.TypeGuardians
+	TypeClassrooms  = store.TypeClassrooms
+	TypeMemberships = store.TypeMemberships
+
+	ActionCreate    = store.ActionCreate
+	ActionUpdate    = store.ActionUpdate
+	ActionArchive   = store.ActionArchive
+	ActionUnarchive = store.ActionUnarchive
+	ActionSkip      = store.ActionSkip
 )
 
 // Types lists the record types in the order summaries show them.
-var Types = []string{TypeStudents, TypeStaff, TypeGuardians, TypeClassrooms, TypeMemberships}
-
-// Actions of a plan, as Sample.Action spells them.
-const (
-	ActionCreate    = "create"
-	ActionUpdate    = "update"
-	ActionArchive   = "archive"
-	ActionUnarchive = "unarchive"
-	ActionSkip      = "skip"
-)
+var Types = store.RecordTypes
 
 // Sample is one planned change, for the preview: the first few of each
 // type and action are kept (RunOptions.Samples).

@@ -428,8 +428,8 @@ func TestDayOverDayScenarios(t *testing.T) {
 				t.Errorf("third run changed things: %s %+v", again.Status, again.Counts)
 			}
 			for _, typ := range Types {
-				if countsOf(again, typ).Skip != countsOf(r, typ).Skip {
-					t.Errorf("third run skips %d %s, the second %d", countsOf(again, typ).Skip, typ, countsOf(r, typ).Skip)
+				if again.Counts.Of(typ).Skip != r.Counts.Of(typ).Skip {
+					t.Errorf("third run skips %d %s, the second %d", again.Counts.Of(typ).Skip, typ, r.Counts.Of(typ).Skip)
 				}
 			}
 			if !dumpDirectory(t, f.db, testTenant).equal(after) {
