@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -20,8 +19,7 @@ type Directory struct {
 	edit       *Edit
 	classrooms bool
 	kind       int // index in directoryKinds
-	search     textinput.Model
-	searching  bool
+	search     searchField
 	pages      []string // the "after" key of each page shown so far
 	next       string
 	users      []store.DirectoryUser
@@ -36,7 +34,7 @@ var directoryKinds = []string{"", store.KindStudent, store.KindStaff, store.Kind
 // NewDirectory browses e's district.
 func NewDirectory(c *Common, e *Edit) *Directory {
 	d := &Directory{c: c, edit: e, pages: []string{""}}
-	d.search = newInput(c.Styles, "Search: ", "press / to search names, emails, ids", 40)
+	d.search = newSearchField(c.Styles, "Search: ", "press / to search names, emails, ids")
 	d.load()
 	return d
 }
@@ -45,7 +43,7 @@ func (d *Directory) pageSize() int { return max(d.c.Height-7, 5) }
 
 func (d *Directory) load() {
 	after := d.pages[len(d.pages)-1]
-	q := strings.TrimSpace(d.search.Value())
+	q := strings.TrimSpace(d.search.value())
 	tenant := d.edit.Saved.TenantID
 	if d.classrooms {
 		d.rooms, d.next, d.err = d.c.DB.DirectoryClassrooms(tenant, store.ClassroomFilter{Search: q}, after, d.pageSize())
@@ -66,7 +64,7 @@ func (d *Directory) Init() tea.Cmd { return nil }
 func (d *Directory) ID() ID        { return DirectoryScreen }
 func (d *Directory) Crumb() string { return "Directory" }
 func (d *Directory) Step() int     { return 3 }
-func (d *Directory) Typing() bool  { return d.searching }
+func (d *Directory) Typing() bool  { return d.search.active }
 
 var (
 	tabKey      = key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "users / classrooms"))
@@ -82,15 +80,15 @@ func (d *Directory) ShortHelp() []key.Binding {
 	if d.open {
 		return []key.Binding{with(k.Back, "close")}
 	}
-	if d.searching {
-		return []key.Binding{with(k.Select, "done"), with(k.Back, "clear search")}
+	if d.search.active {
+		return d.search.help(k)
 	}
-	return []key.Binding{tabKey, kindKey, filterKey, nextPageKey, with(k.Select, "details"), k.Back}
+	return []key.Binding{tabKey, kindKey, searchKey, nextPageKey, with(k.Select, "details"), k.Back}
 }
 
 func (d *Directory) FullHelp() [][]key.Binding {
 	k := d.c.Keys
-	return [][]key.Binding{{rowUp, rowDown, with(k.Select, "details")}, {tabKey, kindKey, with(filterKey, "search")}, {nextPageKey, prevPageKey, k.Back}}
+	return [][]key.Binding{{rowUp, rowDown, with(k.Select, "details")}, {tabKey, kindKey, with(searchKey, "search")}, {nextPageKey, prevPageKey, k.Back}}
 }
 
 func (d *Directory) Update(msg tea.Msg) (Screen, tea.Cmd) {
@@ -99,25 +97,13 @@ func (d *Directory) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return d, nil
 	}
 	k := d.c.Keys
-	if d.searching {
-		switch {
-		case km.String() == "enter":
-			d.searching = false
-			d.search.Blur()
-		case key.Matches(km, k.Back):
-			d.searching = false
-			d.search.Blur()
-			d.search.SetValue("")
-		default:
-			var cmd tea.Cmd
-			d.search, cmd = d.search.Update(msg)
+	if d.search.active {
+		cmd, changed := d.search.update(km, k.Back)
+		if changed {
 			d.pages = []string{""}
 			d.load()
-			return d, cmd
 		}
-		d.pages = []string{""}
-		d.load()
-		return d, nil
+		return d, cmd
 	}
 	switch {
 	case key.Matches(km, k.Back) && d.open:
@@ -137,9 +123,8 @@ func (d *Directory) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		d.kind = (d.kind + 1) % len(directoryKinds)
 		d.pages, d.cursor = []string{""}, 0
 		d.load()
-	case key.Matches(km, filterKey):
-		d.searching = true
-		return d, d.search.Focus()
+	case key.Matches(km, searchKey):
+		return d, d.search.open()
 	case key.Matches(km, nextPageKey) && d.next != "":
 		d.pages = append(d.pages, d.next)
 		d.cursor = 0
@@ -167,7 +152,7 @@ func (d *Directory) View() string {
 		kind = []string{"all kinds", "students", "staff", "guardians"}[d.kind]
 	}
 	b.WriteString(st.Title.Render("Directory") + "  " + tabs + st.Muted.Render(fmt.Sprintf("  · %s · page %d", kind, len(d.pages))) + "\n")
-	b.WriteString(d.search.View() + "\n")
+	b.WriteString(d.search.view() + "\n")
 	if d.err != nil {
 		b.WriteString(st.Error.Render(d.err.Error()) + "\n")
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -26,21 +25,20 @@ type SchoolsMsg struct {
 // Schools is "School connection to SIS": which ClassLink schools the sync
 // covers (the config's "schools").
 type Schools struct {
-	c         *Common
-	edit      *Edit
-	loading   bool
-	err       error
-	list      []SchoolChoice // ClassLink's, then selected ones ClassLink lacks
-	shown     []int
-	cursor    int
-	filter    textinput.Model
-	filtering bool
+	c       *Common
+	edit    *Edit
+	loading bool
+	err     error
+	list    []SchoolChoice // ClassLink's, then selected ones ClassLink lacks
+	shown   []int
+	cursor  int
+	filter  searchField
 }
 
 // NewSchools edits e.Draft.Schools.
 func NewSchools(c *Common, e *Edit) *Schools {
 	s := &Schools{c: c, edit: e, loading: c.Schools != nil}
-	s.filter = newInput(c.Styles, "Filter: ", "press / to filter", 40)
+	s.filter = newSearchField(c.Styles, "Filter: ", "press / to filter")
 	return s
 }
 
@@ -54,25 +52,24 @@ func (s *Schools) Init() tea.Cmd {
 func (s *Schools) ID() ID        { return SchoolsScreen }
 func (s *Schools) Crumb() string { return "School connection to SIS" }
 func (s *Schools) Step() int     { return 6 }
-func (s *Schools) Typing() bool  { return s.filtering }
+func (s *Schools) Typing() bool  { return s.filter.active }
 
 var (
-	allKey    = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "select all shown"))
-	noneKey   = key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "clear all shown"))
-	filterKey = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter"))
+	allKey  = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "select all shown"))
+	noneKey = key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "clear all shown"))
 )
 
 func (s *Schools) ShortHelp() []key.Binding {
 	k := s.c.Keys
-	if s.filtering {
-		return []key.Binding{with(k.Select, "done filtering"), with(k.Back, "clear filter")}
+	if s.filter.active {
+		return s.filter.help(k)
 	}
-	return []key.Binding{with(k.Toggle, "toggle"), allKey, filterKey, with(k.Continue, "review"), k.Back}
+	return []key.Binding{with(k.Toggle, "toggle"), allKey, searchKey, with(k.Continue, "review"), k.Back}
 }
 
 func (s *Schools) FullHelp() [][]key.Binding {
 	k := s.c.Keys
-	return [][]key.Binding{{k.Up, k.Down, with(k.Toggle, "connect / disconnect a school")}, {allKey, noneKey, filterKey}, {with(k.Continue, "review and save"), with(k.Back, "back (changes are kept)")}}
+	return [][]key.Binding{{k.Up, k.Down, with(k.Toggle, "connect / disconnect a school")}, {allKey, noneKey, searchKey}, {with(k.Continue, "review and save"), with(k.Back, "back (changes are kept)")}}
 }
 
 func (s *Schools) selected(id string) bool { return slices.Contains(s.edit.Draft.Schools, id) }
@@ -88,7 +85,7 @@ func (s *Schools) set(id string, on bool) {
 }
 
 func (s *Schools) applyFilter() {
-	q := strings.ToLower(strings.TrimSpace(s.filter.Value()))
+	q := strings.ToLower(strings.TrimSpace(s.filter.value()))
 	s.shown = s.shown[:0]
 	for i, sc := range s.list {
 		if q == "" || strings.Contains(strings.ToLower(sc.Name+" "+sc.Identifier+" "+sc.SourcedID), q) {
@@ -120,23 +117,12 @@ func (s *Schools) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return s, nil
 	}
 	k := s.c.Keys
-	if s.filtering {
-		switch {
-		case km.String() == "enter":
-			s.filtering = false
-			s.filter.Blur()
-		case key.Matches(km, k.Back):
-			s.filtering = false
-			s.filter.Blur()
-			s.filter.SetValue("")
+	if s.filter.active {
+		cmd, changed := s.filter.update(km, k.Back)
+		if changed {
 			s.applyFilter()
-		default:
-			var cmd tea.Cmd
-			s.filter, cmd = s.filter.Update(msg)
-			s.applyFilter()
-			return s, cmd
 		}
-		return s, nil
+		return s, cmd
 	}
 	switch {
 	case key.Matches(km, k.Back):
@@ -154,9 +140,8 @@ func (s *Schools) Update(msg tea.Msg) (Screen, tea.Cmd) {
 				s.set(s.list[i].SourcedID, key.Matches(km, allKey))
 			}
 		}
-	case key.Matches(km, filterKey):
-		s.filtering = true
-		return s, s.filter.Focus()
+	case key.Matches(km, searchKey):
+		return s, s.filter.open()
 	case key.Matches(km, k.Continue), km.String() == "enter":
 		return s, s.c.Open(ReviewScreen)
 	}
@@ -167,7 +152,7 @@ func (s *Schools) View() string {
 	st := s.c.Styles
 	var b strings.Builder
 	b.WriteString(st.Title.Render("School connection to SIS") + st.Muted.Render(fmt.Sprintf("  %d of %d connected", len(s.edit.Draft.Schools), len(s.list))) + "\n")
-	b.WriteString(s.filter.View() + "\n")
+	b.WriteString(s.filter.view() + "\n")
 	switch {
 	case s.loading:
 		b.WriteString(st.Muted.Render("Asking ClassLink for the district's schools…") + "\n")

@@ -166,3 +166,18 @@ func TestQuittingCancelsTheSessionsPreview(t *testing.T) {
 		t.Fatalf("runs = %+v", runs)
 	}
 }
+
+func TestSchoolsFilterOpensWithSlashAndEscClearsIt(t *testing.T) {
+	d := newDriver(t, 80, 24)
+	d.keys("enter", "m", "enter", "enter", "down", "enter")
+	d.see("[ ] Adams Academy")
+	d.keys("/")
+	d.typeText("zzz")
+	d.notSee("Adams Academy")
+	d.keys("esc")
+	d.see("[ ] Adams Academy")
+	d.keys("/")
+	d.typeText("adams")
+	d.keys("enter", "space") // enter hands the keys back to the list
+	d.see("[x] Adams Academy", "1 of 1 connected")
+}
