@@ -93,13 +93,8 @@ func indent(s, prefix string) string {
 type Menu struct{ menuList }
 
 // NewMenu lists the actions the wizard offers for the district.
-func NewMenu(c *Common, items []MenuItem) *Menu {
-	return &Menu{menuList{c: c, title: "⋮ District Home Page", items: items}}
-}
-
-// DefaultMenuItems are the menu entries every district has.
-func DefaultMenuItems() []MenuItem {
-	return []MenuItem{
+func NewMenu(c *Common) *Menu {
+	return &Menu{menuList{c: c, title: "⋮ District Home Page", items: []MenuItem{
 		{Title: "Settings", Description: "SIS Rostering: District-Level Daily Sync and permissions", Open: SettingsScreen},
 		{Title: "ClassLink connection", Description: "How the sync reaches the roster: Roster Server (OAuth 1.0a) or ClassLink proxy", Open: ConnectionScreen},
 		{Title: "Preview sync", Description: "A dry run: what the sync would change, per record type, with examples (the self-check)", Open: PreviewScreen},
@@ -107,7 +102,7 @@ func DefaultMenuItems() []MenuItem {
 		{Title: "Sync history", Description: "Runs and saved revisions, with failure reasons", Open: HistoryScreen},
 		{Title: "Directory", Description: "Browse the users and classrooms the sync produced", Open: DirectoryScreen},
 		{Title: "Export", Description: "The district's configuration as JSON (secrets masked)", Open: ExportScreen},
-	}
+	}}}
 }
 
 func (m *Menu) Init() tea.Cmd                        { return nil }

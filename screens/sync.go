@@ -37,11 +37,6 @@ type SyncState struct {
 	Cancel  func()
 }
 
-// Failed reports a finished run that did not succeed.
-func (s *SyncState) Failed() bool {
-	return s.Done && (s.Err != nil || s.Run.Status == store.RunFailed)
-}
-
 // planTable renders a run's counts: a row per record type, a column per
 // action, and the cell under the cursor (row, col) marked; row < 0 marks
 // nothing.

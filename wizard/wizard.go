@@ -35,8 +35,6 @@ type Options struct {
 	Actor store.Actor
 	// CanOpen limits the districts this person may see (nil: all).
 	CanOpen func(tenantID int64) bool
-	// MenuItems lists the ⋮ menu (nil: screens.DefaultMenuItems).
-	MenuItems []screens.MenuItem
 	// Now replaces the clock in tests.
 	Now func() time.Time
 	// Engine runs syncs; one per process so that a district never syncs
@@ -94,9 +92,6 @@ func New(opts Options) *Model {
 	}
 	if opts.DraftDelay <= 0 {
 		opts.DraftDelay = draftDelay
-	}
-	if opts.MenuItems == nil {
-		opts.MenuItems = screens.DefaultMenuItems()
 	}
 	st := screens.NewStyles(true)
 	m := &Model{
@@ -275,7 +270,7 @@ var editScreens = map[screens.ID]func(*screens.Common, *screens.Edit) screens.Sc
 // newScreen builds screen id for the current edit.
 func (m *Model) newScreen(id screens.ID) screens.Screen {
 	if id == screens.MenuScreen {
-		return screens.NewMenu(m.common, m.opts.MenuItems)
+		return screens.NewMenu(m.common)
 	}
 	if build, ok := editScreens[id]; ok {
 		return build(m.common, m.edit)
