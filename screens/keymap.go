@@ -43,8 +43,11 @@ func DefaultKeyMap() *KeyMap {
 	}
 }
 
-// with returns a copy of b whose help description reads desc.
-func with(b key.Binding, desc string) key.Binding {
+// WithHelp returns a copy of b whose help description reads desc.
+func WithHelp(b key.Binding, desc string) key.Binding {
 	b.SetHelp(b.Help().Key, desc)
 	return b
 }
+
+// with is WithHelp, short for the screens' own keymaps.
+func with(b key.Binding, desc string) key.Binding { return WithHelp(b, desc) }

@@ -109,16 +109,6 @@ func samplesOf(all []SyncSample, typ, action string) []SyncSample {
 // succeeded without crossing the deletion threshold: what the self-check
 // step and "Run sync now" need.
 func PreviewPassed(db *store.DB, d store.District) bool {
-	runs, err := db.Runs(d.TenantID)
-	if err != nil {
-		return false
-	}
-	for i := len(runs) - 1; i >= 0; i-- {
-		r := runs[i]
-		if r.Mode != store.ModeDryRun {
-			continue
-		}
-		return r.ConfigRevision == d.Revision && r.Status != store.RunFailed
-	}
-	return false
+	r, ok, err := db.LastPreview(d.TenantID)
+	return err == nil && ok && r.ConfigRevision == d.Revision && r.Status != store.RunFailed
 }

@@ -163,22 +163,12 @@ func (s *SyncRun) confirmView() string {
 	}
 	var b strings.Builder
 	b.WriteString("\n" + wrap("This is the guide's \"enable and launch\" step: the sync pulls the roster from ClassLink and applies it to the Connect directory now, for the schools connected to SIS.", w) + "\n\n")
-	if last := s.lastPreview(); last != nil {
+	if last, ok, _ := s.c.DB.LastPreview(s.edit.Saved.TenantID); ok {
 		b.WriteString(st.Muted.Render(fmt.Sprintf("The last preview (%s) planned:", s.c.SinceText(last.FinishedAt))) + "\n")
-		b.WriteString(planTable(st, *last, -1, -1, w) + "\n\n")
+		b.WriteString(planTable(st, last, -1, -1, w) + "\n\n")
 	}
 	b.WriteString(st.Focused.Render("Apply it now?") + "  y: apply · esc: not now")
 	return b.String()
-}
-
-func (s *SyncRun) lastPreview() *store.Run {
-	runs, _ := s.c.DB.Runs(s.edit.Saved.TenantID)
-	for i := len(runs) - 1; i >= 0; i-- {
-		if runs[i].Mode == store.ModeDryRun {
-			return &runs[i]
-		}
-	}
-	return nil
 }
 
 func (s *SyncRun) progressView(sync *SyncState) string {

@@ -208,6 +208,11 @@ func (db *DB) LastRun(tenantID int64) (Run, bool, error) {
 	return db.lastRunWhere(tenantID, func(Run) bool { return true })
 }
 
+// LastPreview is the district's newest dry run.
+func (db *DB) LastPreview(tenantID int64) (Run, bool, error) {
+	return db.lastRunWhere(tenantID, func(r Run) bool { return r.Mode == ModeDryRun })
+}
+
 // LastAppliedRun is the most recent run for which Applied holds.
 func (db *DB) LastAppliedRun(tenantID int64) (Run, bool, error) {
 	return db.lastRunWhere(tenantID, Run.Applied)

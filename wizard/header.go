@@ -67,17 +67,12 @@ func (m *Model) footer() string {
 	case m.confirmQuit:
 		b.WriteString(m.shortHelp([]key.Binding{keys.Confirm, keys.Deny}, nil))
 	case m.showHelp:
-		groups := append(m.top().FullHelp(), []key.Binding{with(keys.Help, "fewer keys"), with(keys.Quit, "quit (asks first if unsaved)")})
+		groups := append(m.top().FullHelp(), []key.Binding{screens.WithHelp(keys.Help, "fewer keys"), screens.WithHelp(keys.Quit, "quit (asks first if unsaved)")})
 		b.WriteString(m.fullHelp(groups))
 	default:
 		b.WriteString(m.shortHelp(m.top().ShortHelp(), []key.Binding{keys.Help, keys.Quit}))
 	}
 	return b.String()
-}
-
-func with(b key.Binding, desc string) key.Binding {
-	b.SetHelp(b.Help().Key, desc)
-	return b
 }
 
 // shortHelp is one line of keys: the screen's, as many as fit, then the
