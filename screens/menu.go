@@ -82,7 +82,8 @@ func (m *menuList) view() string {
 	if it.Unavailable != "" {
 		b.WriteString("\n" + st.Note.Render(wrap(it.Unavailable, w)))
 	}
-	return fit(st.Title.Render(m.title)+"\n"+st.Box.Render(b.String()), m.c.Height)
+	// A fixed width: the box must not jump as the description under it changes.
+	return fit(st.Title.Render(m.title)+"\n"+st.Box.Width(m.c.Width).Render(b.String()), m.c.Height)
 }
 
 func indent(s, prefix string) string {
