@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/schoolstatus/rostersync/server"
 	"github.com/schoolstatus/rostersync/store"
 	"github.com/schoolstatus/rostersync/wizard"
 )
@@ -16,7 +17,7 @@ import (
 // changeAccess applies req to the database, or through the running
 // server's admin socket when the server holds the database.
 // Only "add" may create the database; a refused change leaves no new file.
-func changeAccess(req wizard.AdminRequest) ([]store.AccessKey, error) {
+func changeAccess(req server.AdminRequest) ([]store.AccessKey, error) {
 	var db *store.DB
 	var created bool
 	var err error
@@ -27,16 +28,16 @@ func changeAccess(req wizard.AdminRequest) ([]store.AccessKey, error) {
 	}
 	var inUse *store.InUseError
 	if errors.As(err, &inUse) {
-		sock := wizard.AdminSocketPath(dbPath)
+		sock := server.AdminSocketPath(dbPath)
 		if _, serr := os.Stat(sock); serr != nil {
 			return nil, err
 		}
-		return wizard.AskServer(sock, req)
+		return server.AskServer(sock, req)
 	}
 	if err != nil {
 		return nil, err
 	}
-	keys, err := wizard.AccessChange(db, req)
+	keys, err := server.AccessChange(db, req)
 	closeOrDiscard(db, created, err)
 	return keys, err
 }
@@ -53,12 +54,12 @@ func accessCommand() *cobra.Command {
 the districts given with --district (repeat it, or give a comma list).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			k, err := wizard.ParseAccessKey(name, key, role, districts)
+			k, err := server.ParseAccessKey(name, key, role, districts)
 			if err != nil {
 				return err
 			}
 			k.AddedBy = wizard.LocalActor().User
-			keys, err := changeAccess(wizard.AdminRequest{Op: "add", Key: k})
+			keys, err := changeAccess(server.AdminRequest{Op: "add", Key: k})
 			if err != nil {
 				return err
 			}
@@ -80,7 +81,7 @@ the districts given with --district (repeat it, or give a comma list).`,
 		Short: "List the allowed keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			keys, err := changeAccess(wizard.AdminRequest{Op: "list"})
+			keys, err := changeAccess(server.AdminRequest{Op: "list"})
 			if err != nil {
 				return err
 			}
@@ -109,7 +110,7 @@ the districts given with --district (repeat it, or give a comma list).`,
 		Short: "Remove a key (open sessions continue; the next login is refused)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := changeAccess(wizard.AdminRequest{Op: "remove", Name: args[0]}); err != nil {
+			if _, err := changeAccess(server.AdminRequest{Op: "remove", Name: args[0]}); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Removed %s.\n", args[0])

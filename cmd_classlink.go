@@ -6,8 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/schoolstatus/rostersync/screens"
-	"github.com/schoolstatus/rostersync/wizard"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 func classlinkCommand() *cobra.Command {
@@ -19,7 +18,7 @@ func classlinkCommand() *cobra.Command {
 		Short: "List the districts that shared the rostering app (needs ROSTERSYNC_CLASSLINK_TOKEN)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ds, err := wizard.ClassLinkDistricts(cmd.Context())
+			ds, err := classLink().Districts(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -31,14 +30,14 @@ func classlinkCommand() *cobra.Command {
 				}
 				rows := make([]row, 0, len(ds))
 				for _, d := range ds {
-					rows = append(rows, row{d.TenantID, d.ApplicationID, d.Name})
+					rows = append(rows, row{d.TenantID, d.ApplicationID, d.TenantName})
 				}
 				return printJSON(cmd.OutOrStdout(), rows)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TENANT ID\tAPPLICATION ID\tNAME")
 			for _, d := range ds {
-				fmt.Fprintf(tw, "%d\t%d\t%s\n", d.TenantID, d.ApplicationID, d.Name)
+				fmt.Fprintf(tw, "%d\t%d\t%s\n", d.TenantID, d.ApplicationID, d.TenantName)
 			}
 			return tw.Flush()
 		},
@@ -58,13 +57,13 @@ func classlinkCommand() *cobra.Command {
 			}
 			db.Close() // the test can take a while; do not hold the database
 			id := d.TenantID
-			r := wizard.ProbeDistrict(cmd.Context(), d)
+			r := rsync.TestConnection(cmd.Context(), classLink().Dial, d)
 			if testJSON {
-				if err := printJSON(cmd.OutOrStdout(), wizard.ProbeJSON(r)); err != nil {
+				if err := printJSON(cmd.OutOrStdout(), r); err != nil {
 					return err
 				}
 			} else {
-				fmt.Fprintln(cmd.OutOrStdout(), screens.ReportText(r))
+				fmt.Fprintln(cmd.OutOrStdout(), r.Text())
 			}
 			if !r.OK {
 				return fmt.Errorf("connection test of district %d failed (%s)", id, r.Reason)

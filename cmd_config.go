@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/schoolstatus/rostersync/store"
-	rsync "github.com/schoolstatus/rostersync/sync"
 	"github.com/schoolstatus/rostersync/wizard"
 )
 
@@ -90,7 +89,7 @@ the district's next revision. Any error writes nothing. A client_secret of
 			}
 			actor := wizard.LocalActor()
 			actor.Via = "import"
-			d, entry, err := db.ImportConfig(id, data, actor, store.ImportOptions{Force: force, Check: rsync.CheckConnection})
+			d, entry, err := db.ImportConfig(id, data, actor, store.ImportOptions{Force: force, Check: classLink().CheckProxyURL})
 			closeOrDiscard(db, created, err)
 			if err != nil {
 				return err

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/schoolstatus/rostersync/server"
 	"github.com/schoolstatus/rostersync/store"
-	"github.com/schoolstatus/rostersync/wizard"
 )
 
 func serveCommand() *cobra.Command {
@@ -31,13 +31,16 @@ still works through a socket next to the database (PATH.sock).`,
 			defer db.Close()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			srv, err := wizard.NewServer(wizard.ServeOptions{
+			dialer := classLink()
+			srv, err := server.New(server.Options{
 				Listen:        listen,
 				HostKeyPath:   hostKey,
 				DB:            db,
 				IdleTimeout:   idle,
 				ShutdownGrace: grace,
-				AdminSocket:   wizard.AdminSocketPath(dbPath),
+				AdminSocket:   server.AdminSocketPath(dbPath),
+				Dialer:        dialer,
+				Engine:        newEngine(db, dialer),
 			})
 			if err != nil {
 				return err

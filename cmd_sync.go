@@ -49,7 +49,7 @@ upstream).`,
 			if dryRun && !asJSON {
 				samples = 3
 			}
-			engine := &rsync.Engine{DB: db}
+			engine := newEngine(db, classLink())
 			res, err := engine.Run(cmd.Context(), id, rsync.RunOptions{DryRun: dryRun, Trigger: store.TriggerManual, Progress: show.update, Samples: samples})
 			show.done()
 			if err != nil {

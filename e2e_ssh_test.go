@@ -14,22 +14,22 @@ import (
 	"time"
 )
 
-// server is `rostersync serve` as its own process.
-type server struct {
+// serveProcess is `rostersync serve` as its own process.
+type serveProcess struct {
 	cmd  *exec.Cmd
 	addr string
 	logs *strings.Builder
 	done chan struct{}
 }
 
-func startServe(t testing.TB, db, hostKey string) *server {
+func startServe(t testing.TB, db, hostKey string) *serveProcess {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "--db", db, "--host-key", hostKey, "--listen", "127.0.0.1:0")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, logs: &strings.Builder{}, done: make(chan struct{})}
+	s := &serveProcess{cmd: cmd, logs: &strings.Builder{}, done: make(chan struct{})}
 	addrs := make(chan string, 1)
 	go func() {
 		defer close(s.done)
@@ -53,7 +53,7 @@ func startServe(t testing.TB, db, hostKey string) *server {
 }
 
 // stop sends SIGTERM and waits for a clean exit.
-func (s *server) stop(t testing.TB) {
+func (s *serveProcess) stop(t testing.TB) {
 	t.Helper()
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	<-s.done

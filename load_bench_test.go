@@ -18,8 +18,8 @@ import (
 	"github.com/charmbracelet/x/vt"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/schoolstatus/rostersync/server"
 	"github.com/schoolstatus/rostersync/store"
-	"github.com/schoolstatus/rostersync/wizard"
 )
 
 // BenchmarkSSHLoad50 is the load check: 50 concurrent SSH sessions against
@@ -40,7 +40,7 @@ func BenchmarkSSHLoad50(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	k, _ := wizard.ParseAccessKey("load", string(gossh.MarshalAuthorizedKey(sshPub)), store.RoleSpecialist, nil)
+	k, _ := server.ParseAccessKey("load", string(gossh.MarshalAuthorizedKey(sshPub)), store.RoleSpecialist, nil)
 	if _, err := db.AddAccess(k); err != nil {
 		b.Fatal(err)
 	}

@@ -16,7 +16,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 	"github.com/schoolstatus/rostersync/wizard"
 )
 
@@ -31,6 +33,17 @@ func main() {
 
 // dbPath is --db, defaulting to $ROSTERSYNC_DB, then ./rostersync.db.
 var dbPath string
+
+// classLink is the process's one way to ClassLink: the partner token and
+// proxy root from the environment, and the built-in demo district, whose
+// roster this process serves on a loopback port from its first use.
+func classLink() *rsync.Dialer { return rsync.DialerFromEnv(classlinktest.SharedDemo) }
+
+// newEngine is the process's sync engine over db, reaching ClassLink
+// through dialer.
+func newEngine(db *store.DB, dialer *rsync.Dialer) *rsync.Engine {
+	return &rsync.Engine{DB: db, Dial: dialer.Dial}
+}
 
 func rootCommand() *cobra.Command {
 	var accessible bool
@@ -52,7 +65,9 @@ Run without a command to open the wizard.`,
 			}
 			defer db.Close()
 			accessible = accessible || os.Getenv("ACCESSIBLE") != ""
-			return wizard.RunLocal(cmd.Context(), wizard.Options{DB: db, Actor: wizard.LocalActor()}, accessible, os.Stdin, os.Stdout)
+			dialer := classLink()
+			opts := wizard.Options{DB: db, Actor: wizard.LocalActor(), Dialer: dialer, Engine: newEngine(db, dialer)}
+			return wizard.RunLocal(cmd.Context(), opts, accessible, os.Stdin, os.Stdout)
 		},
 	}
 	def := os.Getenv("ROSTERSYNC_DB")

@@ -102,7 +102,7 @@ type page struct {
 }
 
 func fetchPage(b *testing.B, srv *classlinktest.Server, name string, offset int) page {
-	q := "limit=10000&offset=" + strconv.Itoa(offset) + "&sort=sourcedId&fields=" + strings.Join(classlink.DefaultFields(name), ",")
+	q := "limit=10000&offset=" + strconv.Itoa(offset) + "&sort=sourcedId&fields=" + strings.Join(classlink.DefaultFields(classlink.Collection(name)), ",")
 	req, _ := http.NewRequest("GET", srv.ProxyBaseURL(1)+name+"?"+q, nil)
 	req.Header.Set("Authorization", "Bearer t")
 	resp, err := http.DefaultClient.Do(req)

@@ -46,6 +46,15 @@ func New(cfg Config) (*Client, error) {
 // BaseURL is the OneRoster base the client talks to.
 func (c *Client) BaseURL() string { return c.cfg.BaseURL }
 
+// With is a copy of the client with change applied to its configuration
+// (for example fewer attempts for a quick connection test).
+func (c *Client) With(change func(*Config)) *Client {
+	cp := *c
+	change(&cp.cfg)
+	cp.cfg = cp.cfg.withDefaults()
+	return &cp
+}
+
 // param is one query parameter; order is kept so URLs read naturally.
 type param struct{ name, value string }
 

@@ -37,13 +37,9 @@ var (
 		[]string{"sourcedId", "status", "dateLastModified", "class", "user", "school", "role", "primary"}}
 )
 
-// Collections lists the endpoint names a pull or Probe covers, in the order
-// a sync pulls them.
-var Collections = []string{"orgs", "schools", "academicSessions", "courses", "classes", "users", "enrollments"}
-
-func collectionByName(name string) (collection, bool) {
+func collectionByName(name Collection) (collection, bool) {
 	for _, c := range []collection{collOrgs, collSchools, collAcademicSessions, collCourses, collClasses, collUsers, collEnrollments} {
-		if c.path == name {
+		if c.path == string(name) {
 			return c, true
 		}
 	}
@@ -52,7 +48,7 @@ func collectionByName(name string) (collection, bool) {
 
 // DefaultFields is the fields= list sent for a collection when
 // ListOptions.Fields is nil.
-func DefaultFields(name string) []string {
+func DefaultFields(name Collection) []string {
 	c, _ := collectionByName(name)
 	return append([]string(nil), c.fields...)
 }

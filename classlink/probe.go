@@ -60,7 +60,7 @@ func (c *Client) Probe(ctx context.Context) (Probe, error) {
 				}
 				return
 			}
-			p.Counts[name] = total
+			p.Counts[string(name)] = total
 		})
 	}
 	wg.Wait()

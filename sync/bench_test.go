@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -60,7 +61,7 @@ func benchDistrict(b *testing.B, tier classlinktest.Tier) (*classlinktest.Server
 
 // pulled counts the records a run's progress reports.
 func pulled(total *int) func(Progress) {
-	last := map[string]int{}
+	last := map[classlink.Collection]int{}
 	return func(p Progress) {
 		if p.Phase == PhasePull {
 			*total += p.Records - last[p.Collection]
@@ -70,7 +71,7 @@ func pulled(total *int) func(Progress) {
 }
 
 func syncOnce(b *testing.B, db *store.DB, records *int) store.Run {
-	e := &Engine{DB: db}
+	e := &Engine{DB: db, Dial: (&Dialer{}).Dial}
 	res, err := e.Run(context.Background(), testTenant, RunOptions{Progress: pulled(records)})
 	if err != nil {
 		b.Fatal(err)

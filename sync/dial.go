@@ -2,39 +2,77 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
-	gosync "sync"
 
 	"github.com/schoolstatus/rostersync/classlink"
-	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
 )
 
-// DialDistrict is the default Engine.Dial: a client for the district's
-// saved connection (ClientConfig).
-func DialDistrict(_ context.Context, d store.District) (*classlink.Client, error) {
-	cfg, err := ClientConfig(d)
+// DialFunc makes the ClassLink client for a district's saved connection.
+// A process has one (Dialer.Dial, made by main); the engine, the wizard's
+// connection test and its school list all reach ClassLink through it.
+type DialFunc func(ctx context.Context, d store.District) (*classlink.Client, error)
+
+// Dialer turns a district's saved connection into a ClassLink client:
+// OAuth 1.0a with the stored key and secret, or ClassLink's proxy with the
+// partner token. main makes one per process and hands Dial to the engine
+// and the wizard.
+type Dialer struct {
+	// Demo gives the connection of the built-in demo district, whose
+	// roster main serves in-process (started on first use). Nil: the demo
+	// district cannot be reached.
+	Demo func() (classlink.Config, error)
+	// ProxyRoot is ClassLink's proxy host without a trailing slash;
+	// empty means classlink.DefaultProxyRoot.
+	ProxyRoot string
+	// Token is the partner bearer token; empty when none is set.
+	Token string
+	// HTTPClient, when set, carries every request (what the server lets
+	// itself reach); nil is classlink's default client.
+	HTTPClient *http.Client
+}
+
+// Environment variables main reads the proxy settings from.
+const (
+	// ProxyRootEnv overrides ClassLink's proxy host (tests, or if ClassLink
+	// moves it).
+	ProxyRootEnv = "ROSTERSYNC_CLASSLINK_PROXY"
+	// TokenEnv holds the partner bearer token.
+	TokenEnv = classlink.TokenEnv
+)
+
+// DialerFromEnv is a Dialer with the proxy root and partner token taken
+// from the environment (ProxyRootEnv, TokenEnv) and the demo given.
+func DialerFromEnv(demo func() (classlink.Config, error)) *Dialer {
+	return &Dialer{Demo: demo, ProxyRoot: os.Getenv(ProxyRootEnv), Token: os.Getenv(TokenEnv)}
+}
+
+// Dial is a DialFunc.
+func (dl *Dialer) Dial(_ context.Context, d store.District) (*classlink.Client, error) {
+	cfg, err := dl.Config(d)
 	if err != nil {
 		return nil, err
 	}
 	return classlink.New(cfg)
 }
 
-// ClientConfig turns a district's saved connection into a client
-// configuration: OAuth 1.0a with the stored key and secret, or the proxy
-// with the partner token from the environment (classlink.TokenEnv). The
-// demo district is served by one in-process classlinktest server, started
-// on first use and kept for the life of the process.
-func ClientConfig(d store.District) (classlink.Config, error) {
+// Config is the client configuration for d's saved connection.
+func (dl *Dialer) Config(d store.District) (classlink.Config, error) {
 	if d.Demo {
-		srv, err := demoServer()
+		if dl.Demo == nil {
+			return classlink.Config{}, errors.New("the built-in demo district is not served by this process")
+		}
+		cfg, err := dl.Demo()
 		if err != nil {
 			return classlink.Config{}, fmt.Errorf("start the demo district's server: %w", err)
 		}
-		return srv.OAuth1Config(classlinktest.DemoApplicationID), nil
+		cfg.HTTPClient = dl.HTTPClient
+		return cfg, nil
 	}
 	c := d.Connection
 	if !c.Configured() {
@@ -43,48 +81,35 @@ func ClientConfig(d store.District) (classlink.Config, error) {
 	switch c.Mode {
 	case store.ModeOAuth1:
 		return classlink.Config{Mode: classlink.ModeOAuth1, BaseURL: c.BaseURL, ClientID: c.ClientID,
-			ClientSecret: c.ClientSecret, SignatureMethod: c.SignatureMethod}, nil
+			ClientSecret: c.ClientSecret, SignatureMethod: c.SignatureMethod, HTTPClient: dl.HTTPClient}, nil
 	case store.ModeProxy:
-		if err := CheckProxyURL(d); err != nil {
+		if err := dl.CheckProxyURL(d); err != nil {
 			return classlink.Config{}, err
 		}
-		token := os.Getenv(classlink.TokenEnv)
-		if token == "" {
-			return classlink.Config{}, fmt.Errorf("district %d connects through the ClassLink proxy, which needs the partner token in %s", d.TenantID, classlink.TokenEnv)
+		if dl.Token == "" {
+			return classlink.Config{}, fmt.Errorf("district %d connects through the ClassLink proxy, which needs the partner token in %s", d.TenantID, TokenEnv)
 		}
-		return classlink.Config{Mode: classlink.ModeProxy, BaseURL: c.BaseURL, Token: token}, nil
+		return classlink.Config{Mode: classlink.ModeProxy, BaseURL: c.BaseURL, Token: dl.Token, HTTPClient: dl.HTTPClient}, nil
 	}
 	return classlink.Config{}, fmt.Errorf("connection.mode: %q is not supported", c.Mode)
 }
 
-var demo struct {
-	once gosync.Once
-	srv  *classlinktest.Server
-	err  error
-}
+// PartnerToken reports whether a partner token is set, so ClassLink's list
+// of districts can be asked for.
+func (dl *Dialer) PartnerToken() bool { return dl.Token != "" }
 
-// demoServer starts the demo district's server once per process.
-func demoServer() (*classlinktest.Server, error) {
-	demo.once.Do(func() { demo.srv, demo.err = classlinktest.Demo() })
-	return demo.srv, demo.err
-}
-
-// ProxyRootEnv overrides ClassLink's proxy host (tests, or if ClassLink
-// moves it); the partner token is in classlink.TokenEnv.
-const ProxyRootEnv = "ROSTERSYNC_CLASSLINK_PROXY"
-
-// ProxyRoot is ClassLink's proxy host, without a trailing slash.
-func ProxyRoot() string {
-	if r := os.Getenv(ProxyRootEnv); r != "" {
-		return strings.TrimSuffix(r, "/")
+// Root is ClassLink's proxy host, without a trailing slash.
+func (dl *Dialer) Root() string {
+	if dl.ProxyRoot != "" {
+		return strings.TrimSuffix(dl.ProxyRoot, "/")
 	}
 	return classlink.DefaultProxyRoot
 }
 
 // ProxyBaseURL is the proxy's OneRoster base for one district, "" when the
 // configured root is not a valid URL.
-func ProxyBaseURL(applicationID int64) string {
-	u, err := classlink.ProxyBaseURL(ProxyRoot()+"/{application_id}/ims/oneroster/v1p1/", applicationID)
+func (dl *Dialer) ProxyBaseURL(applicationID int64) string {
+	u, err := classlink.ProxyBaseURL(dl.Root()+"/{application_id}/ims/oneroster/v1p1/", applicationID)
 	if err != nil {
 		return ""
 	}
@@ -93,21 +118,24 @@ func ProxyBaseURL(applicationID int64) string {
 
 // CheckProxyURL keeps the partner token on ClassLink's proxy and on this
 // district: the token opens every district that shared the app, so a proxy
-// URL must start with {proxy root}/{application_id}/. The rest of the path
-// stays editable because ClassLink does not document it precisely.
-func CheckProxyURL(d store.District) error {
-	prefix := ProxyRoot() + "/" + strconv.FormatInt(d.ApplicationID, 10) + "/"
+// URL must start with {proxy root}/{application_id}/. Connections that do
+// not use the proxy pass.
+func (dl *Dialer) CheckProxyURL(d store.District) error {
+	if d.Connection.Mode != store.ModeProxy {
+		return nil
+	}
+	prefix := dl.Root() + "/" + strconv.FormatInt(d.ApplicationID, 10) + "/"
 	if !strings.HasPrefix(strings.TrimSpace(d.Connection.BaseURL), prefix) {
 		return &store.FieldError{Field: "connection.base_url", Msg: fmt.Sprintf("a ClassLink proxy URL must start with %s (the partner token is only sent to ClassLink's proxy, for this district's application_id)", prefix)}
 	}
 	return nil
 }
 
-// CheckConnection applies CheckProxyURL to a district that connects
-// through the proxy; other connections pass.
-func CheckConnection(d store.District) error {
-	if d.Connection.Mode == store.ModeProxy {
-		return CheckProxyURL(d)
+// Districts lists the districts that shared the app with the partner, from
+// ClassLink's /applications.
+func (dl *Dialer) Districts(ctx context.Context) ([]classlink.Application, error) {
+	if dl.Token == "" {
+		return nil, errors.New("no partner token: set " + TokenEnv)
 	}
-	return nil
+	return classlink.Applications(ctx, dl.Root(), classlink.Config{Token: dl.Token, MaxAttempts: 3, HTTPClient: dl.HTTPClient})
 }

@@ -6,7 +6,8 @@
 // Use one Engine per process (it refuses a second concurrent run of the
 // same district):
 //
-//	e := &sync.Engine{DB: db}
+//	dialer := sync.DialerFromEnv(demo)  // main: the proxy token, the demo district
+//	e := &sync.Engine{DB: db, Dial: dialer.Dial}
 //	res, err := e.Run(ctx, tenantID, sync.RunOptions{DryRun: true, Trigger: store.TriggerManual,
 //		Samples: 5, Progress: func(p sync.Progress) { ... }})
 //	if err != nil { ... }            // nothing was recorded: no such district, already running, database error
@@ -37,9 +38,10 @@
 //     is recorded as unchanged after one cheap request.
 //
 // Scheduler starts each district's daily run at its DailyStart in its time
-// zone; DialDistrict turns a stored connection into a classlink.Client (the
-// built-in demo district is served in-process); Schools lists ClassLink's
-// schools for the "School connection to SIS" screen.
+// zone; a Dialer turns a stored connection into a classlink.Client (the
+// built-in demo district is served in-process by main); TestConnection is
+// the connection test and Schools lists ClassLink's schools for the
+// "School connection to SIS" screen, both through the same dial function.
 //
 // Inside this package the standard library's sync is imported as gosync.
 package sync

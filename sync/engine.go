@@ -21,8 +21,9 @@ type Engine struct {
 	DB *store.DB
 	// Now is the clock runs are stamped with; nil means time.Now.
 	Now func() time.Time
-	// Dial makes the ClassLink client for a district; nil means DialDistrict.
-	Dial func(ctx context.Context, d store.District) (*classlink.Client, error)
+	// Dial makes the ClassLink client for a district: the process's
+	// Dialer.Dial. Nil fails every run with reason credentials.
+	Dial DialFunc
 	// BatchSize is the directory writes per transaction; 0 means DefaultBatchSize.
 	BatchSize int
 
@@ -164,10 +165,10 @@ func (e *Engine) now() time.Time {
 }
 
 func (e *Engine) dial(ctx context.Context, d store.District) (*classlink.Client, error) {
-	if e.Dial != nil {
-		return e.Dial(ctx, d)
+	if e.Dial == nil {
+		return nil, errors.New("this process has no way to reach ClassLink (no dialer)")
 	}
-	return DialDistrict(ctx, d)
+	return e.Dial(ctx, d)
 }
 
 // claim marks the district as running, or says since when it already is.

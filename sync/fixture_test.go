@@ -80,9 +80,9 @@ func newFixture(t *testing.T, opt fixtureOptions) *fixture {
 	return f
 }
 
-// dial is DialDistrict without the waits between retries.
+// dial is the production Dialer without the waits between retries.
 func (f *fixture) dial(_ context.Context, d store.District) (*classlink.Client, error) {
-	cfg, err := ClientConfig(d)
+	cfg, err := (&Dialer{}).Config(d)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,9 @@
 package sync
 
-import "github.com/schoolstatus/rostersync/store"
+import (
+	"github.com/schoolstatus/rostersync/classlink"
+	"github.com/schoolstatus/rostersync/store"
+)
 
 // Phases of a run, in order, as Progress reports them.
 const (
@@ -14,10 +17,10 @@ const (
 // on the run's goroutine; keep the callback quick (copy and return).
 type Progress struct {
 	Phase string
-	// Pulling: the collection ("orgs", "classes", "users", "enrollments")
-	// and how many of its records arrived so far. Attempt is 1, or more
-	// after ClassLink moved x-perm-rev and the pull started over.
-	Collection string
+	// Pulling: the collection (orgs, classes, users, enrollments) and how
+	// many of its records arrived so far. Attempt is 1, or more after
+	// ClassLink moved x-perm-rev and the pull started over.
+	Collection classlink.Collection
 	Records    int
 	Attempt    int
 	// Applying: directory writes committed so far, and in all.

@@ -79,7 +79,7 @@ func pullRoster(ctx context.Context, c *classlink.Client, d store.District, repo
 }
 
 func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District, attempt int, report func(Progress)) error {
-	progress := func(coll string, n int) {
+	progress := func(coll classlink.Collection, n int) {
 		report(Progress{Phase: PhasePull, Collection: coll, Records: n, Attempt: attempt})
 	}
 	selected := make(map[string]bool, len(d.Schools))
@@ -107,7 +107,7 @@ func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District
 	if err != nil {
 		return err
 	}
-	progress("orgs", r.pulled.orgs)
+	progress(classlink.Orgs, r.pulled.orgs)
 	revs = append(revs, info.PermRev)
 	if r.pulled.orgs == 0 {
 		return &classlink.Error{Kind: classlink.ErrMalformed, Op: "orgs", Offset: -1, Detail: "ClassLink sent no orgs at all"}
@@ -129,7 +129,7 @@ func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District
 	info, err = c.Classes(ctx, classlink.ListOptions{}, func(k classlink.Class) error {
 		r.pulled.classes++
 		if r.pulled.classes%progressEvery == 0 {
-			progress("classes", r.pulled.classes)
+			progress(classlink.Classes, r.pulled.classes)
 		}
 		if k.Status == classlink.StatusToBeDeleted || !selected[k.School] || !usableID(k.SourcedID) {
 			return nil
@@ -140,7 +140,7 @@ func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District
 	if err != nil {
 		return err
 	}
-	progress("classes", r.pulled.classes)
+	progress(classlink.Classes, r.pulled.classes)
 	revs = append(revs, info.PermRev)
 	r.classes = sortDedupe(r.classes, func(k rosterClass) string { return k.id })
 
@@ -149,7 +149,7 @@ func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District
 	info, err = c.Users(ctx, classlink.ListOptions{}, func(u classlink.User) error {
 		r.pulled.users++
 		if r.pulled.users%progressEvery == 0 {
-			progress("users", r.pulled.users)
+			progress(classlink.Users, r.pulled.users)
 		}
 		if u.Status == classlink.StatusToBeDeleted || !usableID(u.SourcedID) {
 			return nil
@@ -178,7 +178,7 @@ func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District
 	if err != nil {
 		return err
 	}
-	progress("users", r.pulled.users)
+	progress(classlink.Users, r.pulled.users)
 	revs = append(revs, info.PermRev)
 	r.users = sortDedupe(r.users, func(u rosterUser) string { return u.id })
 	r.linkGuardians()
@@ -198,7 +198,7 @@ func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District
 	info, err = c.Enrollments(ctx, classlink.ListOptions{}, func(e classlink.Enrollment) error {
 		r.pulled.enrollments++
 		if r.pulled.enrollments%progressEvery == 0 {
-			progress("enrollments", r.pulled.enrollments)
+			progress(classlink.Enrollments, r.pulled.enrollments)
 		}
 		if e.Status == classlink.StatusToBeDeleted {
 			return nil
@@ -226,7 +226,7 @@ func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District
 	if err != nil {
 		return err
 	}
-	progress("enrollments", r.pulled.enrollments)
+	progress(classlink.Enrollments, r.pulled.enrollments)
 	revs = append(revs, info.PermRev)
 	// Indexes follow sourcedId order, so this is (classroom, user) order.
 	slices.SortStableFunc(r.members, func(a, b rosterMember) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/schoolstatus/rostersync/classlink"
+	"github.com/schoolstatus/rostersync/store"
 )
 
 // School is a ClassLink school for the "School connection to SIS" screen.
@@ -15,10 +16,14 @@ type School struct {
 }
 
 // Schools lists the district's schools (orgs of type school) in sourcedId
-// order, pulled consistently.
-func Schools(ctx context.Context, c *classlink.Client) ([]School, error) {
+// order, pulled consistently, through dial.
+func Schools(ctx context.Context, dial DialFunc, d store.District) ([]School, error) {
+	c, err := dial(ctx, d)
+	if err != nil {
+		return nil, err
+	}
 	var out []School
-	err := classlink.Consistent(ctx, func(ctx context.Context) error {
+	err = classlink.Consistent(ctx, func(ctx context.Context) error {
 		out = out[:0]
 		_, err := c.Schools(ctx, classlink.ListOptions{}, func(o classlink.Org) error {
 			out = append(out, School{SourcedID: o.SourcedID, Name: o.Name, Identifier: o.Identifier, Status: o.Status})

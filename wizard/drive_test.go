@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
 )
@@ -47,7 +48,10 @@ func newDriverOn(t *testing.T, db *store.DB, who store.Actor, w, h int) *driver 
 // test's).
 func newDriverWith(t *testing.T, db *store.DB, opts Options, w, h int) *driver {
 	now := func() time.Time { return fixedNow }
-	opts.DB, opts.Now, opts.DraftDelay, opts.Engine = db, now, time.Millisecond, &rsync.Engine{DB: db, Now: now}
+	if opts.Dialer == nil {
+		opts.Dialer = rsync.DialerFromEnv(classlinktest.SharedDemo)
+	}
+	opts.DB, opts.Now, opts.DraftDelay, opts.Engine = db, now, time.Millisecond, &rsync.Engine{DB: db, Now: now, Dial: opts.Dialer.Dial}
 	d := &driver{t: t, db: db, m: New(opts)}
 	d.resize(w, h)
 	d.run(d.m.Init(), 0)

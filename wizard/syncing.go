@@ -39,7 +39,7 @@ func (m *Model) startSync(d store.District, dryRun bool) tea.Cmd {
 		defer close(ch)
 		// The totals only size the progress bars; a failed probe leaves
 		// them unknown and the run reports the real failure.
-		if probe := ProbeDistrict(ctx, d); probe.OK {
+		if probe := rsync.TestConnection(ctx, engine.Dial, d); probe.OK {
 			ch <- syncProgress{state: state, totals: probe.Counts}
 		}
 		res, err := engine.Run(ctx, d.TenantID, rsync.RunOptions{DryRun: dryRun, Samples: previewSamples,
@@ -103,7 +103,7 @@ func (m *Model) syncProgressed(msg syncProgress) tea.Cmd {
 		clear(s.Pulled) // ClassLink moved x-perm-rev: the pull starts over
 	}
 	if p.Collection != "" {
-		s.Pulled[p.Collection] = p.Records
+		s.Pulled[string(p.Collection)] = p.Records
 	}
 	s.Applied, s.ToApply = p.Applied, p.ToApply
 	return msg.next
@@ -145,16 +145,12 @@ func (m *Model) listSchools(d store.District) tea.Cmd {
 	if err := m.checkConnection(d); err != nil {
 		return func() tea.Msg { return screens.SchoolsMsg{TenantID: d.TenantID, Err: err} }
 	}
+	dial := m.opts.Engine.Dial
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		msg := screens.SchoolsMsg{TenantID: d.TenantID}
-		c, err := rsync.DialDistrict(ctx, d)
-		if err != nil {
-			msg.Err = err
-			return msg
-		}
-		schools, err := rsync.Schools(ctx, c)
+		schools, err := rsync.Schools(ctx, dial, d)
 		if err != nil {
 			msg.Err = err
 			return msg

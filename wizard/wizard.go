@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	gosync "sync"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
@@ -37,8 +35,12 @@ type Options struct {
 	CanOpen func(tenantID int64) bool
 	// Now replaces the clock in tests.
 	Now func() time.Time
+	// Dialer is the process's way to ClassLink (proxy root, partner token,
+	// the demo district). Nil reaches only stored OAuth 1.0a connections.
+	Dialer *rsync.Dialer
 	// Engine runs syncs; one per process so that a district never syncs
-	// twice at once. Nil makes one.
+	// twice at once. Its Dial is the one way this session reaches
+	// ClassLink. Nil makes one on Dialer.Dial.
 	Engine *rsync.Engine
 	// Runs is the context syncs started in this session run under (the
 	// server's, so that a stop cancels them; nil: until the process ends),
@@ -81,8 +83,11 @@ func New(opts Options) *Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Dialer == nil {
+		opts.Dialer = &rsync.Dialer{}
+	}
 	if opts.Engine == nil {
-		opts.Engine = &rsync.Engine{DB: opts.DB}
+		opts.Engine = &rsync.Engine{DB: opts.DB, Dial: opts.Dialer.Dial}
 	}
 	if opts.Runs == nil {
 		opts.Runs = context.Background()
@@ -104,7 +109,7 @@ func New(opts Options) *Model {
 			Now:     opts.Now,
 			CanOpen: opts.CanOpen,
 
-			ProxyBaseURL: ProxyBaseURL,
+			ProxyBaseURL: opts.Dialer.ProxyBaseURL,
 		},
 		width:    80,
 		height:   24,
@@ -120,8 +125,8 @@ func New(opts Options) *Model {
 	m.common.TestConnection = m.testConnection
 	m.common.Schools = m.listSchools
 	m.common.CheckConnection = m.checkConnection
-	if os.Getenv(classlink.TokenEnv) != "" {
-		m.common.ClassLinkDistricts = func() tea.Cmd { return classLinkDistrictsCmd }
+	if opts.Dialer.PartnerToken() {
+		m.common.ClassLinkDistricts = m.classLinkDistricts
 	}
 	m.layout()
 	return m
@@ -174,11 +179,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.saved(screens.SavedMsg{District: msg.District})
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Reloaded revision %d; your changes were dropped.", msg.District.Revision)}
 		return m, nil
-	case shutdownMsg:
+	case ShutdownMsg:
 		return m, m.quit()
 	case draftTickMsg:
 		m.draftTimer = false
-		m.keepDraft()
+		m.KeepDraft()
 		return m, nil
 	}
 	return m, m.updateScreen(msg)
@@ -239,7 +244,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 // quit keeps the draft, cancels this session's previews (nobody will look
 // at them; an applied run goes on and is recorded) and ends the program.
 func (m *Model) quit() tea.Cmd {
-	m.keepDraft()
+	m.KeepDraft()
 	if !m.quitting {
 		m.quitting = true
 		for _, cancel := range m.previews {
@@ -284,7 +289,7 @@ func (m *Model) open(id screens.ID) tea.Cmd {
 	}
 	s := m.newScreen(id)
 	m.stack = append(m.stack, s)
-	m.keepDraft()
+	m.KeepDraft()
 	return s.Init()
 }
 
@@ -292,7 +297,7 @@ func (m *Model) back() tea.Cmd {
 	if len(m.stack) <= 1 {
 		return nil
 	}
-	m.keepDraft()
+	m.KeepDraft()
 	m.stack = m.stack[:len(m.stack)-1]
 	if m.top().ID() == screens.DropdownScreen && m.edit != nil {
 		// Leaving the district: its unsaved changes stay as a draft.
@@ -391,6 +396,9 @@ func changesText(n int) string {
 
 type draftTickMsg struct{}
 
+// ShutdownMsg tells a session its server is stopping: keep the draft, quit.
+type ShutdownMsg struct{}
+
 func (m *Model) scheduleDraft() tea.Cmd {
 	if m.edit == nil || m.draftTimer {
 		return nil
@@ -399,10 +407,10 @@ func (m *Model) scheduleDraft() tea.Cmd {
 	return tea.Tick(m.opts.DraftDelay, func(time.Time) tea.Msg { return draftTickMsg{} })
 }
 
-// keepDraft writes the person's unsaved changes (or removes a draft that no
+// KeepDraft writes the person's unsaved changes (or removes a draft that no
 // longer differs from the saved revision). Failing to keep a draft must not
 // stop the wizard, so the error is shown, not returned.
-func (m *Model) keepDraft() {
+func (m *Model) KeepDraft() {
 	if m.edit == nil {
 		return
 	}

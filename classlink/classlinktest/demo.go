@@ -1,5 +1,11 @@
 package classlinktest
 
+import (
+	"sync"
+
+	"github.com/schoolstatus/rostersync/classlink"
+)
+
 // The built-in demo district: ClassLink's own demo tenant as its developer
 // pages show it (tenant 2, application 57, "ClassLink Demo"), S tier, fixed
 // seed. Its credentials are published on purpose: they only open this
@@ -36,4 +42,22 @@ func Demo() (*Server, error) {
 		}},
 		ProxyToken: DemoProxyToken,
 	})
+}
+
+var shared struct {
+	once sync.Once
+	srv  *Server
+	err  error
+}
+
+// SharedDemo is the connection of one demo server per process, started on
+// the first call and kept until the process ends: what rostersync's main
+// hands its dialer for the built-in demo district, and what tests that
+// walk the demo use.
+func SharedDemo() (classlink.Config, error) {
+	shared.once.Do(func() { shared.srv, shared.err = Demo() })
+	if shared.err != nil {
+		return classlink.Config{}, shared.err
+	}
+	return shared.srv.OAuth1Config(DemoApplicationID), nil
 }

@@ -2,19 +2,22 @@ package classlinktest
 
 import (
 	"strings"
+
+	"github.com/schoolstatus/rostersync/classlink"
 )
 
-// Collection names a OneRoster collection (and its envelope key).
-type Collection string
+// Collection names a OneRoster collection (and its envelope key); it is
+// the client's type.
+type Collection = classlink.Collection
 
 // The collections served. /schools is a view of Orgs.
 const (
-	Orgs             Collection = "orgs"
-	AcademicSessions Collection = "academicSessions"
-	Courses          Collection = "courses"
-	Classes          Collection = "classes"
-	Users            Collection = "users"
-	Enrollments      Collection = "enrollments"
+	Orgs             = classlink.Orgs
+	AcademicSessions = classlink.AcademicSessions
+	Courses          = classlink.Courses
+	Classes          = classlink.Classes
+	Users            = classlink.Users
+	Enrollments      = classlink.Enrollments
 )
 
 // AllCollections in the order a sync pulls them.

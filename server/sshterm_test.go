@@ -1,4 +1,4 @@
-package wizard
+package server
 
 import (
 	"context"
@@ -17,7 +17,9 @@ import (
 	"github.com/charmbracelet/x/vt"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 // testServer is `rostersync serve` in-process on a random loopback port.
@@ -48,7 +50,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startServer(t testing.TB, tweak func(*ServeOptions)) *testServer {
+func startServer(t testing.TB, tweak func(*Options)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "rostersync.db"), store.Options{})
@@ -57,7 +59,8 @@ func startServer(t testing.TB, tweak func(*ServeOptions)) *testServer {
 	}
 	ts := &testServer{db: db, dir: dir, logs: &syncBuffer{}, done: make(chan error, 1)}
 	ready := make(chan net.Addr, 1)
-	opts := ServeOptions{
+	opts := Options{
+		Dialer:      &rsync.Dialer{Demo: classlinktest.SharedDemo},
 		Listen:      "127.0.0.1:0",
 		HostKeyPath: filepath.Join(dir, "host_ed25519"),
 		DB:          db,
@@ -69,7 +72,7 @@ func startServer(t testing.TB, tweak func(*ServeOptions)) *testServer {
 	if tweak != nil {
 		tweak(&opts)
 	}
-	srv, err := NewServer(opts)
+	srv, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

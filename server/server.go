@@ -1,4 +1,4 @@
-package wizard
+package server
 
 import (
 	"context"
@@ -19,10 +19,11 @@ import (
 
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
+	"github.com/schoolstatus/rostersync/wizard"
 )
 
-// ServeOptions configure `rostersync serve`.
-type ServeOptions struct {
+// Options configure `rostersync serve`.
+type Options struct {
 	Listen      string // host:port, e.g. 127.0.0.1:2222
 	HostKeyPath string // ed25519 host key, generated 0600 on first start
 	DB          *store.DB
@@ -39,15 +40,18 @@ type ServeOptions struct {
 	Log         *log.Logger
 	// Ready is told the listening address (tests listen on port 0).
 	Ready func(addr net.Addr)
-	// Engine runs every sync of this server, manual or scheduled; nil
-	// makes one.
+	// Engine runs every sync of this server, manual or scheduled, and
+	// reaches ClassLink through Dialer.
 	Engine *rsync.Engine
+	// Dialer is the server's way to ClassLink: what sessions test and
+	// list (the proxy, the partner token, the demo district).
+	Dialer *rsync.Dialer
 	// NoSchedule turns off the daily runs (tests of other things).
 	NoSchedule bool
 	// Clock drives the daily schedule; nil is the real clock.
 	Clock rsync.Clock
 	// newModel builds a session's model; tests replace it.
-	newModel func(Options) tea.Model
+	newModel func(wizard.Options) tea.Model
 }
 
 type ctxKey string
@@ -57,7 +61,7 @@ const ctxAccess ctxKey = "rostersync-access"
 // Server serves the wizard over SSH: one Bubble Tea program per session,
 // public-key authentication against the access list in the database.
 type Server struct {
-	opts ServeOptions
+	opts Options
 	ssh  *ssh.Server
 	log  *log.Logger
 
@@ -72,8 +76,8 @@ type Server struct {
 	runsGoing sync.WaitGroup
 }
 
-// NewServer prepares the SSH server; the host key is created if missing.
-func NewServer(opts ServeOptions) (*Server, error) {
+// New prepares the SSH server; the host key is created if missing.
+func New(opts Options) (*Server, error) {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 30 * time.Minute
 	}
@@ -83,11 +87,14 @@ func NewServer(opts ServeOptions) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "rostersync"})
 	}
+	if opts.Dialer == nil {
+		opts.Dialer = &rsync.Dialer{}
+	}
 	if opts.Engine == nil {
-		opts.Engine = &rsync.Engine{DB: opts.DB}
+		opts.Engine = &rsync.Engine{DB: opts.DB, Dial: opts.Dialer.Dial}
 	}
 	if opts.newModel == nil {
-		opts.newModel = func(o Options) tea.Model { return New(o) }
+		opts.newModel = func(o wizard.Options) tea.Model { return wizard.New(o) }
 	}
 	s := &Server{opts: opts, log: opts.Log, programs: map[*tea.Program]struct{}{}}
 	s.runs, s.stopRuns = context.WithCancel(context.Background())
@@ -179,7 +186,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true
 	for p := range s.programs {
-		p.Send(shutdownMsg{})
+		p.Send(wizard.ShutdownMsg{})
 	}
 	s.mu.Unlock()
 	left := make(chan struct{})
@@ -219,7 +226,7 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	actor := store.Actor{User: sess.User(), Fingerprint: key.Fingerprint, Key: key.Name, Via: "ssh"}
-	model := &guarded{inner: s.opts.newModel(Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen, Engine: s.opts.Engine, Remote: true,
+	model := &guarded{inner: s.opts.newModel(wizard.Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen, Engine: s.opts.Engine, Dialer: s.opts.Dialer, Remote: true,
 		Runs: s.runs, RunsGoing: &s.runsGoing})}
 	p := tea.NewProgram(model, append(bm.MakeOptions(sess), tea.WithContext(sess.Context()))...)
 	if !s.track(p) {
@@ -241,8 +248,8 @@ func (s *Server) handle(sess ssh.Session) {
 		}
 	}()
 	_, err := p.Run()
-	if m, ok := model.inner.(*Model); ok && model.panic == nil {
-		m.keepDraft() // a dropped connection or idle timeout keeps the work
+	if m, ok := model.inner.(*wizard.Model); ok && model.panic == nil {
+		m.KeepDraft() // a dropped connection or idle timeout keeps the work
 	}
 	switch {
 	case model.panic != nil:
@@ -349,6 +356,3 @@ func (s *Server) schedule(ctx context.Context) {
 	s.log.Info("daily schedule on: districts with Enable Daily sync run at their start time")
 	sched.Run(ctx)
 }
-
-// shutdownMsg tells a session the server is stopping: keep the draft, quit.
-type shutdownMsg struct{}

@@ -1,4 +1,4 @@
-package wizard
+package server
 
 import (
 	"crypto/ed25519"
@@ -13,8 +13,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
+	"github.com/schoolstatus/rostersync/wizard"
 )
 
 func TestSSHSessionWalksAndSavesWithTheKeyInTheAudit(t *testing.T) {
@@ -61,10 +63,10 @@ func TestSSHSessionWalksAndSavesWithTheKeyInTheAudit(t *testing.T) {
 func TestHostKeyIsKeptAcrossRestarts(t *testing.T) {
 	dir := t.TempDir()
 	key := filepath.Join(dir, "hk")
-	first := startServer(t, func(o *ServeOptions) { o.HostKeyPath = key })
+	first := startServer(t, func(o *Options) { o.HostKeyPath = key })
 	fp := first.srv.HostKeyFingerprint()
 	first.stop()
-	second := startServer(t, func(o *ServeOptions) { o.HostKeyPath = key })
+	second := startServer(t, func(o *Options) { o.HostKeyPath = key })
 	if fp == "" || second.srv.HostKeyFingerprint() != fp {
 		t.Fatalf("host key changed: %s → %s", fp, second.srv.HostKeyFingerprint())
 	}
@@ -199,7 +201,7 @@ func TestTwoSSHSessionsOnOneDistrictLoseNothing(t *testing.T) {
 }
 
 func TestIdleSessionIsClosedAndItsDraftKept(t *testing.T) {
-	ts := startServer(t, func(o *ServeOptions) { o.IdleTimeout = 1500 * time.Millisecond })
+	ts := startServer(t, func(o *Options) { o.IdleTimeout = 1500 * time.Millisecond })
 	ana := ts.allow(t, "ana", store.RoleSpecialist)
 	tm := ts.connect(t, ana, "ana", 80, 24)
 	tm.wait("Choose a district")
@@ -215,7 +217,7 @@ func TestIdleSessionIsClosedAndItsDraftKept(t *testing.T) {
 }
 
 // panicky is a session model that panics on "!".
-type panicky struct{ *Model }
+type panicky struct{ *wizard.Model }
 
 func (p panicky) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "!" {
@@ -226,8 +228,8 @@ func (p panicky) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func TestAPanicEndsOnlyItsSession(t *testing.T) {
-	ts := startServer(t, func(o *ServeOptions) {
-		o.newModel = func(opts Options) tea.Model { return panicky{New(opts)} }
+	ts := startServer(t, func(o *Options) {
+		o.newModel = func(opts wizard.Options) tea.Model { return panicky{wizard.New(opts)} }
 	})
 	ana := ts.allow(t, "ana", store.RoleSpecialist)
 	ben := ts.allow(t, "ben", store.RoleSpecialist)
@@ -281,11 +283,8 @@ func TestServeRunsTheDailySyncOfEnabledDistrictsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	demo := store.NewDemoDistrict()
-	c, err := rsync.DialDistrict(t.Context(), demo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schools, err := rsync.Schools(t.Context(), c)
+	dialer := &rsync.Dialer{Demo: classlinktest.SharedDemo}
+	schools, err := rsync.Schools(t.Context(), dialer.Dial, demo)
 	if err != nil || len(schools) == 0 {
 		t.Fatal(schools, err)
 	}
@@ -304,12 +303,12 @@ func TestServeRunsTheDailySyncOfEnabledDistrictsOnly(t *testing.T) {
 	}
 	db.Close()
 
-	ts := startServer(t, func(o *ServeOptions) {
+	ts := startServer(t, func(o *Options) {
 		o.DB.Close() // serve this test's database instead
 		o.DB, _ = store.Open(filepath.Join(dir, "r.db"), store.Options{})
 		o.NoSchedule = false
 		o.Clock = clock
-		o.Engine = &rsync.Engine{DB: o.DB, Now: clock.Now}
+		o.Engine = &rsync.Engine{DB: o.DB, Now: clock.Now, Dial: dialer.Dial}
 	})
 	ts.waitLog(t, "daily sync")
 	ts.stop()

@@ -1,0 +1,15 @@
+// Package server is `rostersync serve`: the wizard over SSH (wish), one
+// Bubble Tea program per session, public-key logins checked against the
+// access list in the database, the admin socket through which `rostersync
+// access` changes that list while the server holds the database, and the
+// host of the daily sync schedule.
+//
+//	srv, err := server.New(server.Options{Listen: "127.0.0.1:2222", HostKeyPath: "host_ed25519",
+//		DB: db, Dialer: dialer, Engine: engine, AdminSocket: server.AdminSocketPath(dbPath)})
+//	if err != nil { ... }
+//	err = srv.Serve(ctx) // until ctx ends; then sessions keep their drafts and leave
+//
+// The wizard itself (package wizard) knows nothing about SSH: the server
+// gives each session a wizard.Model with the person's access and marks it
+// Remote, which narrows what the session may make the server reach.
+package server
