@@ -105,7 +105,7 @@ func (db *DB) AddAccess(k AccessKey) (AccessKey, error) {
 // Access lists every key by name.
 func (db *DB) Access() ([]AccessKey, error) {
 	var out []AccessKey
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAccess).ForEach(func(_, v []byte) error {
 			var k AccessKey
 			if err := json.Unmarshal(v, &k); err != nil {

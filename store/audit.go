@@ -49,7 +49,7 @@ func auditSince(tx *bolt.Tx, tenantID, base int64) ([]AuditEntry, error) {
 // Audit lists a district's saved revisions, oldest first.
 func (db *DB) Audit(tenantID int64) ([]AuditEntry, error) {
 	var out []AuditEntry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		var err error
 		out, err = auditSince(tx, tenantID, 0)
 		return err

@@ -134,7 +134,7 @@ func section(dir *bolt.Bucket, name []byte) *bolt.Bucket {
 // to know that an unchanged roster may still need a run.
 func (db *DB) HandEditedAt(tenantID int64) (time.Time, error) {
 	var at time.Time
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		meta := section(tenantDirectory(tx, tenantID), sectionMeta)
 		if meta == nil {
 			return nil

@@ -92,7 +92,7 @@ func (db *DB) DirectoryClassrooms(tenantID int64, f ClassroomFilter, after strin
 func pageOf[T any](db *DB, tenantID int64, name []byte, after string, limit int,
 	decode func(k, v []byte) (T, error), match func(T) bool, id func(T) string) ([]T, string, error) {
 	out := []T{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b := section(tenantDirectory(tx, tenantID), name)
 		if b == nil {
 			return nil
@@ -126,7 +126,7 @@ func pageOf[T any](db *DB, tenantID int64, name []byte, after string, limit int,
 // ClassroomMembers lists one classroom's memberships in user order.
 func (db *DB) ClassroomMembers(tenantID int64, classroomID string) ([]Membership, error) {
 	out := []Membership{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b := section(tenantDirectory(tx, tenantID), sectionMembers)
 		if b == nil {
 			return nil
@@ -148,7 +148,7 @@ func (db *DB) ClassroomMembers(tenantID int64, classroomID string) ([]Membership
 // DirectoryUser reads one user.
 func (db *DB) DirectoryUser(tenantID int64, id string) (DirectoryUser, error) {
 	var u DirectoryUser
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b := section(tenantDirectory(tx, tenantID), sectionUsers)
 		var raw []byte
 		if b != nil {
@@ -167,7 +167,7 @@ func (db *DB) DirectoryUser(tenantID int64, id string) (DirectoryUser, error) {
 // DirectoryClassroom reads one classroom.
 func (db *DB) DirectoryClassroom(tenantID int64, id string) (Classroom, error) {
 	var c Classroom
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b := section(tenantDirectory(tx, tenantID), sectionClasses)
 		var raw []byte
 		if b != nil {
@@ -235,7 +235,8 @@ func (db *DB) DirectoryCounts(tenantID int64) (DirectoryCounts, error) {
 
 // The Each functions walk a whole section in key order inside one read
 // transaction; fn must not write to the database (bbolt cannot grow the
-// file while the read is open). The sync plans with them.
+// file while the read is open). The sync plans with them. A damaged page
+// ends the walk with a *DamagedError; a panic of fn itself goes on as it was.
 
 // EachDirectoryUser walks users in sourcedId order.
 func (db *DB) EachDirectoryUser(tenantID int64, fn func(DirectoryUser) error) error {
@@ -244,7 +245,7 @@ func (db *DB) EachDirectoryUser(tenantID int64, fn func(DirectoryUser) error) er
 		if err != nil {
 			return err
 		}
-		return fn(u)
+		return guardCallback(fn, u)
 	})
 }
 
@@ -255,7 +256,7 @@ func (db *DB) EachClassroom(tenantID int64, fn func(Classroom) error) error {
 		if err != nil {
 			return err
 		}
-		return fn(c)
+		return guardCallback(fn, c)
 	})
 }
 
@@ -266,7 +267,7 @@ func (db *DB) EachMembership(tenantID int64, fn func(Membership) error) error {
 		if err != nil {
 			return err
 		}
-		return fn(m)
+		return guardCallback(fn, m)
 	})
 }
 
@@ -277,12 +278,12 @@ func (db *DB) EachDirectorySchool(tenantID int64, fn func(School) error) error {
 		if err != nil {
 			return err
 		}
-		return fn(s)
+		return guardCallback(fn, s)
 	})
 }
 
 func (db *DB) each(tenantID int64, name []byte, fn func(k, v []byte) error) error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
+	return db.view(func(tx *bolt.Tx) error {
 		b := section(tenantDirectory(tx, tenantID), name)
 		if b == nil {
 			return nil

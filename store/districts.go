@@ -37,7 +37,7 @@ func (e *ConflictError) Error() string {
 // District reads one district.
 func (db *DB) District(tenantID int64) (District, error) {
 	var d District
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		ok, err := getJSON(tx.Bucket(bucketDistricts), tenantKey(tenantID), &d)
 		if err == nil && !ok {
 			err = &DistrictNotFoundError{TenantID: tenantID}
@@ -50,7 +50,7 @@ func (db *DB) District(tenantID int64) (District, error) {
 // Districts lists every stored district by Tenant ID.
 func (db *DB) Districts() ([]District, error) {
 	var out []District
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketDistricts).ForEach(func(_, v []byte) error {
 			var d District
 			if err := json.Unmarshal(v, &d); err != nil {

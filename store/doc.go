@@ -14,6 +14,11 @@
 //	d.Settings.ManageGuardians = false
 //	saved, entry, err := db.SaveDistrict(d, d.Revision, store.Actor{User: "ana"}, nil)
 //
+// bbolt panics on a damaged file instead of returning errors; every
+// transaction here runs through view or update, which turn those panics
+// (and faults on a file cut short) into a *DamagedError naming the file
+// (errors.Is(err, ErrDamaged)), so callers see an error and go on.
+//
 // A save is one bbolt transaction: the district record, its revision bump and
 // its audit entry commit together or not at all. store imports nothing else
 // from rostersync.

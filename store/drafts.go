@@ -52,7 +52,7 @@ func (db *DB) DeleteDraft(user string, tenantID int64) error {
 func (db *DB) Draft(owner string, tenantID int64) (Draft, bool, error) {
 	var d Draft
 	var ok bool
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		var err error
 		ok, err = getJSON(tx.Bucket(bucketDrafts), draftKey(owner, tenantID), &d)
 		return err
@@ -64,7 +64,7 @@ func (db *DB) Draft(owner string, tenantID int64) (Draft, bool, error) {
 func (db *DB) LatestDraft(user string) (Draft, bool, error) {
 	var best Draft
 	found := false
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketDrafts).Cursor()
 		prefix := []byte(user + "\x00")
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {

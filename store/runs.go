@@ -189,7 +189,7 @@ func (db *DB) RecordRun(r Run) (Run, error) {
 // Runs lists a district's runs, oldest first.
 func (db *DB) Runs(tenantID int64) ([]Run, error) {
 	out := []Run{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRuns).Bucket(tenantKey(tenantID))
 		if b == nil {
 			return nil
@@ -234,7 +234,7 @@ func (r Run) Cancelled() bool { return strings.HasPrefix(r.Message, CancelledPre
 func (db *DB) lastRunWhere(tenantID int64, keep func(Run) bool) (Run, bool, error) {
 	var found Run
 	ok := false
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRuns).Bucket(tenantKey(tenantID))
 		if b == nil {
 			return nil

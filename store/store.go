@@ -73,9 +73,12 @@ func Open(path string, opt Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opt.ReadOnly})
+	b, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: opt.ReadOnly})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &InUseError{Path: path, PID: lockHolder(path)}
+	}
+	if errors.Is(err, ErrDamaged) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -84,13 +87,61 @@ func Open(path string, opt Options) (*DB, error) {
 	if db.clock == nil {
 		db.clock = time.Now
 	}
+	check := db.checkSchema
 	if !opt.ReadOnly {
-		if err := db.migrate(); err != nil {
-			b.Close()
-			return nil, err
-		}
+		check = db.migrate
+	}
+	err = db.checkLength()
+	if err == nil {
+		err = check()
+	}
+	if err != nil {
+		b.Close()
+		return nil, err
 	}
 	return db, nil
+}
+
+// checkLength refuses a file cut shorter than the pages its meta page
+// counts (a full disk, an interrupted copy) before anything reads past
+// its end or writes to it.
+func (db *DB) checkLength() error {
+	st, err := os.Stat(db.path)
+	if err != nil {
+		return err
+	}
+	return db.view(func(tx *bolt.Tx) error {
+		if tx.Size() > st.Size() {
+			return &DamagedError{Path: db.path, Cause: fmt.Errorf("the file is %d bytes but its pages reach %d bytes: it was cut short", st.Size(), tx.Size())}
+		}
+		return nil
+	})
+}
+
+// checkSchema is migrate for a read-only open: it can only refuse a file
+// whose schema this code does not read as it is.
+func (db *DB) checkSchema() error {
+	return db.view(func(tx *bolt.Tx) error {
+		v, err := db.schemaVersion(tx)
+		if err == nil && v < SchemaVersion {
+			err = fmt.Errorf("database %s has schema version %d and needs an upgrade, which a read-only open cannot make: open it once with a command that writes (rostersync, rostersync serve)", db.path, v)
+		}
+		return err
+	})
+}
+
+// schemaVersion reads the file's schema version, refusing a newer one.
+func (db *DB) schemaVersion(tx *bolt.Tx) (int, error) {
+	v := 0
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if raw := meta.Get(keySchema); raw != nil {
+			v, _ = strconv.Atoi(string(raw))
+		}
+	}
+	if v > SchemaVersion {
+		return v, fmt.Errorf("database %s has schema version %d; this rostersync understands up to %d: upgrade rostersync", db.path, v, SchemaVersion)
+	}
+	return v, nil
 }
 
 // now is the store's clock, in UTC to the second (what JSON shows).
@@ -104,16 +155,12 @@ func (db *DB) Close() error { return db.bolt.Close() }
 
 func (db *DB) migrate() error {
 	return db.update(func(tx *bolt.Tx) error {
+		if _, err := db.schemaVersion(tx); err != nil {
+			return err
+		}
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
-		}
-		v := 0
-		if raw := meta.Get(keySchema); raw != nil {
-			v, _ = strconv.Atoi(string(raw))
-		}
-		if v > SchemaVersion {
-			return fmt.Errorf("database %s has schema version %d; this rostersync understands up to %d: upgrade rostersync", db.path, v, SchemaVersion)
 		}
 		// Version 0 → 1 creates the buckets; later versions add steps here.
 		for _, name := range [][]byte{bucketDistricts, bucketAudit, bucketDrafts, bucketAccess, bucketDirectory, bucketRuns} {
@@ -122,19 +169,6 @@ func (db *DB) migrate() error {
 			}
 		}
 		return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
-	})
-}
-
-// update runs fn in one write transaction, calling the test hook last.
-func (db *DB) update(fn func(*bolt.Tx) error) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if db.beforeCommit != nil {
-			db.beforeCommit()
-		}
-		return nil
 	})
 }
 
