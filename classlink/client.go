@@ -132,6 +132,10 @@ func (c *Client) judge(op string, offset int, r *response) verdict {
 		e.Kind = ErrUpstream
 		v.retry = true
 		v.after, v.hasAfter = retryAfter(r.Header, c.cfg.Now())
+	case code >= 300 && code < 400:
+		// Never followed: the request carried the token or a signature.
+		e.Kind = ErrUpstream
+		e.Detail = "ClassLink answered with a redirect to " + c.redirectTarget(r)
 	default:
 		e.Kind = ErrUpstream
 	}
@@ -143,15 +147,76 @@ func transportVerdict(op string, offset int, err error) verdict {
 	return verdict{retry: true, err: &Error{Kind: ErrUpstream, Op: op, Offset: offset, Err: err}}
 }
 
+// redirectTarget is where a redirect pointed, short and without secrets.
+func (c *Client) redirectTarget(r *response) string {
+	const most = 200
+	where := r.Header.Get("Location")
+	if u, err := r.Location(); err == nil {
+		where = u.String()
+	}
+	where = strings.ToValidUTF8(c.redact(where), "?")
+	if where == "" {
+		return "an unnamed location"
+	}
+	if len(where) > most {
+		where = strings.ToValidUTF8(where[:most], "") + "…"
+	}
+	return where
+}
+
 // redact removes the secret and token from text that came from elsewhere
-// (a server's error body could echo a header).
+// (a server's error body could echo a header), in any letter case and
+// percent-encoded.
 func (c *Client) redact(s string) string {
 	for _, secret := range []string{c.cfg.ClientSecret, c.cfg.Token} {
 		if len(secret) >= 4 {
-			s = strings.ReplaceAll(s, secret, mask)
+			s = replaceFold(s, secret)
+			if enc := PercentEncode(secret); enc != secret {
+				s = replaceFold(s, enc)
+			}
 		}
 	}
 	return s
+}
+
+// replaceFold replaces every case-insensitive occurrence of secret in s
+// with the mask.
+func replaceFold(s, secret string) string {
+	lower, want := strings.ToLower(s), strings.ToLower(secret)
+	if len(lower) != len(s) || !strings.Contains(lower, want) {
+		if len(lower) == len(s) {
+			return s
+		}
+		// Lower-casing changed byte lengths (rare scripts): compare rune by
+		// rune instead of by offsets.
+		return replaceFoldRunes(s, secret)
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(lower, want)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(mask)
+		s, lower = s[i+len(want):], lower[i+len(want):]
+	}
+}
+
+func replaceFoldRunes(s, secret string) string {
+	rs, want := []rune(s), []rune(secret)
+	var b strings.Builder
+	for i := 0; i < len(rs); {
+		if i+len(want) <= len(rs) && strings.EqualFold(string(rs[i:i+len(want)]), secret) {
+			b.WriteString(mask)
+			i += len(want)
+			continue
+		}
+		b.WriteRune(rs[i])
+		i++
+	}
+	return b.String()
 }
 
 // scrub rewrites a transport error's text through redact while keeping the

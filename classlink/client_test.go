@@ -677,3 +677,91 @@ func TestInconsistentCounts(t *testing.T) {
 		t.Errorf("consistent answer rejected: %v", err)
 	}
 }
+
+// A redirect is never followed: the request carried the token or the OAuth
+// signature, and a redirect to http or to another port would hand them on.
+func TestRedirectsAreNeverFollowed(t *testing.T) {
+	var mu sync.Mutex
+	var trapped []string
+	trap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		trapped = append(trapped, r.Header.Get("Authorization"))
+		mu.Unlock()
+		fmt.Fprint(w, `{"orgs":[]}`)
+	}))
+	defer trap.Close()
+	var asked int
+	redirect := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked++
+		mu.Unlock()
+		http.Redirect(w, r, trap.URL+r.URL.Path, http.StatusFound)
+	}
+	tlsRedirector := httptest.NewTLSServer(http.HandlerFunc(redirect)) // https → http
+	defer tlsRedirector.Close()
+	portRedirector := httptest.NewServer(http.HandlerFunc(redirect)) // same host, another port
+	defer portRedirector.Close()
+
+	for name, base := range map[string]struct {
+		url    string
+		client *http.Client
+	}{
+		"https to http":   {tlsRedirector.URL, tlsRedirector.Client()}, // an injected client, whose CheckRedirect would follow
+		"to another port": {portRedirector.URL, nil},
+	} {
+		for _, cfg := range []classlink.Config{
+			{Mode: classlink.ModeProxy, BaseURL: base.url + "/57/ims/oneroster/v1p1/", Token: "PARTNER-TOKEN"},
+			{Mode: classlink.ModeOAuth1, BaseURL: base.url + "/ims/oneroster/v1p1/", ClientID: "k", ClientSecret: "CONSUMER-SECRET"},
+		} {
+			mu.Lock()
+			asked = 0
+			mu.Unlock()
+			cfg.HTTPClient = base.client
+			cfg.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+			c, err := classlink.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Probe(context.Background())
+			want := "ClassLink answered with a redirect to " + trap.URL + "/"
+			if err == nil || !strings.Contains(err.Error(), want) || classlink.Reason(err) != "upstream" {
+				t.Errorf("%s, %s: want %q with reason upstream, got %v", name, cfg.Mode, want, err)
+			}
+			mu.Lock()
+			if asked != 1 {
+				t.Errorf("%s, %s: a redirect is not worth retrying, but the server was asked %d times", name, cfg.Mode, asked)
+			}
+			mu.Unlock()
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(trapped) != 0 {
+		t.Fatalf("a redirect was followed, sending %q", trapped)
+	}
+}
+
+// An echo in another letter case, or percent-encoded, is still masked.
+func TestSecretsAreMaskedInAnyCase(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		http.Error(w, "lower "+strings.ToLower(auth)+" upper "+strings.ToUpper(auth)+" encoded "+classlink.PercentEncode(strings.TrimPrefix(auth, "Bearer ")), http.StatusBadRequest)
+	}))
+	defer echo.Close()
+	c, err := classlink.New(classlink.Config{Mode: classlink.ModeProxy, BaseURL: echo.URL + "/57/ims/oneroster/v1p1/", Token: "Mixed/Case+Token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Probe(context.Background())
+	if err == nil {
+		t.Fatal("a 400 passed")
+	}
+	for _, leak := range []string{"mixed/case+token", "MIXED/CASE+TOKEN", "Mixed%2FCase%2BToken", "Mixed/Case+Token"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("the token leaks as %q: %v", leak, err)
+		}
+	}
+	if strings.Count(err.Error(), "********") < 3 {
+		t.Errorf("want three masks: %v", err)
+	}
+}

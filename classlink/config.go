@@ -78,7 +78,9 @@ type Config struct {
 	Token string
 
 	// HTTPClient defaults to a client of this package's own; its Timeout
-	// should stay zero because RequestTimeout bounds each request.
+	// should stay zero because RequestTimeout bounds each request. Whatever
+	// its CheckRedirect, the client never follows a redirect: every request
+	// carries the token or a signature, which must not go anywhere else.
 	HTTPClient *http.Client
 
 	PageSize int // records per page, default and max 10000
@@ -208,7 +210,16 @@ func (c Config) withDefaults() Config {
 	if c.HTTPClient == nil {
 		c.HTTPClient = defaultHTTPClient
 	}
+	c.HTTPClient = withoutRedirects(c.HTTPClient)
 	return c
+}
+
+// withoutRedirects is a copy of hc that hands a redirect back as the answer
+// instead of following it; judge turns it into an error.
+func withoutRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
 }
 
 var defaultHTTPClient = func() *http.Client {
