@@ -375,15 +375,207 @@ func TestMissingEnvelopeIsMalformedNotEmpty(t *testing.T) {
 	}
 }
 
-func TestShortPageIsMalformed(t *testing.T) {
+func TestShortPageIsFollowedByTheRest(t *testing.T) {
 	f := newFixture(t)
 	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultShortPage, Endpoint: "users", MinOffset: 500, Times: 1})
 	ids, _, err := pullUserIDs(t, f.client(t), classlink.ListOptions{PageSize: 500})
-	if !errors.Is(err, classlink.ErrMalformed) || !strings.Contains(err.Error(), "short page") {
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids, wantIDs(f.district, classlinktest.Users)) {
+		t.Fatalf("got %d ids, want every user once in order", len(ids))
+	}
+	if got := requestOffsets(f.srv.RequestsTo("users")); !slices.Equal(got, []int{0, 500, 750, 1250}) {
+		t.Errorf("offsets %v: want the next page at 500 + the 250 records received", got)
+	}
+}
+
+func TestEmptyPageShortOfTheTotalFails(t *testing.T) {
+	f := newFixture(t)
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultEmptyPage, Endpoint: "users", MinOffset: 500, Times: 1})
+	ids, _, err := pullUserIDs(t, f.client(t), classlink.ListOptions{PageSize: 500})
+	var e *classlink.Error
+	if !errors.Is(err, classlink.ErrMalformed) || !errors.As(err, &e) || e.Offset != 500 || !strings.Contains(err.Error(), "short page") {
 		t.Fatalf("err = %v", err)
 	}
-	if len(ids) != 750 { // the first page and the half that arrived
-		t.Errorf("ids = %d", len(ids))
+	if len(ids) != 500 || classlink.Reason(err) != "upstream" {
+		t.Errorf("ids = %d, reason %q", len(ids), classlink.Reason(err))
+	}
+}
+
+func requestOffsets(reqs []classlinktest.Request) []int {
+	var out []int
+	for _, r := range reqs {
+		out = append(out, r.Offset)
+	}
+	return out
+}
+
+func TestServerCappedPages(t *testing.T) {
+	f := newFixture(t)
+	f.srv.SetPaging(classlinktest.Paging{Cap: 300})
+	ids, info, err := pullUserIDs(t, f.client(t), classlink.ListOptions{PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids, wantIDs(f.district, classlinktest.Users)) || info.Total != 1290 || info.Pages != 5 {
+		t.Fatalf("got %d ids, info %+v", len(ids), info)
+	}
+	if got := requestOffsets(f.srv.RequestsTo("users")); !slices.Equal(got, []int{0, 300, 600, 900, 1200}) {
+		t.Errorf("offsets %v", got)
+	}
+}
+
+func TestFollowsNextLink(t *testing.T) {
+	f := newFixture(t)
+	f.srv.SetPaging(classlinktest.Paging{Cap: 300, Link: true})
+	// A filter with spaces: the server's link encodes them as '+', and the
+	// OAuth signature must still match.
+	since := classlink.ModifiedSince(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+	for name, mode := range map[string]func(*classlink.Config){
+		"oauth1": func(*classlink.Config) {},
+		"proxy": func(c *classlink.Config) {
+			p := f.srv.ProxyConfig(classlinktest.DemoApplicationID)
+			c.Mode, c.BaseURL, c.Token = p.Mode, p.BaseURL, p.Token
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f.srv.ResetRequests()
+			ids, _, err := pullUserIDs(t, f.client(t, mode), classlink.ListOptions{PageSize: 1000, Filter: since})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ids, wantIDs(f.district, classlinktest.Users)) {
+				t.Fatalf("got %d ids, want every user once in order", len(ids))
+			}
+			reqs := f.srv.RequestsTo("users")
+			var limits []int
+			for _, r := range reqs {
+				limits = append(limits, r.Limit)
+				if r.Filter != since {
+					t.Errorf("request lost the filter: %+v", r)
+				}
+			}
+			// The client asks for 1000; the later pages are the server's links (limit 300).
+			if !slices.Equal(limits, []int{1000, 300, 300, 300, 300}) || !slices.Equal(requestOffsets(reqs), []int{0, 300, 600, 900, 1200}) {
+				t.Errorf("limits %v offsets %v", limits, requestOffsets(reqs))
+			}
+		})
+	}
+}
+
+func TestNoTotalEndsAtAnEmptyPage(t *testing.T) {
+	f := newFixture(t)
+	f.srv.SetPaging(classlinktest.Paging{NoTotal: true})
+	ids, info, err := pullUserIDs(t, f.client(t), classlink.ListOptions{PageSize: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids, wantIDs(f.district, classlinktest.Users)) || info.Total != -1 {
+		t.Fatalf("got %d ids, info %+v", len(ids), info)
+	}
+	if got := requestOffsets(f.srv.RequestsTo("users")); !slices.Equal(got, []int{0, 500, 1000, 1290}) {
+		t.Errorf("offsets %v: want a last request past the end", got)
+	}
+	// With links and a cap as well.
+	f.srv.SetPaging(classlinktest.Paging{NoTotal: true, Cap: 400, Link: true})
+	f.srv.ResetRequests()
+	ids, _, err = pullUserIDs(t, f.client(t), classlink.ListOptions{PageSize: 1000})
+	if err != nil || !slices.Equal(ids, wantIDs(f.district, classlinktest.Users)) {
+		t.Fatalf("got %d ids, %v", len(ids), err)
+	}
+	if got := requestOffsets(f.srv.RequestsTo("users")); !slices.Equal(got, []int{0, 400, 800, 1200, 1290}) {
+		t.Errorf("offsets %v", got)
+	}
+}
+
+// A next link anywhere but under the base URL is not followed: the request
+// would carry the district's credentials there.
+func TestNextLinkElsewhereIsNotFollowed(t *testing.T) {
+	var hits sync.Map
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Store(r.URL.String(), r.Header.Get("Authorization"))
+		http.Error(w, "no", http.StatusTeapot)
+	}))
+	defer elsewhere.Close()
+	var link string
+	var mu sync.Mutex
+	var seen []string // host, path and limit of every request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offset := r.URL.Query().Get("offset")
+		mu.Lock()
+		seen = append(seen, r.Host+r.URL.Path+" limit="+r.URL.Query().Get("limit"))
+		mu.Unlock()
+		w.Header().Set("X-Total-Count", "3")
+		mu.Lock()
+		w.Header().Set("Link", link)
+		mu.Unlock()
+		switch offset {
+		case "0":
+			fmt.Fprint(w, `{"orgs":[{"sourcedId":"a"}]}`)
+		case "1":
+			fmt.Fprint(w, `{"orgs":[{"sourcedId":"b"}]}`)
+		case "2":
+			fmt.Fprint(w, `{"orgs":[{"sourcedId":"c"}]}`)
+		default:
+			http.Error(w, "bad offset "+offset, http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	for name, target := range map[string]string{
+		"other host":     elsewhere.URL + "/ims/oneroster/v1p1/orgs?offset=1",
+		"other port":     "http://127.0.0.1:1/ims/oneroster/v1p1/orgs?offset=1",
+		"localhost name": "http://localhost:" + port + "/ims/oneroster/v1p1/orgs?offset=1",
+		"user info":      "http://user:pw@127.0.0.1:" + port + "/ims/oneroster/v1p1/orgs?offset=1",
+		"above the base": "/ims/oneroster/orgs?offset=1",
+		"dot segments":   "/ims/oneroster/v1p1/../../../orgs?offset=1",
+		"encoded slash":  "/ims/oneroster/v1p1/..%2F..%2Forgs?offset=1",
+		"other scheme":   "https://127.0.0.1:" + port + "/ims/oneroster/v1p1/orgs?offset=1",
+	} {
+		t.Run(name, func(t *testing.T) {
+			mu.Lock()
+			link = "<" + target + `>; rel="next"`
+			mu.Unlock()
+			c, err := classlink.New(classlink.Config{Mode: classlink.ModeProxy, BaseURL: srv.URL + "/ims/oneroster/v1p1/", Token: "SECRET-TOKEN", MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			_, err = c.Orgs(context.Background(), classlink.ListOptions{}, func(o classlink.Org) error { ids = append(ids, o.SourcedID); return nil })
+			if err != nil || strings.Join(ids, ",") != "a,b,c" {
+				t.Errorf("pull by offset: %v, %v", ids, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			want := strings.TrimPrefix(srv.URL, "http://") + "/ims/oneroster/v1p1/orgs limit=10000"
+			if len(seen) != 3 || seen[0] != want || seen[1] != want || seen[2] != want {
+				t.Errorf("requests %q, want 3 of %q (by offset, not the link)", seen, want)
+			}
+			seen = nil
+		})
+	}
+	hits.Range(func(k, v any) bool { t.Errorf("request sent elsewhere: %v with %v", k, v); return true })
+}
+
+func TestLinkHeaderForms(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	base := srv.URL + "/ims/oneroster/v1p1/"
+	cases := map[string]string{
+		`<` + base + `users?offset=5>; rel="next"`: base + "users?offset=5",
+		`<users?offset=5>; rel=next`:               base + "users?offset=5",
+		`</ims/oneroster/v1p1/users?offset=5>;rel="prev", <users?offset=9>; title="x, y"; rel="last next"`: base + "users?offset=9",
+		`<users?offset=1>; rel="prev"`:      "",
+		`garbage`:                           "",
+		`<users?offset=5>; rel="NEXT"`:      base + "users?offset=5",
+		`<users?offset=5#frag>; rel="next"`: base + "users?offset=5",
+	}
+	for header, want := range cases {
+		got := classlink.NextLinkForTest(t, base, header, base+"users?offset=0")
+		if got != want {
+			t.Errorf("%s: got %q, want %q", header, got, want)
+		}
 	}
 }
 
@@ -633,9 +825,6 @@ func TestSecretsStayOutOfErrors(t *testing.T) {
 // Consistency checks that need a server lying in ways classlinktest does not.
 func TestInconsistentCounts(t *testing.T) {
 	cases := map[string]http.HandlerFunc{
-		"no total header": func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprint(w, `{"orgs":[]}`)
-		},
 		"more records than total": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-Total-Count", "1")
 			fmt.Fprint(w, `{"orgs":[{"sourcedId":"a"},{"sourcedId":"b"}]}`)
@@ -763,5 +952,17 @@ func TestSecretsAreMaskedInAnyCase(t *testing.T) {
 	}
 	if strings.Count(err.Error(), "********") < 3 {
 		t.Errorf("want three masks: %v", err)
+	}
+}
+
+func TestProbeWithoutTotals(t *testing.T) {
+	f := newFixture(t)
+	f.srv.SetPaging(classlinktest.Paging{NoTotal: true})
+	p, err := f.client(t).Probe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Counts) != 0 || p.School == nil || p.School.SourcedID != f.district.SchoolID(0) {
+		t.Errorf("probe = %+v: want the school and no counts", p)
 	}
 }

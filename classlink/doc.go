@@ -31,10 +31,15 @@
 // Every collection is streamed: pages of up to 10,000 records are requested
 // with limit/offset, sort=sourcedId and a fields= list holding only what the
 // sync uses, and each page is decoded record by record, so memory does not
-// grow with the size of the district. A pull only succeeds when every page
+// grow with the size of the district. A server may send fewer records than
+// asked (many cap their pages): the next page is asked at offset + records
+// received, or taken from a Link: <…>; rel="next" header when the target is
+// under the base URL (a link elsewhere is ignored, so credentials never
+// leave for another host or path). A pull only succeeds when every page
 // arrived, the envelope key was present, the records add up to X-Total-Count
-// and x-perm-rev stayed the same; anything else is an error, never a
-// shorter collection. Errors wrap the sentinels ErrCredentials, ErrNotFound,
+// (or x-count; a server that sends neither is read until an empty page) and
+// x-perm-rev stayed the same; anything else, such as an empty page short of
+// the total, is an error, never a shorter collection. Errors wrap the sentinels ErrCredentials, ErrNotFound,
 // ErrRateLimited, ErrUpstream, ErrMalformed and ErrRevisionChanged; Reason
 // turns an error into the sync run's failure reason.
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -161,30 +162,34 @@ func (c *Client) query(coll collection, opt ListOptions, limit, offset int) []pa
 
 // pageHeaders are the consistency headers of one page.
 type pageHeaders struct {
-	total   int
+	total   int // -1 when the server sends no total
 	permRev string
 }
 
+// readPageHeaders reads the total from X-Total-Count, else x-count. A
+// server may send neither; then only an empty page ends the pull.
 func readPageHeaders(h http.Header) (pageHeaders, string) {
 	ph := pageHeaders{total: -1, permRev: h.Get("x-perm-rev")}
-	xt, xc := h.Get("X-Total-Count"), h.Get("x-count")
-	switch {
-	case xt != "":
-		n, err := strconv.Atoi(strings.TrimSpace(xt))
+	for _, name := range []string{"X-Total-Count", "x-count"} {
+		v := h.Get(name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
-			return ph, fmt.Sprintf("X-Total-Count %.20q is not a count", xt)
+			return ph, fmt.Sprintf("%s %.20q is not a count", name, v)
 		}
 		ph.total = n
-	case xc != "":
-		n, err := strconv.Atoi(strings.TrimSpace(xc))
-		if err != nil || n < 0 {
-			return ph, fmt.Sprintf("x-count %.20q is not a count", xc)
-		}
-		ph.total = n
-	default:
-		return ph, "neither X-Total-Count nor x-count was sent, so completeness cannot be checked"
+		break
 	}
 	return ph, ""
+}
+
+func totalText(n int) string {
+	if n < 0 {
+		return "none"
+	}
+	return strconv.Itoa(n)
 }
 
 // xCountAgrees: ClassLink's x-count is taken to be the total like
@@ -200,8 +205,12 @@ func xCountAgrees(h http.Header, total, pageRecords int) bool {
 }
 
 // pull fetches a collection page by page. offset always equals the records
-// handed to fn, so a page that breaks off mid-body, or a smaller page after
-// a 502, continues exactly where delivery stopped.
+// handed to fn, so a page that breaks off mid-body, a smaller page after a
+// 502, or a server that caps its pages below the limit asked, continues
+// exactly where delivery stopped; a rel="next" link under the base URL is
+// followed instead when the server sends one. The pull is complete when
+// the records reach the total, or, from a server that sends no total, when
+// a page comes back empty; an empty page short of the total fails.
 func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collection, opt ListOptions, fn func(T) error) (info PullInfo, err error) {
 	start := time.Now()
 	size := c.cfg.PageSize
@@ -212,6 +221,8 @@ func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collectio
 	defer func() { info.Elapsed = time.Since(start) }()
 	offset := 0
 	var first *pageHeaders // headers of the first answered page
+	var next *url.URL      // the server's link to the page at nextAt
+	nextAt := 0
 	op := coll.path
 
 	for {
@@ -226,7 +237,11 @@ func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collectio
 			if requests > 1 {
 				info.Retries++
 			}
-			resp, err := c.send(ctx, c.endpoint(coll.path, c.query(coll, opt, size, offset)))
+			u := next
+			if u == nil || nextAt != offset {
+				u = c.endpoint(coll.path, c.query(coll, opt, size, offset))
+			}
+			resp, err := c.send(ctx, u)
 			if err != nil {
 				return transportVerdict(op, offset, err)
 			}
@@ -240,6 +255,7 @@ func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collectio
 					// A big page is the usual reason for a 502 from ClassLink.
 					size = max(size/2, MinPageSize)
 					info.PageSize = size
+					next = nil // ask by offset, at the smaller size
 					v.free = true
 				}
 				return v
@@ -256,8 +272,9 @@ func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collectio
 					Detail: fmt.Sprintf("x-perm-rev went from %q to %q", first.permRev, ph.permRev)}}
 			} else if ph.total != first.total {
 				return verdict{status: 200, err: &Error{Kind: ErrRevisionChanged, Op: op, Offset: offset, Status: 200,
-					Detail: fmt.Sprintf("X-Total-Count went from %d to %d", first.total, ph.total)}}
+					Detail: fmt.Sprintf("X-Total-Count went from %s to %s", totalText(first.total), totalText(ph.total))}}
 			}
+			link := c.nextLink(resp.Header, resp.Request.URL)
 			n, derr := decodeEnvelope[W, T, P](resp.body, coll.key, fn)
 			offset += n
 			if derr != nil {
@@ -275,21 +292,28 @@ func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collectio
 					return verdict{status: 200, err: malformed(op, pageStart, "", derr)}
 				}
 			}
-			if !xCountAgrees(resp.Header, first.total, offset-reqStart) {
+			got := offset - reqStart
+			if first.total >= 0 && !xCountAgrees(resp.Header, first.total, got) {
 				return verdict{status: 200, err: malformed(op, pageStart,
 					fmt.Sprintf("x-count %s disagrees with X-Total-Count %d", resp.Header.Get("x-count"), first.total), nil)}
 			}
 			info.Pages++
+			total := first.total
 			switch {
-			case offset > first.total:
+			case total >= 0 && offset > total:
 				return verdict{status: 200, err: malformed(op, pageStart,
-					fmt.Sprintf("%d records arrived but X-Total-Count is %d", offset, first.total), nil)}
-			case offset == first.total:
+					fmt.Sprintf("%d records arrived but X-Total-Count is %d", offset, total), nil)}
+			case total >= 0 && offset == total:
 				done = true
-			case offset-reqStart < size:
-				// Only the last page may be short; this one left records out.
+			case got == 0 && total >= 0:
+				// A page may be shorter than asked (servers cap them), but
+				// the rest must follow.
 				return verdict{status: 200, err: malformed(op, reqStart,
-					fmt.Sprintf("short page: %d of %d records at offset %d, %d expected in all", offset-reqStart, size, reqStart, first.total), nil)}
+					fmt.Sprintf("short page: no records at offset %d, %d expected in all", reqStart, total), nil)}
+			case got == 0:
+				done = true // no total: an empty page is the end
+			default:
+				next, nextAt = link, offset
 			}
 			return verdict{}
 		})

@@ -13,7 +13,8 @@ type Probe struct {
 	Latency time.Duration
 	// School is the first school in sourcedId order, nil when there is none.
 	School *Org
-	// Counts holds X-Total-Count per collection name (see Collections).
+	// Counts holds X-Total-Count per collection name (see Collections); a
+	// collection whose server sends no total is absent.
 	Counts map[string]int
 	// PermRev is x-perm-rev of the first answer, "" when not sent.
 	PermRev string
@@ -60,7 +61,9 @@ func (c *Client) Probe(ctx context.Context) (Probe, error) {
 				}
 				return
 			}
-			p.Counts[string(name)] = total
+			if total >= 0 {
+				p.Counts[string(name)] = total
+			}
 		})
 	}
 	wg.Wait()
@@ -76,7 +79,8 @@ func (stopProbe) Error() string { return "probe has its school" }
 
 var errStopProbe error = stopProbe{}
 
-// count asks for one record and reads the total from the headers.
+// count asks for one record and reads the total from the headers; -1 when
+// the server sends none.
 func (c *Client) count(ctx context.Context, coll collection) (int, error) {
 	total := 0
 	op := coll.path + " count"

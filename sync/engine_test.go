@@ -24,7 +24,7 @@ func TestUpstreamFaultsLeaveTheDirectoryUntouched(t *testing.T) {
 		{"500 until giving up", classlinktest.Fault{Kind: classlinktest.FaultServerError, Endpoint: "users"}, store.ReasonUpstream, false},
 		{"502 until giving up", classlinktest.Fault{Kind: classlinktest.FaultBadGateway, Endpoint: "classes"}, store.ReasonUpstream, false},
 		{"missing envelope", classlinktest.Fault{Kind: classlinktest.FaultMissingEnvelope, Endpoint: "classes", Times: 1}, store.ReasonUpstream, false},
-		{"short page", classlinktest.Fault{Kind: classlinktest.FaultShortPage, Endpoint: "users", Times: 1}, store.ReasonUpstream, false},
+		{"empty page short of the total", classlinktest.Fault{Kind: classlinktest.FaultEmptyPage, Endpoint: "users", Times: 1}, store.ReasonUpstream, false},
 		{"connection cut mid-page every time", classlinktest.Fault{Kind: classlinktest.FaultCutConnection, Endpoint: "enrollments"}, store.ReasonUpstream, false},
 		{"revision flips on every pull", classlinktest.Fault{Kind: classlinktest.FaultRevisionFlip, Endpoint: "users"}, store.ReasonUpstream, false},
 		{"slow responses time out", classlinktest.Fault{Kind: classlinktest.FaultDelay, Endpoint: "users", Delay: 2 * time.Second}, store.ReasonUpstream, true},

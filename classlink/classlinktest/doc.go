@@ -18,8 +18,10 @@
 // /{application_id}/ims/oneroster/v1p1/{collection} and /applications with a
 // bearer token. It implements limit (max 10000), offset, sort=sourcedId,
 // fields and filter on dateLastModified and status, sends X-Total-Count,
-// x-count and x-perm-rev, and streams each page as it encodes it. Faults
-// (429, 502 above a page size, 500, a missing envelope, short pages,
-// revision flips, delays, 401, cut connections) are injected with Inject,
+// x-count and x-perm-rev, and streams each page as it encodes it; Paging
+// makes it page like other servers (a page cap below limit, Link rel="next"
+// headers, no totals). Faults (429, 502 above a page size, 500, a missing
+// envelope, short and empty pages, a shifted order, revision flips, delays,
+// 401, cut connections) are injected with Inject,
 // and every request is recorded for assertions (Requests).
 package classlinktest

@@ -19,7 +19,8 @@ const (
 	// FaultMissingEnvelope answers 200 with a body lacking the envelope key.
 	FaultMissingEnvelope
 	// FaultShortPage answers 200 with half the records the page should hold
-	// while the headers still announce the full total.
+	// while the headers still announce the full total, as a server that caps
+	// its pages does; the rest comes with the next page.
 	FaultShortPage
 	// FaultRevisionFlip moves the district's revision before answering, as
 	// when ClassLink syncs the district mid-pull.
@@ -33,6 +34,15 @@ const (
 	// FaultEmptyCollection answers 200 with an empty list and a total of 0,
 	// the "suddenly everyone was deleted" answer the sync must distrust.
 	FaultEmptyCollection
+	// FaultEmptyPage answers 200 with an empty list while the total still
+	// counts the records from offset on: the rest never comes.
+	FaultEmptyPage
+	// FaultOrderShift serves the page from one record earlier, as when the
+	// server's order shifted between two pages: the last record of the
+	// previous page comes again and the page's own last record is never
+	// served. Totals and x-perm-rev stay as they are. Pages at offset 0 are
+	// not affected.
+	FaultOrderShift
 )
 
 func (k FaultKind) String() string {
@@ -57,6 +67,10 @@ func (k FaultKind) String() string {
 		return "cut-connection"
 	case FaultEmptyCollection:
 		return "empty-collection"
+	case FaultEmptyPage:
+		return "empty-page"
+	case FaultOrderShift:
+		return "order-shift"
 	}
 	return ""
 }
@@ -109,6 +123,9 @@ func (s *Server) fault(endpoint string, limit, offset int) *Fault {
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
 		if f.Endpoint != "" && f.Endpoint != endpoint || offset < f.MinOffset {
+			continue
+		}
+		if f.Kind == FaultOrderShift && offset == 0 {
 			continue
 		}
 		if f.Kind == FaultBadGateway && limit <= f.AbovePageSize {

@@ -35,6 +35,24 @@ type ServerOptions struct {
 	Now func() time.Time
 	// ClockSkew is how far an oauth_timestamp may be from Now; default 5m.
 	ClockSkew time.Duration
+	// Paging makes the server page like servers other than ClassLink's;
+	// SetPaging changes it later.
+	Paging Paging
+}
+
+// Paging is how a server pages. The zero value pages like ClassLink: up
+// to MaxLimit records, X-Total-Count and x-count, no Link header.
+type Paging struct {
+	// Cap is the largest page served whatever limit asks (0: MaxLimit), as
+	// servers that cap pages below ClassLink's 10,000 do.
+	Cap int
+	// Link sends Link: <…>; rel="next" on every page but the last: the same
+	// query with offset moved past the page and limit set to the page size
+	// served.
+	Link bool
+	// NoTotal leaves out X-Total-Count and x-count; a client knows it has
+	// everything when a page comes back empty.
+	NoTotal bool
 }
 
 // Server is a OneRoster server on 127.0.0.1.
@@ -45,6 +63,7 @@ type Server struct {
 	byKey map[string]*Tenant
 
 	mu       sync.Mutex
+	paging   Paging
 	faults   []*activeFault
 	requests []Request
 	nonces   map[string]time.Time
@@ -81,7 +100,10 @@ func newServer(opt ServerOptions) (*Server, error) {
 	if opt.ClockSkew <= 0 {
 		opt.ClockSkew = 5 * time.Minute
 	}
-	s := &Server{opt: opt, byApp: map[int64]*Tenant{}, byKey: map[string]*Tenant{}, nonces: map[string]time.Time{}}
+	if opt.Paging.Cap < 0 {
+		return nil, fmt.Errorf("classlinktest: paging cap %d is negative", opt.Paging.Cap)
+	}
+	s := &Server{opt: opt, paging: opt.Paging, byApp: map[int64]*Tenant{}, byKey: map[string]*Tenant{}, nonces: map[string]time.Time{}}
 	for i := range opt.Tenants {
 		t := &opt.Tenants[i]
 		if t.District == nil || t.ApplicationID <= 0 {
@@ -130,6 +152,19 @@ func (s *Server) OAuth1Config(applicationID int64) classlink.Config {
 // ProxyConfig is a client configuration for the tenant through the proxy path.
 func (s *Server) ProxyConfig(applicationID int64) classlink.Config {
 	return classlink.Config{Mode: classlink.ModeProxy, BaseURL: s.ProxyBaseURL(applicationID), Token: s.opt.ProxyToken}
+}
+
+// SetPaging changes how the server pages from the next request on.
+func (s *Server) SetPaging(p Paging) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paging = p
+}
+
+func (s *Server) currentPaging() Paging {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paging
 }
 
 // Close stops the server, waiting for requests in flight.
@@ -352,6 +387,10 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, t *Tena
 		}
 	}
 	rec.Limit, rec.Offset = limit, offset
+	paging := s.currentPaging()
+	if paging.Cap > 0 {
+		limit = min(limit, paging.Cap)
+	}
 	if rec.Sort != "" && rec.Sort != "sourcedId" {
 		rec.Status = s.fail(w, http.StatusBadRequest, "invalid_sort_field: this server sorts by sourcedId only")
 		return
@@ -387,15 +426,26 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, t *Tena
 	if fault != nil {
 		kind = fault.Kind
 	}
-	if kind == FaultEmptyCollection {
+	from := offset // where the records served start
+	switch kind {
+	case FaultEmptyCollection:
 		total, want = 0, 0
+	case FaultEmptyPage:
+		want = 0
+	case FaultOrderShift:
+		from--
 	}
 	rec.PermRev = v.rev
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("X-Total-Count", strconv.Itoa(total))
-	h.Set("x-count", strconv.Itoa(total))
+	if !paging.NoTotal {
+		h.Set("X-Total-Count", strconv.Itoa(total))
+		h.Set("x-count", strconv.Itoa(total))
+	}
 	h.Set("x-perm-rev", v.rev)
+	if paging.Link && want > 0 && offset+want < total {
+		h.Set("Link", "<"+nextLink(r, limit, offset+want)+`>; rel="next"`)
+	}
 	rec.Status = http.StatusOK
 
 	bp := s.bufs.Get().(*[]byte)
@@ -423,7 +473,7 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, t *Tena
 	buf = append(buf, envelope...)
 	buf = append(buf, `":[`...)
 	mask := parseFields(coll, rec.Fields)
-	cur := v.seek(offset, cache)
+	cur := v.seek(from, cache)
 	for rec.Records < stopAt {
 		e, ok := v.next(&cur)
 		if !ok {
@@ -458,4 +508,19 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, t *Tena
 	}
 	buf = append(buf, "]}"...)
 	flush()
+}
+
+// nextLink is the URL of the page after this one: the request's own URL
+// with limit and offset moved on, its query re-encoded the way url.Values
+// does it ('+' for spaces), which a client must sign as it is.
+func nextLink(r *http.Request, limit, offset int) string {
+	q := r.URL.Query()
+	q.Set("limit", strconv.Itoa(limit))
+	q.Set("offset", strconv.Itoa(offset))
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	u := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}
+	return u.String()
 }

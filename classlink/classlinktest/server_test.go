@@ -314,3 +314,91 @@ func TestFilteredPagingMatchesBruteForce(t *testing.T) {
 		t.Errorf("offset 500 of the filtered view: %s", body)
 	}
 }
+
+// pageIDs fetches one page through the proxy path and returns its ids.
+func pageIDs(t *testing.T, rawURL string) (*http.Response, []string) {
+	t.Helper()
+	resp, body := get(t, rawURL, nil, DemoProxyToken)
+	var env struct{ Users []struct{ SourcedID string } }
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatalf("%s: %v: %s", rawURL, err, body)
+	}
+	var out []string
+	for _, u := range env.Users {
+		out = append(out, u.SourcedID)
+	}
+	return resp, out
+}
+
+func TestPagingLikeOtherServers(t *testing.T) {
+	srv := demo(t)
+	d := srv.Tenant(DemoApplicationID).District
+	all := ids(d.Records(Users, 0, 1<<20))
+	base := srv.ProxyBaseURL(DemoApplicationID)
+
+	srv.SetPaging(Paging{Cap: 500, Link: true})
+	resp, got := pageIDs(t, base+"users?limit=10000&offset=0&fields=sourcedId")
+	if len(got) != 500 || got[0] != all[0] || resp.Header.Get("X-Total-Count") != "1290" {
+		t.Fatalf("capped page: %d ids, total %q", len(got), resp.Header.Get("X-Total-Count"))
+	}
+	// Follow the links: 500, 500, 290, and no link on the last page.
+	var walked []string
+	next := base + "users?limit=10000&offset=0&fields=sourcedId&sort=sourcedId"
+	for pages := 0; next != ""; pages++ {
+		if pages > 5 {
+			t.Fatal("links never end")
+		}
+		resp, got := pageIDs(t, next)
+		walked = append(walked, got...)
+		next = ""
+		if l := resp.Header.Get("Link"); l != "" {
+			target, rel, ok := strings.Cut(strings.TrimPrefix(l, "<"), ">")
+			if !ok || rel != `; rel="next"` {
+				t.Fatalf("Link %q", l)
+			}
+			u, err := url.Parse(target)
+			if err != nil || u.Query().Get("fields") != "sourcedId" || u.Query().Get("sort") != "sourcedId" || u.Query().Get("limit") != "500" {
+				t.Fatalf("next link %q lost the query or the page size", target)
+			}
+			next = target
+		}
+	}
+	if strings.Join(walked, ",") != strings.Join(all, ",") {
+		t.Errorf("following Link gave %d ids, want every one of %d once", len(walked), len(all))
+	}
+
+	srv.SetPaging(Paging{NoTotal: true})
+	resp, got = pageIDs(t, base+"users?limit=100&offset=1200")
+	if resp.Header.Get("X-Total-Count") != "" || resp.Header.Get("x-count") != "" || len(got) != 90 || resp.Header.Get("Link") != "" {
+		t.Errorf("no-total page: headers %v, %d ids", resp.Header, len(got))
+	}
+	if _, got = pageIDs(t, base+"users?limit=100&offset=1290"); len(got) != 0 {
+		t.Errorf("past the end: %d ids", len(got))
+	}
+}
+
+func TestPagingFaults(t *testing.T) {
+	srv := demo(t)
+	d := srv.Tenant(DemoApplicationID).District
+	all := ids(d.Records(Users, 0, 1<<20))
+	base := srv.ProxyBaseURL(DemoApplicationID)
+
+	srv.Inject(Fault{Kind: FaultOrderShift, Endpoint: "users"})
+	if _, got := pageIDs(t, base+"users?limit=100&offset=0"); strings.Join(got, ",") != strings.Join(all[:100], ",") {
+		t.Errorf("order shift moved the first page")
+	}
+	_, got := pageIDs(t, base+"users?limit=100&offset=100")
+	if len(got) != 100 || got[0] != all[99] || got[99] != all[198] {
+		t.Errorf("order shift: page starts %s, ends %s; want %s and %s", got[0], got[99], all[99], all[198])
+	}
+	srv.ClearFaults()
+
+	srv.Inject(Fault{Kind: FaultEmptyPage, Endpoint: "users", Times: 1})
+	resp, got := pageIDs(t, base+"users?limit=100&offset=300")
+	if len(got) != 0 || resp.Header.Get("X-Total-Count") != "1290" {
+		t.Errorf("empty page: %d ids, total %q", len(got), resp.Header.Get("X-Total-Count"))
+	}
+	if _, got = pageIDs(t, base+"users?limit=100&offset=300"); len(got) != 100 {
+		t.Errorf("after the fault: %d ids", len(got))
+	}
+}
