@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/schoolstatus/rostersync/phone"
 	"github.com/schoolstatus/rostersync/store"
 )
 
@@ -138,7 +139,7 @@ func (p *plan) absentUser(cur store.DirectoryUser) {
 
 // phone normalises one phone field, counting an invalid one.
 func (p *plan) phone(raw string) (string, bool) {
-	e164, ok := NormalizePhone(raw)
+	e164, ok := phone.Normalize(raw)
 	if !ok && strings.TrimSpace(raw) != "" {
 		p.warnings.InvalidPhone++
 	}

@@ -1,4 +1,4 @@
-package sync
+package phone
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestNormalizePhone(t *testing.T) {
+func TestNormalize(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"(212) 874-1234", "+12128741234"},
 		{"212.874.1234", "+12128741234"},
@@ -22,9 +22,9 @@ func TestNormalizePhone(t *testing.T) {
 		{"n/a", ""}, {"123", ""}, {"000-000-0000", ""}, {"555-1234", ""}, {"TBD", ""}, {"", ""}, {"   ", ""},
 		{"(555) 010-1234", ""}, // 555 is no area code
 	} {
-		got, ok := NormalizePhone(tc.in)
+		got, ok := Normalize(tc.in)
 		if got != tc.want || ok != (tc.want != "") {
-			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+			t.Errorf("Normalize(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
 		}
 	}
 }
@@ -55,7 +55,7 @@ func TestPhoneFastPathAgrees(t *testing.T) {
 		if _, handled := nanpDigits(s); !handled {
 			t.Fatalf("%q should take the fast path", s)
 		}
-		got, gotOK := NormalizePhone(s)
+		got, gotOK := Normalize(s)
 		want, wantOK := slowNormalize(s)
 		if got != want || gotOK != wantOK {
 			t.Fatalf("%q: fast %q %v, libphonenumber %q %v", s, got, gotOK, want, wantOK)
@@ -63,22 +63,22 @@ func TestPhoneFastPathAgrees(t *testing.T) {
 	}
 }
 
-func FuzzNormalizePhone(f *testing.F) {
+func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{"(212) 874-1234", "212.874.1234 x204", "+1 212 874 1234", "1-212-874-1234 ext. 9",
 		"n/a", "123", "+442079460958", "(246) 521-2345", "876 606 0000", "2128741234#", "(212)-874-1234", "1 (212) 874 1234"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := NormalizePhone(s)
+		got, ok := Normalize(s)
 		want, wantOK := "", false
 		if strings.TrimSpace(s) != "" {
 			want, wantOK = slowNormalize(strings.TrimSpace(s))
 		}
 		if got != want || ok != wantOK {
-			t.Fatalf("NormalizePhone(%q) = %q %v, libphonenumber says %q %v", s, got, ok, want, wantOK)
+			t.Fatalf("Normalize(%q) = %q %v, libphonenumber says %q %v", s, got, ok, want, wantOK)
 		}
 		if ok {
-			if again, ok2 := NormalizePhone(got); again != got || !ok2 {
+			if again, ok2 := Normalize(got); again != got || !ok2 {
 				t.Fatalf("not idempotent: %q → %q → %q", s, got, again)
 			}
 		}

@@ -1,18 +1,22 @@
-package sync
+// Package phone reads the free-text phone fields of a roster or a
+// guardians.csv into E.164, by one rule for every path: the roster sync's
+// SMS and Phone fields and guardians.csv's mobile and home_phone columns.
+// It imports nothing else from rostersync.
+package phone
 
 import (
 	"strings"
-	gosync "sync"
+	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 	"google.golang.org/protobuf/proto"
 )
 
-// PhoneRegion is the region free-text numbers without a country code are
-// read in (DESIGN §3).
-const PhoneRegion = "US"
+// Region is the region free-text numbers without a country code are read
+// in (DESIGN §3).
+const Region = "US"
 
-// NormalizePhone turns a free-text phone field into E.164. ok is false for
+// Normalize turns a free-text phone field into E.164. ok is false for
 // a blank field and for anything libphonenumber does not call a valid
 // number; the caller warns about the latter.
 //
@@ -24,9 +28,9 @@ const PhoneRegion = "US"
 // plan depends on the first six digits alone, except in the area codes of
 // deepNPAs, which are checked number by number. (A scan of all 640,000
 // NPA-NXX prefixes at twelve line numbers each found splits only there;
-// TestPhoneFastPathAgrees and FuzzNormalizePhone hold both paths to the
+// TestPhoneFastPathAgrees and FuzzNormalize hold both paths to the
 // same answers.) Every other shape takes libphonenumber's own path.
-func NormalizePhone(raw string) (e164 string, ok bool) {
+func Normalize(raw string) (e164 string, ok bool) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", false
@@ -42,7 +46,7 @@ func NormalizePhone(raw string) (e164 string, ok bool) {
 
 // slowNormalize is libphonenumber's answer.
 func slowNormalize(s string) (string, bool) {
-	n, err := phonenumbers.Parse(s, PhoneRegion)
+	n, err := phonenumbers.Parse(s, Region)
 	if err != nil || !phonenumbers.IsValidNumber(n) {
 		return "", false
 	}
@@ -124,7 +128,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // nanpValidity caches libphonenumber's verdict per NPA-NXX prefix: two
 // bits each, known and valid.
 var nanpValidity struct {
-	gosync.Mutex
+	sync.Mutex
 	bits [1_000_000 / 4]byte
 }
 

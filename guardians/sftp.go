@@ -1,0 +1,337 @@
+package guardians
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+)
+
+// FileName is the file the daily sync reads from a district's SFTP folder.
+const FileName = "guardians.csv"
+
+// SFTP is where a district's automated guardians file is read from.
+// Password and PrivateKey are secrets: never print or log them.
+type SFTP struct {
+	Host string
+	Port int // 0 means 22
+	User string
+	// Password, PrivateKey or both; PrivateKey is the key's text in
+	// OpenSSH (or PEM) format, without a passphrase.
+	Password   string
+	PrivateKey string
+	// Folder holds guardians.csv; "" is the account's home folder.
+	Folder string
+	// HostKey is the server's pinned host key as `ssh-keygen -lf` prints
+	// its fingerprint: "SHA256:" and 43 base64 characters.
+	HostKey string
+}
+
+// Addr is host:port.
+func (s SFTP) Addr() string {
+	port := s.Port
+	if port == 0 {
+		port = 22
+	}
+	return net.JoinHostPort(s.Host, strconv.Itoa(port))
+}
+
+// Path is the guardians file's path on the server.
+func (s SFTP) Path() string {
+	if s.Folder == "" {
+		return FileName
+	}
+	return path.Join(s.Folder, FileName)
+}
+
+// FieldError names the SFTP setting that is wrong; Field is the
+// configuration JSON's key under guardians.sftp.
+type FieldError struct{ Field, Msg string }
+
+func (e *FieldError) Error() string { return "guardians.sftp." + e.Field + ": " + e.Msg }
+
+// Validate checks the settings a connection needs. It never quotes a
+// secret.
+func (s SFTP) Validate() error {
+	host := strings.TrimSpace(s.Host)
+	switch {
+	case host == "":
+		return &FieldError{"host", "is required: the SFTP server's host name or IP address"}
+	case host != s.Host || strings.ContainsAny(host, " /@[]\\") || strings.IndexFunc(host, unicode.IsControl) >= 0 ||
+		strings.Contains(host, ":") && net.ParseIP(host) == nil:
+		return &FieldError{"host", fmt.Sprintf("must be a host name or IP address (no scheme, user, port or path), got %q", clip(s.Host))}
+	case len(host) > 253:
+		return &FieldError{"host", "is longer than 253 characters"}
+	}
+	if s.Port < 0 || s.Port > 65535 {
+		return &FieldError{"port", fmt.Sprintf("must be 1–65535 (or 0 for 22), got %d", s.Port)}
+	}
+	if strings.TrimSpace(s.User) == "" {
+		return &FieldError{"user", "is required"}
+	}
+	if s.Password == "" && s.PrivateKey == "" {
+		return &FieldError{"password", "a password or a private_key is required"}
+	}
+	if s.PrivateKey != "" {
+		if _, err := signer(s.PrivateKey); err != nil {
+			return err
+		}
+	}
+	if strings.ContainsRune(s.Folder, 0) || len(s.Folder) > 1024 {
+		return &FieldError{"folder", "must be a folder path on the SFTP server"}
+	}
+	if s.HostKey != "" {
+		if err := ValidateFingerprint(s.HostKey); err != nil {
+			return &FieldError{"host_key", err.Error()}
+		}
+	}
+	return nil
+}
+
+// ValidateFingerprint checks a "SHA256:…" host key fingerprint.
+func ValidateFingerprint(fp string) error {
+	b64, ok := strings.CutPrefix(fp, "SHA256:")
+	raw, err := base64.RawStdEncoding.DecodeString(b64)
+	if !ok || err != nil || len(raw) != 32 {
+		return fmt.Errorf("must be a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 base64 characters), got %q", clip(fp))
+	}
+	return nil
+}
+
+func signer(key string) (ssh.Signer, error) {
+	s, err := ssh.ParsePrivateKey([]byte(key))
+	var pass *ssh.PassphraseMissingError
+	switch {
+	case errors.As(err, &pass):
+		return nil, &FieldError{"private_key", "is protected by a passphrase; the daily sync cannot type one: use a key without a passphrase for this account"}
+	case err != nil:
+		return nil, &FieldError{"private_key", "is not a private key in OpenSSH or PEM format (paste the key's text, not its path)"}
+	}
+	return s, nil
+}
+
+// UnknownHostKeyError: no host key is pinned yet. A person must compare
+// Fingerprint with the server's and confirm it before it is trusted.
+type UnknownHostKeyError struct {
+	Addr, Fingerprint, KeyType string
+}
+
+func (e *UnknownHostKeyError) Error() string {
+	return fmt.Sprintf("the SFTP server %s presents host key %s (%s), which is not pinned yet; nothing was read. Check the fingerprint with the server's administrator, then confirm it",
+		e.Addr, e.Fingerprint, e.KeyType)
+}
+
+// HostKeyMismatchError: the server's host key is not the pinned one. It
+// may be an attacker between us and the server, or a key the server's
+// administrator changed; either way nothing is sent or read.
+type HostKeyMismatchError struct {
+	Addr, Pinned, Fingerprint, KeyType string
+}
+
+func (e *HostKeyMismatchError) Error() string {
+	return fmt.Sprintf("the SFTP server %s presents host key %s (%s), but %s is pinned: refusing to connect (someone may be intercepting the connection). If the server's key was changed on purpose, confirm the new key",
+		e.Addr, e.Fingerprint, e.KeyType, e.Pinned)
+}
+
+// SFTPOptions tune DialSFTP.
+type SFTPOptions struct {
+	// TrustHostKey is a fingerprint a person confirmed: a server presenting
+	// it is accepted even when another one (or none) is pinned, and the
+	// caller then pins it.
+	TrustHostKey string
+	// Dial opens the TCP connection; nil uses a net.Dialer. Callers that
+	// must restrict where a connection may go pass their own.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Timeout bounds connecting and the SSH handshake; 0 means 20s.
+	Timeout time.Duration
+}
+
+// SFTPConn is an open SFTP session.
+type SFTPConn struct {
+	cfg SFTP
+	// HostKey is the fingerprint the server presented (and that was
+	// accepted).
+	HostKey string
+	ssh     *ssh.Client
+	sftp    *sftp.Client
+	stop    func() bool
+}
+
+// DialSFTP connects and authenticates, checking the host key against the
+// pinned one. Closing ctx closes the connection.
+func DialSFTP(ctx context.Context, cfg SFTP, opt SFTPOptions) (*SFTPConn, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opt.TrustHostKey != "" {
+		if err := ValidateFingerprint(opt.TrustHostKey); err != nil {
+			return nil, fmt.Errorf("host key to trust: %w", err)
+		}
+	}
+	var auth []ssh.AuthMethod
+	if cfg.PrivateKey != "" {
+		s, err := signer(cfg.PrivateKey)
+		if err != nil {
+			return nil, err
+		}
+		auth = append(auth, ssh.PublicKeys(s))
+	}
+	if cfg.Password != "" {
+		auth = append(auth, ssh.Password(cfg.Password))
+	}
+	c := &SFTPConn{cfg: cfg}
+	addr := cfg.Addr()
+	check := func(_ string, _ net.Addr, key ssh.PublicKey) error {
+		got := ssh.FingerprintSHA256(key)
+		switch {
+		case opt.TrustHostKey != "" && got == opt.TrustHostKey, opt.TrustHostKey == "" && got == cfg.HostKey:
+			c.HostKey = got
+			return nil
+		case opt.TrustHostKey != "":
+			return &HostKeyMismatchError{Addr: addr, Pinned: opt.TrustHostKey, Fingerprint: got, KeyType: key.Type()}
+		case cfg.HostKey == "":
+			return &UnknownHostKeyError{Addr: addr, Fingerprint: got, KeyType: key.Type()}
+		}
+		return &HostKeyMismatchError{Addr: addr, Pinned: cfg.HostKey, Fingerprint: got, KeyType: key.Type()}
+	}
+	timeout := opt.Timeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	dial := opt.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	conn, err := dial(dctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the SFTP server %s: %w", addr, err)
+	}
+	deadline, _ := dctx.Deadline()
+	conn.SetDeadline(deadline)
+	sc, chans, reqs, err := ssh.NewClientConn(conn, addr, &ssh.ClientConfig{
+		User: cfg.User, Auth: auth, HostKeyCallback: check, Timeout: timeout,
+	})
+	if err != nil {
+		conn.Close()
+		var unknown *UnknownHostKeyError
+		var mismatch *HostKeyMismatchError
+		switch {
+		case errors.As(err, &unknown):
+			return nil, unknown
+		case errors.As(err, &mismatch):
+			return nil, mismatch
+		case strings.Contains(err.Error(), "unable to authenticate"):
+			return nil, fmt.Errorf("the SFTP server %s refused the login of user %q with the %s given", addr, cfg.User, authNames(cfg))
+		case dctx.Err() != nil && ctx.Err() == nil:
+			return nil, fmt.Errorf("the SFTP server %s did not complete the SSH handshake within %s", addr, timeout)
+		}
+		return nil, fmt.Errorf("SSH handshake with the SFTP server %s: %w", addr, err)
+	}
+	conn.SetDeadline(time.Time{})
+	c.ssh = ssh.NewClient(sc, chans, reqs)
+	c.stop = context.AfterFunc(ctx, func() { c.ssh.Close() })
+	c.sftp, err = sftp.NewClient(c.ssh)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("the server %s does not offer SFTP to user %q: %w", addr, cfg.User, err)
+	}
+	return c, nil
+}
+
+func authNames(cfg SFTP) string {
+	switch {
+	case cfg.Password != "" && cfg.PrivateKey != "":
+		return "private key and password"
+	case cfg.PrivateKey != "":
+		return "private key"
+	}
+	return "password"
+}
+
+// Close ends the session.
+func (c *SFTPConn) Close() error {
+	if c.stop != nil {
+		c.stop()
+	}
+	if c.sftp != nil {
+		c.sftp.Close()
+	}
+	return c.ssh.Close()
+}
+
+// MissingFileError: the folder has no guardians.csv. For the daily sync
+// this is a warning, not a failure.
+type MissingFileError struct{ Addr, Path string }
+
+func (e *MissingFileError) Error() string {
+	return fmt.Sprintf("there is no %s on the SFTP server %s", e.Path, e.Addr)
+}
+
+// Fetch reads and checks the folder's guardians.csv (see Read). A missing
+// file is a *MissingFileError.
+func (c *SFTPConn) Fetch(opt Options) (*File, error) {
+	p := c.cfg.Path()
+	fh, err := c.sftp.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &MissingFileError{Addr: c.cfg.Addr(), Path: p}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s on the SFTP server %s: %w", p, c.cfg.Addr(), err)
+	}
+	defer fh.Close()
+	f, err := Read(fh, opt)
+	var refused *RefusedError
+	if err != nil && !errors.As(err, &refused) {
+		return nil, fmt.Errorf("read %s from the SFTP server %s: %w", p, c.cfg.Addr(), err)
+	}
+	return f, err
+}
+
+// Probe is what a connection test found.
+type Probe struct {
+	HostKey string // the fingerprint the server presented
+	Folder  string // as configured ("" is the home folder)
+	// File is guardians.csv's size and time; Found is false without one.
+	Found   bool
+	Size    int64
+	ModTime time.Time
+}
+
+// Probe checks the folder and looks for guardians.csv without reading it.
+func (c *SFTPConn) Probe() (Probe, error) {
+	p := Probe{HostKey: c.HostKey, Folder: c.cfg.Folder}
+	folder := c.cfg.Folder
+	if folder == "" {
+		folder = "."
+	}
+	st, err := c.sftp.Stat(folder)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return p, fmt.Errorf("the folder %q does not exist on the SFTP server %s", c.cfg.Folder, c.cfg.Addr())
+	case err != nil:
+		return p, fmt.Errorf("the folder %q on the SFTP server %s: %w", c.cfg.Folder, c.cfg.Addr(), err)
+	case !st.IsDir():
+		return p, fmt.Errorf("%q on the SFTP server %s is a file, not a folder", c.cfg.Folder, c.cfg.Addr())
+	}
+	st, err = c.sftp.Stat(c.cfg.Path())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return p, nil
+	case err != nil:
+		return p, fmt.Errorf("%s on the SFTP server %s: %w", c.cfg.Path(), c.cfg.Addr(), err)
+	}
+	p.Found, p.Size, p.ModTime = true, st.Size(), st.ModTime()
+	return p, nil
+}

@@ -1,0 +1,202 @@
+package guardians_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/schoolstatus/rostersync/guardians"
+	"github.com/schoolstatus/rostersync/guardians/sftptest"
+)
+
+const file = "student_id,guardian_id,first_name,last_name,email,mobile\ns1,g1,Ana,Ruiz,ana@example.org,\n"
+
+func TestSFTPFetchWithPasswordAndWithKey(t *testing.T) {
+	srv := sftptest.Start(t)
+	srv.Put("/district/in/guardians.csv", []byte(file))
+	withKey := srv.Config("/district/in")
+	withKey.Password, withKey.PrivateKey = "", srv.ClientKey
+	for name, cfg := range map[string]guardians.SFTP{"password": srv.Config("/district/in"), "key": withKey} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := guardians.DialSFTP(context.Background(), cfg, guardians.SFTPOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			f, err := conn.Fetch(guardians.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256([]byte(file))
+			if len(f.Rows) != 1 || f.Rows[0].Email != "ana@example.org" || f.SHA256 != hex.EncodeToString(sum[:]) || f.Size != int64(len(file)) {
+				t.Fatalf("fetched %+v (sha %s size %d)", f.Rows, f.SHA256, f.Size)
+			}
+			if conn.HostKey != srv.HostKey {
+				t.Fatalf("HostKey = %q, want %q", conn.HostKey, srv.HostKey)
+			}
+		})
+	}
+	if srv.Logins.Load() != 2 || srv.Reads.Load() != 2 {
+		t.Fatalf("logins %d reads %d, want 2 and 2", srv.Logins.Load(), srv.Reads.Load())
+	}
+}
+
+func TestSFTPHostKeyIsNeverTrustedSilently(t *testing.T) {
+	srv := sftptest.Start(t)
+	srv.Put("/guardians.csv", []byte(file))
+	ctx := context.Background()
+
+	unpinned := srv.Config("/")
+	unpinned.HostKey = ""
+	_, err := guardians.DialSFTP(ctx, unpinned, guardians.SFTPOptions{})
+	var unknown *guardians.UnknownHostKeyError
+	if !errors.As(err, &unknown) || unknown.Fingerprint != srv.HostKey || unknown.KeyType != "ssh-ed25519" || !strings.Contains(err.Error(), "not pinned yet") {
+		t.Fatalf("unpinned: %v", err)
+	}
+
+	other := otherFingerprint(t)
+	wrong := srv.Config("/")
+	wrong.HostKey = other
+	_, err = guardians.DialSFTP(ctx, wrong, guardians.SFTPOptions{})
+	var mismatch *guardians.HostKeyMismatchError
+	if !errors.As(err, &mismatch) || mismatch.Pinned != other || mismatch.Fingerprint != srv.HostKey ||
+		!strings.Contains(err.Error(), "refusing to connect") {
+		t.Fatalf("wrong pin: %v", err)
+	}
+	// A confirmation of some other key does not open the door either.
+	_, err = guardians.DialSFTP(ctx, unpinned, guardians.SFTPOptions{TrustHostKey: other})
+	if !errors.As(err, &mismatch) {
+		t.Fatalf("trusting another key: %v", err)
+	}
+	if srv.Logins.Load() != 0 || srv.Reads.Load() != 0 {
+		t.Fatalf("a refused host key still logged in (%d) or read (%d)", srv.Logins.Load(), srv.Reads.Load())
+	}
+
+	// The confirmed key of this server is accepted, pinned or not.
+	for _, cfg := range []guardians.SFTP{unpinned, wrong} {
+		conn, err := guardians.DialSFTP(ctx, cfg, guardians.SFTPOptions{TrustHostKey: srv.HostKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conn.HostKey != srv.HostKey {
+			t.Fatalf("HostKey = %q", conn.HostKey)
+		}
+		conn.Close()
+	}
+}
+
+func otherFingerprint(t *testing.T) string {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ssh.FingerprintSHA256(k)
+}
+
+func TestSFTPRefusedLoginNamesNoSecret(t *testing.T) {
+	srv := sftptest.Start(t)
+	cfg := srv.Config("/")
+	cfg.Password = "hunter2-not-it"
+	_, err := guardians.DialSFTP(context.Background(), cfg, guardians.SFTPOptions{})
+	if err == nil || !strings.Contains(err.Error(), `refused the login of user "district" with the password given`) || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSFTPMissingFileAndProbe(t *testing.T) {
+	srv := sftptest.Start(t)
+	srv.Put("/in/readme.txt", []byte("x"))
+	conn, err := guardians.DialSFTP(context.Background(), srv.Config("/in"), guardians.SFTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = conn.Fetch(guardians.Options{})
+	var missing *guardians.MissingFileError
+	if !errors.As(err, &missing) || missing.Path != "/in/guardians.csv" {
+		t.Fatalf("Fetch = %v", err)
+	}
+	p, err := conn.Probe()
+	if err != nil || p.Found || p.HostKey != srv.HostKey {
+		t.Fatalf("Probe = %+v, %v", p, err)
+	}
+	srv.Put("/in/guardians.csv", []byte(file))
+	if p, err = conn.Probe(); err != nil || !p.Found || p.Size != int64(len(file)) {
+		t.Fatalf("Probe = %+v, %v", p, err)
+	}
+
+	gone, err := guardians.DialSFTP(context.Background(), srv.Config("/nowhere"), guardians.SFTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gone.Close()
+	if _, err := gone.Probe(); err == nil || !strings.Contains(err.Error(), `the folder "/nowhere" does not exist`) {
+		t.Fatalf("Probe of a missing folder = %v", err)
+	}
+}
+
+func TestSFTPRefusedFileAndCancel(t *testing.T) {
+	srv := sftptest.Start(t)
+	srv.Put("/guardians.csv", []byte("name,phone\nx,y\n"))
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, err := guardians.DialSFTP(ctx, srv.Config("/"), guardians.SFTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = conn.Fetch(guardians.Options{})
+	var refused *guardians.RefusedError
+	if !errors.As(err, &refused) {
+		t.Fatalf("Fetch = %v, want refused", err)
+	}
+	cancel()
+	if _, err := conn.Probe(); err == nil {
+		t.Fatal("the connection outlived its context")
+	}
+}
+
+func TestSFTPValidate(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	locked, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := guardians.SFTP{Host: "sftp.example.org", User: "u", Password: "p"}
+	for _, tc := range []struct {
+		edit func(*guardians.SFTP)
+		want string
+	}{
+		{func(s *guardians.SFTP) { s.Host = "" }, "guardians.sftp.host: is required"},
+		{func(s *guardians.SFTP) { s.Host = "sftp://x.org" }, "guardians.sftp.host: must be a host name"},
+		{func(s *guardians.SFTP) { s.Host = "x.org:22" }, "guardians.sftp.host: must be a host name"},
+		{func(s *guardians.SFTP) { s.Port = 70000 }, "guardians.sftp.port: must be 1–65535"},
+		{func(s *guardians.SFTP) { s.User = " " }, "guardians.sftp.user: is required"},
+		{func(s *guardians.SFTP) { s.Password = "" }, "a password or a private_key is required"},
+		{func(s *guardians.SFTP) { s.PrivateKey = "/home/me/.ssh/id_ed25519" }, "guardians.sftp.private_key: is not a private key"},
+		{func(s *guardians.SFTP) { s.PrivateKey = string(pem.EncodeToMemory(locked)) }, "protected by a passphrase"},
+		{func(s *guardians.SFTP) { s.HostKey = "MD5:ab:cd" }, "guardians.sftp.host_key: must be a SHA256 fingerprint"},
+		{func(s *guardians.SFTP) { s.Host = "::1" }, ""},
+	} {
+		s := ok
+		tc.edit(&s)
+		err := s.Validate()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%+v: Validate = %v, want %q", s, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("a message quotes a secret: %v", err)
+		}
+	}
+}
