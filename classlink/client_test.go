@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -964,5 +965,96 @@ func TestProbeWithoutTotals(t *testing.T) {
 	}
 	if len(p.Counts) != 0 || p.School == nil || p.School.SourcedID != f.district.SchoolID(0) {
 		t.Errorf("probe = %+v: want the school and no counts", p)
+	}
+}
+
+func TestRepeatedRecordRestartsThePull(t *testing.T) {
+	f := newFixture(t)
+	c := f.client(t)
+	// One shift on the third page: a record of page 2 comes again and the
+	// last of page 3 is never sent, while every count adds up.
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultOrderShift, Endpoint: "users", MinOffset: 1000, Times: 1})
+	ids, _, err := pullUserIDs(t, c, classlink.ListOptions{PageSize: 500})
+	var e *classlink.Error
+	if !errors.Is(err, classlink.ErrInconsistentPages) || !errors.As(err, &e) || !strings.Contains(err.Error(), "1 sourcedId(s) arrived twice") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(ids) != 1290 || classlink.Reason(err) != "upstream" {
+		t.Errorf("%d ids delivered, reason %q", len(ids), classlink.Reason(err))
+	}
+
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultOrderShift, Endpoint: "users", MinOffset: 500, Times: 1})
+	runs := 0
+	err = classlink.Consistent(context.Background(), func(ctx context.Context) error {
+		runs++
+		ids = ids[:0]
+		_, err := c.Users(ctx, classlink.ListOptions{PageSize: 500}, func(u classlink.User) error {
+			ids = append(ids, u.SourcedID)
+			return nil
+		})
+		return err
+	})
+	if err != nil || runs != 2 || !slices.Equal(ids, wantIDs(f.district, classlinktest.Users)) {
+		t.Errorf("Consistent: err %v, runs %d, ids %d", err, runs, len(ids))
+	}
+
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultOrderShift, Endpoint: "enrollments"})
+	runs = 0
+	err = classlink.Consistent(context.Background(), func(ctx context.Context) error {
+		runs++
+		_, err := c.Enrollments(ctx, classlink.ListOptions{PageSize: 1000}, func(classlink.Enrollment) error { return nil })
+		return err
+	})
+	if !errors.Is(err, classlink.ErrInconsistentPages) || runs != 1+classlink.MaxRestarts {
+		t.Errorf("a shift on every pull: err %v after %d runs", err, runs)
+	}
+}
+
+// Ids out of byte order are checked too (a server may collate otherwise),
+// and a server without totals that repeats its pages forever is stopped.
+func TestRepeatedRecordsInAnyOrder(t *testing.T) {
+	cases := map[string]struct {
+		total string
+		page  func(offset int) string
+	}{
+		"collated otherwise, one repeat": {"4", func(offset int) string {
+			return map[int]string{0: `{"orgs":[{"sourcedId":"b"},{"sourcedId":"A"}]}`, 2: `{"orgs":[{"sourcedId":"C"},{"sourcedId":"b"}]}`}[offset]
+		}},
+		"no total, the same page forever": {"", func(int) string {
+			return `{"orgs":[{"sourcedId":"z"},{"sourcedId":"y"}]}`
+		}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var requests atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				if tc.total != "" {
+					w.Header().Set("X-Total-Count", tc.total)
+				}
+				offset := 0
+				fmt.Sscan(r.URL.Query().Get("offset"), &offset)
+				fmt.Fprint(w, tc.page(offset))
+			}))
+			defer srv.Close()
+			c, _ := classlink.New(classlink.Config{Mode: classlink.ModeProxy, BaseURL: srv.URL + "/", Token: "t", PageSize: 2})
+			_, err := c.Orgs(context.Background(), classlink.ListOptions{}, func(classlink.Org) error { return nil })
+			if !errors.Is(err, classlink.ErrInconsistentPages) {
+				t.Errorf("err = %v", err)
+			}
+			if n := requests.Load(); n > 1100 {
+				t.Errorf("%d requests before noticing", n)
+			}
+		})
+	}
+	// Distinct ids out of byte order pass.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Total-Count", "3")
+		fmt.Fprint(w, `{"orgs":[{"sourcedId":"b"},{"sourcedId":"A"},{"sourcedId":"a"}]}`)
+	}))
+	defer srv.Close()
+	c, _ := classlink.New(classlink.Config{Mode: classlink.ModeProxy, BaseURL: srv.URL + "/", Token: "t"})
+	if _, err := c.Orgs(context.Background(), classlink.ListOptions{}, func(classlink.Org) error { return nil }); err != nil {
+		t.Errorf("distinct ids refused: %v", err)
 	}
 }

@@ -272,7 +272,7 @@ func (e callbackError) Error() string { return e.err.Error() }
 // decodeEnvelope walks {"<key>": [ … ], …} with a streaming decoder and
 // hands each record to each as soon as it is decoded, so memory holds one
 // record at a time. It returns how many records it handed over.
-func decodeEnvelope[W, T any, P wire[W, T]](r io.Reader, key string, each func(T) error) (int, error) {
+func decodeEnvelope[W, T any, P wire[W, T]](r io.Reader, key string, ids *idCheck, each func(T) error) (int, error) {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
@@ -316,6 +316,9 @@ func decodeEnvelope[W, T any, P wire[W, T]](r io.Reader, key string, each func(T
 			if p.id() == "" {
 				return n, fmt.Errorf("%s[%d] has no sourcedId", key, n)
 			}
+			if ids != nil {
+				ids.add(p.id())
+			}
 			if err := each(p.record()); err != nil {
 				return n, callbackError{err}
 			}
@@ -336,7 +339,7 @@ func decodeEnvelope[W, T any, P wire[W, T]](r io.Reader, key string, each func(T
 
 // decodeAll adapts decodeEnvelope for the exported Decode functions.
 func decodeAll[W, T any, P wire[W, T]](r io.Reader, key string, fn func(T) error) (int, error) {
-	n, err := decodeEnvelope[W, T, P](r, key, fn)
+	n, err := decodeEnvelope[W, T, P](r, key, nil, fn)
 	if err == nil {
 		return n, nil
 	}

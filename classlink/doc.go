@@ -39,8 +39,11 @@
 // arrived, the envelope key was present, the records add up to X-Total-Count
 // (or x-count; a server that sends neither is read until an empty page) and
 // x-perm-rev stayed the same; anything else, such as an empty page short of
-// the total, is an error, never a shorter collection. Errors wrap the sentinels ErrCredentials, ErrNotFound,
-// ErrRateLimited, ErrUpstream, ErrMalformed and ErrRevisionChanged; Reason
+// the total, or a sourcedId that arrives twice (the order shifted between
+// pages, so another record was skipped), is an error, never a shorter
+// collection. Errors wrap the sentinels ErrCredentials, ErrNotFound,
+// ErrRateLimited, ErrUpstream, ErrMalformed, ErrRevisionChanged and
+// ErrInconsistentPages (Consistent restarts a pull on the last two); Reason
 // turns an error into the sync run's failure reason.
 //
 // 429 and 5xx answers are retried with exponential backoff and jitter,

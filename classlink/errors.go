@@ -26,6 +26,10 @@ var (
 	// ErrRevisionChanged: x-perm-rev (or the total) changed between pages
 	// of one pull. Restart the pull; Consistent does that.
 	ErrRevisionChanged = errors.New("roster revision changed during the pull")
+	// ErrInconsistentPages: a sourcedId arrived twice in one pull, so the
+	// server's order shifted between pages and a record was skipped.
+	// Restart the pull; Consistent does that too.
+	ErrInconsistentPages = errors.New("pages were inconsistent")
 )
 
 // Error is a failed request or pull.

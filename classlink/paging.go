@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -130,12 +131,13 @@ func (c *Client) Enrollments(ctx context.Context, opt ListOptions, fn func(Enrol
 const MaxRestarts = 3
 
 // Consistent runs pull and runs it again, up to MaxRestarts more times, while
-// it fails with ErrRevisionChanged. pull must start from nothing each time
-// (drop what an earlier run collected). Other errors return at once.
+// it fails with ErrRevisionChanged or ErrInconsistentPages. pull must start
+// from nothing each time (drop what an earlier run collected). Other errors
+// return at once.
 func Consistent(ctx context.Context, pull func(ctx context.Context) error) error {
 	var err error
 	for range MaxRestarts + 1 {
-		if err = pull(ctx); !errors.Is(err, ErrRevisionChanged) {
+		if err = pull(ctx); !errors.Is(err, ErrRevisionChanged) && !errors.Is(err, ErrInconsistentPages) {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -224,6 +226,7 @@ func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collectio
 	var next *url.URL      // the server's link to the page at nextAt
 	nextAt := 0
 	op := coll.path
+	var ids *idCheck
 
 	for {
 		pageStart := offset
@@ -267,6 +270,7 @@ func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collectio
 			if first == nil {
 				first = &ph
 				info.Total, info.PermRev = ph.total, ph.permRev
+				ids = newIDCheck(min(ph.total, size))
 			} else if ph.permRev != first.permRev {
 				return verdict{status: 200, err: &Error{Kind: ErrRevisionChanged, Op: op, Offset: offset, Status: 200,
 					Detail: fmt.Sprintf("x-perm-rev went from %q to %q", first.permRev, ph.permRev)}}
@@ -275,7 +279,7 @@ func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collectio
 					Detail: fmt.Sprintf("X-Total-Count went from %s to %s", totalText(first.total), totalText(ph.total))}}
 			}
 			link := c.nextLink(resp.Header, resp.Request.URL)
-			n, derr := decodeEnvelope[W, T, P](resp.body, coll.key, fn)
+			n, derr := decodeEnvelope[W, T, P](resp.body, coll.key, ids, fn)
 			offset += n
 			if derr != nil {
 				var cb callbackError
@@ -314,6 +318,19 @@ func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collectio
 				done = true // no total: an empty page is the end
 			default:
 				next, nextAt = link, offset
+				if info.Pages == 1 && total > 0 {
+					ids.hashes = slices.Grow(ids.hashes, total-len(ids.hashes))
+				}
+				if total < 0 && ids.due() {
+					if err := ids.err(op, pageStart); err != nil {
+						return verdict{status: 200, err: err}
+					}
+				}
+			}
+			if done {
+				if err := ids.err(op, -1); err != nil {
+					return verdict{status: 200, err: err}
+				}
 			}
 			return verdict{}
 		})

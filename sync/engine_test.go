@@ -91,6 +91,51 @@ func TestRevisionFlipWithinLimitRestartsAndSucceeds(t *testing.T) {
 	}
 }
 
+// A page that repeats a record of the previous one (the server's order
+// shifted) also hid another record: the pull starts over, and a run whose
+// pages never agree fails without touching the directory.
+func TestRepeatedRecordsRestartThePull(t *testing.T) {
+	clean := newFixture(t, fixtureOptions{})
+	want := clean.mustSucceed()
+	for _, tc := range []struct {
+		endpoint string
+		pageSize int
+	}{{"orgs", 2}, {"classes", 7}, {"users", 100}, {"enrollments", 100}} {
+		t.Run(tc.endpoint, func(t *testing.T) {
+			f := newFixture(t, fixtureOptions{})
+			f.pageSize = tc.pageSize
+			f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultOrderShift, Endpoint: tc.endpoint, Times: 1})
+			var attempts []int
+			res, err := f.engine.Run(context.Background(), testTenant, RunOptions{Progress: func(p Progress) {
+				if p.Phase == PhasePull && p.Collection == "orgs" {
+					attempts = append(attempts, p.Attempt)
+				}
+			}})
+			if err != nil || res.Run.Status != store.RunSucceeded || res.Run.Counts != want.Counts {
+				t.Fatalf("run: %+v %v; want the counts of a clean run %+v", res.Run, err, want.Counts)
+			}
+			if len(attempts) == 0 || attempts[len(attempts)-1] != 2 {
+				t.Errorf("pull attempts %v, want one restart", attempts)
+			}
+			if !dumpDirectory(t, f.db, testTenant).equal(dumpDirectory(t, clean.db, testTenant)) {
+				t.Error("the directory differs from a clean run's")
+			}
+
+			// Shifted on every pull: the run fails and nobody is archived.
+			f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 2, Withdrawn: 2})
+			before := dumpDirectory(t, f.db, testTenant)
+			f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultOrderShift, Endpoint: tc.endpoint})
+			r := f.run(RunOptions{})
+			if r.Status != store.RunFailed || r.Reason != store.ReasonUpstream || !strings.Contains(r.Message, "arrived twice") {
+				t.Fatalf("run: %s %q %q", r.Status, r.Reason, r.Message)
+			}
+			if r.Counts != (store.RunCounts{}) || !dumpDirectory(t, f.db, testTenant).equal(before) {
+				t.Fatal("a run with inconsistent pages changed the directory")
+			}
+		})
+	}
+}
+
 func TestDryRunWritesOnlyTheRunRecord(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	res, err := f.engine.Run(context.Background(), testTenant, RunOptions{DryRun: true, Samples: 2})

@@ -31,6 +31,8 @@ type fixture struct {
 	roster  *classlinktest.District
 	engine  *Engine
 	timeout time.Duration
+	// pageSize is the client's page size; 0 is classlink's default.
+	pageSize int
 }
 
 type fixtureOptions struct {
@@ -89,6 +91,7 @@ func (f *fixture) dial(_ context.Context, d store.District) (*classlink.Client, 
 	cfg.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	cfg.RequestTimeout = f.timeout
 	cfg.MaxAttempts = 3
+	cfg.PageSize = f.pageSize
 	return classlink.New(cfg)
 }
 

@@ -63,7 +63,9 @@ func (e *missingSchoolsError) Error() string {
 const progressEvery = 10_000
 
 // pullRoster pulls the whole roster consistently: every collection at the
-// same x-perm-rev, restarted from nothing when ClassLink moves it.
+// same x-perm-rev, restarted from nothing when ClassLink moves it or when
+// a collection's pages repeat a record (classlink.ErrInconsistentPages:
+// the order shifted between pages, so another record was never sent).
 func pullRoster(ctx context.Context, c *classlink.Client, d store.District, report func(Progress)) (*roster, error) {
 	var r *roster
 	attempt := 0
@@ -266,7 +268,8 @@ func inScope(u classlink.User, selected, districtOrgs map[string]bool) bool {
 }
 
 // sortDedupe sorts by sourcedId in byte order (a server's own sort may
-// collate differently) and keeps the first of duplicated ids.
+// collate differently). A pull that repeats an id fails in classlink, so
+// compacting is only a guard.
 func sortDedupe[T any](s []T, id func(T) string) []T {
 	slices.SortStableFunc(s, func(a, b T) int { return strings.Compare(id(a), id(b)) })
 	return slices.CompactFunc(s, func(a, b T) bool { return id(a) == id(b) })
