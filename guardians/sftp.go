@@ -2,7 +2,6 @@ package guardians
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -20,20 +18,19 @@ import (
 // FileName is the file the daily sync reads from a district's SFTP folder.
 const FileName = "guardians.csv"
 
-// SFTP is where a district's automated guardians file is read from.
-// Password and PrivateKey are secrets: never print or log them.
+// SFTP is where a district's automated guardians file is read from. The
+// settings are checked where they are stored (store.SFTPFolder); Password
+// is a secret: never print or log it.
 type SFTP struct {
 	Host string
 	Port int // 0 means 22
 	User string
-	// Password, PrivateKey or both; PrivateKey is the key's text in
-	// OpenSSH (or PEM) format, without a passphrase.
-	Password   string
-	PrivateKey string
+	// Password, Signer (the district's private key) or both.
+	Password string
+	Signer   ssh.Signer
 	// Folder holds guardians.csv; "" is the account's home folder.
 	Folder string
-	// HostKey is the server's pinned host key as `ssh-keygen -lf` prints
-	// its fingerprint: "SHA256:" and 43 base64 characters.
+	// HostKey is the server's pinned host key fingerprint ("SHA256:…").
 	HostKey string
 }
 
@@ -52,72 +49,6 @@ func (s SFTP) Path() string {
 		return FileName
 	}
 	return path.Join(s.Folder, FileName)
-}
-
-// FieldError names the SFTP setting that is wrong; Field is the
-// configuration JSON's key under guardians.sftp.
-type FieldError struct{ Field, Msg string }
-
-func (e *FieldError) Error() string { return "guardians.sftp." + e.Field + ": " + e.Msg }
-
-// Validate checks the settings a connection needs. It never quotes a
-// secret.
-func (s SFTP) Validate() error {
-	host := strings.TrimSpace(s.Host)
-	switch {
-	case host == "":
-		return &FieldError{"host", "is required: the SFTP server's host name or IP address"}
-	case host != s.Host || strings.ContainsAny(host, " /@[]\\") || strings.IndexFunc(host, unicode.IsControl) >= 0 ||
-		strings.Contains(host, ":") && net.ParseIP(host) == nil:
-		return &FieldError{"host", fmt.Sprintf("must be a host name or IP address (no scheme, user, port or path), got %q", clip(s.Host))}
-	case len(host) > 253:
-		return &FieldError{"host", "is longer than 253 characters"}
-	}
-	if s.Port < 0 || s.Port > 65535 {
-		return &FieldError{"port", fmt.Sprintf("must be 1–65535 (or 0 for 22), got %d", s.Port)}
-	}
-	if strings.TrimSpace(s.User) == "" {
-		return &FieldError{"user", "is required"}
-	}
-	if s.Password == "" && s.PrivateKey == "" {
-		return &FieldError{"password", "a password or a private_key is required"}
-	}
-	if s.PrivateKey != "" {
-		if _, err := signer(s.PrivateKey); err != nil {
-			return err
-		}
-	}
-	if strings.ContainsRune(s.Folder, 0) || len(s.Folder) > 1024 {
-		return &FieldError{"folder", "must be a folder path on the SFTP server"}
-	}
-	if s.HostKey != "" {
-		if err := ValidateFingerprint(s.HostKey); err != nil {
-			return &FieldError{"host_key", err.Error()}
-		}
-	}
-	return nil
-}
-
-// ValidateFingerprint checks a "SHA256:…" host key fingerprint.
-func ValidateFingerprint(fp string) error {
-	b64, ok := strings.CutPrefix(fp, "SHA256:")
-	raw, err := base64.RawStdEncoding.DecodeString(b64)
-	if !ok || err != nil || len(raw) != 32 {
-		return fmt.Errorf("must be a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 base64 characters), got %q", clip(fp))
-	}
-	return nil
-}
-
-func signer(key string) (ssh.Signer, error) {
-	s, err := ssh.ParsePrivateKey([]byte(key))
-	var pass *ssh.PassphraseMissingError
-	switch {
-	case errors.As(err, &pass):
-		return nil, &FieldError{"private_key", "is protected by a passphrase; the daily sync cannot type one: use a key without a passphrase for this account"}
-	case err != nil:
-		return nil, &FieldError{"private_key", "is not a private key in OpenSSH or PEM format (paste the key's text, not its path)"}
-	}
-	return s, nil
 }
 
 // UnknownHostKeyError: no host key is pinned yet. A person must compare
@@ -170,21 +101,9 @@ type SFTPConn struct {
 // DialSFTP connects and authenticates, checking the host key against the
 // pinned one. Closing ctx closes the connection.
 func DialSFTP(ctx context.Context, cfg SFTP, opt SFTPOptions) (*SFTPConn, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if opt.TrustHostKey != "" {
-		if err := ValidateFingerprint(opt.TrustHostKey); err != nil {
-			return nil, fmt.Errorf("host key to trust: %w", err)
-		}
-	}
 	var auth []ssh.AuthMethod
-	if cfg.PrivateKey != "" {
-		s, err := signer(cfg.PrivateKey)
-		if err != nil {
-			return nil, err
-		}
-		auth = append(auth, ssh.PublicKeys(s))
+	if cfg.Signer != nil {
+		auth = append(auth, ssh.PublicKeys(cfg.Signer))
 	}
 	if cfg.Password != "" {
 		auth = append(auth, ssh.Password(cfg.Password))
@@ -252,9 +171,9 @@ func DialSFTP(ctx context.Context, cfg SFTP, opt SFTPOptions) (*SFTPConn, error)
 
 func authNames(cfg SFTP) string {
 	switch {
-	case cfg.Password != "" && cfg.PrivateKey != "":
+	case cfg.Password != "" && cfg.Signer != nil:
 		return "private key and password"
-	case cfg.PrivateKey != "":
+	case cfg.Signer != nil:
 		return "private key"
 	}
 	return "password"

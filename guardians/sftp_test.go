@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"strings"
 	"testing"
@@ -23,7 +22,7 @@ func TestSFTPFetchWithPasswordAndWithKey(t *testing.T) {
 	srv := sftptest.Start(t)
 	srv.Put("/district/in/guardians.csv", []byte(file))
 	withKey := srv.Config("/district/in")
-	withKey.Password, withKey.PrivateKey = "", srv.ClientKey
+	withKey.Password, withKey.Signer = "", srv.ClientSigner
 	for name, cfg := range map[string]guardians.SFTP{"password": srv.Config("/district/in"), "key": withKey} {
 		t.Run(name, func(t *testing.T) {
 			conn, err := guardians.DialSFTP(context.Background(), cfg, guardians.SFTPOptions{})
@@ -164,39 +163,5 @@ func TestSFTPRefusedFileAndCancel(t *testing.T) {
 	cancel()
 	if _, err := conn.Probe(); err == nil {
 		t.Fatal("the connection outlived its context")
-	}
-}
-
-func TestSFTPValidate(t *testing.T) {
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	locked, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ok := guardians.SFTP{Host: "sftp.example.org", User: "u", Password: "p"}
-	for _, tc := range []struct {
-		edit func(*guardians.SFTP)
-		want string
-	}{
-		{func(s *guardians.SFTP) { s.Host = "" }, "guardians.sftp.host: is required"},
-		{func(s *guardians.SFTP) { s.Host = "sftp://x.org" }, "guardians.sftp.host: must be a host name"},
-		{func(s *guardians.SFTP) { s.Host = "x.org:22" }, "guardians.sftp.host: must be a host name"},
-		{func(s *guardians.SFTP) { s.Port = 70000 }, "guardians.sftp.port: must be 1–65535"},
-		{func(s *guardians.SFTP) { s.User = " " }, "guardians.sftp.user: is required"},
-		{func(s *guardians.SFTP) { s.Password = "" }, "a password or a private_key is required"},
-		{func(s *guardians.SFTP) { s.PrivateKey = "/home/me/.ssh/id_ed25519" }, "guardians.sftp.private_key: is not a private key"},
-		{func(s *guardians.SFTP) { s.PrivateKey = string(pem.EncodeToMemory(locked)) }, "protected by a passphrase"},
-		{func(s *guardians.SFTP) { s.HostKey = "MD5:ab:cd" }, "guardians.sftp.host_key: must be a SHA256 fingerprint"},
-		{func(s *guardians.SFTP) { s.Host = "::1" }, ""},
-	} {
-		s := ok
-		tc.edit(&s)
-		err := s.Validate()
-		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-			t.Errorf("%+v: Validate = %v, want %q", s, err, tc.want)
-		}
-		if err != nil && strings.Contains(err.Error(), "secret") {
-			t.Errorf("a message quotes a secret: %v", err)
-		}
 	}
 }

@@ -21,6 +21,7 @@ type Config struct {
 	Permissions   map[string][]string `json:"permissions"`
 	Connection    Connection          `json:"connection"`
 	Schools       []string            `json:"schools"`
+	Guardians     GuardiansSource     `json:"guardians"`
 }
 
 // ExportConfig renders d in the contract; the client secret is masked unless
@@ -35,12 +36,15 @@ func ExportConfig(d District, includeSecrets bool) Config {
 		Permissions:   map[string][]string{},
 		Connection:    d.Connection,
 		Schools:       slices.Clone(d.Schools),
+		Guardians:     d.Guardians,
 	}
+	c.Guardians.Source = c.Guardians.SourceOrNone()
 	if c.Schools == nil {
 		c.Schools = []string{}
 	}
 	if !includeSecrets {
 		c.Connection = c.Connection.Masked()
+		c.Guardians = c.Guardians.Masked()
 	}
 	for _, g := range RoleGroups {
 		keys := []string{}
@@ -68,8 +72,9 @@ type ConfigImport struct {
 	Name        string
 	Settings    Settings
 	Permissions Permissions
-	Connection  *Connection // nil: keep the stored connection
-	Schools     []string    // nil: keep the stored schools
+	Connection  *Connection      // nil: keep the stored connection
+	Schools     []string         // nil: keep the stored schools
+	Guardians   *GuardiansSource // nil: keep the stored guardians source
 }
 
 // ParseConfig reads an import file strictly: unknown keys, wrong types,
@@ -77,7 +82,7 @@ type ConfigImport struct {
 // zone or a non-https URL are refused with a *FieldError naming the key.
 func ParseConfig(data []byte) (ConfigImport, error) {
 	var ci ConfigImport
-	top, err := object(data, "", []string{"tenant_id", "application_id", "name", "revision", "settings", "permissions", "connection", "schools"}, []string{"tenant_id", "settings", "permissions"})
+	top, err := object(data, "", []string{"tenant_id", "application_id", "name", "revision", "settings", "permissions", "connection", "schools", "guardians"}, []string{"tenant_id", "settings", "permissions"})
 	if err != nil {
 		return ci, err
 	}
@@ -114,6 +119,13 @@ func ParseConfig(data []byte) (ConfigImport, error) {
 			return ci, err
 		}
 		ci.Connection = &conn
+	}
+	if raw, ok := top["guardians"]; ok {
+		g, err := parseGuardians(raw)
+		if err != nil {
+			return ci, err
+		}
+		ci.Guardians = &g
 	}
 	if _, ok := top["schools"]; ok {
 		if err := decodeField(top, "schools", "", &ci.Schools); err != nil {
@@ -165,6 +177,9 @@ func (ci ConfigImport) ApplyTo(cur District, exists bool) (District, error) {
 	}
 	if ci.Schools != nil {
 		cur.Schools = slices.Clone(ci.Schools)
+	}
+	if ci.Guardians != nil {
+		cur.Guardians = ci.Guardians.keepSecrets(cur.Guardians)
 	}
 	return cur, cur.Validate()
 }

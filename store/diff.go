@@ -47,6 +47,15 @@ var settingTitles = map[string]string{
 	"connection.client_secret":                  "Client secret",
 	"connection.signature_method":               "Signature method",
 	"schools":                                   "Schools connected to SIS",
+	"guardians.source":                          "Guardians source",
+	"guardians.encoding":                        "Guardians file encoding",
+	"guardians.sftp.host":                       "SFTP host",
+	"guardians.sftp.port":                       "SFTP port",
+	"guardians.sftp.user":                       "SFTP user",
+	"guardians.sftp.password":                   "SFTP password",
+	"guardians.sftp.private_key":                "SFTP private key",
+	"guardians.sftp.folder":                     "SFTP folder",
+	"guardians.sftp.host_key":                   "SFTP host key",
 }
 
 func onOff(b bool) string {
@@ -58,7 +67,7 @@ func onOff(b bool) string {
 
 // Diff lists what a save of next over prev would change, in display order:
 // name, settings, permissions (by role group, then permission), connection,
-// schools. The checklist and bookkeeping fields are not configuration.
+// guardians source, schools. The checklist and bookkeeping fields are not configuration.
 func Diff(prev, next District) []Change {
 	out := []Change{}
 	add := func(field, from, to string) {
@@ -88,6 +97,7 @@ func Diff(prev, next District) []Change {
 		out = append(out, Change{Field: "connection.client_secret", From: c.Masked().ClientSecret, To: d.Masked().ClientSecret + " (changed)"})
 	}
 	add("connection.signature_method", c.SignatureMethod, d.SignatureMethod)
+	out = append(out, guardiansChanges(prev.Guardians, next.Guardians)...)
 	if added, removed := setDiff(prev.Schools, next.Schools); len(added)+len(removed) > 0 {
 		to := schoolsText(len(next.Schools))
 		var parts []string
@@ -184,6 +194,7 @@ func Rebase(base, mine, theirs District) District {
 			*f.out = *f.mine
 		}
 	}
+	rebaseGuardians(&out.Guardians, mine.Guardians, base.Guardians)
 	// Schools merge as sets: my additions and removals on top of theirs.
 	added, removed := setDiff(base.Schools, mine.Schools)
 	merged := slices.DeleteFunc(slices.Clone(theirs.Schools), func(s string) bool { return slices.Contains(removed, s) })

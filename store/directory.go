@@ -42,6 +42,10 @@ const (
 
 	ArchivedBySync = "sync"
 	ArchivedByHand = "hand"
+
+	// Where a user came from: the roster sync, or a guardians file.
+	SourceClassLink     = "classlink"
+	SourceGuardiansFile = "guardians_file"
 )
 
 // DirectoryUser is a student, staff member or guardian in Connect.
@@ -59,7 +63,14 @@ type DirectoryUser struct {
 	Joined      bool     `json:"joined"`
 	Status      string   `json:"status"`
 	Permissions []string `json:"permissions"`
-	GuardianOf  []string `json:"guardian_of"`
+	// GuardianOf lists the students a guardian is linked to. A staff
+	// member linked by a guardians file row lists them too.
+	GuardianOf []string `json:"guardian_of"`
+	// Language is a guardian's preferred language (BCP 47), from a
+	// guardians file; Connect translates messages into it.
+	Language string `json:"language,omitempty"`
+	// Source is SourceClassLink or SourceGuardiansFile.
+	Source string `json:"source"`
 	// Managed says the sync owns the record (SIS-managed): only managed
 	// records count toward, and can be archived under, the deletion
 	// threshold. Users added by hand or from guardians.csv are not managed.
@@ -94,6 +105,9 @@ type School struct {
 
 // Active reports whether the user is not archived.
 func (u DirectoryUser) Active() bool { return u.Status == StatusActive }
+
+// FromFile reports a guardian created by a guardians file.
+func (u DirectoryUser) FromFile() bool { return u.Source == SourceGuardiansFile }
 
 // Active reports whether the classroom is not archived.
 func (c Classroom) Active() bool { return c.Status == StatusActive }

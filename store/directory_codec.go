@@ -17,6 +17,12 @@ const (
 	flagActive  = 1 << 0
 	flagManaged = 1 << 1
 	flagJoined  = 1 << 2
+	// flagFile: the user came from a guardians file, not ClassLink.
+	flagFile = 1 << 3
+	// flagLanguage: a language string follows guardian_of.
+	flagLanguage = 1 << 4
+
+	userFlags = flagActive | flagManaged | flagJoined | flagFile | flagLanguage
 )
 
 var userKinds = [...]string{KindStudent, KindStaff, KindGuardian}
@@ -117,6 +123,16 @@ func encodeUser(u DirectoryUser) ([]byte, error) {
 	if u.Joined {
 		flags |= flagJoined
 	}
+	switch u.Source {
+	case "", SourceClassLink:
+	case SourceGuardiansFile:
+		flags |= flagFile
+	default:
+		return nil, fmt.Errorf("store: user source must be %s or %s, got %q", SourceClassLink, SourceGuardiansFile, u.Source)
+	}
+	if u.Language != "" {
+		flags |= flagLanguage
+	}
 	kind, ok := index(userKinds[:], u.Kind)
 	if !ok {
 		return nil, fmt.Errorf("store: user kind must be student, staff or guardian, got %q", u.Kind)
@@ -146,6 +162,9 @@ func encodeUser(u DirectoryUser) ([]byte, error) {
 	for _, s := range u.GuardianOf {
 		b = appendStr(b, s)
 	}
+	if u.Language != "" {
+		b = appendStr(b, u.Language)
+	}
 	return b, nil
 }
 
@@ -155,8 +174,11 @@ func decodeUser(id string, raw []byte) (DirectoryUser, error) {
 		return DirectoryUser{}, errCorrupt
 	}
 	flags, kind, group, perms := r.byte(), r.byte(), r.byte(), r.byte()
-	u := DirectoryUser{SourcedID: id, Status: flagStatus(flags), Managed: flags&flagManaged != 0, Joined: flags&flagJoined != 0}
-	if flags&^(flagActive|flagManaged|flagJoined) != 0 || int(kind) >= len(userKinds) || group != 0xff && int(group) >= len(roleGroupKeys) || perms>>len(AllPermissions) != 0 {
+	u := DirectoryUser{SourcedID: id, Status: flagStatus(flags), Managed: flags&flagManaged != 0, Joined: flags&flagJoined != 0, Source: SourceClassLink}
+	if flags&flagFile != 0 {
+		u.Source = SourceGuardiansFile
+	}
+	if flags&^userFlags != 0 || int(kind) >= len(userKinds) || group != 0xff && int(group) >= len(roleGroupKeys) || perms>>len(AllPermissions) != 0 {
 		return u, errCorrupt
 	}
 	u.Kind = userKinds[kind]
@@ -177,6 +199,9 @@ func decodeUser(id string, raw []byte) (DirectoryUser, error) {
 	u.GuardianOf = make([]string, 0, n)
 	for range n {
 		u.GuardianOf = append(u.GuardianOf, r.str())
+	}
+	if flags&flagLanguage != 0 {
+		u.Language = r.str()
 	}
 	return u, r.done()
 }

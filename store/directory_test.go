@@ -11,10 +11,10 @@ import (
 func sampleUsers() []DirectoryUser {
 	return []DirectoryUser{
 		{SourcedID: "usr-1", Kind: KindStaff, RoleGroup: "teacher", GivenName: "Ana", FamilyName: "Ruiz", Email: "ana@x.org",
-			Mobile: "+12128741234", Status: StatusActive, Permissions: []string{"family_access"}, GuardianOf: []string{}, Managed: true},
-		{SourcedID: "usr-2", Kind: KindStudent, GivenName: "Bo", FamilyName: "Li", Status: StatusArchived, Permissions: []string{}, GuardianOf: []string{}, Managed: true},
+			Mobile: "+12128741234", Status: StatusActive, Permissions: []string{"family_access"}, GuardianOf: []string{}, Managed: true, Source: SourceClassLink},
+		{SourcedID: "usr-2", Kind: KindStudent, GivenName: "Bo", FamilyName: "Li", Status: StatusArchived, Permissions: []string{}, GuardianOf: []string{}, Managed: true, Source: SourceClassLink},
 		{SourcedID: "usr-3", Kind: KindGuardian, GivenName: "Cy", FamilyName: "Li", Email: "cy@mail.org", HomePhone: "+13125550000", Joined: true,
-			Status: StatusActive, Permissions: []string{}, GuardianOf: []string{"usr-2", "usr-9"}, Managed: true},
+			Status: StatusActive, Permissions: []string{}, GuardianOf: []string{"usr-2", "usr-9"}, Language: "es-MX", Source: SourceGuardiansFile},
 	}
 }
 

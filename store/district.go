@@ -29,6 +29,8 @@ type District struct {
 	Connection  Connection  `json:"connection"`
 	// Schools are the org sourcedIds connected to the SIS (School connection to SIS).
 	Schools []string `json:"schools"`
+	// Guardians is where guardians come from while Manage Guardians is off.
+	Guardians GuardiansSource `json:"guardians"`
 	// Checklist is the guide's setup progress; it changes without a new revision.
 	Checklist Checklist `json:"checklist"`
 	SavedAt   time.Time `json:"saved_at"`
@@ -66,6 +68,9 @@ func (d District) Validate() error {
 		return fieldErr("application_id", "must be a positive whole number, got %d", d.ApplicationID)
 	}
 	if err := d.Settings.Validate(); err != nil {
+		return err
+	}
+	if err := d.Guardians.Validate(); err != nil {
 		return err
 	}
 	return d.Connection.Validate()

@@ -20,6 +20,9 @@ const (
 
 	TriggerManual   = "manual"
 	TriggerSchedule = "schedule"
+	// TriggerGuardiansFile is a guardians file upload; the SFTP file is
+	// part of a manual or scheduled run.
+	TriggerGuardiansFile = "guardians_file"
 
 	RunSucceeded = "succeeded"
 	RunFailed    = "failed"
@@ -29,6 +32,9 @@ const (
 	ReasonCredentials     = "credentials"
 	ReasonSchoolsNotFound = "schools_not_found"
 	ReasonUpstream        = "upstream"
+	// ReasonGuardiansFile: a guardians file was refused as a whole, or
+	// the SFTP folder could not be read.
+	ReasonGuardiansFile = "guardians_file"
 )
 
 // Run is one sync run as `sync --json` and `history --json` print it.
@@ -48,6 +54,40 @@ type Run struct {
 	Warnings       RunWarnings    `json:"warnings"`
 	// Message explains a failure for people, e.g. naming missing schools.
 	Message string `json:"message,omitempty"`
+	// GuardiansFile is present when the run processed (or looked for) a
+	// guardians file.
+	GuardiansFile *GuardiansFileRun `json:"guardians_file,omitempty"`
+}
+
+// What became of a run's guardians file.
+const (
+	FileProcessed = "processed" // read, checked and applied (or planned, in a dry run)
+	FileUnchanged = "unchanged" // same checksum as the file last applied: skipped
+	FileMissing   = "missing"   // no guardians.csv in the SFTP folder: a warning
+	FileRefused   = "refused"   // refused as a whole: nothing changed
+	FileFailed    = "failed"    // the SFTP folder could not be read
+)
+
+// GuardiansFileRun is a run's guardians_file section (DESIGN §5). Created,
+// Updated and Archived count guardian accounts, Linked counts staff
+// accounts newly linked to a student, Unchanged the accounts a row left as
+// they were; Rows, Errors and Warnings count the file's rows.
+type GuardiansFileRun struct {
+	Source     string `json:"source"` // upload or sftp
+	Name       string `json:"name"`   // the path given, "-" for stdin, or the SFTP path
+	Status     string `json:"status"`
+	Abandon    bool   `json:"abandon"`
+	Size       int64  `json:"size"`
+	Rows       int    `json:"rows"`
+	Created    int    `json:"created"`
+	Updated    int    `json:"updated"`
+	Linked     int    `json:"linked"`
+	Unchanged  int    `json:"unchanged"`
+	Archived   int    `json:"archived"`
+	Errors     int    `json:"errors"`
+	Warnings   int    `json:"warnings"`
+	FileSHA256 string `json:"file_sha256"`
+	Message    string `json:"message,omitempty"`
 }
 
 // Counts are one record type's planned (dry run) or applied changes.
@@ -208,14 +248,24 @@ func (db *DB) LastRun(tenantID int64) (Run, bool, error) {
 	return db.lastRunWhere(tenantID, func(Run) bool { return true })
 }
 
-// LastPreview is the district's newest dry run.
+// LastPreview is the district's newest dry run of the roster sync.
 func (db *DB) LastPreview(tenantID int64) (Run, bool, error) {
-	return db.lastRunWhere(tenantID, func(r Run) bool { return r.Mode == ModeDryRun })
+	return db.lastRunWhere(tenantID, func(r Run) bool { return r.Mode == ModeDryRun && r.Roster() })
 }
 
-// LastAppliedRun is the most recent run for which Applied holds.
+// LastAppliedRun is the most recent roster run for which Applied holds.
 func (db *DB) LastAppliedRun(tenantID int64) (Run, bool, error) {
-	return db.lastRunWhere(tenantID, Run.Applied)
+	return db.lastRunWhere(tenantID, func(r Run) bool { return r.Applied() && r.Roster() })
+}
+
+// Roster reports a run of the roster sync (which may include the SFTP
+// guardians file), as opposed to a guardians file upload.
+func (r Run) Roster() bool { return r.Trigger != TriggerGuardiansFile }
+
+// FindRun walks a district's runs newest first and returns the first one
+// keep accepts; keep may remember what it passed on the way.
+func (db *DB) FindRun(tenantID int64, keep func(Run) bool) (Run, bool, error) {
+	return db.lastRunWhere(tenantID, keep)
 }
 
 // LastScheduledRun is the most recent run the daily schedule started.

@@ -37,8 +37,10 @@ type Server struct {
 	Root string
 	// HostKey is the server's host key fingerprint ("SHA256:…").
 	HostKey string
-	// User logs in with Password or with ClientKey (OpenSSH private key text).
+	// User logs in with Password or with ClientKey (OpenSSH private key
+	// text), whose signer is ClientSigner.
 	User, Password, ClientKey string
+	ClientSigner              ssh.Signer
 
 	// Logins counts successful authentications; Reads counts files opened
 	// for reading.
@@ -83,11 +85,15 @@ func New(root string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	clientSigner, err := ssh.NewSignerFromKey(clientPriv)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		Root: root, HostKey: ssh.FingerprintSHA256(hostSigner.PublicKey()),
 		User: "district", Password: "correct horse battery staple",
-		ClientKey: string(pem.EncodeToMemory(block)),
-		conns:     map[net.Conn]bool{},
+		ClientKey: string(pem.EncodeToMemory(block)), ClientSigner: clientSigner,
+		conns: map[net.Conn]bool{},
 	}
 	cfg := &ssh.ServerConfig{
 		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {

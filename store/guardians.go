@@ -1,0 +1,276 @@
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"unicode"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Where guardians come from when Manage Guardians is off (DESIGN §5:
+// guardians.source).
+const (
+	GuardiansNone   = "none"
+	GuardiansUpload = "upload"
+	GuardiansSFTP   = "sftp"
+)
+
+// Encodings a guardians file may be read in; "" is UTF-8 (with ASCII).
+const (
+	EncodingUTF8     = "utf-8"
+	EncodingISO88591 = "iso-8859-1"
+)
+
+// GuardiansSource is the Guardians source setting of SIS Rostering: none,
+// uploads (Upload Guardians / `guardians upload`), or the automated SFTP
+// folder the daily sync reads guardians.csv from.
+type GuardiansSource struct {
+	Source string `json:"source"`
+	// Encoding is "" (UTF-8 or ASCII) or "iso-8859-1", by arrangement only.
+	Encoding string     `json:"encoding,omitempty"`
+	SFTP     SFTPFolder `json:"sftp"`
+}
+
+// SFTPFolder is the district's SFTP folder. Password and PrivateKey are
+// secrets like the client secret: masked on export and in every view,
+// kept when "********" is imported, never logged.
+type SFTPFolder struct {
+	Host string `json:"host"`
+	Port int    `json:"port"`
+	User string `json:"user"`
+	// Password and/or PrivateKey (the key's text in OpenSSH format, not a
+	// path, without a passphrase).
+	Password   string `json:"password"`
+	PrivateKey string `json:"private_key"`
+	// Folder holds guardians.csv; "" is the account's home folder.
+	Folder string `json:"folder"`
+	// HostKey is the server's pinned host key, the "SHA256:…" fingerprint
+	// `ssh-keygen -lf` prints; pinned only after a person confirms it.
+	HostKey string `json:"host_key"`
+}
+
+// SourceOrNone is the source with "" read as none.
+func (g GuardiansSource) SourceOrNone() string {
+	if g.Source == "" {
+		return GuardiansNone
+	}
+	return g.Source
+}
+
+// Masked returns a copy safe to show or print.
+func (g GuardiansSource) Masked() GuardiansSource {
+	if g.SFTP.Password != "" {
+		g.SFTP.Password = SecretMask
+	}
+	if g.SFTP.PrivateKey != "" {
+		g.SFTP.PrivateKey = SecretMask
+	}
+	return g
+}
+
+// keepSecrets puts back the stored secrets where next says "********".
+func (g GuardiansSource) keepSecrets(stored GuardiansSource) GuardiansSource {
+	if g.SFTP.Password == SecretMask {
+		g.SFTP.Password = stored.SFTP.Password
+	}
+	if g.SFTP.PrivateKey == SecretMask {
+		g.SFTP.PrivateKey = stored.SFTP.PrivateKey
+	}
+	return g
+}
+
+// Validate checks the source, the encoding and, when the source is sftp,
+// everything a connection needs. SFTP settings kept while another source is
+// chosen are checked for shape only. No message quotes a secret.
+func (g GuardiansSource) Validate() error {
+	switch g.Source {
+	case "", GuardiansNone, GuardiansUpload, GuardiansSFTP:
+	default:
+		return fieldErr("guardians.source", "must be %q, %q or %q, got %q", GuardiansNone, GuardiansUpload, GuardiansSFTP, g.Source)
+	}
+	switch g.Encoding {
+	case "", EncodingUTF8, EncodingISO88591:
+	default:
+		return fieldErr("guardians.encoding", "must be %q or %q, got %q", EncodingUTF8, EncodingISO88591, g.Encoding)
+	}
+	return g.SFTP.validate(g.Source == GuardiansSFTP)
+}
+
+func (s SFTPFolder) validate(required bool) error {
+	if !required && s == (SFTPFolder{}) {
+		return nil
+	}
+	host := s.Host
+	switch {
+	case host == "":
+		if required {
+			return fieldErr("guardians.sftp.host", "is required: the SFTP server's host name or IP address")
+		}
+	case strings.TrimSpace(host) != host || len(host) > 253 || strings.ContainsAny(host, " /@[]\\") ||
+		strings.IndexFunc(host, unicode.IsControl) >= 0 || strings.Contains(host, ":") && net.ParseIP(host) == nil:
+		return fieldErr("guardians.sftp.host", "must be a host name or IP address without scheme, user, port or path, got %q", clipText(host))
+	}
+	if s.Port < 0 || s.Port > 65535 {
+		return fieldErr("guardians.sftp.port", "must be from 1 to 65535 (0 means 22), got %d", s.Port)
+	}
+	if required && strings.TrimSpace(s.User) == "" {
+		return fieldErr("guardians.sftp.user", "is required")
+	}
+	if strings.IndexFunc(s.User, unicode.IsControl) >= 0 || len(s.User) > 256 {
+		return fieldErr("guardians.sftp.user", "must be a user name without control characters")
+	}
+	if required && s.Password == "" && s.PrivateKey == "" {
+		return fieldErr("guardians.sftp.password", "a password or a private_key is required")
+	}
+	if s.PrivateKey != "" {
+		if _, err := SFTPSigner(s.PrivateKey); err != nil {
+			return err
+		}
+	}
+	if strings.IndexFunc(s.Folder, unicode.IsControl) >= 0 || len(s.Folder) > 1024 {
+		return fieldErr("guardians.sftp.folder", "must be a folder path on the SFTP server (no control characters, at most 1024 bytes)")
+	}
+	if s.HostKey != "" {
+		if err := ValidateHostKey(s.HostKey); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SFTPSigner parses guardians.sftp.private_key. The daily sync runs
+// unattended, so a key protected by a passphrase is refused.
+func SFTPSigner(key string) (ssh.Signer, error) {
+	s, err := ssh.ParsePrivateKey([]byte(key))
+	var pass *ssh.PassphraseMissingError
+	switch {
+	case errors.As(err, &pass):
+		return nil, fieldErr("guardians.sftp.private_key", "is protected by a passphrase; the daily sync cannot type one: use a key without a passphrase for this account")
+	case err != nil:
+		return nil, fieldErr("guardians.sftp.private_key", "is not a private key in OpenSSH or PEM format (paste the key's text, not its path)")
+	}
+	return s, nil
+}
+
+// ValidateHostKey checks a host key fingerprint as `ssh-keygen -lf`
+// prints it: "SHA256:" and 43 base64 characters.
+func ValidateHostKey(fp string) error {
+	b64, ok := strings.CutPrefix(fp, "SHA256:")
+	raw, err := base64.RawStdEncoding.DecodeString(b64)
+	if !ok || err != nil || len(raw) != 32 {
+		return fieldErr("guardians.sftp.host_key", "must be a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 base64 characters), got %q", clipText(fp))
+	}
+	return nil
+}
+
+func clipText(s string) string {
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:59]) + "…"
+	}
+	return s
+}
+
+func parseGuardians(raw json.RawMessage) (GuardiansSource, error) {
+	var g GuardiansSource
+	m, err := object(raw, "guardians", []string{"source", "encoding", "sftp"}, []string{"source"})
+	if err != nil {
+		return g, err
+	}
+	if err := decodeField(m, "source", "guardians.", &g.Source); err != nil {
+		return g, err
+	}
+	if err := decodeField(m, "encoding", "guardians.", &g.Encoding); err != nil {
+		return g, err
+	}
+	if raw, ok := m["sftp"]; ok {
+		keys := []string{"host", "port", "user", "password", "private_key", "folder", "host_key"}
+		s, err := object(raw, "guardians.sftp", keys, nil)
+		if err != nil {
+			return g, err
+		}
+		for _, f := range []struct {
+			key string
+			dst any
+		}{
+			{"host", &g.SFTP.Host}, {"port", &g.SFTP.Port}, {"user", &g.SFTP.User}, {"password", &g.SFTP.Password},
+			{"private_key", &g.SFTP.PrivateKey}, {"folder", &g.SFTP.Folder}, {"host_key", &g.SFTP.HostKey},
+		} {
+			if err := decodeField(s, f.key, "guardians.sftp.", f.dst); err != nil {
+				return g, err
+			}
+		}
+	}
+	if g.Source == "" {
+		return g, fieldErr("guardians.source", "must be %q, %q or %q", GuardiansNone, GuardiansUpload, GuardiansSFTP)
+	}
+	// A masked private key stands for the stored one: ApplyTo checks it
+	// once it is put back.
+	check := g
+	if check.SFTP.PrivateKey == SecretMask {
+		check.SFTP.PrivateKey, check.SFTP.Password = "", SecretMask
+	}
+	return g, check.Validate()
+}
+
+// guardiansChanges lists what a save changes in the guardians settings,
+// secrets masked.
+func guardiansChanges(a, b GuardiansSource) []Change {
+	var out []Change
+	add := func(field, from, to string) {
+		if from != to {
+			out = append(out, Change{Field: field, From: from, To: to})
+		}
+	}
+	secret := func(field, from, to string) {
+		if from != to {
+			out = append(out, Change{Field: field, From: maskText(from), To: maskText(to) + " (changed)"})
+		}
+	}
+	add("guardians.source", a.SourceOrNone(), b.SourceOrNone())
+	add("guardians.encoding", orDefault(a.Encoding, EncodingUTF8), orDefault(b.Encoding, EncodingUTF8))
+	x, y := a.SFTP, b.SFTP
+	add("guardians.sftp.host", x.Host, y.Host)
+	add("guardians.sftp.port", fmt.Sprint(x.Port), fmt.Sprint(y.Port))
+	add("guardians.sftp.user", x.User, y.User)
+	secret("guardians.sftp.password", x.Password, y.Password)
+	secret("guardians.sftp.private_key", x.PrivateKey, y.PrivateKey)
+	add("guardians.sftp.folder", x.Folder, y.Folder)
+	add("guardians.sftp.host_key", x.HostKey, y.HostKey)
+	return out
+}
+
+func maskText(s string) string {
+	if s == "" {
+		return ""
+	}
+	return SecretMask
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// rebaseGuardians takes every guardians field mine changed from base.
+func rebaseGuardians(out *GuardiansSource, mine, base GuardiansSource) {
+	for _, f := range []struct{ out, mine, base *string }{
+		{&out.Source, &mine.Source, &base.Source}, {&out.Encoding, &mine.Encoding, &base.Encoding},
+		{&out.SFTP.Host, &mine.SFTP.Host, &base.SFTP.Host}, {&out.SFTP.User, &mine.SFTP.User, &base.SFTP.User},
+		{&out.SFTP.Password, &mine.SFTP.Password, &base.SFTP.Password}, {&out.SFTP.PrivateKey, &mine.SFTP.PrivateKey, &base.SFTP.PrivateKey},
+		{&out.SFTP.Folder, &mine.SFTP.Folder, &base.SFTP.Folder}, {&out.SFTP.HostKey, &mine.SFTP.HostKey, &base.SFTP.HostKey},
+	} {
+		if *f.mine != *f.base {
+			*f.out = *f.mine
+		}
+	}
+	if mine.SFTP.Port != base.SFTP.Port {
+		out.SFTP.Port = mine.SFTP.Port
+	}
+}

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+func testKey(t *testing.T, passphrase string) (text, fingerprint string) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var block *pem.Block
+	if passphrase == "" {
+		block, err = ssh.MarshalPrivateKey(priv, "")
+	} else {
+		block, err = ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte(passphrase))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := ssh.NewPublicKey(pub)
+	return string(pem.EncodeToMemory(block)), ssh.FingerprintSHA256(k)
+}
+
+func TestGuardiansSourceExportImport(t *testing.T) {
+	db := openTemp(t)
+	key, fp := testKey(t, "")
+	d := NewDistrict(2, 57, "ClassLink Demo")
+	if c := ExportConfig(d, false); c.Guardians.Source != GuardiansNone {
+		t.Fatalf("a district without a guardians source exports %q, want none", c.Guardians.Source)
+	}
+	d.Settings.ManageGuardians = false
+	d.Guardians = GuardiansSource{Source: GuardiansSFTP, SFTP: SFTPFolder{Host: "sftp.example.org", Port: 2022, User: "washoe",
+		Password: "pa55word", PrivateKey: key, Folder: "/in", HostKey: fp}}
+	saved, _, err := db.SaveDistrict(d, 0, ana, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked := string(ExportConfig(saved, false).MarshalIndent())
+	if strings.Contains(masked, "pa55word") || strings.Contains(masked, "PRIVATE KEY") ||
+		!strings.Contains(masked, `"password": "********"`) || !strings.Contains(masked, `"private_key": "********"`) ||
+		!strings.Contains(masked, `"host_key": "`+fp+`"`) || !strings.Contains(masked, `"source": "sftp"`) {
+		t.Fatalf("masked export:\n%s", masked)
+	}
+	if full := string(ExportConfig(saved, true).MarshalIndent()); !strings.Contains(full, "pa55word") || !strings.Contains(full, "OPENSSH PRIVATE KEY") {
+		t.Fatal("--include-secrets export lacks the SFTP secrets")
+	}
+
+	// The masked export, edited and imported, keeps both stored secrets.
+	cfg := ExportConfig(saved, false)
+	cfg.Guardians.SFTP.Folder = "/guardians"
+	got, entry, err := db.ImportConfig(2, cfg.MarshalIndent(), ana, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Guardians.SFTP.Password != "pa55word" || got.Guardians.SFTP.PrivateKey != key || got.Guardians.SFTP.Folder != "/guardians" {
+		t.Fatalf("imported guardians = %+v", got.Guardians.Masked())
+	}
+	if len(entry.Changes) != 1 || entry.Changes[0].Field != "guardians.sftp.folder" || entry.Changes[0].Label() != "SFTP folder" {
+		t.Fatalf("changes = %+v", entry.Changes)
+	}
+
+	// A new password shows as changed, never in clear.
+	cfg = ExportConfig(got, false)
+	cfg.Guardians.SFTP.Password = "n3w-pa55"
+	_, entry, err = db.ImportConfig(2, cfg.MarshalIndent(), ana, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(entry)
+	if len(entry.Changes) != 1 || entry.Changes[0].To != "******** (changed)" || strings.Contains(string(b), "n3w-pa55") {
+		t.Fatalf("audit of a password change = %s", b)
+	}
+}
+
+func TestGuardiansSourceRefusesBadInput(t *testing.T) {
+	_, fp := testKey(t, "")
+	locked, _ := testKey(t, "hunter2")
+	good := map[string]any{"host": "sftp.example.org", "port": 22, "user": "u", "password": "p", "folder": "/in", "host_key": fp}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for a, b := range good {
+			m[a] = b
+		}
+		if v == nil {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name      string
+		guardians any
+		field     string
+	}{
+		{"unknown source", map[string]any{"source": "ftp"}, "guardians.source"},
+		{"no source", map[string]any{"sftp": good}, "guardians.source"},
+		{"unknown key", map[string]any{"source": "none", "when": 1}, "guardians.when"},
+		{"encoding", map[string]any{"source": "upload", "encoding": "utf-16"}, "guardians.encoding"},
+		{"sftp without host", map[string]any{"source": "sftp", "sftp": with("host", nil)}, "guardians.sftp.host"},
+		{"host with scheme", map[string]any{"source": "sftp", "sftp": with("host", "sftp://x.org")}, "guardians.sftp.host"},
+		{"host with port", map[string]any{"source": "sftp", "sftp": with("host", "x.org:22")}, "guardians.sftp.host"},
+		{"port", map[string]any{"source": "sftp", "sftp": with("port", 65536)}, "guardians.sftp.port"},
+		{"port type", map[string]any{"source": "sftp", "sftp": with("port", "22")}, "guardians.sftp.port"},
+		{"no user", map[string]any{"source": "sftp", "sftp": with("user", nil)}, "guardians.sftp.user"},
+		{"no secret", map[string]any{"source": "sftp", "sftp": with("password", nil)}, "guardians.sftp.password"},
+		{"key path", map[string]any{"source": "sftp", "sftp": with("private_key", "~/.ssh/id_ed25519")}, "guardians.sftp.private_key"},
+		{"key with passphrase", map[string]any{"source": "sftp", "sftp": with("private_key", locked)}, "guardians.sftp.private_key"},
+		{"host key", map[string]any{"source": "sftp", "sftp": with("host_key", "SHA256:short")}, "guardians.sftp.host_key"},
+		{"sftp unknown key", map[string]any{"source": "sftp", "sftp": with("path", "/x")}, "guardians.sftp.path"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTemp(t)
+			m := validConfig()
+			m["guardians"] = tc.guardians
+			data, _ := json.Marshal(m)
+			_, _, err := db.ImportConfig(2, data, ana, ImportOptions{})
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field {
+				t.Fatalf("import = %v, want a FieldError on %s", err, tc.field)
+			}
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "PRIVATE KEY") {
+				t.Fatalf("the message quotes a secret: %v", err)
+			}
+			if _, err := db.District(2); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("a refused import wrote the district: %v", err)
+			}
+		})
+	}
+	// SFTP settings kept while uploads are the source need not be complete.
+	var g GuardiansSource
+	g.Source, g.SFTP.Host = GuardiansUpload, "sftp.example.org"
+	if err := g.Validate(); err != nil {
+		t.Fatalf("partial SFTP settings under source upload: %v", err)
+	}
+}
+
+func TestDirectorySourceAndLanguageRoundTrip(t *testing.T) {
+	db := openTemp(t)
+	var b DirectoryBatch
+	b.PutUser(DirectoryUser{SourcedID: "g-1", Kind: KindGuardian, GivenName: "Ana", Status: StatusActive,
+		Permissions: []string{}, GuardianOf: []string{"s-1"}, Language: "es", Source: SourceGuardiansFile})
+	b.PutUser(DirectoryUser{SourcedID: "t-1", Kind: KindStaff, RoleGroup: "teacher", Status: StatusActive, Managed: true,
+		Permissions: []string{}, GuardianOf: []string{"s-1"}})
+	if err := db.ApplyDirectory(4, &b); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := db.DirectoryUser(4, "g-1")
+	s, _ := db.DirectoryUser(4, "t-1")
+	if g.Source != SourceGuardiansFile || g.Language != "es" || !g.FromFile() || s.Source != SourceClassLink || s.Language != "" || s.GuardianOf[0] != "s-1" {
+		t.Fatalf("users = %+v %+v", g, s)
+	}
+	out, _ := json.Marshal(g)
+	if !strings.Contains(string(out), `"source":"guardians_file"`) || !strings.Contains(string(out), `"language":"es"`) {
+		t.Fatalf("json = %s", out)
+	}
+	var bad DirectoryBatch
+	bad.PutUser(DirectoryUser{SourcedID: "x", Kind: KindGuardian, Status: StatusActive, Source: "csv"})
+	if err := db.ApplyDirectory(4, &bad); err == nil || !strings.Contains(err.Error(), "source") {
+		t.Fatalf("unknown source stored: %v", err)
+	}
+}
+
+func TestGuardiansFileRunsAreNotRosterRuns(t *testing.T) {
+	db := openTemp(t)
+	roster, _ := db.RecordRun(Run{TenantID: 3, Mode: ModeApply, Trigger: TriggerManual, Status: RunSucceeded, PermRev: "r1"})
+	db.RecordRun(Run{TenantID: 3, Mode: ModeDryRun, Trigger: TriggerManual, Status: RunSucceeded})
+	upload, _ := db.RecordRun(Run{TenantID: 3, Mode: ModeApply, Trigger: TriggerGuardiansFile, Status: RunSucceeded,
+		GuardiansFile: &GuardiansFileRun{Source: GuardiansUpload, Status: FileProcessed, Rows: 4, Created: 3, FileSHA256: "ab"}})
+	db.RecordRun(Run{TenantID: 3, Mode: ModeDryRun, Trigger: TriggerGuardiansFile, Status: RunSucceeded})
+	if r, _, _ := db.LastAppliedRun(3); r.ID != roster.ID {
+		t.Fatalf("LastAppliedRun = %s, want the roster run %s", r.ID, roster.ID)
+	}
+	if r, _, _ := db.LastPreview(3); r.Trigger != TriggerManual {
+		t.Fatalf("LastPreview = %+v", r)
+	}
+	r, ok, _ := db.FindRun(3, func(r Run) bool { return r.GuardiansFile != nil && r.Mode == ModeApply })
+	if !ok || r.ID != upload.ID || r.GuardiansFile.Created != 3 {
+		t.Fatalf("FindRun = %+v", r)
+	}
+	runs, _ := db.Runs(3)
+	if runs[0].GuardiansFile != nil {
+		t.Fatal("a run without a file has a guardians_file section")
+	}
+}
