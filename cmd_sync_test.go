@@ -213,12 +213,15 @@ func TestSyncAndDirectoryCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &users); err != nil || len(users) == 0 {
 		t.Fatalf("guardians: %v", err)
 	}
-	for _, k := range []string{"sourced_id", "kind", "role_group", "given_name", "family_name", "email", "mobile", "home_phone", "joined", "status", "permissions", "guardian_of"} {
+	for _, k := range []string{"sourced_id", "kind", "role_group", "given_name", "family_name", "email", "mobile", "home_phone", "joined", "status", "permissions", "guardian_of", "source"} {
 		if _, ok := users[0][k]; !ok {
 			t.Errorf("user JSON lacks %q", k)
 		}
 	}
-	if len(users[0]) != 12 {
+	if users[0]["source"] != "classlink" {
+		t.Errorf("a synced guardian's source is %v", users[0]["source"])
+	}
+	if len(users[0]) != 13 {
 		t.Errorf("user JSON has extra keys: %v", users[0])
 	}
 	if out, code := runCLI("directory", "users", "--district", "9", "--mark-joined", users[0]["sourced_id"].(string)); code != 0 || !strings.Contains(out, "as joined") {
