@@ -153,7 +153,25 @@ func (db *DB) Path() string { return db.path }
 // Close releases the file and its lock.
 func (db *DB) Close() error { return db.bolt.Close() }
 
+// topBuckets are the buckets schema version 1 creates.
+var topBuckets = [][]byte{bucketDistricts, bucketAudit, bucketDrafts, bucketAccess, bucketDirectory, bucketRuns}
+
+// migrate brings the schema up to date. A current file is only read: a
+// write transaction costs two fsyncs, and every start of the wizard opens
+// the database before its first frame.
 func (db *DB) migrate() error {
+	current := false
+	err := db.view(func(tx *bolt.Tx) error {
+		v, err := db.schemaVersion(tx)
+		current = v == SchemaVersion
+		for _, name := range topBuckets {
+			current = current && tx.Bucket(name) != nil
+		}
+		return err
+	})
+	if err != nil || current {
+		return err
+	}
 	return db.update(func(tx *bolt.Tx) error {
 		if _, err := db.schemaVersion(tx); err != nil {
 			return err
@@ -163,7 +181,7 @@ func (db *DB) migrate() error {
 			return err
 		}
 		// Version 0 → 1 creates the buckets; later versions add steps here.
-		for _, name := range [][]byte{bucketDistricts, bucketAudit, bucketDrafts, bucketAccess, bucketDirectory, bucketRuns} {
+		for _, name := range topBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

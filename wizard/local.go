@@ -29,6 +29,8 @@ func RunLocal(ctx context.Context, opts Options, accessible bool, in io.Reader, 
 	if accessible {
 		return RunAccessible(opts, in, out)
 	}
-	_, err := tea.NewProgram(New(opts), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)).Run()
+	// Bubble Tea writes frames on a ticker, the first one a whole tick after
+	// start: at its 120 fps maximum that tick is 8 ms instead of 17.
+	_, err := tea.NewProgram(New(opts), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(120)).Run()
 	return err
 }
