@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,14 +62,15 @@ func directoryUsersCommand() *cobra.Command {
 				fmt.Fprintf(out, "Marked %s (%s %s) as joined.\n", u.SourcedID, u.GivenName, u.FamilyName)
 				return nil
 			}
-			all, err := allPages(func(after string) ([]store.DirectoryUser, string, error) {
+			page := func(after string) ([]store.DirectoryUser, string, error) {
 				return db.DirectoryUsers(id, f, after, directoryPage)
-			})
-			if err != nil {
-				return err
 			}
 			if asJSON {
-				return printJSON(out, all)
+				return streamJSON(out, page)
+			}
+			all, err := allPages(page)
+			if err != nil {
+				return err
 			}
 			writeUsers(out, all)
 			return nil
@@ -133,14 +137,15 @@ in the roster data". --unarchive makes an archived classroom active.`,
 				fmt.Fprintf(out, "%s classroom %s (%s).\n", verb, c.SourcedID, c.Name)
 				return nil
 			}
-			all, err := allPages(func(after string) ([]store.Classroom, string, error) {
+			page := func(after string) ([]store.Classroom, string, error) {
 				return db.DirectoryClassrooms(id, f, after, directoryPage)
-			})
-			if err != nil {
-				return err
 			}
 			if asJSON {
-				return printJSON(out, all)
+				return streamJSON(out, page)
+			}
+			all, err := allPages(page)
+			if err != nil {
+				return err
 			}
 			writeClassrooms(out, all)
 			return nil
@@ -175,6 +180,47 @@ func allPages[T any](page func(after string) ([]T, string, error)) ([]T, error) 
 		}
 		after = next
 	}
+}
+
+// streamJSON prints a paged directory listing as one JSON array, page by
+// page, so that an L-tier directory costs one page of memory, not the
+// whole listing. The bytes are printJSON's for the whole slice: two-space
+// indent, HTML escaped, a final newline, "[]" when empty.
+func streamJSON[T any](w io.Writer, page func(after string) ([]T, string, error)) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var item bytes.Buffer
+	enc := json.NewEncoder(&item)
+	enc.SetIndent("  ", "  ")
+	n := 0
+	for after := ""; ; {
+		items, next, err := page(after)
+		if err != nil {
+			return err
+		}
+		for _, v := range items {
+			item.Reset()
+			if err := enc.Encode(v); err != nil {
+				return err
+			}
+			sep := ",\n  "
+			if n == 0 {
+				sep = "[\n  "
+			}
+			bw.WriteString(sep)
+			bw.Write(bytes.TrimSuffix(item.Bytes(), []byte("\n")))
+			n++
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if n == 0 {
+		bw.WriteString("[]\n")
+	} else {
+		bw.WriteString("\n]\n")
+	}
+	return bw.Flush()
 }
 
 // prefixFlag turns a filter's *FieldError into one naming the flag.
