@@ -18,8 +18,9 @@ import (
 func syncCommand() *cobra.Command {
 	var district string
 	var dryRun, asJSON bool
+	var batch int
 	cmd := &cobra.Command{
-		Use:   "sync --district TENANT [--dry-run] [--json]",
+		Use:   "sync --district TENANT [--dry-run] [--json] [--batch-size N]",
 		Short: "Pull the district's roster from ClassLink and apply it to the Connect directory",
 		Long: `Pulls the whole roster from ClassLink, plans what the district's saved
 settings make of it, checks the deletion threshold, applies it to the
@@ -34,6 +35,9 @@ upstream).`,
 			id, err := parseDistrict(district)
 			if err != nil {
 				return err
+			}
+			if batch < 1 {
+				return fmt.Errorf("--batch-size: must be a positive whole number of directory writes per transaction, got %d", batch)
 			}
 			db, err := openExisting()
 			if err != nil {
@@ -50,6 +54,7 @@ upstream).`,
 				samples = 3
 			}
 			engine := newEngine(db, classLink())
+			engine.BatchSize = batch
 			res, err := engine.Run(cmd.Context(), id, rsync.RunOptions{DryRun: dryRun, Trigger: store.TriggerManual, Progress: show.update, Samples: samples})
 			show.done()
 			if err != nil {
@@ -71,6 +76,7 @@ upstream).`,
 	districtFlag(cmd, &district)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would change; write nothing but the run record")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run as JSON (the history contract)")
+	cmd.Flags().IntVar(&batch, "batch-size", rsync.DefaultBatchSize, "directory writes committed per transaction")
 	return cmd
 }
 

@@ -17,23 +17,33 @@ import (
 // The end-to-end tests drive the real binary: built once, run in a real
 // pseudo-terminal (tmux), checked through the CLI's JSON.
 
+// The binary every test and benchmark of this package runs: built once
+// per test process, on first use (listing tests builds nothing), and
+// removed by TestMain at the end.
 var (
 	buildOnce sync.Once
+	binDir    string
 	binPath   string
 	buildErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "rostersync-e2e")
-		if err != nil {
-			buildErr = err
+		binDir, buildErr = os.MkdirTemp("", "rostersync-test")
+		if buildErr != nil {
 			return
 		}
-		binPath = filepath.Join(dir, "rostersync")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
+		binPath = filepath.Join(binDir, "rostersync")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
