@@ -48,6 +48,9 @@ func configCommand() *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			if err := d.SecretProblem(); err != nil && secrets {
+				return err
+			}
 			_, err = cmd.OutOrStdout().Write(store.ExportConfig(d, secrets).MarshalIndent())
 			return err
 		},

@@ -24,7 +24,7 @@ refused. The server holds the database while it runs; rostersync access
 still works through a socket next to the database (PATH.sock).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := store.Open(dbPath, store.Options{})
+			db, err := store.Open(dbPath, dbOptions())
 			if err != nil {
 				return err
 			}

@@ -31,8 +31,12 @@ func main() {
 	}
 }
 
-// dbPath is --db, defaulting to $ROSTERSYNC_DB, then ./rostersync.db.
-var dbPath string
+// dbPath is --db, defaulting to $ROSTERSYNC_DB, then ./rostersync.db;
+// secretsKey is --secrets-key, the key file sealing stored secrets.
+var dbPath, secretsKey string
+
+// dbOptions opens the database with the secrets key the person named.
+func dbOptions() store.Options { return store.Options{SecretsKey: secretsKey} }
 
 // classLink is the process's one way to ClassLink: the partner token and
 // proxy root from the environment, and the built-in demo district, whose
@@ -59,7 +63,7 @@ Run without a command to open the wizard.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := store.Open(dbPath, store.Options{})
+			db, err := store.Open(dbPath, dbOptions())
 			if err != nil {
 				return err
 			}
@@ -75,6 +79,7 @@ Run without a command to open the wizard.`,
 		def = "rostersync.db"
 	}
 	root.PersistentFlags().StringVar(&dbPath, "db", def, "database file (env ROSTERSYNC_DB)")
+	root.PersistentFlags().StringVar(&secretsKey, "secrets-key", "", "key file that seals stored secrets, created 0600 on first use (env "+store.SecretsKeyEnv+"; default rostersync/secrets.key in the user's configuration folder)")
 	root.Flags().BoolVar(&accessible, "accessible", false, "plain line prompts for screen readers (env ACCESSIBLE=1)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
@@ -121,7 +126,7 @@ func openDistrict(flag string) (*store.DB, store.District, error) {
 // whether this call made the file.
 func openOrCreate() (db *store.DB, created bool, err error) {
 	_, statErr := os.Stat(dbPath)
-	db, err = store.Open(dbPath, store.Options{})
+	db, err = store.Open(dbPath, dbOptions())
 	return db, err == nil && errors.Is(statErr, os.ErrNotExist), err
 }
 
@@ -140,7 +145,7 @@ func openExisting() (*store.DB, error) {
 	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no database at %s (run rostersync to create one, or pass --db)", dbPath)
 	}
-	return store.Open(dbPath, store.Options{})
+	return store.Open(dbPath, dbOptions())
 }
 
 func printJSON(w io.Writer, v any) error {

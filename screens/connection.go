@@ -63,7 +63,10 @@ func NewConnection(c *Common, e *Edit) *Connection {
 	s.inputs[2] = newInput(st, "", "consumer secret", 40)
 	s.inputs[2].CharLimit = 200
 	s.inputs[2].EchoMode = textinput.EchoPassword
-	if e.Saved.Connection.ClientSecret != "" {
+	switch secret := e.Saved.Connection.ClientSecret; {
+	case store.IsSealed(secret):
+		s.inputs[2].Placeholder = "cannot be decrypted; type it again"
+	case secret != "":
 		s.inputs[2].Placeholder = "stored; leave empty to keep it"
 	}
 	if conn.ClientSecret != e.Saved.Connection.ClientSecret {
@@ -206,6 +209,8 @@ func (s *Connection) validate() {
 		}
 		if conn.ClientSecret == "" {
 			s.errs[2] = errors.New("the client secret is required")
+		} else if store.IsSealed(conn.ClientSecret) {
+			s.errs[2] = errors.New("the stored client secret cannot be decrypted with this rostersync's secrets key (a lost or different key): type it again")
 		}
 	}
 	if s.errs[0] == nil && s.c.CheckConnection != nil {
@@ -274,7 +279,7 @@ func (s *Connection) View() string {
 	if s.mode == store.ModeProxy {
 		b.WriteString(st.Note.Render(wrap(TokenNote+" The proxy URL's exact shape is not documented; check it against ClassLink's developer pages.", s.c.Width)) + "\n")
 	} else {
-		b.WriteString(st.Note.Render(wrap(fmt.Sprintf("From ClassLink's Roster Server page for this district (application %d). Only https is accepted, except loopback addresses. The secret is stored in the 0600 database and never shown.", s.edit.Draft.ApplicationID), s.c.Width)) + "\n")
+		b.WriteString(st.Note.Render(wrap(fmt.Sprintf("From ClassLink's Roster Server page for this district (application %d). Only https is accepted, except loopback addresses. The secret is stored encrypted and never shown.", s.edit.Draft.ApplicationID), s.c.Width)) + "\n")
 	}
 	return fit(b.String(), s.c.Height)
 }

@@ -182,7 +182,11 @@ func connectionText(d store.District) string {
 	case c.Mode == store.ModeProxy:
 		return "ClassLink proxy · " + c.BaseURL
 	}
-	return fmt.Sprintf("OAuth 1.0a %s · client %s · secret %s\n  %s", c.SignatureMethod, c.ClientID, c.ClientSecret, c.BaseURL)
+	secret := "secret " + c.ClientSecret
+	if d.SecretProblem() != nil {
+		secret = "secret cannot be decrypted: enter it again"
+	}
+	return fmt.Sprintf("OAuth 1.0a %s · client %s · %s\n  %s", c.SignatureMethod, c.ClientID, secret, c.BaseURL)
 }
 
 // actorText names who saved, with the start of their key's fingerprint

@@ -124,3 +124,11 @@ func damagedOnOpen(path string, err error) bool {
 	st, statErr := os.Stat(path)
 	return statErr == nil && st.Mode().IsRegular() && st.Size() > 0 && st.Size() < 2*int64(os.Getpagesize())
 }
+
+// compactInto copies the database key by key into dst (bolt.Compact),
+// turning a damaged source's panic into a *DamagedError.
+func (db *DB) compactInto(dst *bolt.DB) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() { err = db.recovered(recover(), err) }()
+	return bolt.Compact(dst, db.bolt, 0)
+}

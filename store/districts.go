@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -38,7 +37,9 @@ func (e *ConflictError) Error() string {
 func (db *DB) District(tenantID int64) (District, error) {
 	var d District
 	err := db.view(func(tx *bolt.Tx) error {
-		ok, err := getJSON(tx.Bucket(bucketDistricts), tenantKey(tenantID), &d)
+		var ok bool
+		var err error
+		d, ok, err = db.getDistrict(tx.Bucket(bucketDistricts), tenantKey(tenantID))
 		if err == nil && !ok {
 			err = &DistrictNotFoundError{TenantID: tenantID}
 		}
@@ -52,8 +53,8 @@ func (db *DB) Districts() ([]District, error) {
 	var out []District
 	err := db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketDistricts).ForEach(func(_, v []byte) error {
-			var d District
-			if err := json.Unmarshal(v, &d); err != nil {
+			d, err := db.decodeDistrict(v)
+			if err != nil {
 				return err
 			}
 			out = append(out, d)
@@ -76,8 +77,7 @@ func (db *DB) SaveDistrict(d District, base int64, who Actor, notes []string) (D
 	var entry AuditEntry
 	err := db.update(func(tx *bolt.Tx) error {
 		districts := tx.Bucket(bucketDistricts)
-		var prev District
-		exists, err := getJSON(districts, tenantKey(d.TenantID), &prev)
+		prev, exists, err := db.getDistrict(districts, tenantKey(d.TenantID))
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (db *DB) SaveDistrict(d District, base int64, who Actor, notes []string) (D
 			Notes:    notes,
 			Created:  !exists,
 		}
-		if err := putJSON(districts, tenantKey(d.TenantID), saved); err != nil {
+		if err := db.putDistrict(districts, saved); err != nil {
 			return err
 		}
 		return putAudit(tx, entry)
@@ -129,7 +129,9 @@ func (db *DB) SetChecklistStep(tenantID int64, step GuideStep, item ChecklistIte
 	var d District
 	err := db.update(func(tx *bolt.Tx) error {
 		districts := tx.Bucket(bucketDistricts)
-		ok, err := getJSON(districts, tenantKey(tenantID), &d)
+		var ok bool
+		var err error
+		d, ok, err = db.getDistrict(districts, tenantKey(tenantID))
 		if err != nil {
 			return err
 		}
@@ -140,7 +142,7 @@ func (db *DB) SetChecklistStep(tenantID int64, step GuideStep, item ChecklistIte
 			item.At = db.now()
 		}
 		d.Checklist[step] = item
-		return putJSON(districts, tenantKey(tenantID), d)
+		return db.putDistrict(districts, d)
 	})
 	return d, err
 }

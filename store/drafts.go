@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -37,7 +36,7 @@ func (db *DB) PutDraft(d Draft) error {
 		d.UpdatedAt = db.now()
 	}
 	return db.update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketDrafts), draftKey(d.User, d.TenantID), d)
+		return db.putDraft(tx.Bucket(bucketDrafts), d)
 	})
 }
 
@@ -53,8 +52,13 @@ func (db *DB) Draft(owner string, tenantID int64) (Draft, bool, error) {
 	var d Draft
 	var ok bool
 	err := db.view(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketDrafts).Get(draftKey(owner, tenantID))
+		if raw == nil {
+			return nil
+		}
 		var err error
-		ok, err = getJSON(tx.Bucket(bucketDrafts), draftKey(owner, tenantID), &d)
+		d, err = db.decodeDraft(raw)
+		ok = err == nil
 		return err
 	})
 	return d, ok, err
@@ -68,8 +72,8 @@ func (db *DB) LatestDraft(user string) (Draft, bool, error) {
 		c := tx.Bucket(bucketDrafts).Cursor()
 		prefix := []byte(user + "\x00")
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var d Draft
-			if err := json.Unmarshal(v, &d); err != nil {
+			d, err := db.decodeDraft(v)
+			if err != nil {
 				return err
 			}
 			if !found || d.UpdatedAt.After(best.UpdatedAt) {

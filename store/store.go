@@ -18,7 +18,7 @@ import (
 
 // SchemaVersion is the layout this code reads and writes. Open migrates older
 // files forward and refuses newer ones.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	bucketMeta      = []byte("meta")
@@ -41,6 +41,10 @@ type Options struct {
 	// Clock stamps saves, checklist changes and drafts; nil is time.Now.
 	// Tests fix it so that views and histories are stable.
 	Clock func() time.Time
+	// SecretsKey is the key file that seals stored secrets (created 0600
+	// on first use); empty means $ROSTERSYNC_SECRETS_KEY, then
+	// DefaultSecretsKeyPath.
+	SecretsKey string
 }
 
 // DB is an open rostersync database.
@@ -48,6 +52,10 @@ type DB struct {
 	bolt  *bolt.DB
 	path  string
 	clock func() time.Time
+	// secrets seals what districts and drafts hold at rest; sealedPlain
+	// says the migration sealed plain secrets an older version wrote.
+	secrets     *secretBox
+	sealedPlain bool
 	// beforeCommit runs inside a write transaction just before it commits;
 	// tests use it to kill the process at the worst moment.
 	beforeCommit func()
@@ -73,7 +81,8 @@ func Open(path string, opt Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
-	b, err := openBolt(path, &bolt.Options{Timeout: timeout, ReadOnly: opt.ReadOnly})
+	boltOpts := &bolt.Options{Timeout: timeout, ReadOnly: opt.ReadOnly}
+	b, err := openBolt(path, boltOpts)
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &InUseError{Path: path, PID: lockHolder(path)}
 	}
@@ -83,7 +92,7 @@ func Open(path string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, clock: opt.Clock}
+	db := &DB{bolt: b, path: path, clock: opt.Clock, secrets: &secretBox{path: opt.SecretsKey}}
 	if db.clock == nil {
 		db.clock = time.Now
 	}
@@ -95,8 +104,11 @@ func Open(path string, opt Options) (*DB, error) {
 	if err == nil {
 		err = check()
 	}
+	if err == nil && db.sealedPlain {
+		err = db.rewriteClean(boltOpts)
+	}
 	if err != nil {
-		b.Close()
+		db.bolt.Close()
 		return nil, err
 	}
 	return db, nil
@@ -173,7 +185,8 @@ func (db *DB) migrate() error {
 		return err
 	}
 	return db.update(func(tx *bolt.Tx) error {
-		if _, err := db.schemaVersion(tx); err != nil {
+		v, err := db.schemaVersion(tx)
+		if err != nil {
 			return err
 		}
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
@@ -183,6 +196,12 @@ func (db *DB) migrate() error {
 		// Version 0 → 1 creates the buckets; later versions add steps here.
 		for _, name := range topBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		// 1 → 2 seals the secrets older versions stored in plain text.
+		if v < 2 {
+			if err := db.sealPlainSecrets(tx); err != nil {
 				return err
 			}
 		}

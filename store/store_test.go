@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,8 +47,8 @@ func TestOpenCreatesPrivateFileWithSchema(t *testing.T) {
 	}
 	defer b.Close()
 	b.View(func(tx *bolt.Tx) error {
-		if got := string(tx.Bucket(bucketMeta).Get(keySchema)); got != "1" {
-			t.Errorf("schema_version = %q, want 1", got)
+		if got := string(tx.Bucket(bucketMeta).Get(keySchema)); got != strconv.Itoa(SchemaVersion) {
+			t.Errorf("schema_version = %q, want %d", got, SchemaVersion)
 		}
 		return nil
 	})
@@ -262,6 +263,14 @@ func TestDraftsArePerUserAndResumeTheLatest(t *testing.T) {
 // The helper process modes below run inside a re-executed test binary so
 // that locks and kills are between real processes.
 func TestMain(m *testing.M) {
+	// Secrets are sealed with a key of the test's own, never the person's.
+	if os.Getenv(SecretsKeyEnv) == "" {
+		dir, err := os.MkdirTemp("", "rostersync-store-test")
+		if err != nil {
+			panic(err)
+		}
+		os.Setenv(SecretsKeyEnv, filepath.Join(dir, "secrets.key"))
+	}
 	switch os.Getenv("STORE_TEST_CHILD") {
 	case "hold-lock":
 		db, err := Open(os.Getenv("STORE_TEST_DB"), Options{})
@@ -287,7 +296,11 @@ func TestMain(m *testing.M) {
 		db.SaveDistrict(d, d.Revision, ana, nil)
 		os.Exit(4)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if dir := filepath.Dir(os.Getenv(SecretsKeyEnv)); strings.HasPrefix(filepath.Base(dir), "rostersync-store-test") {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
 }
 
 func startChild(t *testing.T, mode, path, wantLine string) *exec.Cmd {

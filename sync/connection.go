@@ -40,7 +40,9 @@ func TestConnection(ctx context.Context, dial DialFunc, d store.District) Connec
 	}
 	c, err := dial(ctx, d)
 	if err != nil {
-		return fail(err)
+		// What cannot be dialled is the connection's settings, as in a run.
+		r.Reason, r.Error = store.ReasonCredentials, fieldText(err)
+		return r
 	}
 	c = c.With(func(cfg *classlink.Config) {
 		cfg.MaxAttempts = connectionTestAttempts

@@ -45,3 +45,43 @@ func TestConnectionTestReportsCountsRevisionAndFailures(t *testing.T) {
 		t.Fatalf("demo without a server = %+v", r)
 	}
 }
+
+// A secret the process's key cannot open (the database was copied without
+// its key) fails the test and the run with the district and the field to
+// enter again, and nothing is sent.
+func TestASecretTheKeyCannotOpenIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/r.db"
+	db, err := store.Open(path, store.Options{SecretsKey: dir + "/a.key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := store.NewDistrict(4021, 5, "Springfield USD")
+	d.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: "https://springfield-ca-v2.oneroster.com/ims/oneroster/v1p1/", ClientID: "k", ClientSecret: "spring-secret", SignatureMethod: store.HMACSHA256}
+	d.Schools = []string{"org-1"}
+	if _, _, err := db.SaveDistrict(d, 0, store.Actor{User: "ana"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = store.Open(path, store.Options{SecretsKey: dir + "/b.key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	d, err = db.District(4021)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialer := &Dialer{}
+	r := TestConnection(t.Context(), dialer.Dial, d)
+	if r.OK || r.Reason != store.ReasonCredentials || !strings.Contains(r.Error, "district 4021") || !strings.Contains(r.Error, "connection.client_secret") {
+		t.Fatalf("report = %+v", r)
+	}
+	res, err := (&Engine{DB: db, Dial: dialer.Dial}).Run(t.Context(), 4021, RunOptions{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Run.Status != store.RunFailed || res.Run.Reason != store.ReasonCredentials || !strings.Contains(res.Run.Message, "enter the client secret again") {
+		t.Fatalf("run = %+v", res.Run)
+	}
+}

@@ -75,6 +75,9 @@ func (dl *Dialer) Config(d store.District) (classlink.Config, error) {
 		return cfg, nil
 	}
 	c := d.Connection
+	if err := d.SecretProblem(); err != nil {
+		return classlink.Config{}, err // a lost or different secrets key
+	}
 	if !c.Configured() {
 		return classlink.Config{}, fmt.Errorf("district %d has no ClassLink connection yet: set it up in the wizard or with config import", d.TenantID)
 	}

@@ -3,6 +3,7 @@ package wizard
 import (
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -187,4 +188,40 @@ func TestOpeningTheConnectionScreenChangesNothing(t *testing.T) {
 	if !d.m.quitting {
 		t.Fatal("quit asked about changes nobody made")
 	}
+}
+
+// A database opened with another secrets key shows which secret to enter
+// again, tests fail with that reason, and typing it again works.
+func TestASecretTheKeyCannotOpenIsEnteredAgain(t *testing.T) {
+	srv := rosterServer(t)
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "r.db"), store.Options{SecretsKey: filepath.Join(dir, "a.key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "spring-key", ClientSecret: "spring-secret", SignatureMethod: store.HMACSHA256}
+	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ops"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = store.Open(filepath.Join(dir, "r.db"), store.Options{SecretsKey: filepath.Join(dir, "b.key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	d := newDriverOn(t, db, store.Actor{User: "ana"}, 120, 30)
+	d.keys("enter")
+	d.see("Springfield USD", "secret cannot be decrypted: enter it again")
+	d.keys("t")
+	d.see("Connection test failed (credentials)", "district 4021", "connection.client_secret")
+	d.keys("m", "down", "enter")
+	d.see("cannot be decrypted; type it again")
+	d.keys("ctrl+n")
+	d.see("cannot be decrypted with this rostersync's secrets key")
+	d.notSee("Review changes")
+	d.typeText("spring-secret")
+	d.keys("ctrl+n", "y", "t")
+	d.see("Revision 2 · saved by ana", "✓ Connected in")
+	d.notSee("cannot be decrypted")
 }
