@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/store/storetest"
 )
 
 // The end-to-end tests drive the real binary: built once, run in a real
@@ -27,8 +28,10 @@ var (
 	buildErr  error
 )
 
+// Secrets are sealed with a key of the tests' own; the binaries the tests
+// start inherit it.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := storetest.WithSecretsKey(m.Run)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
