@@ -117,8 +117,9 @@ func (r *Row) Result() string {
 
 // Read reads and checks a whole guardians.csv. A *RefusedError means the
 // file cannot be used at all (too big, wrong encoding, bad header, broken
-// CSV, no rows, too many rows); any other error is the reader's. Row
-// problems are kept on the rows.
+// CSV, no rows, too many rows); the File returned with it has only Size
+// and SHA256 (nil for a file over the size limit). Any other error is the
+// reader's. Row problems are kept on the rows.
 func Read(r io.Reader, opt Options) (*File, error) {
 	maxBytes, maxRows := opt.MaxBytes, opt.MaxRows
 	if maxBytes <= 0 {
@@ -136,21 +137,22 @@ func Read(r io.Reader, opt Options) (*File, error) {
 		return nil, refuse("the file is larger than %s, the limit for one guardians file", byteSize(maxBytes))
 	}
 	f := &File{Size: int64(len(data)), SHA256: hex.EncodeToString(sum.Sum(nil))}
+	refused := func(err error) (*File, error) { return &File{Size: f.Size, SHA256: f.SHA256}, err }
 	text, err := decode(data, opt.Encoding)
 	if err != nil {
-		return nil, err
+		return refused(err)
 	}
 	cr := csv.NewReader(bytes.NewReader(text))
 	cr.FieldsPerRecord = -1
 	names, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, refuse("the file is empty; its first line must be the header %s", strings.Join(Columns[:], ","))
+		return refused(refuse("the file is empty; its first line must be the header %s", strings.Join(Columns[:], ",")))
 	}
 	if err != nil {
-		return nil, csvRefusal(err)
+		return refused(csvRefusal(err))
 	}
 	if f.header, err = parseHeader(names); err != nil {
-		return nil, err
+		return refused(err)
 	}
 	for {
 		rec, err := cr.Read()
@@ -158,19 +160,19 @@ func Read(r io.Reader, opt Options) (*File, error) {
 			break
 		}
 		if err != nil {
-			return nil, csvRefusal(err)
+			return refused(csvRefusal(err))
 		}
 		if blank(rec) {
 			continue // spreadsheets end files with rows of empty cells
 		}
 		if len(f.Rows) == maxRows {
-			return nil, refuse("the file has more than %d rows, the limit for one guardians file; split it by school", maxRows)
+			return refused(refuse("the file has more than %d rows, the limit for one guardians file; split it by school", maxRows))
 		}
 		line, _ := cr.FieldPos(0)
 		f.Rows = append(f.Rows, f.readRow(line, rec))
 	}
 	if len(f.Rows) == 0 {
-		return nil, refuse("the file has a header but no rows")
+		return refused(refuse("the file has a header but no rows"))
 	}
 	f.merge()
 	return f, nil

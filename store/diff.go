@@ -49,6 +49,7 @@ var settingTitles = map[string]string{
 	"schools":                                   "Schools connected to SIS",
 	"guardians.source":                          "Guardians source",
 	"guardians.encoding":                        "Guardians file encoding",
+	"guardians.abandon":                         "Abandon guardians the SFTP file no longer lists",
 	"guardians.sftp.host":                       "SFTP host",
 	"guardians.sftp.port":                       "SFTP port",
 	"guardians.sftp.user":                       "SFTP user",

@@ -114,6 +114,9 @@ func (db *DB) handEdit(tenantID int64, edit func(dir *bolt.Bucket) error) error 
 			return err
 		}
 		at := time.Now().UTC().Format(time.RFC3339Nano)
-		return dir.Bucket(sectionMeta).Put(keyHandEditAt, []byte(at))
+		if err := dir.Bucket(sectionMeta).Put(keyHandEditAt, []byte(at)); err != nil {
+			return err
+		}
+		return bumpUsers(dir)
 	})
 }

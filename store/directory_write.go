@@ -12,6 +12,8 @@ type DirectoryBatch struct {
 	buf  []byte
 	puts []directoryPut
 	err  error
+	// users says the batch writes a user (see GuardiansFileApplied).
+	users bool
 }
 
 // directoryPut is one write: key and value lie back to back in buf.
@@ -51,6 +53,7 @@ func (b *DirectoryBatch) add(section uint8, key1, key2 string, value []byte, err
 func (b *DirectoryBatch) PutUser(u DirectoryUser) {
 	v, err := encodeUser(u)
 	b.add(putUser, u.SourcedID, "", v, err)
+	b.users = true
 }
 
 // PutClassroom adds or replaces a classroom.
@@ -100,6 +103,9 @@ func (db *DB) ApplyDirectory(tenantID int64, b *DirectoryBatch) error {
 			if err := sections[p.section].Put(key, value); err != nil {
 				return err
 			}
+		}
+		if b.users {
+			return bumpUsers(dir)
 		}
 		return nil
 	})

@@ -32,8 +32,12 @@ const (
 type GuardiansSource struct {
 	Source string `json:"source"`
 	// Encoding is "" (UTF-8 or ASCII) or "iso-8859-1", by arrangement only.
-	Encoding string     `json:"encoding,omitempty"`
-	SFTP     SFTPFolder `json:"sftp"`
+	Encoding string `json:"encoding,omitempty"`
+	// Abandon applies to the daily SFTP file: guardians created from
+	// earlier files that it no longer lists are archived (under the
+	// deletion threshold), as an upload with Abandon does.
+	Abandon bool       `json:"abandon"`
+	SFTP    SFTPFolder `json:"sftp"`
 }
 
 // SFTPFolder is the district's SFTP folder. Password and PrivateKey are
@@ -177,7 +181,7 @@ func clipText(s string) string {
 
 func parseGuardians(raw json.RawMessage) (GuardiansSource, error) {
 	var g GuardiansSource
-	m, err := object(raw, "guardians", []string{"source", "encoding", "sftp"}, []string{"source"})
+	m, err := object(raw, "guardians", []string{"source", "encoding", "abandon", "sftp"}, []string{"source"})
 	if err != nil {
 		return g, err
 	}
@@ -185,6 +189,9 @@ func parseGuardians(raw json.RawMessage) (GuardiansSource, error) {
 		return g, err
 	}
 	if err := decodeField(m, "encoding", "guardians.", &g.Encoding); err != nil {
+		return g, err
+	}
+	if err := decodeField(m, "abandon", "guardians.", &g.Abandon); err != nil {
 		return g, err
 	}
 	if raw, ok := m["sftp"]; ok {
@@ -233,6 +240,7 @@ func guardiansChanges(a, b GuardiansSource) []Change {
 	}
 	add("guardians.source", a.SourceOrNone(), b.SourceOrNone())
 	add("guardians.encoding", orDefault(a.Encoding, EncodingUTF8), orDefault(b.Encoding, EncodingUTF8))
+	add("guardians.abandon", onOff(a.Abandon), onOff(b.Abandon))
 	x, y := a.SFTP, b.SFTP
 	add("guardians.sftp.host", x.Host, y.Host)
 	add("guardians.sftp.port", fmt.Sprint(x.Port), fmt.Sprint(y.Port))
@@ -269,6 +277,9 @@ func rebaseGuardians(out *GuardiansSource, mine, base GuardiansSource) {
 		if *f.mine != *f.base {
 			*f.out = *f.mine
 		}
+	}
+	if mine.Abandon != base.Abandon {
+		out.Abandon = mine.Abandon
 	}
 	if mine.SFTP.Port != base.SFTP.Port {
 		out.SFTP.Port = mine.SFTP.Port

@@ -26,6 +26,9 @@ type Engine struct {
 	Dial DialFunc
 	// BatchSize is the directory writes per transaction; 0 means DefaultBatchSize.
 	BatchSize int
+	// SFTPDial opens connections to districts' SFTP guardians folders;
+	// nil uses a net.Dialer.
+	SFTPDial SFTPDialFunc
 
 	mu      gosync.Mutex
 	running map[int64]time.Time
@@ -117,6 +120,16 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	}
 	if unchanged {
 		run.Status, run.PermRev = store.RunUnchanged, rev
+		if sftpDue(d) {
+			samples, err := e.sftpStep(ctx, d, &run, opt.DryRun, false, nil, opt.Samples, report)
+			if err != nil {
+				return Result{}, err
+			}
+			if run.Status == store.RunUnchanged && run.Counts.Changes() > 0 {
+				run.Status = store.RunSucceeded
+			}
+			return e.record(run, samples)
+		}
 		return e.record(run, nil)
 	}
 
@@ -131,7 +144,7 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	run.PermRev = ros.permRev
 
 	report(Progress{Phase: PhasePlan})
-	p, err := e.plan(d, ros, opt.Samples)
+	p, err := e.plan(d, ros, opt.Samples, opt.DryRun && sftpDue(d))
 	if err != nil {
 		return Result{}, err
 	}
@@ -153,7 +166,25 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 			return fail(store.ReasonUpstream, fmt.Errorf("cancelled while applying; the next run completes the changes: %w", err))
 		}
 	}
-	return e.record(run, p.samples.list)
+	samples := p.samples.list
+	if sftpDue(d) {
+		var users eachUser
+		if opt.DryRun {
+			users = overlaid(func(fn func(store.DirectoryUser) error) error { return e.DB.EachDirectoryUser(d.TenantID, fn) }, p)
+		}
+		changed := len(p.overlay)+len(p.overlayArchives) > 0 || userChanges(run.Counts) > 0
+		more, err := e.sftpStep(ctx, d, &run, opt.DryRun, changed, users, opt.Samples, report)
+		if err != nil {
+			return Result{}, err
+		}
+		samples = append(samples, more...)
+	}
+	return e.record(run, samples)
+}
+
+// userChanges counts a run's planned changes to users.
+func userChanges(c store.RunCounts) int {
+	return c.Students.Changes() + c.Staff.Changes() + c.Guardians.Changes()
 }
 
 func (e *Engine) now() time.Time {
@@ -238,12 +269,10 @@ func (e *Engine) unchanged(d store.District, rev string) (bool, error) {
 }
 
 // plan walks every section of the directory against the roster.
-func (e *Engine) plan(d store.District, r *roster, samples int) (*plan, error) {
-	size := e.BatchSize
-	if size <= 0 {
-		size = DefaultBatchSize
-	}
-	p := newPlan(d, size, samples)
+// keepUsers keeps the users it writes for a dry run's guardians file.
+func (e *Engine) plan(d store.District, r *roster, samples int, keepUsers bool) (*plan, error) {
+	p := newPlan(d, e.batchSize(), samples)
+	p.keepUsers = keepUsers
 	return p, errors.Join(p.planSchools(e.DB, r), p.planClassrooms(e.DB, r), p.planUsers(e.DB, r), p.planMemberships(e.DB, r))
 }
 

@@ -202,6 +202,6 @@ func (d directory) equal(o directory) bool {
 func usersEqual(a, b store.DirectoryUser) bool {
 	return a.SourcedID == b.SourcedID && a.Kind == b.Kind && a.RoleGroup == b.RoleGroup && a.GivenName == b.GivenName &&
 		a.FamilyName == b.FamilyName && a.Email == b.Email && a.Mobile == b.Mobile && a.HomePhone == b.HomePhone &&
-		a.Joined == b.Joined && a.Status == b.Status && a.Managed == b.Managed &&
+		a.Joined == b.Joined && a.Status == b.Status && a.Managed == b.Managed && a.Language == b.Language && a.Source == b.Source &&
 		slices.Equal(a.Permissions, b.Permissions) && slices.Equal(a.GuardianOf, b.GuardianOf)
 }

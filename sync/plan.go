@@ -31,6 +31,14 @@ type plan struct {
 	samples  sampler
 	writes   batchList // creates, updates, unarchives
 	archives batchList
+
+	// keepUsers keeps the users the plan writes (overlay) and archives
+	// (overlayArchives), in sourcedId order: a dry run that also checks
+	// the SFTP guardians file checks it against the directory as this
+	// plan would leave it.
+	keepUsers       bool
+	overlay         []store.DirectoryUser
+	overlayArchives []store.DirectoryUser
 }
 
 func newPlan(d store.District, batchSize, samples int) *plan {
@@ -76,6 +84,7 @@ func (p *plan) checkThreshold() {
 		p.count(typ).Archive = 0
 	}
 	p.archives = batchList{}
+	p.overlayArchives = nil
 }
 
 // thresholdMessage explains a threshold failure for people.

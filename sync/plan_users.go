@@ -22,7 +22,7 @@ func (p *plan) planUsers(db *store.DB, r *roster) error {
 	targets := r.users
 	i := 0
 	err := db.EachDirectoryUser(p.tenantID, func(cur store.DirectoryUser) error {
-		if cur.Managed && cur.Active() {
+		if p.sisManaged(cur) && cur.Active() {
 			p.activeManaged[kindOf(cur.Kind).countsName()]++
 		}
 		for i < len(targets) && targets[i].id < cur.SourcedID {
@@ -90,6 +90,7 @@ func (p *plan) user(t *rosterUser, cur *store.DirectoryUser, unique map[string]b
 		SourcedID: t.id, Kind: t.kind.store(),
 		GivenName: t.given, FamilyName: t.family, Email: t.email, Mobile: mobile, HomePhone: home,
 		Status: store.StatusActive, Managed: true, Permissions: []string{}, GuardianOf: t.guardianOf,
+		Source: store.SourceClassLink,
 	}
 	if want.GuardianOf == nil {
 		want.GuardianOf = []string{}
@@ -102,10 +103,19 @@ func (p *plan) user(t *rosterUser, cur *store.DirectoryUser, unique map[string]b
 	}
 	if cur == nil {
 		p.note(typ, ActionCreate, t.id, name, nil, "")
-		p.writes.next().PutUser(want)
+		p.put(want)
 		return
 	}
 	want.Joined = cur.Joined
+	// ClassLink has no preferred language: a guardians file's stays.
+	want.Language = cur.Language
+	if t.kind == kindStaff && cur.Kind == store.KindStaff && !p.settings.ManageGuardians {
+		// Staff are linked to students only by guardians file rows (the
+		// roster links guardians, never staff); while the files own
+		// guardians their links stay. With Manage Guardians on ClassLink
+		// owns every guardian relation and they go.
+		want.GuardianOf = cur.GuardianOf
+	}
 	held := false
 	if cur.Joined && !p.settings.UpdateActiveUserContacts {
 		// Joined people own their contact details now; keep what they have.
@@ -124,17 +134,36 @@ func (p *plan) user(t *rosterUser, cur *store.DirectoryUser, unique map[string]b
 	default:
 		return
 	}
-	p.writes.next().PutUser(want)
+	p.put(want)
+}
+
+// put plans a user's create, update or unarchive.
+func (p *plan) put(u store.DirectoryUser) {
+	p.writes.next().PutUser(u)
+	if p.keepUsers {
+		p.overlay = append(p.overlay, u)
+	}
+}
+
+// sisManaged reports whether the roster sync owns the record and may
+// archive it: SIS-managed records, and guardians from a guardians file
+// once Manage Guardians is on again (ClassLink owns guardians then; until
+// then the roster sync leaves them alone).
+func (p *plan) sisManaged(u store.DirectoryUser) bool {
+	return u.Managed || u.Kind == store.KindGuardian && u.FromFile() && p.settings.ManageGuardians
 }
 
 // absentUser plans a directory user the roster no longer has in scope.
 func (p *plan) absentUser(cur store.DirectoryUser) {
-	if !cur.Managed || !cur.Active() || cur.Kind == store.KindGuardian && !p.settings.ManageGuardians {
+	if !p.sisManaged(cur) || !cur.Active() || cur.Kind == store.KindGuardian && !p.settings.ManageGuardians {
 		return
 	}
 	cur.Status = store.StatusArchived
 	p.note(kindOf(cur.Kind).countsName(), ActionArchive, cur.SourcedID, strings.TrimSpace(cur.GivenName+" "+cur.FamilyName), nil, "")
 	p.archives.next().PutUser(cur)
+	if p.keepUsers {
+		p.overlayArchives = append(p.overlayArchives, cur)
+	}
 }
 
 // phone normalises one phone field, counting an invalid one.
@@ -181,6 +210,12 @@ func userFields(a, b store.DirectoryUser) []string {
 	}
 	if !slices.Equal(a.GuardianOf, b.GuardianOf) {
 		f = append(f, "guardian_of")
+	}
+	if a.Language != b.Language {
+		f = append(f, "language")
+	}
+	if a.Source != b.Source {
+		f = append(f, "source")
 	}
 	if a.Managed != b.Managed {
 		f = append(f, "sis_managed")

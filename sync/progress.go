@@ -11,6 +11,9 @@ const (
 	PhasePull  = "pulling"
 	PhasePlan  = "planning"
 	PhaseApply = "applying"
+	// PhaseGuardiansFile: reading a guardians file (an upload, or
+	// guardians.csv from the SFTP folder).
+	PhaseGuardiansFile = "guardians_file"
 )
 
 // Progress is a snapshot of a running sync, handed to RunOptions.Progress

@@ -1,0 +1,190 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"net"
+	"slices"
+	"strings"
+
+	"github.com/schoolstatus/rostersync/guardians"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// SFTPDialFunc opens the TCP connection to a district's SFTP server.
+type SFTPDialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// sftpSettings turns a district's SFTP folder into the client's settings.
+func sftpSettings(s store.SFTPFolder) (guardians.SFTP, error) {
+	cfg := guardians.SFTP{Host: s.Host, Port: s.Port, User: s.User, Password: s.Password, Folder: s.Folder, HostKey: s.HostKey}
+	if s.PrivateKey != "" {
+		signer, err := store.SFTPSigner(s.PrivateKey)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Signer = signer
+	}
+	return cfg, nil
+}
+
+// sftpDue reports whether a roster run of d also reads the SFTP folder.
+func sftpDue(d store.District) bool {
+	return !d.Settings.ManageGuardians && d.Guardians.Source == store.GuardiansSFTP
+}
+
+// sftpStep is the daily SFTP guardians sync inside a roster run: fetch
+// guardians.csv after the roster, and process it like an upload (with the
+// district's Abandon setting) in the same run record. An unchanged file is
+// skipped; a missing one is a warning that changes nothing; a refused or
+// unreadable one fails the run with reason guardians_file.
+// rosterChangedUsers says the run's roster part writes users (so even an
+// unchanged file must be checked again); users is nil for the stored
+// directory.
+func (e *Engine) sftpStep(ctx context.Context, d store.District, run *store.Run, dryRun, rosterChangedUsers bool, users eachUser, samples int, report func(Progress)) ([]Sample, error) {
+	gf := &store.GuardiansFileRun{Source: store.GuardiansSFTP, Abandon: d.Guardians.Abandon}
+	run.GuardiansFile = gf
+	report(Progress{Phase: PhaseGuardiansFile})
+	failed := func(err error) ([]Sample, error) {
+		gf.Status, gf.Message = store.FileFailed, err.Error()
+		failRun(run, store.ReasonGuardiansFile, "guardians.csv from SFTP: "+err.Error())
+		return nil, nil
+	}
+	cfg, err := sftpSettings(d.Guardians.SFTP)
+	gf.Name = cfg.Path()
+	if err != nil {
+		return failed(err)
+	}
+	encoding, err := guardians.ParseEncoding(d.Guardians.Encoding)
+	if err != nil {
+		return failed(err)
+	}
+	conn, err := guardians.DialSFTP(ctx, cfg, guardians.SFTPOptions{Dial: e.SFTPDial})
+	if err != nil {
+		return failed(err)
+	}
+	defer conn.Close()
+	f, err := conn.Fetch(guardians.Options{Encoding: encoding})
+	var missing *guardians.MissingFileError
+	var refused *guardians.RefusedError
+	switch {
+	case errors.As(err, &missing):
+		gf.Status, gf.Message = store.FileMissing, err.Error()+"; guardians were left as they are"
+		note(run, "warning: "+gf.Message)
+		return nil, nil
+	case errors.As(err, &refused):
+		fileRefused(run, f, err)
+		return nil, nil
+	case err != nil:
+		return failed(err)
+	}
+	if !rosterChangedUsers {
+		state, current, err := e.DB.GuardiansFileApplied(d.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		if current && state.SHA256 == f.SHA256 && state.ConfigRevision == d.Revision && state.Abandon == d.Guardians.Abandon {
+			n := f.Count()
+			gf.Status, gf.Size, gf.FileSHA256, gf.Rows = store.FileUnchanged, f.Size, f.SHA256, n.Rows
+			gf.Message = "the same file as the one last applied, and no user changed since: skipped"
+			return nil, nil
+		}
+	}
+	return e.processFile(ctx, d, f, run, fileStep{dryRun: dryRun, abandon: d.Guardians.Abandon, samples: samples, users: users}, report)
+}
+
+// note adds a line for people to a run that has not failed.
+func note(run *store.Run, msg string) {
+	if run.Message == "" {
+		run.Message = msg
+	} else if !strings.Contains(run.Message, msg) {
+		run.Message += "; " + msg
+	}
+}
+
+// overlaid is users as the plan would leave them: the stored directory
+// with the plan's writes (and allowed archives) in their place.
+func overlaid(users eachUser, p *plan) eachUser {
+	over := slices.Concat(p.overlay, p.overlayArchives)
+	slices.SortStableFunc(over, func(a, b store.DirectoryUser) int { return strings.Compare(a.SourcedID, b.SourcedID) })
+	return func(fn func(store.DirectoryUser) error) error {
+		i := 0
+		err := users(func(u store.DirectoryUser) error {
+			for ; i < len(over) && over[i].SourcedID < u.SourcedID; i++ {
+				if err := fn(over[i]); err != nil {
+					return err
+				}
+			}
+			if i < len(over) && over[i].SourcedID == u.SourcedID {
+				i++
+				return fn(over[i-1])
+			}
+			return fn(u)
+		})
+		for ; err == nil && i < len(over); i++ {
+			err = fn(over[i])
+		}
+		return err
+	}
+}
+
+// SFTPReport is what `guardians sftp test` found.
+type SFTPReport struct {
+	TenantID int64  `json:"tenant_id"`
+	OK       bool   `json:"ok"`
+	Addr     string `json:"addr"`
+	Path     string `json:"path"`
+	// HostKey is the fingerprint the server presented; Pinned says it is
+	// (now) the district's pinned key.
+	HostKey string `json:"host_key,omitempty"`
+	KeyType string `json:"key_type,omitempty"`
+	Pinned  bool   `json:"pinned"`
+	// Unpinned: the server's key is not pinned yet and was not confirmed;
+	// Mismatch: it differs from the pinned one.
+	Unpinned bool   `json:"unpinned,omitempty"`
+	Mismatch bool   `json:"mismatch,omitempty"`
+	Found    bool   `json:"found"` // guardians.csv is in the folder
+	Size     int64  `json:"size,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// TestSFTP connects to the district's SFTP folder and looks for
+// guardians.csv without reading it. trust is a host key fingerprint a
+// person confirmed ("" for none): the server's key is accepted only when it
+// is pinned already or equals trust; the caller pins a trusted key.
+func TestSFTP(ctx context.Context, dial SFTPDialFunc, d store.District, trust string) SFTPReport {
+	s := d.Guardians.SFTP
+	cfg, err := sftpSettings(s)
+	r := SFTPReport{TenantID: d.TenantID, Addr: cfg.Addr(), Path: cfg.Path()}
+	if err == nil {
+		err = d.Guardians.Validate()
+	}
+	if err == nil && s.Host == "" {
+		err = &store.FieldError{Field: "guardians.sftp.host", Msg: "is required: set the SFTP folder on the Guardians source screen or with config import"}
+	}
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	conn, err := guardians.DialSFTP(ctx, cfg, guardians.SFTPOptions{TrustHostKey: trust, Dial: dial})
+	var unknown *guardians.UnknownHostKeyError
+	var mismatch *guardians.HostKeyMismatchError
+	switch {
+	case errors.As(err, &unknown):
+		r.HostKey, r.KeyType, r.Unpinned = unknown.Fingerprint, unknown.KeyType, true
+	case errors.As(err, &mismatch):
+		r.HostKey, r.KeyType, r.Mismatch = mismatch.Fingerprint, mismatch.KeyType, true
+	}
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	defer conn.Close()
+	r.HostKey, r.Pinned = conn.HostKey, conn.HostKey == s.HostKey
+	p, err := conn.Probe()
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	r.OK, r.Found, r.Size = true, p.Found, p.Size
+	return r
+}
