@@ -1058,3 +1058,94 @@ func TestRepeatedRecordsInAnyOrder(t *testing.T) {
 		t.Errorf("distinct ids refused: %v", err)
 	}
 }
+
+// fakeClock makes Now move by what Sleep waited, so retries can be timed
+// against a context deadline without waiting.
+func fakeClock(cfg *classlink.Config, slept *[]time.Duration) {
+	start := time.Now()
+	var mu sync.Mutex
+	var waited time.Duration
+	cfg.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return start.Add(waited) }
+	cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		waited += d
+		*slept = append(*slept, d)
+		return ctx.Err()
+	}
+}
+
+func TestRetryWaitsStayWithinTheDeadline(t *testing.T) {
+	f := newFixture(t)
+	t.Run("Retry-After beyond the deadline", func(t *testing.T) {
+		f.srv.ClearFaults()
+		f.srv.ResetRequests()
+		f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, Endpoint: "users", RetryAfter: "299"})
+		var slept []time.Duration
+		before := time.Now()
+		c := f.client(t, func(c *classlink.Config) { fakeClock(c, &slept) })
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, err := c.Users(ctx, classlink.ListOptions{}, func(classlink.User) error { return nil })
+		if !errors.Is(err, classlink.ErrRateLimited) || !errors.Is(err, classlink.ErrOutOfTime) || !errors.Is(err, context.DeadlineExceeded) || len(slept) != 0 || len(f.srv.RequestsTo("users")) != 1 {
+			t.Fatalf("err %v, slept %v, %d requests", err, slept, len(f.srv.RequestsTo("users")))
+		}
+		at, ok := classlink.RetryAt(err)
+		if want := before.Add(299 * time.Second); !ok || at.Before(want) || at.After(want.Add(5*time.Second)) {
+			t.Errorf("RetryAt %v, %v; want about %v", at, ok, want)
+		}
+		if !strings.Contains(err.Error(), "waiting 4m59s to try again would pass the time allowed") {
+			t.Errorf("message: %v", err)
+		}
+	})
+	t.Run("waits count against the deadline", func(t *testing.T) {
+		f.srv.ClearFaults()
+		f.srv.ResetRequests()
+		f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, Endpoint: "users", RetryAfter: "20"})
+		var slept []time.Duration
+		c := f.client(t, func(c *classlink.Config) { fakeClock(c, &slept) })
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+		defer cancel()
+		_, err := c.Users(ctx, classlink.ListOptions{}, func(classlink.User) error { return nil })
+		// 20s, 20s, and a third 20s would end past 50s.
+		if !errors.Is(err, context.DeadlineExceeded) || !slices.Equal(slept, []time.Duration{20 * time.Second, 20 * time.Second}) || len(f.srv.RequestsTo("users")) != 3 {
+			t.Fatalf("err %v, slept %v, %d requests", err, slept, len(f.srv.RequestsTo("users")))
+		}
+		if _, ok := classlink.RetryAt(err); !ok {
+			t.Errorf("no RetryAt in %v", err)
+		}
+	})
+	t.Run("within the deadline", func(t *testing.T) {
+		f.srv.ClearFaults()
+		f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, Endpoint: "users", RetryAfter: "20", Times: 2})
+		var slept []time.Duration
+		c := f.client(t, func(c *classlink.Config) { fakeClock(c, &slept) })
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+		defer cancel()
+		if _, err := c.Users(ctx, classlink.ListOptions{}, func(classlink.User) error { return nil }); err != nil || len(slept) != 2 {
+			t.Fatalf("err %v, slept %v", err, slept)
+		}
+	})
+	t.Run("backoff beyond the deadline", func(t *testing.T) {
+		f.srv.ClearFaults()
+		f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultServerError, Endpoint: "users"})
+		var slept []time.Duration
+		c := f.client(t, func(c *classlink.Config) { fakeClock(c, &slept); c.RetryBaseDelay = 10 * time.Second })
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second) // the first backoff is 5–10s
+		defer cancel()
+		_, err := c.Users(ctx, classlink.ListOptions{}, func(classlink.User) error { return nil })
+		if !errors.Is(err, classlink.ErrUpstream) || !errors.Is(err, context.DeadlineExceeded) || len(slept) != 0 {
+			t.Fatalf("err %v, slept %v", err, slept)
+		}
+		if _, ok := classlink.RetryAt(err); ok {
+			t.Errorf("RetryAt without a Retry-After: %v", err)
+		}
+	})
+	// Giving up after the last attempt also says when to come back.
+	f.srv.ClearFaults()
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, Endpoint: "users", RetryAfter: "30"})
+	_, _, err := pullUserIDs(t, f.client(t, func(c *classlink.Config) { c.MaxAttempts = 2 }), classlink.ListOptions{})
+	if at, ok := classlink.RetryAt(err); !errors.Is(err, classlink.ErrRateLimited) || !ok || time.Until(at) < 25*time.Second {
+		t.Errorf("err %v, RetryAt %v %v", err, at, ok)
+	}
+}

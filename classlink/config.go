@@ -92,7 +92,9 @@ type Config struct {
 
 	// Backoff: attempt n waits a random time in [d/2, d] with
 	// d = RetryBaseDelay·2^(n-1) capped at RetryMaxDelay. A Retry-After
-	// header is honoured as given; one longer than MaxRetryAfter gives up.
+	// header is honoured as given; one longer than MaxRetryAfter gives up,
+	// and so does any wait that would end past the context's deadline
+	// (the caller's time budget), at once, with Error.RetryAt set.
 	RetryBaseDelay time.Duration
 	RetryMaxDelay  time.Duration
 	MaxRetryAfter  time.Duration

@@ -47,7 +47,9 @@
 // turns an error into the sync run's failure reason.
 //
 // 429 and 5xx answers are retried with exponential backoff and jitter,
-// honouring Retry-After; a 502 halves the page size for the rest of the pull
+// honouring Retry-After, but never past the context's deadline (a caller's
+// time budget): a wait that would end after it fails at once, and RetryAt
+// tells when the server asked to be tried again; a 502 halves the page size for the rest of the pull
 // (down to 50). Secrets and tokens never appear in errors or in Config's
 // String, GoString or slog output.
 //

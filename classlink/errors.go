@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinels for errors.Is. Every error this package returns for a failed
@@ -30,6 +31,11 @@ var (
 	// server's order shifted between pages and a record was skipped.
 	// Restart the pull; Consistent does that too.
 	ErrInconsistentPages = errors.New("pages were inconsistent")
+
+	// ErrOutOfTime is not a Kind: it comes with one when a retry was not
+	// started because its wait would end past the context's deadline (the
+	// caller's time budget), together with context.DeadlineExceeded.
+	ErrOutOfTime = errors.New("out of time")
 )
 
 // Error is a failed request or pull.
@@ -41,6 +47,19 @@ type Error struct {
 	Attempts int    // requests made for the failing page
 	Detail   string // human explanation; never holds secrets
 	Err      error  // underlying cause, may be nil
+	// RetryAt is when the server asked to be tried again (the Retry-After
+	// of its last answer); zero when it did not say.
+	RetryAt time.Time
+}
+
+// RetryAt is when the server behind err asked to be tried again, if it
+// said (a 429 or 5xx with Retry-After).
+func RetryAt(err error) (time.Time, bool) {
+	var e *Error
+	if errors.As(err, &e) && !e.RetryAt.IsZero() {
+		return e.RetryAt, true
+	}
+	return time.Time{}, false
 }
 
 func (e *Error) Error() string {

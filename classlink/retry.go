@@ -71,7 +71,11 @@ type verdict struct {
 }
 
 // retrying runs try until it succeeds, fails for good, attempts run out or
-// ctx ends. It never sleeps once ctx is done.
+// ctx ends. It never sleeps once ctx is done, and it does not start a wait
+// that would outlast ctx's deadline (the caller's time budget): it gives up
+// at once with an error that wraps context.DeadlineExceeded and, when the
+// server sent Retry-After, says when to try again (Error.RetryAt); it
+// also wraps ErrOutOfTime.
 func (c *Client) retrying(ctx context.Context, op string, offset int, try func() verdict) error {
 	attempts := 0
 	for {
@@ -98,19 +102,37 @@ func (c *Client) retrying(ctx context.Context, op string, offset int, try func()
 		if v.rateLimited {
 			kind = ErrRateLimited
 		}
+		now := c.cfg.Now()
+		var retryAt time.Time
+		if v.hasAfter {
+			retryAt = now.Add(v.after)
+		}
+		giveUp := func(detail string, cause error) error {
+			return &Error{Kind: kind, Op: op, Offset: offset, Status: v.status, Attempts: attempts, Detail: detail, Err: cause, RetryAt: retryAt}
+		}
 		if attempts >= c.cfg.MaxAttempts {
-			return &Error{Kind: kind, Op: op, Offset: offset, Status: v.status, Attempts: attempts, Detail: "giving up", Err: v.err}
+			return giveUp("giving up", v.err)
 		}
 		wait := c.backoff(max(attempts, 1))
 		if v.hasAfter {
 			if v.after > c.cfg.MaxRetryAfter {
-				return &Error{Kind: kind, Op: op, Offset: offset, Status: v.status, Attempts: attempts,
-					Detail: "Retry-After " + v.after.String() + " is longer than the " + c.cfg.MaxRetryAfter.String() + " this client waits", Err: v.err}
+				return giveUp("Retry-After "+v.after.String()+" is longer than the "+c.cfg.MaxRetryAfter.String()+" this client waits", v.err)
 			}
 			wait = v.after
+		}
+		if deadline, ok := ctx.Deadline(); ok && now.Add(wait).After(deadline) {
+			return giveUp("waiting "+wait.Round(time.Second).String()+" to try again would pass the time allowed", outOfTime{v.err})
 		}
 		if err := c.cfg.Sleep(ctx, wait); err != nil {
 			return &Error{Kind: ErrUpstream, Op: op, Offset: offset, Status: v.status, Attempts: attempts, Detail: "cancelled", Err: err}
 		}
 	}
 }
+
+// outOfTime is the last answer of a request that was not tried again
+// because the caller's deadline would pass first; errors.Is sees it,
+// ErrOutOfTime and context.DeadlineExceeded.
+type outOfTime struct{ last error }
+
+func (o outOfTime) Error() string   { return o.last.Error() }
+func (o outOfTime) Unwrap() []error { return []error{o.last, ErrOutOfTime, context.DeadlineExceeded} }

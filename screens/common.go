@@ -27,6 +27,9 @@ type Common struct {
 	// TestConnection starts a connection test of d; its ConnectionTestedMsg
 	// arrives later. Nil hides the action.
 	TestConnection func(d store.District) tea.Cmd
+	// ConnectionTestBudget is the longest a connection test takes (waits
+	// ClassLink asks for included), shown while one runs.
+	ConnectionTestBudget time.Duration
 	// ClassLinkDistricts lists the districts that shared the app with the
 	// partner (ClassLinkDistrictsMsg). Nil when no partner token is set.
 	ClassLinkDistricts func() tea.Cmd

@@ -2,6 +2,7 @@ package screens
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -142,7 +143,11 @@ func (h *Home) testLine() string {
 	st := h.c.Styles
 	switch r := h.edit.LastTest; {
 	case h.edit.Testing:
-		return st.Muted.Render("  Testing the connection…")
+		line := "Testing the connection…"
+		if b := h.c.ConnectionTestBudget; b > 0 {
+			line += " (up to " + b.String() + ")"
+		}
+		return st.Muted.Render(indent(wrap(line, h.c.Width-4), "  "))
 	case r == nil:
 		return ""
 	case r.OK:
@@ -161,8 +166,14 @@ func ReportText(r ConnectionReport) string {
 	if r.School != "" {
 		school = "first school " + r.School
 	}
-	return fmt.Sprintf("Connected in %d ms · %s · %d orgs, %d users, %d classes, %d enrollments · x-perm-rev %s",
-		r.Latency.Milliseconds(), school, r.Counts["orgs"], r.Counts["users"], r.Counts["classes"], r.Counts["enrollments"], orDash(r.PermRev))
+	count := func(name string) string { // "?" when the server sends no total
+		if n, ok := r.Counts[name]; ok {
+			return strconv.Itoa(n)
+		}
+		return "?"
+	}
+	return fmt.Sprintf("Connected in %d ms · %s · %s orgs, %s users, %s classes, %s enrollments · x-perm-rev %s",
+		r.Latency.Milliseconds(), school, count("orgs"), count("users"), count("classes"), count("enrollments"), orDash(r.PermRev))
 }
 
 func orDash(s string) string {

@@ -2,7 +2,9 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/schoolstatus/rostersync/classlink"
@@ -21,20 +23,44 @@ type ConnectionReport struct {
 	PermRev   string         `json:"perm_rev,omitempty"`
 	Reason    string         `json:"reason,omitempty"` // "credentials" or "upstream" when it failed
 	Error     string         `json:"error,omitempty"`
+	// RetryAt is when ClassLink asked to be tried again (Retry-After), set
+	// when the test failed because it is rate-limiting.
+	RetryAt *time.Time `json:"retry_at,omitempty"`
 }
 
-// connectionTestAttempts bounds the tries per request of a connection
-// test, so that a wrong URL answers in seconds, not minutes.
-const connectionTestAttempts = 2
+// ConnectionTestBudget bounds a whole connection test, waits for
+// Retry-After included; the District Home Page shows it while a test
+// runs. A caller's earlier deadline still applies.
+const ConnectionTestBudget = 90 * time.Second
 
 // TestConnection is the connection test: one school, the totals of every
-// collection, the latency and x-perm-rev, through dial.
+// collection, the latency and x-perm-rev, through dial. It retries like a
+// sync (429 and 5xx, honouring Retry-After) within ConnectionTestBudget,
+// with shorter backoffs; when ClassLink is still rate-limiting it says so
+// and when to try again.
 func TestConnection(ctx context.Context, dial DialFunc, d store.District) ConnectionReport {
 	r := ConnectionReport{TenantID: d.TenantID}
+	budget := ConnectionTestBudget
+	if deadline, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(deadline))
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	budgetText := budget.Round(time.Second).String()
 	fail := func(err error) ConnectionReport {
 		r.Reason, r.Error = classlink.Reason(err), fieldText(err)
 		if r.Reason == "" {
 			r.Reason = store.ReasonCredentials
+		}
+		if errors.Is(err, classlink.ErrRateLimited) {
+			when := "in a few minutes"
+			if at, ok := classlink.RetryAt(err); ok {
+				at = at.Round(time.Second)
+				r.RetryAt, when = &at, "after "+at.Local().Format("15:04:05")
+			}
+			r.Error = fmt.Sprintf("ClassLink is rate-limiting requests (HTTP 429) and did not let the test through within %s; try again %s", budgetText, when)
+		} else if errors.Is(err, classlink.ErrOutOfTime) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			r.Error = fmt.Sprintf("ClassLink did not answer within the test's %s: %s", budgetText, r.Error)
 		}
 		return r
 	}
@@ -45,8 +71,10 @@ func TestConnection(ctx context.Context, dial DialFunc, d store.District) Connec
 		return r
 	}
 	c = c.With(func(cfg *classlink.Config) {
-		cfg.MaxAttempts = connectionTestAttempts
+		// A wrong URL should answer in seconds: short backoffs where the
+		// server names no wait; Retry-After is still honoured as given.
 		cfg.RequestTimeout = 20 * time.Second
+		cfg.RetryBaseDelay, cfg.RetryMaxDelay = 100*time.Millisecond, 500*time.Millisecond
 	})
 	p, err := c.Probe(ctx)
 	if err != nil {
@@ -72,8 +100,16 @@ func (r ConnectionReport) Text() string {
 	if rev == "" {
 		rev = "–"
 	}
-	return fmt.Sprintf("Connected in %d ms · %s · %d orgs, %d users, %d classes, %d enrollments · x-perm-rev %s",
-		r.LatencyMS, school, r.Counts["orgs"], r.Counts["users"], r.Counts["classes"], r.Counts["enrollments"], rev)
+	return fmt.Sprintf("Connected in %d ms · %s · %s orgs, %s users, %s classes, %s enrollments · x-perm-rev %s",
+		r.LatencyMS, school, r.count("orgs"), r.count("users"), r.count("classes"), r.count("enrollments"), rev)
+}
+
+// count is a collection's total, "?" when the server sends none.
+func (r ConnectionReport) count(name string) string {
+	if n, ok := r.Counts[name]; ok {
+		return strconv.Itoa(n)
+	}
+	return "?"
 }
 
 // fieldText is an error without the contract key a *store.FieldError

@@ -1,9 +1,13 @@
 package sync
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -83,5 +87,78 @@ func TestASecretTheKeyCannotOpenIsNamed(t *testing.T) {
 	}
 	if res.Run.Status != store.RunFailed || res.Run.Reason != store.ReasonCredentials || !strings.Contains(res.Run.Message, "enter the client secret again") {
 		t.Fatalf("run = %+v", res.Run)
+	}
+}
+
+// A rate-limited connection test waits as ClassLink asks, within its
+// budget, and otherwise says ClassLink is rate-limiting and when to retry.
+func TestConnectionTestUnderRateLimits(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	d, err := f.db.District(testTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slept []time.Duration
+	dial := func(ctx context.Context, d store.District) (*classlink.Client, error) {
+		cfg, err := (&Dialer{}).Config(d)
+		if err != nil {
+			return nil, err
+		}
+		start, waited := time.Now(), time.Duration(0)
+		cfg.Now = func() time.Time { return start.Add(waited) }
+		cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+			waited += d
+			slept = append(slept, d)
+			return ctx.Err()
+		}
+		return classlink.New(cfg)
+	}
+
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, RetryAfter: "30", Times: 2})
+	if r := TestConnection(t.Context(), dial, d); !r.OK || len(slept) != 2 || slept[0] != 30*time.Second {
+		t.Fatalf("report %+v after sleeping %v", r, slept)
+	}
+
+	// 30s waits: two fit in the 1m30s budget; a third would end at it.
+	slept = nil
+	f.srv.ClearFaults()
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, Endpoint: "schools", RetryAfter: "30"})
+	before := time.Now()
+	r := TestConnection(t.Context(), dial, d)
+	if r.OK || r.Reason != store.ReasonUpstream || len(slept) != 2 || r.RetryAt == nil {
+		t.Fatalf("report %+v after sleeping %v", r, slept)
+	}
+	if !strings.Contains(r.Error, "ClassLink is rate-limiting requests (HTTP 429) and did not let the test through within 1m30s; try again after ") ||
+		!strings.Contains(r.Text(), "rate-limiting") || r.RetryAt.Before(before.Add(89*time.Second)) {
+		t.Errorf("report %+v, text %q", r, r.Text())
+	}
+	if js, _ := json.Marshal(r); !strings.Contains(string(js), `"retry_at":"`) {
+		t.Errorf("json %s", js)
+	}
+
+	// A Retry-After beyond the budget fails at once.
+	slept = nil
+	f.srv.ClearFaults()
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, RetryAfter: "299"})
+	r = TestConnection(t.Context(), dial, d)
+	if r.OK || len(slept) != 0 || r.RetryAt == nil || r.RetryAt.Sub(before) < 298*time.Second || !strings.Contains(r.Error, "rate-limiting") {
+		t.Fatalf("report %+v after sleeping %v", r, slept)
+	}
+	// Without Retry-After it cannot say when.
+	f.srv.ClearFaults()
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit})
+	r = TestConnection(t.Context(), dial, d)
+	if r.OK || r.RetryAt != nil || !strings.Contains(r.Error, "try again in a few minutes") {
+		t.Fatalf("report %+v", r)
+	}
+}
+
+func TestConnectionTestWithoutTotals(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	d, _ := f.db.District(testTenant)
+	f.srv.SetPaging(classlinktest.Paging{NoTotal: true})
+	r := TestConnection(t.Context(), f.dial, d)
+	if !r.OK || len(r.Counts) != 0 || !strings.Contains(r.Text(), "? orgs, ? users, ? classes, ? enrollments") {
+		t.Fatalf("report %+v, text %q", r, r.Text())
 	}
 }

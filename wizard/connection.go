@@ -42,10 +42,8 @@ func (m *Model) testConnection(d store.District) tea.Cmd {
 		return func() tea.Msg { return screens.ConnectionTestedMsg{Report: r} }
 	}
 	dial := m.opts.Engine.Dial
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		return screens.ConnectionTestedMsg{Report: report(d, rsync.TestConnection(ctx, dial, d))}
+	return func() tea.Msg { // bounded by rsync.ConnectionTestBudget
+		return screens.ConnectionTestedMsg{Report: report(d, rsync.TestConnection(context.Background(), dial, d))}
 	}
 }
 

@@ -225,3 +225,27 @@ func TestASecretTheKeyCannotOpenIsEnteredAgain(t *testing.T) {
 	d.see("Revision 2 · saved by ana", "✓ Connected in")
 	d.notSee("cannot be decrypted")
 }
+
+// A connection test shows how long it may take, and when ClassLink keeps
+// answering 429 it says so and when to try again.
+func TestConnectionTestUnderARateLimit(t *testing.T) {
+	srv := rosterServer(t)
+	d := newDriver(t, 80, 24)
+	district := store.NewDistrict(4021, 5, "Springfield USD")
+	district.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "spring-key", ClientSecret: "spring-secret", SignatureMethod: store.HMACSHA256}
+	if _, _, err := d.db.SaveDistrict(district, 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d.keys("enter")
+	d.see("Step 2 of 8", "Springfield USD")
+	srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, Endpoint: "schools", RetryAfter: "299"})
+	_, test := d.m.Update(keyPress("t"))
+	d.see("Testing the connection… (up to 1m30s)")
+	d.run(test, 0)
+	d.see("Connection test failed (upstream)", "ClassLink is rate-limiting requests (HTTP 429)", "within 1m30s; try again after")
+	got, _ := d.db.District(4021)
+	if got.Checklist[store.StepRosteringApp].Verified {
+		t.Fatal("a rate-limited test verified step 1")
+	}
+}

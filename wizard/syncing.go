@@ -39,9 +39,11 @@ func (m *Model) startSync(d store.District, dryRun bool) tea.Cmd {
 		defer close(ch)
 		// The totals only size the progress bars; a failed probe leaves
 		// them unknown and the run reports the real failure.
-		if probe := rsync.TestConnection(ctx, engine.Dial, d); probe.OK {
+		pctx, pcancel := context.WithTimeout(ctx, 10*time.Second) // not worth waiting out a rate limit for
+		if probe := rsync.TestConnection(pctx, engine.Dial, d); probe.OK {
 			ch <- syncProgress{state: state, totals: probe.Counts}
 		}
+		pcancel()
 		res, err := engine.Run(ctx, d.TenantID, rsync.RunOptions{DryRun: dryRun, Samples: previewSamples,
 			Progress: func(p rsync.Progress) {
 				select {

@@ -123,6 +123,7 @@ func New(opts Options) *Model {
 	}
 	m.common.StartSync = m.startSync
 	m.common.TestConnection = m.testConnection
+	m.common.ConnectionTestBudget = rsync.ConnectionTestBudget
 	m.common.Schools = m.listSchools
 	m.common.CheckConnection = m.checkConnection
 	if opts.Dialer.PartnerToken() {
