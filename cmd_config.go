@@ -65,19 +65,16 @@ func configCommand() *cobra.Command {
 		Short: "Validate a JSON configuration and save it as the district's next revision",
 		Long: `Reads FILE (or standard input for -), validates every key, and saves it as
 the district's next revision. Any error writes nothing. A client_secret of
-******** keeps the stored secret.`,
+******** keeps the stored secret. A file may have at most 4 MiB, a key
+appears once per object, and names, IDs and lists have the limits the
+README states.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseDistrict(imDistrict)
 			if err != nil {
 				return err
 			}
-			var data []byte
-			if args[0] == "-" {
-				data, err = io.ReadAll(cmd.InOrStdin())
-			} else {
-				data, err = os.ReadFile(args[0])
-			}
+			data, err := readImport(cmd.InOrStdin(), args[0])
 			if err != nil {
 				return err
 			}
@@ -106,4 +103,19 @@ the district's next revision. Any error writes nothing. A client_secret of
 
 	cfg.AddCommand(show, export, imp)
 	return cfg
+}
+
+// readImport reads an import file (or stdin for "-"), at most one byte
+// past the limit, so a huge file costs no memory before it is refused.
+func readImport(stdin io.Reader, name string) ([]byte, error) {
+	src := stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		src = f
+	}
+	return io.ReadAll(io.LimitReader(src, store.MaxImportBytes+1))
 }

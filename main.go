@@ -19,6 +19,7 @@ import (
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
+	"github.com/schoolstatus/rostersync/untrusted"
 	"github.com/schoolstatus/rostersync/wizard"
 )
 
@@ -26,7 +27,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	if err := rootCommand().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "rostersync:", err)
+		fmt.Fprintln(os.Stderr, "rostersync:", untrusted.Lines(err.Error()))
 		os.Exit(1)
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Mode says how requests reach the district's roster.
@@ -230,51 +230,15 @@ var defaultHTTPClient = func() *http.Client {
 	return &http.Client{Transport: t}
 }()
 
-// ValidateBaseURL accepts an absolute https URL without credentials, query or
-// fragment; http is allowed only for loopback hosts (tests and the demo
-// district).
+// ValidateBaseURL is rostersync's one rule for a roster URL
+// (untrusted.RosterURL): https, or http only to loopback hosts (tests and
+// the demo district); no user name, query, fragment, dot segments or
+// percent-encoding.
 func ValidateBaseURL(raw string) error {
-	const allowed = "an https:// URL (http:// only for localhost, 127.0.0.0/8 or ::1)"
-	if strings.TrimSpace(raw) == "" {
-		return fmt.Errorf("base_url: required; must be %s", allowed)
+	if _, err := untrusted.RosterURL(raw); err != nil {
+		return fmt.Errorf("base_url: %w", err)
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("base_url: not a URL; must be %s", allowed)
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("base_url: %q has no host; must be %s", raw, allowed)
-	}
-	if u.User != nil {
-		return fmt.Errorf("base_url: must not contain a user name or password; must be %s", allowed)
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("base_url: %q must not have a query or fragment", u.Scheme+"://"+u.Host+u.Path)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("base_url: port %q is not a port number", p)
-		}
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("base_url: http:// is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1); use https:// for %s", u.Hostname())
-	default:
-		return fmt.Errorf("base_url: scheme %q is not allowed; must be %s", u.Scheme, allowed)
-	}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return nil
 }
 
 // ProxyBaseURL substitutes applicationID into template (DefaultProxyTemplate

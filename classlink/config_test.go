@@ -37,7 +37,7 @@ func TestValidateBaseURL(t *testing.T) {
 		"https://example.com:99999/":              "port",
 		"http://128.0.0.1/ims/oneroster/v1p1/":    "loopback",
 		"http://[::2]/ims/oneroster/v1p1/":        "loopback",
-		"javascript:alert(1)":                     "no host",
+		"javascript:alert(1)":                     "scheme",
 		"https://example.com:notaport/":           "URL",
 		"  ":                                      "required",
 		"http://0.0.0.0/":                         "loopback",

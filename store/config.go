@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Config is a district's configuration in the JSON contract of DESIGN.md §5,
@@ -82,6 +84,12 @@ type ConfigImport struct {
 // zone or a non-https URL are refused with a *FieldError naming the key.
 func ParseConfig(data []byte) (ConfigImport, error) {
 	var ci ConfigImport
+	if len(data) > MaxImportBytes {
+		return ci, fieldErr("(file)", "is %d bytes; an import file may have at most %d (%d MiB)", len(data), MaxImportBytes, MaxImportBytes>>20)
+	}
+	if err := checkDuplicateKeys(data); err != nil {
+		return ci, err
+	}
 	top, err := object(data, "", []string{"tenant_id", "application_id", "name", "revision", "settings", "permissions", "connection", "schools", "guardians"}, []string{"tenant_id", "settings", "permissions"})
 	if err != nil {
 		return ci, err
@@ -106,6 +114,11 @@ func ParseConfig(data []byte) (ConfigImport, error) {
 	}
 	if err := decodeField(top, "name", "", &ci.Name); err != nil {
 		return ci, err
+	}
+	if _, ok := top["name"]; ok && strings.TrimSpace(ci.Name) != "" {
+		if err := CheckName(strings.TrimSpace(ci.Name)); err != nil {
+			return ci, err
+		}
 	}
 	if ci.Settings, err = parseSettings(top["settings"]); err != nil {
 		return ci, err
@@ -134,15 +147,8 @@ func ParseConfig(data []byte) (ConfigImport, error) {
 		if ci.Schools == nil {
 			return ci, fieldErr("schools", "must be an array of org sourcedIds")
 		}
-		seen := map[string]bool{}
-		for i, s := range ci.Schools {
-			if strings.TrimSpace(s) == "" {
-				return ci, fieldErr(fmt.Sprintf("schools[%d]", i), "must be a non-empty org sourcedId")
-			}
-			if seen[s] {
-				return ci, fieldErr(fmt.Sprintf("schools[%d]", i), "%q is listed twice", s)
-			}
-			seen[s] = true
+		if err := checkSchools(ci.Schools); err != nil {
+			return ci, err
 		}
 	}
 	return ci, nil
@@ -271,6 +277,9 @@ func parsePermissions(raw json.RawMessage) (Permissions, error) {
 		if keys == nil {
 			return out, fieldErr("permissions."+g.Key(), "must be an array of permission keys (use [] for none)")
 		}
+		if len(keys) > MaxListLength {
+			return out, fieldErr("permissions."+g.Key(), "lists %d permissions; at most %d are allowed", len(keys), MaxListLength)
+		}
 		for _, k := range keys {
 			p, err := ParsePermission(k)
 			if err != nil {
@@ -342,7 +351,7 @@ func decodeField(m map[string]json.RawMessage, key, prefix string, dst any) erro
 		return nil
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
-		return &FieldError{Field: prefix + key, Msg: "has the wrong type: expected " + typeName(dst) + ", got " + string(raw)}
+		return &FieldError{Field: prefix + key, Msg: "has the wrong type: expected " + typeName(dst) + ", got " + untrusted.Quote(string(raw))}
 	}
 	return nil
 }
@@ -362,8 +371,8 @@ func typeName(dst any) string {
 }
 
 func join(path, key string) string {
-	if key == "" || strings.ContainsAny(key, ". \t\n\"") {
-		key = fmt.Sprintf("%q", key)
+	if key == "" || len(key) > 40 || strings.ContainsAny(key, ". \t\n\"") || untrusted.CheckLine(key) != nil {
+		key = untrusted.Quote(key)
 	}
 	if path == "" {
 		return key
@@ -383,4 +392,70 @@ func jsonDetail(err error) string {
 		return ""
 	}
 	return " (" + err.Error() + ")"
+}
+
+// checkDuplicateKeys refuses a key given twice in one object, at any depth:
+// encoding/json would keep the last one silently (a second "settings"
+// object once dropped enable_daily_sync that way).
+func checkDuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	type level struct {
+		object bool
+		path   string
+		keys   map[string]bool
+		next   int // array index
+	}
+	var stack []*level
+	// child is the path of the value about to be read.
+	child := func(key string) string {
+		if len(stack) == 0 {
+			return ""
+		}
+		top := stack[len(stack)-1]
+		if top.object {
+			return join(top.path, key)
+		}
+		p := fmt.Sprintf("%s[%d]", top.path, top.next)
+		top.next++
+		return p
+	}
+	expectKey := func() bool { return len(stack) > 0 && stack[len(stack)-1].object }
+	var key string
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // syntax errors are reported where the file is parsed
+		}
+		if expectKey() {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			k, _ := tok.(string)
+			top := stack[len(stack)-1]
+			if top.keys[k] {
+				return &FieldError{Field: join(top.path, k), Msg: "is given twice; each key may appear once"}
+			}
+			top.keys[k] = true
+			key = k
+			tok, err = dec.Token()
+			if err != nil {
+				return nil
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &level{object: true, path: child(key), keys: map[string]bool{}})
+		case json.Delim('['):
+			stack = append(stack, &level{path: child(key)})
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		default:
+			child(key) // a scalar: move an array's index on
+		}
+		if len(stack) == 0 {
+			return nil
+		}
+	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,28 @@ func validConfig() map[string]any {
 	return m
 }
 
+func manySchools(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("org-%d", i)
+	}
+	return out
+}
+
+func manyStrings(s string, n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+// dupSettings carries two settings objects: the second one used to win
+// silently, dropping enable_daily_sync.
+const dupSettings = `{"tenant_id": 8, "settings": {"enable_daily_sync": true, "manage_guardians": true, "unarchive_reappearing_classrooms": true, "update_active_user_contacts": false, "deletion_threshold_percent": 10, "daily_start": "02:00", "time_zone": "America/Chicago"},
+ "permissions": {"district_admin": [], "school_admin": [], "teacher": [], "support_staff": []},
+ "settings": {"manage_guardians": true, "unarchive_reappearing_classrooms": true, "update_active_user_contacts": false, "deletion_threshold_percent": 10, "daily_start": "02:00", "time_zone": "America/Chicago", "enable_daily_sync": false}}`
+
 func TestImportRejectsBadInputAndWritesNothing(t *testing.T) {
 	set := func(path string, v any) func(map[string]any) {
 		return func(m map[string]any) {
@@ -126,6 +149,27 @@ func TestImportRejectsBadInputAndWritesNothing(t *testing.T) {
 		{"stale revision", "revision", set("revision", 7), ""},
 		{"negative revision", "revision", set("revision", -1), ""},
 		{"duplicate school", "schools[1]", set("schools", []any{"a", "a"}), ""},
+		{"name with an escape", "name", set("name", "Evil\x1b[2J\x1b]0;owned\x07USD"), ""},
+		{"name with a line break", "name", set("name", "Two\r\nLines"), ""},
+		{"name with NUL", "name", set("name", "nul\x00"), ""},
+		{"huge name", "name", set("name", strings.Repeat("N", 100_000)), ""},
+		{"school with an escape", "schools[0]", set("schools", []any{"org\x1b[31m"}), ""},
+		{"long school id", "schools[0]", set("schools", []any{strings.Repeat("s", 300)}), ""},
+		{"too many schools", "schools", set("schools", manySchools(MaxSchools+1)), ""},
+		{"too many permissions", "permissions.teacher", set("permissions.teacher", manyStrings("family_access", MaxListLength+1)), ""},
+		{"client id with CR", "connection.client_id", set("connection.client_id", "k\rk"), ""},
+		{"secret with LF", "connection.client_secret", set("connection.client_secret", "s\ns"), ""},
+		{"long secret", "connection.client_secret", set("connection.client_secret", strings.Repeat("s", 300)), ""},
+		{"dot segment url", "connection.base_url", set("connection.base_url", "https://x-ca-v2.oneroster.com/ims/../oneroster/v1p1/"), ""},
+		{"url with a query", "connection.base_url", set("connection.base_url", "https://x-ca-v2.oneroster.com/ims/oneroster/v1p1/?a=1"), ""},
+		{"url port 99999", "connection.base_url", set("connection.base_url", "https://x-ca-v2.oneroster.com:99999/ims/oneroster/v1p1/"), ""},
+		{"url with a fragment", "connection.base_url", set("connection.base_url", "https://x-ca-v2.oneroster.com/ims/oneroster/v1p1/#frag"), ""},
+		{"duplicate top key", "tenant_id", nil, `{"tenant_id": 8, "tenant_id": 8}`},
+		{"duplicate settings object", "settings", nil, dupSettings},
+		{"duplicate nested key", "settings.enable_daily_sync", nil, strings.Replace(dupSettings, `"enable_daily_sync": true,`, `"enable_daily_sync": true, "enable_daily_sync": false,`, 1)},
+		{"duplicate key in a list's object", "x[1].a", nil, `{"x": [1, {"a": 1, "a": 2}], "tenant_id": 8}`},
+		{"duplicate key spelled with an escape", "name", nil, `{"name": "a", "n\u0061me": "b", "tenant_id": 8}`},
+		{"file too big", "(file)", nil, `{"name": "` + strings.Repeat("x", MaxImportBytes) + `"}`},
 		{"not json", "(top level)", nil, "{not json"},
 		{"trailing data", "(top level)", nil, `{"tenant_id":8}{}`},
 	}
@@ -148,7 +192,11 @@ func TestImportRejectsBadInputAndWritesNothing(t *testing.T) {
 				t.Fatalf("err = %v, want a *FieldError", err)
 			}
 			if fe.Field != tc.field {
-				t.Fatalf("field = %q (%v), want %q", fe.Field, err, tc.field)
+				t.Fatalf("field = %q (%.300v), want %q", fe.Field, err, tc.field)
+			}
+			// A bad value is echoed as a short prefix at most, escaped.
+			if len(err.Error()) > 400 || strings.ContainsAny(err.Error(), "\x1b\r\x00") {
+				t.Fatalf("the message echoes too much: %d bytes: %.300q", len(err.Error()), err)
 			}
 			after, _ := db.District(8)
 			if after.Revision != before.Revision {

@@ -1,10 +1,6 @@
 package store
 
-import (
-	"net"
-	"net/url"
-	"strings"
-)
+import "github.com/schoolstatus/rostersync/untrusted"
 
 // Connection modes (DESIGN.md §3): the district's own Roster Server with
 // OAuth 1.0a, or ClassLink's OneRoster proxy with the partner bearer token.
@@ -66,6 +62,13 @@ func (c Connection) Validate() error {
 	if err := ValidateBaseURL(c.BaseURL); err != nil {
 		return err
 	}
+	if err := checkText("connection.client_id", c.ClientID, MaxClientIDLength); err != nil {
+		return err
+	}
+	// A secret the key could not open is kept as it is (IsSealed).
+	if !IsSealed(c.ClientSecret) && (untrusted.CheckLine(c.ClientSecret) != nil || untrusted.CheckLength(c.ClientSecret, MaxSecretLength) != nil) {
+		return fieldErr("connection.client_secret", "must be one line of printable text of at most %d characters", MaxSecretLength)
+	}
 	switch c.SignatureMethod {
 	case HMACSHA256, HMACSHA1:
 	case "":
@@ -78,28 +81,17 @@ func (c Connection) Validate() error {
 	return nil
 }
 
-// ValidateBaseURL accepts only https URLs, except http to loopback addresses
-// (tests and the built-in demo district): roster data and signed requests
-// must never cross a network in clear text.
+// ValidateBaseURL is the one rule for a roster URL (untrusted.RosterURL):
+// https only, except http to loopback addresses (tests and the built-in
+// demo district), so roster data and signed requests never cross a network
+// in clear text; no user name, query, fragment, dot segments or encoded
+// characters, so that the URL a person confirms is where requests go.
 func ValidateBaseURL(raw string) error {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fieldErr("connection.base_url", "must be an https:// URL such as https://example-ca-v2.oneroster.com/ims/oneroster/v1p1/, got %q", raw)
-	}
-	if u.User != nil {
-		return fieldErr("connection.base_url", "must not contain a user name or password")
-	}
-	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
-		return fieldErr("connection.base_url", "must use https (http is allowed only for loopback addresses), got %q", raw)
+	if _, err := untrusted.RosterURL(raw); err != nil {
+		return &FieldError{Field: "connection.base_url", Msg: err.Error()}
 	}
 	return nil
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback IP.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func IsLoopbackHost(host string) bool { return untrusted.IsLoopbackHost(host) }

@@ -67,13 +67,28 @@ func (d District) Validate() error {
 	if d.ApplicationID <= 0 {
 		return fieldErr("application_id", "must be a positive whole number, got %d", d.ApplicationID)
 	}
+	if err := CheckName(d.Name); err != nil {
+		return err
+	}
 	if err := d.Settings.Validate(); err != nil {
+		return err
+	}
+	if err := checkSchools(d.Schools); err != nil {
 		return err
 	}
 	if err := d.Guardians.Validate(); err != nil {
 		return err
 	}
 	return d.Connection.Validate()
+}
+
+// CheckName applies the rules for a district name: not blank, one line of
+// printable text, at most MaxNameLength characters.
+func CheckName(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return fieldErr("name", "must not be blank")
+	}
+	return checkText("name", name, MaxNameLength)
 }
 
 // ParseTenantID reads a District Tenant ID typed by a person.

@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"strings"
+
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // RoleGroup is a column of the permissions matrix: the staff role groups that
@@ -37,7 +39,7 @@ func ParseRoleGroup(key string) (RoleGroup, error) {
 			return RoleGroup(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown role group %q (allowed: %s)", key, strings.Join(roleGroupKeys[:], ", "))
+	return 0, fmt.Errorf("unknown role group %s (allowed: %s)", untrusted.Quote(key), strings.Join(roleGroupKeys[:], ", "))
 }
 
 // Permission is a row of the permissions matrix: one of Connect's custom
@@ -111,7 +113,7 @@ func ParsePermission(key string) (Permission, error) {
 	for i, t := range permissionTexts {
 		keys[i] = t.key
 	}
-	return 0, fmt.Errorf("unknown permission %q (allowed: %s)", key, strings.Join(keys, ", "))
+	return 0, fmt.Errorf("unknown permission %s (allowed: %s)", untrusted.Quote(key), strings.Join(keys, ", "))
 }
 
 // Permissions is the matrix: which permission each role group is granted.

@@ -2,10 +2,13 @@ package store
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // a fresh machine may lack /usr/share/zoneinfo; time zones are validated against this copy
+
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Settings are the District-Level Daily Sync settings of Connect's
@@ -55,8 +58,31 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
+// fieldErr formats a FieldError. Strings among args are values that may
+// come from outside: %q shows a short escaped prefix of them, %s escapes
+// them, so a message never echoes a huge or hostile value whole.
 func fieldErr(field, format string, args ...any) *FieldError {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = echoed(s)
+		}
+	}
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// echoed is a value repeated in an error message.
+type echoed string
+
+func (e echoed) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		io.WriteString(f, untrusted.Quote(string(e)))
+		return
+	}
+	s := string(e)
+	if len(s) > 200 {
+		s = strings.ToValidUTF8(s[:200], "") + "…"
+	}
+	io.WriteString(f, untrusted.Text(s))
 }
 
 // ParseThreshold reads a deletion threshold typed by a person.

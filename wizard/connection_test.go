@@ -46,9 +46,9 @@ func TestConnectionScreenSavesAndTheTestVerifiesStepOne(t *testing.T) {
 	d.notSee("unsaved") // opening the form changes nothing
 	d.keys("down")
 	d.typeText("http://example.org/ims/oneroster/v1p1/")
-	d.see("must use https (http is allowed only for loopback addresses)")
+	d.see("http:// is allowed only for loopback hosts")
 	d.clearAndType(srv.BaseURL())
-	d.notSee("must use https")
+	d.notSee("http:// is allowed only")
 	d.keys("tab")
 	d.typeText("spring-key")
 	d.keys("tab")
