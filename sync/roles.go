@@ -56,38 +56,52 @@ var staffGroups = map[string]store.RoleGroup{
 
 var guardianRoles = map[string]bool{"parent": true, "guardian": true, "relative": true}
 
-// classify decides a user's kind and, for staff, role group. A user with
-// several roles gets the most senior staff group among them (a principal
-// who also teaches is a school administrator); staff roles win over
-// student and guardian roles, and student over guardian. districtOrgs are
-// the sourcedIds of orgs of type district: a 1.1 administrator whose orgs
-// include one is a district administrator, otherwise a school one.
-func classify(u classlink.User, districtOrgs map[string]bool) (userKind, store.RoleGroup) {
+// classify decides what a user is at the district's connected schools:
+// only roles held at a connected school (selected) or at a district org
+// count, and a user with none of those is kindNone, except that guardian
+// roles count anywhere (guardians are linked through their students). Of
+// the staff roles that count, the most senior group wins (a principal who
+// also teaches is a school administrator; a principal elsewhere who
+// teaches here is a teacher here); staff roles win over student and
+// guardian roles, and student over guardian. A 1.2 role applies to its
+// org, a 1.1 role (or a 1.2 one without an org) to the user's orgs.
+// districtOrgs are the sourcedIds of orgs of type district: a 1.1
+// administrator held there is a district administrator, otherwise a
+// school one.
+func classify(u classlink.User, selected, districtOrgs map[string]bool) (userKind, store.RoleGroup) {
 	kind := kindNone
 	group := store.SupportStaff
 	for _, role := range u.RoleNames() {
 		lower := strings.ToLower(role)
+		orgs := u.RoleOrgs(role)
+		if len(orgs) == 0 {
+			orgs = u.Orgs
+		}
+		atSchool, atDistrict := false, false
+		for _, o := range orgs {
+			atSchool = atSchool || selected[o]
+			atDistrict = atDistrict || districtOrgs[o]
+		}
 		g, staff := staffGroups[lower]
 		if lower == "administrator" {
 			staff, g = true, store.SchoolAdmin
-			orgs := u.RoleOrgs(role)
-			if len(orgs) == 0 {
-				orgs = u.Orgs
-			}
-			for _, o := range orgs {
-				if districtOrgs[o] {
-					g = store.DistrictAdmin
-				}
+			if atDistrict {
+				g = store.DistrictAdmin
 			}
 		}
 		switch {
 		case staff:
+			if !atSchool && !atDistrict {
+				continue // held elsewhere
+			}
 			if kind != kindStaff || g < group {
 				group = g
 			}
 			kind = kindStaff
 		case lower == "student" && kind != kindStaff:
-			kind = kindStudent
+			if atSchool {
+				kind = kindStudent
+			}
 		case guardianRoles[lower] && kind == kindNone:
 			kind = kindGuardian
 		}

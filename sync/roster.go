@@ -156,18 +156,11 @@ func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District
 		if u.Status == classlink.StatusToBeDeleted || !usableID(u.SourcedID) {
 			return nil
 		}
-		kind, group := classify(u, districtOrgs)
+		kind, group := classify(u, selected, districtOrgs)
 		switch kind {
 		case kindNone:
 			return nil
-		case kindStudent:
-			if !inScope(u, selected, nil) {
-				return nil
-			}
 		case kindStaff:
-			if !inScope(u, selected, districtOrgs) {
-				return nil
-			}
 			u.Agents = nil
 		}
 		r.users = append(r.users, rosterUser{
@@ -250,22 +243,6 @@ func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District
 // usableID: sourcedIds are opaque, but an empty one cannot be a key and
 // a NUL would break the membership key order.
 func usableID(id string) bool { return id != "" && !strings.ContainsRune(id, 0) }
-
-// inScope reports whether one of the user's orgs (or 1.2 role orgs) is a
-// selected school or, for staff, a district org.
-func inScope(u classlink.User, selected, districtOrgs map[string]bool) bool {
-	for _, o := range u.Orgs {
-		if selected[o] || districtOrgs[o] {
-			return true
-		}
-	}
-	for _, role := range u.Roles {
-		if selected[role.Org] || districtOrgs[role.Org] {
-			return true
-		}
-	}
-	return false
-}
 
 // sortDedupe sorts by sourcedId in byte order (a server's own sort may
 // collate differently). A pull that repeats an id fails in classlink, so
