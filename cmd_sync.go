@@ -131,6 +131,8 @@ func progressText(pr rsync.Progress) string {
 		return fmt.Sprintf("applying: %d of %d directory writes", pr.Applied, pr.ToApply)
 	case rsync.PhaseCheck:
 		return "checking ClassLink's roster revision"
+	case rsync.PhaseGuardiansFile:
+		return "reading the guardians file"
 	}
 	return pr.Phase
 }
@@ -151,6 +153,7 @@ func writeRunSummary(w io.Writer, res rsync.Result) {
 	if r.Message != "" {
 		fmt.Fprintln(w, r.Message)
 	}
+	writeFileSummary(w, r, nil)
 	if r.Status == store.RunUnchanged {
 		fmt.Fprintln(w, "Nothing changed in ClassLink or in the settings since the last sync.")
 		return

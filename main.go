@@ -86,7 +86,7 @@ Run without a command to open the wizard.`,
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
 	})
 	root.AddCommand(configCommand(), historyCommand(), serveCommand(), accessCommand())
-	root.AddCommand(syncCommand(), directoryCommand(), classlinkCommand())
+	root.AddCommand(syncCommand(), directoryCommand(), classlinkCommand(), guardiansCommand())
 	return root
 }
 

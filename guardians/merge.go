@@ -172,3 +172,24 @@ func (f *File) CheckErrorShare() error {
 	}
 	return nil
 }
+
+// Notable lists up to n row indexes for a preview: rows with errors first,
+// then rows with warnings, then the rest, each in file order.
+func (f *File) Notable(n int) []int {
+	var errs, warns, rest []int
+	for i := range f.Rows {
+		switch r := &f.Rows[i]; {
+		case !r.OK():
+			errs = append(errs, i)
+		case len(r.Warnings) > 0:
+			warns = append(warns, i)
+		default:
+			rest = append(rest, i)
+		}
+	}
+	out := slices.Concat(errs, warns, rest)
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}

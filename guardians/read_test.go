@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -243,5 +244,15 @@ func TestChecksumIsOfTheBytesReceived(t *testing.T) {
 	b := mustRead(t, "\ufeff"+head+"s1,g1,Ana,Ruiz,ana@example.org,,,\n", Options{})
 	if a.SHA256 == b.SHA256 || len(a.SHA256) != 64 || b.Size != a.Size+3 {
 		t.Fatalf("sha256 %s %s, size %d %d", a.SHA256, b.SHA256, a.Size, b.Size)
+	}
+}
+
+func TestNotableRowsErrorsFirst(t *testing.T) {
+	f := mustRead(t, head+"s1,g1,Ana,Ruiz,ana@example.org,,,\ns1,g2,Bo,Li,bo@example.org,,123,\ns1,g3,,,,,,\ns1,g4,Cy,Ng,cy@example.org,,,\n", Options{})
+	if got := f.Notable(3); !slices.Equal(got, []int{2, 1, 0}) {
+		t.Fatalf("Notable(3) = %v", got)
+	}
+	if got := f.Notable(10); len(got) != 4 {
+		t.Fatalf("Notable(10) = %v", got)
 	}
 }

@@ -131,7 +131,7 @@ func (s SFTPFolder) validate(required bool) error {
 	if required && s.Password == "" && s.PrivateKey == "" {
 		return fieldErr("guardians.sftp.password", "a password or a private_key is required")
 	}
-	if s.PrivateKey != "" {
+	if s.PrivateKey != "" && !IsSealed(s.PrivateKey) { // a sealed one this key cannot open is SecretProblem's to report
 		if _, err := SFTPSigner(s.PrivateKey); err != nil {
 			return err
 		}

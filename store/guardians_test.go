@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -191,5 +193,57 @@ func TestGuardiansFileRunsAreNotRosterRuns(t *testing.T) {
 	runs, _ := db.Runs(3)
 	if runs[0].GuardiansFile != nil {
 		t.Fatal("a run without a file has a guardians_file section")
+	}
+}
+
+func TestSFTPSecretsAreSealedAtRest(t *testing.T) {
+	dir := t.TempDir()
+	path, key, other := filepath.Join(dir, "r.db"), filepath.Join(dir, "a.key"), filepath.Join(dir, "b.key")
+	db, err := Open(path, Options{SecretsKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	privateKey, fp := testKey(t, "")
+	d := withSecret(4022, "client-secret-4022")
+	d.Settings.ManageGuardians = false
+	d.Guardians = GuardiansSource{Source: GuardiansSFTP, SFTP: SFTPFolder{Host: "sftp.example.org", User: "u",
+		Password: "Sftp-Password-4022", PrivateKey: privateKey, HostKey: fp}}
+	if _, _, err := db.SaveDistrict(d, 0, ana, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyBody := strings.Split(privateKey, "\n")[1]
+	for _, secret := range []string{"Sftp-Password-4022", keyBody, "OPENSSH PRIVATE KEY"} {
+		if strings.Contains(printable(raw), secret) {
+			t.Errorf("strings over the database finds %q", secret)
+		}
+	}
+	// Another key opens nothing; the roster's connection and the SFTP
+	// folder report their own problem.
+	db, err = Open(path, Options{SecretsKey: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.District(4022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var se *SecretError
+	if err := got.SecretProblemOf("guardians."); !errors.As(err, &se) || se.Field != "guardians.sftp.password" ||
+		!strings.Contains(err.Error(), "enter the SFTP password again (wizard SIS Rostering → Guardians source") {
+		t.Fatalf("SecretProblemOf(guardians.) = %v", err)
+	}
+	if c := ExportConfig(got, false).Guardians.SFTP; c.Password != SecretMask || c.PrivateKey != SecretMask {
+		t.Fatalf("export = %+v", c)
+	}
+	// A save under the wrong key keeps the sealed values as they were.
+	got.Guardians.SFTP.Folder = "/in"
+	if _, _, err := db.SaveDistrict(got, got.Revision, ana, nil); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -54,7 +54,11 @@ type SecretField struct {
 // SFTP password or key, say) is added here and is then sealed at rest,
 // masked in exports and checked for a lost key like the client secret.
 func (d *District) SecretFields() []SecretField {
-	return []SecretField{{"connection.client_secret", &d.Connection.ClientSecret}}
+	return []SecretField{
+		{"connection.client_secret", &d.Connection.ClientSecret},
+		{"guardians.sftp.password", &d.Guardians.SFTP.Password},
+		{"guardians.sftp.private_key", &d.Guardians.SFTP.PrivateKey},
+	}
 }
 
 // IsSealed reports whether s is still sealed in memory: the store could not
@@ -70,22 +74,40 @@ type SecretError struct {
 }
 
 func (e *SecretError) Error() string {
-	return fmt.Sprintf("district %d: the stored %s cannot be decrypted with this rostersync's secrets key (it was sealed with key %s; the key file was lost or another one is in use, see --secrets-key or %s): restore that key file, or enter the %s again (wizard ⋮ → ClassLink connection, or config import)",
-		e.TenantID, e.Field, e.KeyID, SecretsKeyEnv, secretLabel(e.Field))
+	return fmt.Sprintf("district %d: the stored %s cannot be decrypted with this rostersync's secrets key (it was sealed with key %s; the key file was lost or another one is in use, see --secrets-key or %s): restore that key file, or enter the %s again (%s, or config import)",
+		e.TenantID, e.Field, e.KeyID, SecretsKeyEnv, secretLabel(e.Field), secretScreen(e.Field))
 }
 
 func secretLabel(field string) string {
-	if field == "connection.client_secret" {
+	switch field {
+	case "connection.client_secret":
 		return "client secret"
+	case "guardians.sftp.password":
+		return "SFTP password"
+	case "guardians.sftp.private_key":
+		return "SFTP private key"
 	}
 	return field
 }
 
+// secretScreen is where in the wizard a secret is entered.
+func secretScreen(field string) string {
+	if strings.HasPrefix(field, "guardians.") {
+		return "wizard SIS Rostering → Guardians source"
+	}
+	return "wizard ⋮ → ClassLink connection"
+}
+
 // SecretProblem is a *SecretError for the first secret of d that could not
 // be decrypted, nil when every secret is readable.
-func (d District) SecretProblem() error {
+func (d District) SecretProblem() error { return d.SecretProblemOf("") }
+
+// SecretProblemOf is SecretProblem for the secrets whose key starts with
+// prefix ("connection." for ClassLink, "guardians." for the SFTP folder),
+// so a lost SFTP password does not stop the roster sync.
+func (d District) SecretProblemOf(prefix string) error {
 	for _, f := range d.SecretFields() {
-		if IsSealed(*f.Value) {
+		if strings.HasPrefix(f.Key, prefix) && IsSealed(*f.Value) {
 			return &SecretError{TenantID: d.TenantID, Field: f.Key, KeyID: sealedKeyID(*f.Value)}
 		}
 	}

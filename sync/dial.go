@@ -75,7 +75,7 @@ func (dl *Dialer) Config(d store.District) (classlink.Config, error) {
 		return cfg, nil
 	}
 	c := d.Connection
-	if err := d.SecretProblem(); err != nil {
+	if err := d.SecretProblemOf("connection."); err != nil {
 		return classlink.Config{}, err // a lost or different secrets key
 	}
 	if !c.Configured() {

@@ -15,8 +15,12 @@ import (
 type SFTPDialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // sftpSettings turns a district's SFTP folder into the client's settings.
-func sftpSettings(s store.SFTPFolder) (guardians.SFTP, error) {
+func sftpSettings(d store.District) (guardians.SFTP, error) {
+	s := d.Guardians.SFTP
 	cfg := guardians.SFTP{Host: s.Host, Port: s.Port, User: s.User, Password: s.Password, Folder: s.Folder, HostKey: s.HostKey}
+	if err := d.SecretProblemOf("guardians."); err != nil {
+		return cfg, err // a lost or different secrets key
+	}
 	if s.PrivateKey != "" {
 		signer, err := store.SFTPSigner(s.PrivateKey)
 		if err != nil {
@@ -49,7 +53,7 @@ func (e *Engine) sftpStep(ctx context.Context, d store.District, run *store.Run,
 		failRun(run, store.ReasonGuardiansFile, "guardians.csv from SFTP: "+err.Error())
 		return nil, nil
 	}
-	cfg, err := sftpSettings(d.Guardians.SFTP)
+	cfg, err := sftpSettings(d)
 	gf.Name = cfg.Path()
 	if err != nil {
 		return failed(err)
@@ -153,7 +157,7 @@ type SFTPReport struct {
 // is pinned already or equals trust; the caller pins a trusted key.
 func TestSFTP(ctx context.Context, dial SFTPDialFunc, d store.District, trust string) SFTPReport {
 	s := d.Guardians.SFTP
-	cfg, err := sftpSettings(s)
+	cfg, err := sftpSettings(d)
 	r := SFTPReport{TenantID: d.TenantID, Addr: cfg.Addr(), Path: cfg.Path()}
 	if err == nil {
 		err = d.Guardians.Validate()
