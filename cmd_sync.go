@@ -127,6 +127,10 @@ func progressText(pr rsync.Progress) string {
 			s += fmt.Sprintf(" (attempt %d: the roster changed during the pull)", pr.Attempt)
 		}
 		return s
+	case rsync.PhasePlan:
+		if pr.Applied > 0 {
+			return fmt.Sprintf("planning: %d directory writes committed so far", pr.Applied)
+		}
 	case rsync.PhaseApply:
 		return fmt.Sprintf("applying: %d of %d directory writes", pr.Applied, pr.ToApply)
 	case rsync.PhaseCheck:

@@ -108,8 +108,9 @@ func TestSyncKilledMidApplyConvergesToACleanRun(t *testing.T) {
 	for sc.Scan() {
 		line := sc.Text()
 		seen = append(seen, line)
-		var applied, total int
-		if n, _ := fmt.Sscanf(line, "applying: %d of %d directory writes", &applied, &total); n == 2 && applied > 0 && applied < total {
+		// Creates and updates are committed as the plan goes.
+		var committed int
+		if n, _ := fmt.Sscanf(line, "planning: %d directory writes committed", &committed); n == 1 && committed > 0 {
 			cmd.Process.Kill() // SIGKILL: no deferred cleanup, mid-apply
 			break
 		}

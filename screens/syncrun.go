@@ -187,8 +187,11 @@ func (s *SyncRun) progressView(sync *SyncState) string {
 	if sync.Attempt > 1 {
 		b.WriteString(st.Warning.Render(fmt.Sprintf("  ClassLink's roster changed during the pull; pulling again (attempt %d of 4)", sync.Attempt)) + "\n")
 	}
-	if sync.Phase == "applying" && sync.ToApply > 0 {
+	switch {
+	case sync.Phase == "applying" && sync.ToApply > 0:
 		b.WriteString(fmt.Sprintf("\n  %-12s %s %s\n", "applying", s.bar.ViewAs(float64(sync.Applied)/float64(sync.ToApply)), st.Muted.Render(countText(sync.Applied, sync.ToApply))))
+	case sync.Applied > 0: // creates and updates are written as the plan goes
+		b.WriteString(fmt.Sprintf("\n  %-12s %s\n", "written", st.Muted.Render(fmt.Sprint(sync.Applied, " directory changes so far"))))
 	}
 	return b.String()
 }

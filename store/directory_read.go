@@ -291,3 +291,78 @@ func (db *DB) each(tenantID int64, name []byte, fn func(k, v []byte) error) erro
 		return b.ForEach(fn)
 	})
 }
+
+// walkChunk is how many records a Walk reads per read transaction.
+const walkChunk = 1024
+
+// The Walk functions visit a whole section in key order like the Each
+// functions, but read it a chunk at a time, each chunk in a short read
+// transaction, and call fn outside of it: fn may write to the database
+// (the sync commits its writes as it plans). Writes fn makes must not sort
+// after the record it was called with, or the walk may meet them.
+
+// WalkDirectoryUsers walks users in sourcedId order.
+func (db *DB) WalkDirectoryUsers(tenantID int64, fn func(DirectoryUser) error) error {
+	return walk(db, tenantID, sectionUsers, func(k, v []byte) (DirectoryUser, error) { return decodeUser(string(k), v) }, fn)
+}
+
+// WalkClassrooms walks classrooms in sourcedId order.
+func (db *DB) WalkClassrooms(tenantID int64, fn func(Classroom) error) error {
+	return walk(db, tenantID, sectionClasses, func(k, v []byte) (Classroom, error) { return decodeClassroom(string(k), v) }, fn)
+}
+
+// WalkMemberships walks memberships in (classroom, user) order.
+func (db *DB) WalkMemberships(tenantID int64, fn func(Membership) error) error {
+	return walk(db, tenantID, sectionMembers, decodeMembership, fn)
+}
+
+// WalkDirectorySchools walks schools in sourcedId order.
+func (db *DB) WalkDirectorySchools(tenantID int64, fn func(School) error) error {
+	return walk(db, tenantID, sectionSchools, func(k, v []byte) (School, error) { return decodeSchool(string(k), v) }, fn)
+}
+
+func walk[T any](db *DB, tenantID int64, name []byte, decode func(k, v []byte) (T, error), fn func(T) error) error {
+	chunk := make([]T, 0, walkChunk)
+	var after []byte // the last key read, copied out of the transaction
+	for {
+		chunk = chunk[:0]
+		more := false
+		err := db.view(func(tx *bolt.Tx) error {
+			b := section(tenantDirectory(tx, tenantID), name)
+			if b == nil {
+				return nil
+			}
+			c := b.Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			for ; k != nil; k, v = c.Next() {
+				if len(chunk) == walkChunk {
+					more = true
+					break
+				}
+				r, err := decode(k, v)
+				if err != nil {
+					return err
+				}
+				chunk = append(chunk, r)
+				after = append(after[:0], k...)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range chunk {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
+}

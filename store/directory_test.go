@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,4 +177,85 @@ func FuzzDecodeDirectoryRecords(f *testing.F) {
 		decodeMembership([]byte("c\x00u"), raw)
 		decodeSchool("id", raw)
 	})
+}
+
+// An archive in a batch archives what the record is when the batch
+// commits: other fields stay, a record archived meanwhile (by hand) keeps
+// who archived it, a missing one stays missing, and the rest of the batch
+// still commits.
+func TestBatchArchivesTheRecordAsItIsAtCommit(t *testing.T) {
+	db := openTemp(t)
+	seedDirectory(t, db)
+	if _, err := db.ArchiveClassroom(4, "cls-1"); err != nil {
+		t.Fatal(err)
+	}
+	b := NewDirectoryBatch(4)
+	b.ArchiveUser("usr-1")
+	b.ArchiveUser("usr-404")
+	b.ArchiveClassroom("cls-1")
+	b.ArchiveMembership("cls-1", "usr-2")
+	b.ArchiveSchool("org-1")
+	b.PutClassroom(Classroom{SourcedID: "cls-3", Name: "Band", School: "org-1", Status: StatusActive, Managed: true})
+	if err := db.ApplyDirectory(4, b); err != nil {
+		t.Fatal(err)
+	}
+	want := sampleUsers()[0]
+	want.Status = StatusArchived
+	if u, _ := db.DirectoryUser(4, "usr-1"); !reflect.DeepEqual(u, want) {
+		t.Errorf("archived user = %+v, want %+v", u, want)
+	}
+	if _, err := db.DirectoryUser(4, "usr-404"); err == nil {
+		t.Error("archiving a missing user created it")
+	}
+	if c, _ := db.DirectoryClassroom(4, "cls-1"); c.Status != StatusArchived || c.ArchivedBy != ArchivedByHand {
+		t.Errorf("classroom archived by hand meanwhile: %+v", c)
+	}
+	if m, _ := db.ClassroomMembers(4, "cls-1"); len(m) != 2 || m[0].Status != StatusActive || m[1].Status != StatusArchived || m[1].Role != "student" {
+		t.Errorf("memberships: %+v", m)
+	}
+	if c, err := db.DirectoryClassroom(4, "cls-3"); err != nil || c.Name != "Band" {
+		t.Errorf("the put after the archives: %+v %v", c, err)
+	}
+	var schools []School
+	db.EachDirectorySchool(4, func(s School) error { schools = append(schools, s); return nil })
+	if len(schools) != 1 || schools[0].Status != StatusArchived || schools[0].Name != "Lincoln High" {
+		t.Errorf("schools: %+v", schools)
+	}
+	b.Reset()
+	if b.Len() != 0 {
+		t.Error("Reset kept writes")
+	}
+}
+
+// A walk may write to the database between records (bbolt would deadlock
+// on a write inside a read transaction), and sees every record once, in
+// order, across its chunks.
+func TestWalkAllowsWritesBetweenRecords(t *testing.T) {
+	db := openTemp(t)
+	b := NewDirectoryBatch(3 * walkChunk)
+	for i := range 3*walkChunk + 5 {
+		b.PutMembership(Membership{ClassroomID: fmt.Sprintf("cls-%05d", i), UserID: "usr-1", Role: "student", Status: StatusActive})
+	}
+	if err := db.ApplyDirectory(4, b); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	archived := 0
+	err := db.WalkMemberships(4, func(m Membership) error {
+		seen = append(seen, m.ClassroomID)
+		if len(seen)%300 != 1 { // a write now and then is enough: each one syncs the file
+			return nil
+		}
+		archived++
+		w := NewDirectoryBatch(1)
+		w.ArchiveMembership(m.ClassroomID, m.UserID)
+		return db.ApplyDirectory(4, w)
+	})
+	if err != nil || len(seen) != 3*walkChunk+5 || !slices.IsSorted(seen) || len(slices.Compact(slices.Clone(seen))) != len(seen) {
+		t.Fatalf("walk saw %d memberships (%v)", len(seen), err)
+	}
+	n, _ := db.DirectoryCounts(4)
+	if n.Memberships.Archived != archived || archived < 10 {
+		t.Fatalf("counts after the walk: %+v, %d archived", n.Memberships, archived)
+	}
 }

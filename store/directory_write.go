@@ -1,13 +1,15 @@
 package store
 
 import (
+	"fmt"
+
 	bolt "go.etcd.io/bbolt"
 )
 
 // DirectoryBatch collects directory writes to commit in one transaction.
-// Records are encoded into one buffer as they are added, so a batch held
-// in memory costs about what it will cost on disk (a planned L-tier sync
-// holds millions of writes until the deletion threshold is checked).
+// Records are encoded into one buffer as they are added; NewDirectoryBatch
+// sizes it up front and Reset reuses it, so a sync that commits batch
+// after batch allocates its buffer once.
 type DirectoryBatch struct {
 	buf  []byte
 	puts []directoryPut
@@ -16,12 +18,25 @@ type DirectoryBatch struct {
 	users bool
 }
 
-// directoryPut is one write: key and value lie back to back in buf.
+// directoryPut is one write: key and value lie back to back in buf. An
+// archive carries no value: it archives what the record is at commit.
 type directoryPut struct {
-	section  uint8 // index into directorySections
+	section  uint8 // index into putSections
+	archive  bool
 	at       uint32
 	keyLen   uint32
 	valueLen uint32
+}
+
+// NewDirectoryBatch is an empty batch with room for n writes of typical
+// size.
+func NewDirectoryBatch(n int) *DirectoryBatch {
+	return &DirectoryBatch{buf: make([]byte, 0, n*64), puts: make([]directoryPut, 0, n)}
+}
+
+// Reset empties the batch, keeping its buffers.
+func (b *DirectoryBatch) Reset() {
+	b.buf, b.puts, b.err = b.buf[:0], b.puts[:0], nil
 }
 
 const (
@@ -48,6 +63,28 @@ func (b *DirectoryBatch) add(section uint8, key1, key2 string, value []byte, err
 	b.buf = append(b.buf, value...)
 	b.puts = append(b.puts, p)
 }
+
+// archive adds an archive of the record under the key.
+func (b *DirectoryBatch) archive(section uint8, key1, key2 string) {
+	b.add(section, key1, key2, nil, nil)
+	b.puts[len(b.puts)-1].archive = true
+}
+
+// ArchiveUser archives the user, if still active when the batch commits.
+func (b *DirectoryBatch) ArchiveUser(id string) { b.archive(putUser, id, "") }
+
+// ArchiveClassroom archives the classroom as the sync does (archived_by
+// "sync"), if still active when the batch commits.
+func (b *DirectoryBatch) ArchiveClassroom(id string) { b.archive(putClassroom, id, "") }
+
+// ArchiveMembership archives the membership, if still active when the
+// batch commits.
+func (b *DirectoryBatch) ArchiveMembership(classroomID, userID string) {
+	b.archive(putMembership, classroomID, userID)
+}
+
+// ArchiveSchool archives the school, if still active when the batch commits.
+func (b *DirectoryBatch) ArchiveSchool(id string) { b.archive(putSchool, id, "") }
 
 // PutUser adds or replaces a user.
 func (b *DirectoryBatch) PutUser(u DirectoryUser) {
@@ -100,6 +137,15 @@ func (db *DB) ApplyDirectory(tenantID int64, b *DirectoryBatch) error {
 		for _, p := range b.puts {
 			key := b.buf[p.at : p.at+p.keyLen]
 			value := b.buf[p.at+p.keyLen : p.at+p.keyLen+p.valueLen]
+			if p.archive {
+				var err error
+				if value, err = archived(p.section, key, sections[p.section].Get(key)); err != nil {
+					return err
+				}
+				if value == nil {
+					continue // gone, or archived meanwhile (by hand)
+				}
+			}
 			if err := sections[p.section].Put(key, value); err != nil {
 				return err
 			}
@@ -109,4 +155,44 @@ func (db *DB) ApplyDirectory(tenantID int64, b *DirectoryBatch) error {
 		}
 		return nil
 	})
+}
+
+// archived is the stored record raw as the sync archives it, nil when
+// there is none or it is archived already.
+func archived(section uint8, key, raw []byte) ([]byte, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	id := string(key)
+	switch section {
+	case putUser:
+		u, err := decodeUser(id, raw)
+		if err != nil || !u.Active() {
+			return nil, err
+		}
+		u.Status = StatusArchived
+		return encodeUser(u)
+	case putClassroom:
+		c, err := decodeClassroom(id, raw)
+		if err != nil || !c.Active() {
+			return nil, err
+		}
+		c.Status, c.ArchivedBy = StatusArchived, ArchivedBySync
+		return encodeClassroom(c)
+	case putMembership:
+		m, err := decodeMembership(key, raw)
+		if err != nil || m.Status != StatusActive {
+			return nil, err
+		}
+		m.Status = StatusArchived
+		return encodeMembership(m)
+	case putSchool:
+		s, err := decodeSchool(id, raw)
+		if err != nil || s.Status != StatusActive {
+			return nil, err
+		}
+		s.Status = StatusArchived
+		return encodeSchool(s)
+	}
+	return nil, fmt.Errorf("store: no directory section %d", section)
 }

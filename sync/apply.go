@@ -4,15 +4,17 @@ import (
 	"context"
 )
 
-// apply commits the plan's batches, one transaction each: the creates,
-// updates and unarchives first, then the archives the threshold allowed.
-// A kill between two batches leaves a directory the next run finishes.
+// apply commits the batches the plan held back, one transaction each: its
+// held creates, updates and unarchives (a guardians file's; the roster
+// plan committed its own as it walked), then the archives the threshold
+// allowed. A kill between two batches leaves a directory the next run
+// finishes.
 func (e *Engine) apply(ctx context.Context, p *plan, report func(Progress)) error {
 	batches := append(p.writes.list[:len(p.writes.list):len(p.writes.list)], p.archives.list...)
-	total := p.writes.total + p.archives.total
+	applied := p.written
+	total := applied + p.writes.total + p.archives.total
 	p.writes, p.archives = batchList{}, batchList{} // batches alone holds them now
-	applied := 0
-	report(Progress{Phase: PhaseApply, ToApply: total})
+	report(Progress{Phase: PhaseApply, Applied: applied, ToApply: total})
 	for i, b := range batches {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -24,14 +24,19 @@
 //   - Plan walks the sorted roster against the stored directory in
 //     sourcedId order and decides per record: create, update (which fields),
 //     archive, unarchive or skip (with a reason), applying the district's
-//     settings (DESIGN §3). Its writes are encoded into batches.
+//     settings (DESIGN §3). It reads the directory a chunk at a time and
+//     commits the creates, updates and unarchives as it goes, BatchSize
+//     writes per bbolt transaction (a dry run commits nothing); the
+//     archives are only noted, as keys.
 //   - Check compares each type's archives with the deletion threshold; over
-//     it the run fails with reason threshold, still creates and updates,
+//     it the run fails with reason threshold: it created and updated,
 //     archives nothing and reports tried_to_archive.
-//   - Apply commits the batches, BatchSize writes per bbolt transaction. A
-//     kill at any point leaves a directory from which the next run
-//     converges, because every planned record depends only on the roster,
-//     the settings and that record's own stored state.
+//   - Apply commits the archives the threshold allowed, in batches. A kill
+//     at any point leaves a directory from which the next run converges,
+//     because every planned record depends only on the roster, the settings
+//     and that record's own stored state, read before this run wrote it
+//     (the walk only writes records it has passed), and an archive
+//     archives the record as it is when its batch commits.
 //   - Record stores the run (dry runs too, which write nothing else). When
 //     neither ClassLink's x-perm-rev nor the config revision moved since the
 //     last applied run (and nobody edited the directory by hand), the run

@@ -144,14 +144,21 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	run.PermRev = ros.permRev
 
 	report(Progress{Phase: PhasePlan})
-	p, err := e.plan(d, ros, opt.Samples, opt.DryRun && sftpDue(d))
-	if err != nil {
+	if refusal, err := refuseEmpty(e.DB, tenantID, ros.pulled); err != nil {
 		return Result{}, err
+	} else if refusal != nil {
+		return fail(store.ReasonUpstream, refusal)
 	}
-	if err := p.suspiciouslyEmpty(ros.pulled); err != nil {
-		return fail(store.ReasonUpstream, err)
+	p := newPlan(d, e.batchSize(), opt.Samples)
+	p.keepUsers = opt.DryRun && sftpDue(d)
+	p.commitAsItGoes(ctx, e.DB, opt.DryRun, report)
+	if err := p.walk(e.DB, ros); err != nil {
+		if ctx.Err() == nil {
+			return Result{}, err
+		}
+		return fail(store.ReasonUpstream, fmt.Errorf("cancelled while applying; the next run completes the changes: %w", err))
 	}
-	ros = nil // the batches hold all that is left to do; let the roster go
+	ros = nil // what is left to do are the archives; let the roster go
 	p.checkThreshold()
 	run.Counts, run.TriedToArchive, run.Warnings = p.counts, p.tried, p.warnings
 	run.Status = store.RunSucceeded
@@ -268,26 +275,60 @@ func (e *Engine) unchanged(d store.District, rev string) (bool, error) {
 	return !edited.After(last.StartedAt), nil
 }
 
-// plan walks every section of the directory against the roster.
-// keepUsers keeps the users it writes for a dry run's guardians file.
-func (e *Engine) plan(d store.District, r *roster, samples int, keepUsers bool) (*plan, error) {
-	p := newPlan(d, e.batchSize(), samples)
-	p.keepUsers = keepUsers
-	return p, errors.Join(p.planSchools(e.DB, r), p.planClassrooms(e.DB, r), p.planUsers(e.DB, r), p.planMemberships(e.DB, r))
+// walk plans every section of the directory against the roster, committing
+// creates, updates and unarchives as it goes; memberships come last, as
+// they depend on which classrooms stay archived.
+func (p *plan) walk(db *store.DB, r *roster) error {
+	for _, section := range []func(*store.DB, *roster) error{p.planSchools, p.planClassrooms, p.planUsers, p.planMemberships} {
+		if err := section(db, r); err != nil {
+			return err
+		}
+	}
+	p.commit()
+	return p.err
 }
 
-// suspiciouslyEmpty refuses a roster in which a whole collection is empty
-// while the directory has active records of it: a ClassLink hiccup, not
-// everyone leaving the district (DESIGN §3).
-func (p *plan) suspiciouslyEmpty(n pulledCounts) error {
-	users := p.activeManaged[TypeStudents] + p.activeManaged[TypeStaff] + p.activeManaged[TypeGuardians]
-	switch {
-	case n.users == 0 && users > 0:
-		return fmt.Errorf("ClassLink sent no users at all while the directory has %d active ones; refusing to treat that as everyone leaving", users)
-	case n.classes == 0 && p.activeManaged[TypeClassrooms] > 0:
-		return fmt.Errorf("ClassLink sent no classes at all while the directory has %d active classrooms; refusing to treat that as every class ending", p.activeManaged[TypeClassrooms])
-	case n.enrollments == 0 && p.activeManaged[TypeMemberships] > 0:
-		return fmt.Errorf("ClassLink sent no enrollments at all while the directory has %d active memberships; refusing to treat that as every enrollment ending", p.activeManaged[TypeMemberships])
+// refuseEmpty refuses a roster in which a whole collection is empty while
+// the directory has active records of it: a ClassLink hiccup, not everyone
+// leaving the district (DESIGN §3). It runs before anything is written;
+// only an empty collection costs a scan of its section.
+func refuseEmpty(db *store.DB, tenantID int64, n pulledCounts) (refusal, err error) {
+	if n.users == 0 {
+		active := 0
+		err = db.EachDirectoryUser(tenantID, func(u store.DirectoryUser) error {
+			active += btoi(u.Managed && u.Active())
+			return nil
+		})
+		if err != nil || active > 0 {
+			return fmt.Errorf("ClassLink sent no users at all while the directory has %d active ones; refusing to treat that as everyone leaving", active), err
+		}
 	}
-	return nil
+	if n.classes == 0 {
+		active := 0
+		err = db.EachClassroom(tenantID, func(c store.Classroom) error {
+			active += btoi(c.Managed && c.Active())
+			return nil
+		})
+		if err != nil || active > 0 {
+			return fmt.Errorf("ClassLink sent no classes at all while the directory has %d active classrooms; refusing to treat that as every class ending", active), err
+		}
+	}
+	if n.enrollments == 0 {
+		active := 0
+		err = db.EachMembership(tenantID, func(m store.Membership) error {
+			active += btoi(m.Status == store.StatusActive)
+			return nil
+		})
+		if err != nil || active > 0 {
+			return fmt.Errorf("ClassLink sent no enrollments at all while the directory has %d active memberships; refusing to treat that as every enrollment ending", active), err
+		}
+	}
+	return nil, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,14 +1,20 @@
 package sync
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/schoolstatus/rostersync/store"
 )
 
-// plan is what one run will do: counts, warnings, samples and the encoded
-// directory writes, split so the threshold check can drop the archives.
+// plan is what one run does, decided record by record as it walks the
+// directory against the roster: counts, warnings and samples, the creates,
+// updates and unarchives, and the archives, held back (as keys, for the
+// roster) until the deletion threshold has been checked. The roster sync
+// commits its creates, updates and unarchives as the walk goes
+// (commitAsItGoes); a guardians file plan holds them in writes until its
+// threshold is checked too.
 type plan struct {
 	tenantID int64
 	settings store.Settings
@@ -29,8 +35,20 @@ type plan struct {
 	held map[string]bool
 
 	samples  sampler
-	writes   batchList // creates, updates, unarchives
+	size     int
+	writes   batchList // creates, updates, unarchives held for apply
 	archives batchList
+
+	// Committing as the walk goes: batch holds the writes not committed
+	// yet, written counts those committed (in a dry run, those planned),
+	// err is the first failure, which ends the walk.
+	batch   *store.DirectoryBatch
+	ctx     context.Context
+	db      *store.DB
+	dryRun  bool
+	report  func(Progress)
+	written int
+	err     error
 
 	// keepUsers keeps the users the plan writes (overlay) and archives
 	// (overlayArchives), in sourcedId order: a dry run that also checks
@@ -49,10 +67,55 @@ func newPlan(d store.District, batchSize, samples int) *plan {
 		activeManaged: map[string]int{},
 		held:          map[string]bool{},
 		samples:       sampler{limit: samples, seen: map[string]int{}},
+		size:          batchSize,
 		writes:        batchList{size: batchSize},
 		archives:      batchList{size: batchSize},
 	}
 }
+
+// commitAsItGoes makes the plan commit its creates, updates and
+// unarchives batch by batch as it walks (a dry run only counts them).
+func (p *plan) commitAsItGoes(ctx context.Context, db *store.DB, dryRun bool, report func(Progress)) {
+	p.batch = store.NewDirectoryBatch(p.size)
+	p.ctx, p.db, p.dryRun, p.report = ctx, db, dryRun, report
+}
+
+// write is the batch to add one create, update or unarchive to: the
+// current batch, committed first when full, when committing as the walk
+// goes, else the held writes.
+func (p *plan) write() *store.DirectoryBatch {
+	if p.batch == nil {
+		return p.writes.next()
+	}
+	if p.batch.Len() >= p.size {
+		p.commit()
+	}
+	return p.batch
+}
+
+// commit writes the batch in one transaction (a dry run only counts it)
+// and reports progress. A cancelled run stops here, between transactions.
+func (p *plan) commit() {
+	if p.batch == nil || p.err != nil || p.batch.Len() == 0 {
+		return
+	}
+	if p.err = p.ctx.Err(); p.err != nil {
+		return
+	}
+	if !p.dryRun {
+		if p.err = p.db.ApplyDirectory(p.tenantID, p.batch); p.err != nil {
+			return
+		}
+	}
+	p.written += p.batch.Len()
+	p.batch.Reset()
+	if !p.dryRun {
+		p.report(Progress{Phase: PhasePlan, Applied: p.written})
+	}
+}
+
+// archive is the batch to add one archive to.
+func (p *plan) archive() *store.DirectoryBatch { return p.archives.next() }
 
 // count is the counter of a record type.
 func (p *plan) count(typ string) *store.Counts { return p.counts.Of(typ) }
@@ -97,7 +160,7 @@ func (p *plan) thresholdMessage() string {
 		strings.Join(parts, " and "), p.settings.DeletionThresholdPercent)
 }
 
-// batchList cuts writes into batches of size, each one transaction.
+// batchList cuts held writes into batches of size, each one transaction.
 type batchList struct {
 	size  int
 	list  []*store.DirectoryBatch
@@ -107,7 +170,7 @@ type batchList struct {
 // next is the batch to add one write to.
 func (l *batchList) next() *store.DirectoryBatch {
 	if n := len(l.list); n == 0 || l.list[n-1].Len() >= l.size {
-		l.list = append(l.list, &store.DirectoryBatch{})
+		l.list = append(l.list, store.NewDirectoryBatch(min(l.size, 1024)))
 	}
 	l.total++
 	return l.list[len(l.list)-1]

@@ -8,7 +8,7 @@ import (
 func (p *plan) planClassrooms(db *store.DB, r *roster) error {
 	targets := r.classes
 	i := 0
-	err := db.EachClassroom(p.tenantID, func(cur store.Classroom) error {
+	err := db.WalkClassrooms(p.tenantID, func(cur store.Classroom) error {
 		if cur.Managed && cur.Active() {
 			p.activeManaged[TypeClassrooms]++
 		}
@@ -19,17 +19,17 @@ func (p *plan) planClassrooms(db *store.DB, r *roster) error {
 		if i < len(targets) && targets[i].id == cur.SourcedID {
 			p.classroom(&targets[i], &cur)
 			i++
-			return nil
+			return p.err
 		}
 		if cur.Managed && cur.Active() {
-			cur.Status, cur.ArchivedBy = store.StatusArchived, store.ArchivedBySync
 			p.note(TypeClassrooms, ActionArchive, cur.SourcedID, cur.Name, nil, "")
-			p.archives.next().PutClassroom(cur)
+			p.archive().ArchiveClassroom(cur.SourcedID)
 		}
-		return nil
+		return p.err
 	})
-	for ; i < len(targets); i++ {
+	for ; i < len(targets) && err == nil; i++ {
 		p.classroom(&targets[i], nil)
+		err = p.err
 	}
 	return err
 }
@@ -53,7 +53,7 @@ func (p *plan) classroom(t *rosterClass, cur *store.Classroom) {
 		}
 		p.note(TypeClassrooms, ActionUpdate, t.id, t.name, fields, "")
 	}
-	p.writes.next().PutClassroom(want)
+	p.write().PutClassroom(want)
 }
 
 func classroomFields(a, b store.Classroom) []string {

@@ -15,7 +15,7 @@ func (p *plan) planMemberships(db *store.DB, r *roster) error {
 	compare := func(t rosterMember, cur store.Membership) int {
 		return cmp.Or(strings.Compare(r.classes[t.class].id, cur.ClassroomID), strings.Compare(r.users[t.user].id, cur.UserID))
 	}
-	err := db.EachMembership(p.tenantID, func(cur store.Membership) error {
+	err := db.WalkMemberships(p.tenantID, func(cur store.Membership) error {
 		if cur.Status == store.StatusActive {
 			p.activeManaged[TypeMemberships]++
 		}
@@ -26,17 +26,17 @@ func (p *plan) planMemberships(db *store.DB, r *roster) error {
 		if i < len(targets) && compare(targets[i], cur) == 0 {
 			p.membership(r, targets[i], &cur)
 			i++
-			return nil
+			return p.err
 		}
 		if cur.Status == store.StatusActive && !p.held[cur.ClassroomID] {
-			cur.Status = store.StatusArchived
 			p.note(TypeMemberships, ActionArchive, cur.ClassroomID+"/"+cur.UserID, "", nil, "")
-			p.archives.next().PutMembership(cur)
+			p.archive().ArchiveMembership(cur.ClassroomID, cur.UserID)
 		}
-		return nil
+		return p.err
 	})
-	for ; i < len(targets); i++ {
+	for ; i < len(targets) && err == nil; i++ {
 		p.membership(r, targets[i], nil)
+		err = p.err
 	}
 	return err
 }
@@ -58,7 +58,7 @@ func (p *plan) membership(r *roster, t rosterMember, cur *store.Membership) {
 	default:
 		return
 	}
-	p.writes.next().PutMembership(want)
+	p.write().PutMembership(want)
 }
 
 // planSchools keeps the directory's schools in line with the selection;
@@ -69,21 +69,21 @@ func (p *plan) planSchools(db *store.DB, r *roster) error {
 		want[s.id] = s.name
 	}
 	seen := map[string]bool{}
-	err := db.EachDirectorySchool(p.tenantID, func(cur store.School) error {
+	err := db.WalkDirectorySchools(p.tenantID, func(cur store.School) error {
 		seen[cur.SourcedID] = true
 		name, selected := want[cur.SourcedID]
 		switch {
 		case selected && (cur.Name != name || cur.Status != store.StatusActive):
-			p.writes.next().PutSchool(store.School{SourcedID: cur.SourcedID, Name: name, Status: store.StatusActive})
+			p.write().PutSchool(store.School{SourcedID: cur.SourcedID, Name: name, Status: store.StatusActive})
 		case !selected && cur.Status == store.StatusActive:
-			cur.Status = store.StatusArchived
-			p.archives.next().PutSchool(cur)
+			p.archive().ArchiveSchool(cur.SourcedID)
 		}
-		return nil
+		return p.err
 	})
 	for _, s := range r.schools {
-		if !seen[s.id] {
-			p.writes.next().PutSchool(store.School{SourcedID: s.id, Name: s.name, Status: store.StatusActive})
+		if !seen[s.id] && err == nil {
+			p.write().PutSchool(store.School{SourcedID: s.id, Name: s.name, Status: store.StatusActive})
+			err = p.err
 		}
 	}
 	return err

@@ -21,7 +21,7 @@ func (p *plan) planUsers(db *store.DB, r *roster) error {
 	unique := uniqueGuardianEmails(r.users)
 	targets := r.users
 	i := 0
-	err := db.EachDirectoryUser(p.tenantID, func(cur store.DirectoryUser) error {
+	err := db.WalkDirectoryUsers(p.tenantID, func(cur store.DirectoryUser) error {
 		if p.sisManaged(cur) && cur.Active() {
 			p.activeManaged[kindOf(cur.Kind).countsName()]++
 		}
@@ -32,13 +32,14 @@ func (p *plan) planUsers(db *store.DB, r *roster) error {
 		if i < len(targets) && targets[i].id == cur.SourcedID {
 			p.user(&targets[i], &cur, unique)
 			i++
-			return nil
+			return p.err
 		}
 		p.absentUser(cur)
-		return nil
+		return p.err
 	})
-	for ; i < len(targets); i++ {
+	for ; i < len(targets) && err == nil; i++ {
 		p.user(&targets[i], nil, unique)
+		err = p.err
 	}
 	return err
 }
@@ -139,7 +140,7 @@ func (p *plan) user(t *rosterUser, cur *store.DirectoryUser, unique map[string]b
 
 // put plans a user's create, update or unarchive.
 func (p *plan) put(u store.DirectoryUser) {
-	p.writes.next().PutUser(u)
+	p.write().PutUser(u)
 	if p.keepUsers {
 		p.overlay = append(p.overlay, u)
 	}
@@ -158,10 +159,10 @@ func (p *plan) absentUser(cur store.DirectoryUser) {
 	if !p.sisManaged(cur) || !cur.Active() || cur.Kind == store.KindGuardian && !p.settings.ManageGuardians {
 		return
 	}
-	cur.Status = store.StatusArchived
 	p.note(kindOf(cur.Kind).countsName(), ActionArchive, cur.SourcedID, strings.TrimSpace(cur.GivenName+" "+cur.FamilyName), nil, "")
-	p.archives.next().PutUser(cur)
+	p.archive().ArchiveUser(cur.SourcedID)
 	if p.keepUsers {
+		cur.Status = store.StatusArchived
 		p.overlayArchives = append(p.overlayArchives, cur)
 	}
 }
