@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"time"
 
@@ -18,6 +19,9 @@ type AuditEntry struct {
 	// sync before the self-check step was done.
 	Notes   []string `json:"notes,omitempty"`
 	Created bool     `json:"created,omitempty"`
+	// Removed marks the entry of a district removed from rostersync (its
+	// history stays).
+	Removed bool `json:"removed,omitempty"`
 }
 
 func putAudit(tx *bolt.Tx, e AuditEntry) error {
@@ -55,4 +59,18 @@ func (db *DB) Audit(tenantID int64) ([]AuditEntry, error) {
 		return err
 	})
 	return out, err
+}
+
+// lastAuditRevision is the newest revision in a district's audit trail, 0
+// when it has none.
+func lastAuditRevision(tx *bolt.Tx, tenantID int64) (int64, error) {
+	b := tx.Bucket(bucketAudit).Bucket(tenantKey(tenantID))
+	if b == nil {
+		return 0, nil
+	}
+	k, _ := b.Cursor().Last()
+	if k == nil {
+		return 0, nil
+	}
+	return int64(binary.BigEndian.Uint64(k)), nil
 }

@@ -197,6 +197,12 @@ type ImportOptions struct {
 	// Check runs last on the district as it would be saved (the caller's
 	// rules, such as where the proxy URL may point).
 	Check func(District) error
+	// Listing is what ClassLink's list says about the tenant, for a
+	// district the file adds (CheckApplicationID); nil is NoListing.
+	Listing *Listing
+	// Specialist: the person importing may set an application_id without
+	// ClassLink's list (the local operator).
+	Specialist bool
 }
 
 // ImportConfig parses data and saves it as district tenantID's next revision
@@ -229,7 +235,19 @@ func (db *DB) ImportConfig(tenantID int64, data []byte, who Actor, opt ImportOpt
 			return District{}, AuditEntry{}, err
 		}
 	}
-	return db.SaveDistrict(next, cur.Revision, who, []string{"imported from a config file"})
+	notes := []string{"imported from a config file"}
+	if !exists {
+		l := NoListing
+		if opt.Listing != nil {
+			l = *opt.Listing
+		}
+		note, err := CheckApplicationID(next.TenantID, next.ApplicationID, l, opt.Specialist)
+		if err != nil {
+			return District{}, AuditEntry{}, err
+		}
+		notes = append(notes, note)
+	}
+	return db.SaveDistrict(next, cur.Revision, who, notes)
 }
 
 func isNotFound(err error) bool {

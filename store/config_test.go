@@ -48,7 +48,7 @@ func TestImportRoundTripAndMaskedSecretKept(t *testing.T) {
 	cfg.Settings.TimeZone = "America/New_York"
 	cfg.Permissions["support_staff"] = []string{"content_moderator", "users_manager"}
 	cfg.Permissions["district_admin"] = []string{}
-	got, entry, err := db.ImportConfig(2, cfg.MarshalIndent(), Actor{User: "ana", Via: "import"}, ImportOptions{})
+	got, entry, err := db.ImportConfig(2, cfg.MarshalIndent(), Actor{User: "ana", Via: "import"}, ImportOptions{Specialist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestImportRoundTripAndMaskedSecretKept(t *testing.T) {
 		}
 	}
 	// Export → import with no edits is a no-op in content.
-	again, entry, err := db.ImportConfig(2, ExportConfig(got, true).MarshalIndent(), ana, ImportOptions{})
+	again, entry, err := db.ImportConfig(2, ExportConfig(got, true).MarshalIndent(), ana, ImportOptions{Specialist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestImportRejectsBadInputAndWritesNothing(t *testing.T) {
 				tc.edit(m)
 				raw, _ = json.Marshal(m)
 			}
-			_, _, err = db.ImportConfig(8, raw, ana, ImportOptions{})
+			_, _, err = db.ImportConfig(8, raw, ana, ImportOptions{Specialist: true})
 			var fe *FieldError
 			if !errors.As(err, &fe) {
 				t.Fatalf("err = %v, want a *FieldError", err)
@@ -208,7 +208,7 @@ func TestImportRejectsBadInputAndWritesNothing(t *testing.T) {
 	// for its own reason.
 	db := openTemp(t)
 	raw, _ := json.Marshal(validConfig())
-	if _, _, err := db.ImportConfig(8, raw, ana, ImportOptions{}); err != nil {
+	if _, _, err := db.ImportConfig(8, raw, ana, ImportOptions{Specialist: true}); err != nil {
 		t.Fatalf("valid config refused: %v", err)
 	}
 }
@@ -262,12 +262,12 @@ func TestImportOfAStaleExportNeedsForce(t *testing.T) {
 	if _, _, err := db.SaveDistrict(d, 1, Actor{User: "ben"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := db.ImportConfig(8, stale.MarshalIndent(), ana, ImportOptions{})
+	_, _, err := db.ImportConfig(8, stale.MarshalIndent(), ana, ImportOptions{Specialist: true})
 	var fe *FieldError
 	if !errors.As(err, &fe) || fe.Field != "revision" || !strings.Contains(fe.Msg, "saved by ben") {
 		t.Fatalf("stale import: %v", err)
 	}
-	got, _, err := db.ImportConfig(8, stale.MarshalIndent(), ana, ImportOptions{Force: true})
+	got, _, err := db.ImportConfig(8, stale.MarshalIndent(), ana, ImportOptions{Force: true, Specialist: true})
 	if err != nil || got.Revision != 3 || !got.Settings.ManageGuardians {
 		t.Fatalf("forced import: %+v %v", got.Settings, err)
 	}

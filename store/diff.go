@@ -34,6 +34,7 @@ func (c Change) Label() string {
 
 var settingTitles = map[string]string{
 	"name":                       "District name",
+	"application_id":             "District application_id",
 	"settings.enable_daily_sync": "Enable Daily sync",
 	"settings.manage_guardians":  "Allow sync to manage Guardians",
 	"settings.unarchive_reappearing_classrooms": "Unarchive classrooms that reappear in the roster data",
@@ -77,6 +78,7 @@ func Diff(prev, next District) []Change {
 		}
 	}
 	add("name", prev.Name, next.Name)
+	add("application_id", strconv.FormatInt(prev.ApplicationID, 10), strconv.FormatInt(next.ApplicationID, 10))
 	a, b := prev.Settings, next.Settings
 	add("settings.enable_daily_sync", onOff(a.EnableDailySync), onOff(b.EnableDailySync))
 	add("settings.manage_guardians", onOff(a.ManageGuardians), onOff(b.ManageGuardians))

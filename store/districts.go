@@ -104,6 +104,15 @@ func (db *DB) SaveDistrict(d District, base int64, who Actor, notes []string) (D
 			prev = NewDistrict(d.TenantID, d.ApplicationID, d.Name)
 		}
 		saved.Revision = base + 1
+		if !exists {
+			// A district removed and added again goes on from its last
+			// revision: the audit trail of the first one is kept.
+			last, err := lastAuditRevision(tx, d.TenantID)
+			if err != nil {
+				return err
+			}
+			saved.Revision = last + 1
+		}
 		saved.SavedAt = db.now()
 		saved.SavedBy = who
 		entry = AuditEntry{

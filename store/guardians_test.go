@@ -60,7 +60,7 @@ func TestGuardiansSourceExportImport(t *testing.T) {
 	// The masked export, edited and imported, keeps both stored secrets.
 	cfg := ExportConfig(saved, false)
 	cfg.Guardians.SFTP.Folder = "/guardians"
-	got, entry, err := db.ImportConfig(2, cfg.MarshalIndent(), ana, ImportOptions{})
+	got, entry, err := db.ImportConfig(2, cfg.MarshalIndent(), ana, ImportOptions{Specialist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestGuardiansSourceExportImport(t *testing.T) {
 	// A new password shows as changed, never in clear.
 	cfg = ExportConfig(got, false)
 	cfg.Guardians.SFTP.Password = "n3w-pa55"
-	_, entry, err = db.ImportConfig(2, cfg.MarshalIndent(), ana, ImportOptions{})
+	_, entry, err = db.ImportConfig(2, cfg.MarshalIndent(), ana, ImportOptions{Specialist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestGuardiansSourceRefusesBadInput(t *testing.T) {
 			m := validConfig()
 			m["guardians"] = tc.guardians
 			data, _ := json.Marshal(m)
-			_, _, err := db.ImportConfig(2, data, ana, ImportOptions{})
+			_, _, err := db.ImportConfig(2, data, ana, ImportOptions{Specialist: true})
 			var fe *FieldError
 			if !errors.As(err, &fe) || fe.Field != tc.field {
 				t.Fatalf("import = %v, want a FieldError on %s", err, tc.field)
