@@ -1,7 +1,6 @@
 package guardians
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -75,7 +74,7 @@ func parseHeader(names []string) (header, error) {
 		}
 		c, ok := byKey[key]
 		if !ok {
-			unknown = append(unknown, fmt.Sprintf("%q", clip(name)))
+			unknown = append(unknown, quote(name))
 			continue
 		}
 		if h.index[c] >= 0 {
@@ -101,13 +100,4 @@ func parseHeader(names []string) (header, error) {
 			strings.Join(Columns[:], ","), strings.Join(parts, " and "))
 	}
 	return h, nil
-}
-
-// clip shortens a value quoted in a message.
-func clip(s string) string {
-	const max = 40
-	if r := []rune(s); len(r) > max {
-		return string(r[:max-1]) + "…"
-	}
-	return s
 }

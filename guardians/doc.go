@@ -19,5 +19,6 @@
 //
 // The SFTP client (sftp.go) fetches guardians.csv from a district's folder
 // with a pinned host key; guardians/sftptest is a real SFTP server for
-// tests. The package imports nothing from rostersync but phone.
+// tests. The package imports nothing from rostersync but phone and
+// untrusted.
 package guardians

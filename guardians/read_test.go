@@ -107,8 +107,8 @@ func TestRowRules(t *testing.T) {
 		{"no guardian", "s1, ,Ana,Ruiz,ana@example.org,,,", "guardian_id is empty", "", nil},
 		{"no names", "s1,g1,,,ana@example.org,,,", "first_name is empty; last_name is empty", "", nil},
 		{"short row", "s1,g1,Ana,Ruiz,ana@example.org", "the row has 5 fields; the header has 8", "", nil},
-		{"long field", "s1,g1," + strings.Repeat("a", MaxFieldLength+1) + ",Ruiz,ana@example.org,,,", "first_name is longer than 256 characters", "", nil},
-		{"control character", "s1,g1,\"An\na\",Ruiz,ana@example.org,,,", "first_name contains a control character", "", nil},
+		{"long field", "s1,g1," + strings.Repeat("a", MaxFieldLength+1) + ",Ruiz,ana@example.org,,,", "first_name is 257 characters long; at most 256 are allowed", "", nil},
+		{"control character", "s1,g1,\"An\na\",Ruiz,ana@example.org,,,", "first_name must not contain control characters", "", nil},
 		{"spaces trimmed", " s1 , g1 , Ana , Ruiz , ana@example.org ,,,", "", "", func(r Row) bool { return r.StudentID == "s1" && r.FirstName == "Ana" && r.Email == "ana@example.org" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,12 +3,11 @@ package guardians
 import (
 	"net/mail"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/text/language"
 
 	"github.com/schoolstatus/rostersync/phone"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // readRow applies the rules one row can be checked by on its own.
@@ -23,12 +22,12 @@ func (f *File) readRow(line int, rec []string) Row {
 			continue
 		}
 		v := strings.TrimSpace(rec[i])
-		switch {
-		case utf8.RuneCountInString(v) > MaxFieldLength:
-			r.Fail("%s is longer than %d characters", c, MaxFieldLength)
+		if err := untrusted.CheckLength(v, MaxFieldLength); err != nil {
+			r.Fail("%s %v", c, err)
 			continue
-		case strings.IndexFunc(v, unicode.IsControl) >= 0:
-			r.Fail("%s contains a control character (a line break or tab inside the value?)", c)
+		}
+		if err := untrusted.CheckLine(v); err != nil {
+			r.Fail("%s %v", c, err)
 			continue
 		}
 		r.raw[c] = v
@@ -44,7 +43,7 @@ func (f *File) readRow(line int, rec []string) Row {
 	if lang := r.raw[Language]; lang != "" {
 		tag, err := language.Parse(lang)
 		if err != nil || tag == language.Und {
-			r.Warn("language %q is not a language code (such as en, es, zh-Hant); left empty", clip(lang))
+			r.Warn("language %s is not a language code (such as en, es, zh-Hant); left empty", quote(lang))
 		} else {
 			r.Language = tag.String()
 		}
@@ -111,4 +110,5 @@ func validEmail(s string) bool {
 	return err == nil && a.Address == s && a.Name == ""
 }
 
-func quote(s string) string { return `"` + clip(s) + `"` }
+// quote is a value from the file in a message: quoted, escaped, short.
+func quote(s string) string { return untrusted.Quote(s) }

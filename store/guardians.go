@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"unicode"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Where guardians come from when Manage Guardians is off (DESIGN §5:
@@ -95,29 +96,38 @@ func (g GuardiansSource) Validate() error {
 	switch g.Source {
 	case "", GuardiansNone, GuardiansUpload, GuardiansSFTP:
 	default:
-		return fieldErr("guardians.source", "must be %q, %q or %q, got %q", GuardiansNone, GuardiansUpload, GuardiansSFTP, g.Source)
+		return fieldErr("guardians.source", "must be %q, %q or %q, got %s", GuardiansNone, GuardiansUpload, GuardiansSFTP, untrusted.Quote(g.Source))
 	}
 	switch g.Encoding {
 	case "", EncodingUTF8, EncodingISO88591:
 	default:
-		return fieldErr("guardians.encoding", "must be %q or %q, got %q", EncodingUTF8, EncodingISO88591, g.Encoding)
+		return fieldErr("guardians.encoding", "must be %q or %q, got %s", EncodingUTF8, EncodingISO88591, untrusted.Quote(g.Encoding))
 	}
 	return g.SFTP.validate(g.Source == GuardiansSFTP)
 }
+
+// Limits on the SFTP settings (README: "Guardians from a guardians.csv").
+const (
+	MaxHostLength       = 253 // a DNS name
+	MaxSFTPFolderLength = 1024
+	MaxPrivateKeyLength = 16 << 10 // an RSA 4096 key in OpenSSH format is about 3.4 KiB
+)
 
 func (s SFTPFolder) validate(required bool) error {
 	if !required && s == (SFTPFolder{}) {
 		return nil
 	}
-	host := s.Host
-	switch {
+	switch host := s.Host; {
 	case host == "":
 		if required {
 			return fieldErr("guardians.sftp.host", "is required: the SFTP server's host name or IP address")
 		}
-	case strings.TrimSpace(host) != host || len(host) > 253 || strings.ContainsAny(host, " /@[]\\") ||
-		strings.IndexFunc(host, unicode.IsControl) >= 0 || strings.Contains(host, ":") && net.ParseIP(host) == nil:
-		return fieldErr("guardians.sftp.host", "must be a host name or IP address without scheme, user, port or path, got %q", clipText(host))
+	case strings.TrimSpace(host) != host || strings.ContainsAny(host, " /@[]\\") || strings.Contains(host, ":") && net.ParseIP(host) == nil:
+		return fieldErr("guardians.sftp.host", "must be a host name or IP address without scheme, user, port or path, got %s", untrusted.Quote(host))
+	default:
+		if err := checkText("guardians.sftp.host", host, MaxHostLength); err != nil {
+			return err
+		}
 	}
 	if s.Port < 0 || s.Port > 65535 {
 		return fieldErr("guardians.sftp.port", "must be from 1 to 65535 (0 means 22), got %d", s.Port)
@@ -125,19 +135,26 @@ func (s SFTPFolder) validate(required bool) error {
 	if required && strings.TrimSpace(s.User) == "" {
 		return fieldErr("guardians.sftp.user", "is required")
 	}
-	if strings.IndexFunc(s.User, unicode.IsControl) >= 0 || len(s.User) > 256 {
-		return fieldErr("guardians.sftp.user", "must be a user name without control characters")
+	if err := checkText("guardians.sftp.user", s.User, MaxClientIDLength); err != nil {
+		return err
 	}
 	if required && s.Password == "" && s.PrivateKey == "" {
 		return fieldErr("guardians.sftp.password", "a password or a private_key is required")
 	}
-	if s.PrivateKey != "" && !IsSealed(s.PrivateKey) { // a sealed one this key cannot open is SecretProblem's to report
+	// A sealed secret this key cannot open is SecretProblem's to report.
+	if !IsSealed(s.Password) && (untrusted.CheckLine(s.Password) != nil || untrusted.CheckLength(s.Password, MaxSecretLength) != nil) {
+		return fieldErr("guardians.sftp.password", "must be one line of printable text of at most %d characters", MaxSecretLength)
+	}
+	if s.PrivateKey != "" && !IsSealed(s.PrivateKey) {
+		if len(s.PrivateKey) > MaxPrivateKeyLength {
+			return fieldErr("guardians.sftp.private_key", "is %d bytes; a private key is at most %d", len(s.PrivateKey), MaxPrivateKeyLength)
+		}
 		if _, err := SFTPSigner(s.PrivateKey); err != nil {
 			return err
 		}
 	}
-	if strings.IndexFunc(s.Folder, unicode.IsControl) >= 0 || len(s.Folder) > 1024 {
-		return fieldErr("guardians.sftp.folder", "must be a folder path on the SFTP server (no control characters, at most 1024 bytes)")
+	if err := checkText("guardians.sftp.folder", s.Folder, MaxSFTPFolderLength); err != nil {
+		return err
 	}
 	if s.HostKey != "" {
 		if err := ValidateHostKey(s.HostKey); err != nil {
@@ -167,16 +184,9 @@ func ValidateHostKey(fp string) error {
 	b64, ok := strings.CutPrefix(fp, "SHA256:")
 	raw, err := base64.RawStdEncoding.DecodeString(b64)
 	if !ok || err != nil || len(raw) != 32 {
-		return fieldErr("guardians.sftp.host_key", "must be a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 base64 characters), got %q", clipText(fp))
+		return fieldErr("guardians.sftp.host_key", "must be a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 base64 characters), got %s", untrusted.Quote(fp))
 	}
 	return nil
-}
-
-func clipText(s string) string {
-	if r := []rune(s); len(r) > 60 {
-		return string(r[:59]) + "…"
-	}
-	return s
 }
 
 func parseGuardians(raw json.RawMessage) (GuardiansSource, error) {

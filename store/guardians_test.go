@@ -120,6 +120,9 @@ func TestGuardiansSourceRefusesBadInput(t *testing.T) {
 		{"key with passphrase", map[string]any{"source": "sftp", "sftp": with("private_key", locked)}, "guardians.sftp.private_key"},
 		{"host key", map[string]any{"source": "sftp", "sftp": with("host_key", "SHA256:short")}, "guardians.sftp.host_key"},
 		{"sftp unknown key", map[string]any{"source": "sftp", "sftp": with("path", "/x")}, "guardians.sftp.path"},
+		{"escape in host", map[string]any{"source": "sftp", "sftp": with("host", "x\x1b[31m.org")}, "guardians.sftp.host"},
+		{"line break in password", map[string]any{"source": "sftp", "sftp": with("password", "a\nb")}, "guardians.sftp.password"},
+		{"escape in folder", map[string]any{"source": "sftp", "sftp": with("folder", "/in\x1b]0;x\x07")}, "guardians.sftp.folder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openTemp(t)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/schoolstatus/rostersync/guardians"
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // eachUser walks the directory's users in sourcedId order: the stored
@@ -123,14 +124,14 @@ func (fp *filePlan) check(f *dirFacts) {
 		st, ok := f.users[r.StudentID]
 		switch {
 		case !ok:
-			r.Fail("student_id %q is not a student in the directory (a file links guardians to students the roster sync brought in)", clipID(r.StudentID))
+			r.Fail("student_id %s is not a student in the directory (a file links guardians to students the roster sync brought in)", untrusted.Quote(r.StudentID))
 		case st.Kind != store.KindStudent:
-			r.Fail("student_id %q is a %s in the directory, not a student", clipID(r.StudentID), st.Kind)
+			r.Fail("student_id %s is a %s in the directory, not a student", untrusted.Quote(r.StudentID), st.Kind)
 		case !st.Active():
-			r.Fail("student_id %q is archived in the directory", clipID(r.StudentID))
+			r.Fail("student_id %s is archived in the directory", untrusted.Quote(r.StudentID))
 		}
 		if g, ok := f.users[r.GuardianID]; ok && g.Kind == store.KindStudent {
-			r.Fail("guardian_id %q is a student's sourcedId in the directory", clipID(r.GuardianID))
+			r.Fail("guardian_id %s is a student's sourcedId in the directory", untrusted.Quote(r.GuardianID))
 		}
 	}
 	for _, g := range fp.file.Guardians() {
@@ -147,7 +148,7 @@ func (fp *filePlan) check(f *dirFacts) {
 		byMobile, mobileHit := f.staffMobile[g.Mobile]
 		emailHit, mobileHit = emailHit && g.Email != "" && byEmail != "", mobileHit && g.Mobile != "" && byMobile != ""
 		if u, ok := f.users[g.ID]; ok && u.Kind == store.KindStaff && staff == "" {
-			fail("guardian_id %q is an archived staff member's sourcedId", clipID(g.ID))
+			fail("guardian_id %s is an archived staff member's sourcedId", untrusted.Quote(g.ID))
 			continue
 		}
 		for _, hit := range []struct {
@@ -158,7 +159,7 @@ func (fp *filePlan) check(f *dirFacts) {
 				continue
 			}
 			if staff != "" && staff != hit.id {
-				fail("%s belongs to staff member %q but the row links %q: a row links one staff account", hit.what, clipID(hit.id), clipID(staff))
+				fail("%s belongs to staff member %s but the row links %s: a row links one staff account", hit.what, untrusted.Quote(hit.id), untrusted.Quote(staff))
 				staff = "!"
 				break
 			}
@@ -187,10 +188,10 @@ func (fp *filePlan) check(f *dirFacts) {
 		switch {
 		case other == "":
 		case g.Mobile == "":
-			fail("email %q is already user %q's in the directory and there is no valid mobile: a guardian needs a unique email or a valid mobile", g.Email, clipID(other))
+			fail("email %s is already user %s's in the directory and there is no valid mobile: a guardian needs a unique email or a valid mobile", untrusted.Quote(g.Email), untrusted.Quote(other))
 		default:
 			for _, i := range g.Rows {
-				fp.file.Rows[i].Warn("email %q is already user %q's in the directory; this guardian logs in with the mobile", g.Email, clipID(other))
+				fp.file.Rows[i].Warn("email %s is already user %s's in the directory; this guardian logs in with the mobile", untrusted.Quote(g.Email), untrusted.Quote(other))
 			}
 		}
 	}
@@ -198,13 +199,6 @@ func (fp *filePlan) check(f *dirFacts) {
 		slices.Sort(students)
 		fp.links[id] = slices.Compact(students)
 	}
-}
-
-func clipID(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:39]) + "…"
-	}
-	return s
 }
 
 // planWrites walks the directory's users against the file's guardians in
