@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -10,11 +11,12 @@ import (
 
 	"github.com/schoolstatus/rostersync/server"
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 func serveCommand() *cobra.Command {
 	var listen, hostKey string
-	var idle, grace time.Duration
+	var idle, grace, budget time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve [--listen 127.0.0.1:2222] [--host-key PATH]",
 		Short: "Serve the wizard over SSH to the keys on the access list",
@@ -24,6 +26,9 @@ refused. The server holds the database while it runs; rostersync access
 still works through a socket next to the database (PATH.sock).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := rsync.CheckRunBudget(budget); err != nil {
+				return fmt.Errorf("--time-budget: %w", err)
+			}
 			db, err := store.Open(dbPath, dbOptions())
 			if err != nil {
 				return err
@@ -32,6 +37,8 @@ still works through a socket next to the database (PATH.sock).`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			dialer := classLink()
+			engine := newEngine(db, dialer)
+			engine.RunBudget = budget
 			srv, err := server.New(server.Options{
 				Listen:        listen,
 				HostKeyPath:   hostKey,
@@ -40,7 +47,7 @@ still works through a socket next to the database (PATH.sock).`,
 				ShutdownGrace: grace,
 				AdminSocket:   server.AdminSocketPath(dbPath),
 				Dialer:        dialer,
-				Engine:        newEngine(db, dialer),
+				Engine:        engine,
 			})
 			if err != nil {
 				return err
@@ -56,5 +63,6 @@ still works through a socket next to the database (PATH.sock).`,
 	cmd.Flags().StringVar(&hostKey, "host-key", defKey, "ed25519 host key file, created 0600 if missing (env ROSTERSYNC_HOST_KEY)")
 	cmd.Flags().DurationVar(&idle, "idle-timeout", 30*time.Minute, "close sessions idle this long (the draft is kept)")
 	cmd.Flags().DurationVar(&grace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long sessions get to keep their drafts and leave")
+	timeBudgetFlag(cmd, &budget)
 	return cmd
 }

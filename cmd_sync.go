@@ -19,13 +19,16 @@ func syncCommand() *cobra.Command {
 	var district string
 	var dryRun, asJSON bool
 	var batch int
+	var budget time.Duration
 	cmd := &cobra.Command{
-		Use:   "sync --district TENANT [--dry-run] [--json] [--batch-size N]",
+		Use:   "sync --district TENANT [--dry-run] [--json] [--batch-size N] [--time-budget 30m]",
 		Short: "Pull the district's roster from ClassLink and apply it to the Connect directory",
 		Long: `Pulls the whole roster from ClassLink, plans what the district's saved
 settings make of it, checks the deletion threshold, applies it to the
 Connect directory and records the run (see history). --dry-run records the
-run and shows what would change without changing anything.
+run and shows what would change without changing anything. A run that has
+not begun to change the directory after --time-budget (waits ClassLink asks
+for included) fails with reason upstream and changes nothing.
 
 Exit status: 0 when the run succeeded or found nothing changed; 1 when it
 failed, with the reason (threshold, credentials, schools_not_found,
@@ -38,6 +41,9 @@ upstream).`,
 			}
 			if batch < 1 {
 				return fmt.Errorf("--batch-size: must be a positive whole number of directory writes per transaction, got %d", batch)
+			}
+			if err := rsync.CheckRunBudget(budget); err != nil {
+				return fmt.Errorf("--time-budget: %w", err)
 			}
 			db, err := openExisting()
 			if err != nil {
@@ -54,7 +60,7 @@ upstream).`,
 				samples = 3
 			}
 			engine := newEngine(db, classLink())
-			engine.BatchSize = batch
+			engine.BatchSize, engine.RunBudget = batch, budget
 			res, err := engine.Run(cmd.Context(), id, rsync.RunOptions{DryRun: dryRun, Trigger: store.TriggerManual, Progress: show.update, Samples: samples})
 			show.done()
 			if err != nil {
@@ -77,6 +83,7 @@ upstream).`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would change; write nothing but the run record")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run as JSON (the history contract)")
 	cmd.Flags().IntVar(&batch, "batch-size", rsync.DefaultBatchSize, "directory writes committed per transaction")
+	timeBudgetFlag(cmd, &budget)
 	return cmd
 }
 
@@ -194,4 +201,11 @@ func writeRunSummary(w io.Writer, res rsync.Result) {
 			fmt.Fprintln(w, line)
 		}
 	}
+}
+
+// timeBudgetFlag is --time-budget: how long a run may take before it
+// changes anything (rsync.Engine.RunBudget).
+func timeBudgetFlag(cmd *cobra.Command, budget *time.Duration) {
+	cmd.Flags().DurationVar(budget, "time-budget", rsync.DefaultRunBudget,
+		fmt.Sprintf("fail a run that has not begun to change the directory after this long, ClassLink's Retry-After waits included (%s to %s)", rsync.MinRunBudget, rsync.MaxRunBudget))
 }

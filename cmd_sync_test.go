@@ -181,6 +181,9 @@ func TestSyncAndDirectoryCommands(t *testing.T) {
 	if out, _ := runCLI("directory", "users", "--district", "9", "--json"); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("the dry run wrote users: %.200s", out)
 	}
+	if out, code := runCLI("sync", "--district", "9", "--time-budget", "30s"); code != 1 || !strings.Contains(out, "--time-budget: must be between 1m0s and 24h0m0s (e.g. 45m), got 30s") {
+		t.Fatalf("a budget under a minute (%d): %s", code, out)
+	}
 	out, code = runCLI("sync", "--district", "9", "--json")
 	var r map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r["status"] != "succeeded" || r["mode"] != "apply" {

@@ -14,6 +14,26 @@ import (
 // DefaultBatchSize is how many directory writes one transaction commits.
 const DefaultBatchSize = 10_000
 
+// DefaultRunBudget is Engine.RunBudget's default.
+const DefaultRunBudget = 30 * time.Minute
+
+// Limits of a run budget a person may set (the --time-budget flags).
+const (
+	MinRunBudget = time.Minute
+	MaxRunBudget = 24 * time.Hour
+)
+
+// CheckRunBudget says what is wrong with a budget a person typed.
+func CheckRunBudget(d time.Duration) error {
+	if d < MinRunBudget || d > MaxRunBudget {
+		return fmt.Errorf("must be between %s and %s (e.g. 45m), got %s", MinRunBudget, MaxRunBudget, d)
+	}
+	return nil
+}
+
+// errRunBudget is the cause of a run context whose budget ran out.
+var errRunBudget = errors.New("the run's time budget ran out")
+
 // Engine runs syncs against one database. Use one per process: it is what
 // refuses a second concurrent run of a district. The zero value of every
 // field but DB is usable.
@@ -29,6 +49,14 @@ type Engine struct {
 	// SFTPDial opens connections to districts' SFTP guardians folders;
 	// nil uses a net.Dialer.
 	SFTPDial SFTPDialFunc
+	// RunBudget bounds a run from its start until it begins to change the
+	// directory: the x-perm-rev check and the pull, with every wait
+	// ClassLink asks for (Retry-After). Past it the run fails with reason
+	// upstream and changes nothing; a wait that would end past it is not
+	// started. The plan (which commits as it goes), the archives and the
+	// guardians file step that follow are not cut off. 0 means
+	// DefaultRunBudget.
+	RunBudget time.Duration
 
 	mu      gosync.Mutex
 	running map[int64]time.Time
@@ -94,15 +122,27 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	if opt.DryRun {
 		run.Mode = store.ModeDryRun
 	}
+	budget := e.RunBudget
+	if budget <= 0 {
+		budget = DefaultRunBudget
+	}
+	// bctx bounds everything until the directory is changed.
+	bctx, cancel := context.WithTimeoutCause(ctx, budget, errRunBudget)
+	defer cancel()
 	fail := func(reason string, err error) (Result, error) {
 		run.Status, run.Reason, run.Message = store.RunFailed, reason, err.Error()
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			run.Message = store.CancelledPrefix + run.Message
+		case context.Cause(bctx) == errRunBudget || errors.Is(err, classlink.ErrOutOfTime):
+			run.Reason = store.ReasonUpstream
+			run.Message = fmt.Sprintf("the run used up its time budget of %s before changing anything, so nothing was changed; "+
+				"ClassLink answered too slowly or asked to wait too long (%s). Try again later, or allow more time with --time-budget", budget, err)
 		}
 		return e.record(run, nil)
 	}
 
-	client, err := e.dial(ctx, d)
+	client, err := e.dial(bctx, d)
 	if err != nil {
 		return fail(store.ReasonCredentials, err)
 	}
@@ -110,9 +150,9 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		return fail(store.ReasonSchoolsNotFound, &missingSchoolsError{})
 	}
 	report(Progress{Phase: PhaseCheck})
-	rev, err := permRev(ctx, client)
+	rev, err := permRev(bctx, client)
 	if err != nil {
-		return fail(pullReason(ctx, err), err)
+		return fail(pullReason(bctx, err), err)
 	}
 	unchanged, err := e.unchanged(d, rev)
 	if err != nil {
@@ -133,13 +173,13 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		return e.record(run, nil)
 	}
 
-	ros, err := pullRoster(ctx, client, d, report)
+	ros, err := pullRoster(bctx, client, d, report)
 	if err != nil {
 		var missing *missingSchoolsError
 		if errors.As(err, &missing) {
 			return fail(store.ReasonSchoolsNotFound, err)
 		}
-		return fail(pullReason(ctx, err), err)
+		return fail(pullReason(bctx, err), err)
 	}
 	run.PermRev = ros.permRev
 
@@ -148,6 +188,9 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		return Result{}, err
 	} else if refusal != nil {
 		return fail(store.ReasonUpstream, refusal)
+	}
+	if bctx.Err() != nil { // the budget ran out as the pull ended
+		return fail(store.ReasonUpstream, context.Cause(bctx))
 	}
 	p := newPlan(d, e.batchSize(), opt.Samples)
 	p.keepUsers = opt.DryRun && sftpDue(d)

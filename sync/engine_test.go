@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -292,5 +293,89 @@ func TestMessyRosterSyncsAndConverges(t *testing.T) {
 	again := f.run(RunOptions{})
 	if again.Counts.Changes() != 0 || again.Warnings != r.Warnings {
 		t.Fatalf("second messy run: %+v %+v", again.Counts, again.Warnings)
+	}
+}
+
+// A run has a time budget: a Retry-After that would pass it fails the run
+// at once, waits count against it, and a slow ClassLink is cut off by it;
+// each time the run fails with a clear message and changes nothing.
+func TestRunTimeBudget(t *testing.T) {
+	setup := func(t *testing.T, budget time.Duration) (*fixture, directory) {
+		f := newFixture(t, fixtureOptions{})
+		f.mustSucceed()
+		f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 2, Withdrawn: 2})
+		f.engine.RunBudget = budget
+		f.srv.ResetRequests()
+		return f, dumpDirectory(t, f.db, testTenant)
+	}
+	failsWithin := func(t *testing.T, f *fixture, before directory, budget string) store.Run {
+		t.Helper()
+		r := f.run(RunOptions{})
+		if r.Status != store.RunFailed || r.Reason != store.ReasonUpstream ||
+			!strings.Contains(r.Message, "the run used up its time budget of "+budget+" before changing anything, so nothing was changed") ||
+			strings.HasPrefix(r.Message, store.CancelledPrefix) {
+			t.Fatalf("run: %s %q %q", r.Status, r.Reason, r.Message)
+		}
+		if r.Counts != (store.RunCounts{}) || !dumpDirectory(t, f.db, testTenant).equal(before) {
+			t.Fatal("a run out of time changed the directory")
+		}
+		return r
+	}
+
+	t.Run("Retry-After beyond the budget", func(t *testing.T) {
+		f, before := setup(t, time.Minute)
+		f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, Endpoint: "users", RetryAfter: "299"})
+		r := failsWithin(t, f, before, "1m0s")
+		if n := len(f.srv.RequestsTo("users")); n != 1 || !strings.Contains(r.Message, "waiting 4m59s to try again") {
+			t.Errorf("%d requests to users; message %q", n, r.Message)
+		}
+	})
+	t.Run("waits count against the budget", func(t *testing.T) {
+		f, before := setup(t, 50*time.Second)
+		var slept []time.Duration
+		f.engine.Dial = func(ctx context.Context, d store.District) (*classlink.Client, error) {
+			c, err := f.dial(ctx, d)
+			if err != nil {
+				return nil, err
+			}
+			start, waited := time.Now(), time.Duration(0)
+			return c.With(func(cfg *classlink.Config) {
+				cfg.MaxAttempts = 10
+				cfg.Now = func() time.Time { return start.Add(waited) }
+				cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+					waited += d
+					slept = append(slept, d)
+					return ctx.Err()
+				}
+			}), nil
+		}
+		f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, Endpoint: "users", RetryAfter: "20"})
+		failsWithin(t, f, before, "50s")
+		if n := len(f.srv.RequestsTo("users")); n != 3 || len(slept) != 2 {
+			t.Errorf("%d requests to users after waiting %v: want two 20s waits and no third", n, slept)
+		}
+	})
+	t.Run("a slow ClassLink", func(t *testing.T) {
+		f, before := setup(t, 300*time.Millisecond)
+		f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultDelay, Endpoint: "users", Delay: 3 * time.Second})
+		start := time.Now()
+		failsWithin(t, f, before, "300ms")
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("took %v", took)
+		}
+	})
+	// Within its budget the same day syncs.
+	f, _ := setup(t, time.Minute)
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRateLimit, Endpoint: "users", RetryAfter: "5", Times: 2})
+	if r := f.mustSucceed(); r.Counts.Students.Create != 2 || r.Counts.Students.Archive != 2 {
+		t.Errorf("run within the budget: %+v", r.Counts)
+	}
+}
+
+func TestCheckRunBudget(t *testing.T) {
+	for d, ok := range map[time.Duration]bool{30 * time.Second: false, time.Minute: true, 45 * time.Minute: true, 24 * time.Hour: true, 25 * time.Hour: false, -time.Minute: false} {
+		if err := CheckRunBudget(d); (err == nil) != ok {
+			t.Errorf("%s: %v", d, err)
+		}
 	}
 }
