@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	rsync "github.com/schoolstatus/rostersync/sync"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 func classlinkCommand() *cobra.Command {
@@ -37,7 +38,7 @@ func classlinkCommand() *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TENANT ID\tAPPLICATION ID\tNAME")
 			for _, d := range ds {
-				fmt.Fprintf(tw, "%d\t%d\t%s\n", d.TenantID, d.ApplicationID, d.TenantName)
+				fmt.Fprintf(tw, "%d\t%d\t%s\n", d.TenantID, d.ApplicationID, untrusted.Text(d.TenantName))
 			}
 			return tw.Flush()
 		},

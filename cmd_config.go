@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 	"github.com/schoolstatus/rostersync/wizard"
 )
 
@@ -89,12 +90,14 @@ README states.`,
 			}
 			actor := wizard.LocalActor()
 			actor.Via = "import"
-			d, entry, err := db.ImportConfig(id, data, actor, store.ImportOptions{Force: force, Check: classLink().CheckProxyURL})
+			dialer := classLink()
+			listing := dialer.Listing(cmd.Context(), id)
+			d, entry, err := db.ImportConfig(id, data, actor, store.ImportOptions{Force: force, Check: dialer.CheckProxyURL, Listing: &listing, Specialist: true})
 			closeOrDiscard(db, created, err)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Saved %s as revision %d (%d changes).\n", d.Name, d.Revision, len(entry.Changes))
+			fmt.Fprintf(cmd.OutOrStdout(), "Saved %s as revision %d (%d changes).\n", untrusted.Text(d.Name), d.Revision, len(entry.Changes))
 			return nil
 		},
 	}

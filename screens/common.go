@@ -21,6 +21,11 @@ type Common struct {
 	// CanOpen says whether this person may open a district (SSH access
 	// lists); nil means every district.
 	CanOpen func(tenantID int64) bool
+	// Specialist: an onboarding specialist (or the operator at the
+	// machine), who may set an application_id ClassLink's list cannot
+	// check, and correct or remove districts. District IT staff over SSH
+	// may not.
+	Specialist bool
 	// ProxyBaseURL fills the ClassLink proxy's base URL for an
 	// application_id; nil leaves the field for the person to type.
 	ProxyBaseURL func(applicationID int64) string
@@ -43,7 +48,29 @@ type Common struct {
 	CheckConnection func(d store.District) error
 
 	outbox []tea.Msg // see messages.go
+
+	// classLink is ClassLink's list of districts as last received.
+	classLink *ClassLinkDistrictsMsg
 }
+
+// Listing is what ClassLink's list of districts (as last received) says
+// about tenantID, for store.CheckApplicationID.
+func (c *Common) Listing(tenantID int64) store.Listing {
+	switch {
+	case c.ClassLinkDistricts == nil:
+		return store.NoListing
+	case c.classLink == nil:
+		return store.Listing{Why: "ClassLink's list of districts has not arrived yet"}
+	}
+	apps := map[int64]int64{}
+	for _, d := range c.classLink.Districts {
+		apps[d.TenantID] = d.ApplicationID
+	}
+	return store.ListingOf(tenantID, apps, c.classLink.Err)
+}
+
+// keepClassLink remembers ClassLink's list for Listing.
+func (c *Common) keepClassLink(m ClassLinkDistrictsMsg) { c.classLink = &m }
 
 // Allowed applies CanOpen.
 func (c *Common) Allowed(tenantID int64) bool { return c.CanOpen == nil || c.CanOpen(tenantID) }

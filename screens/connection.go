@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // The connection fields, in screen order.
@@ -55,13 +56,15 @@ func NewConnection(c *Common, e *Edit) *Connection {
 		s.method = store.HMACSHA256
 	}
 	s.inputs[0] = newInput(st, "", "https://<tenant>-<region>-v2.oneroster.com/ims/oneroster/v1p1/", max(c.Width-19, 20))
-	s.inputs[0].CharLimit = 300
-	s.inputs[0].SetValue(conn.BaseURL)
+	s.inputs[0].CharLimit = untrusted.MaxURLLength
+	if s.mode != store.ModeProxy {
+		s.inputs[0].SetValue(conn.BaseURL) // a proxy URL is built, never typed
+	}
 	s.inputs[1] = newInput(st, "", "consumer key from ClassLink", 40)
-	s.inputs[1].CharLimit = 200
+	s.inputs[1].CharLimit = store.MaxClientIDLength
 	s.inputs[1].SetValue(conn.ClientID)
 	s.inputs[2] = newInput(st, "", "consumer secret", 40)
-	s.inputs[2].CharLimit = 200
+	s.inputs[2].CharLimit = store.MaxSecretLength
 	s.inputs[2].EchoMode = textinput.EchoPassword
 	switch secret := e.Saved.Connection.ClientSecret; {
 	case store.IsSealed(secret):
@@ -71,9 +74,6 @@ func NewConnection(c *Common, e *Edit) *Connection {
 	}
 	if conn.ClientSecret != e.Saved.Connection.ClientSecret {
 		s.inputs[2].SetValue(conn.ClientSecret) // a draft's new secret, still masked on screen
-	}
-	if s.mode == store.ModeProxy && conn.BaseURL == "" {
-		s.inputs[0].SetValue(s.proxyURL())
 	}
 	s.validate()
 	return s
@@ -102,9 +102,11 @@ func (s *Connection) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Next, k.Prev}, {with(k.Toggle, "switch mode / signature")}, {with(k.Continue, "review and save"), with(k.Back, "back (changes are kept)")}}
 }
 
-// visible reports whether field f applies to the current mode.
+// visible reports whether field f applies to the current mode and takes
+// the focus. The proxy's URL is shown but not typed: it is built from the
+// proxy root and the application_id.
 func (s *Connection) visible(f int) bool {
-	return s.mode == store.ModeOAuth1 || f == cnMode || f == cnURL || f == cnContinue
+	return s.mode == store.ModeOAuth1 || f == cnMode || f == cnContinue
 }
 
 func (s *Connection) move(delta int) tea.Cmd {
@@ -170,26 +172,22 @@ func (s *Connection) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return s, nil
 }
 
-// toggleMode switches between OAuth 1.0a and the proxy. The proxy's URL is
-// pre-filled from the template when the field is empty or still holds a
-// template value.
+// toggleMode switches between OAuth 1.0a and the proxy; the typed Roster
+// Server URL stays for switching back.
 func (s *Connection) toggleMode() {
 	if s.mode == store.ModeOAuth1 {
 		s.mode = store.ModeProxy
-		if s.inputs[0].Value() == "" {
-			s.inputs[0].SetValue(s.proxyURL())
-		}
 	} else {
 		s.mode = store.ModeOAuth1
-		if s.inputs[0].Value() == s.proxyURL() {
-			s.inputs[0].SetValue("")
-		}
 	}
 }
 
 // validate checks the fields and copies the connection into the draft.
 func (s *Connection) validate() {
 	url := strings.TrimSpace(s.inputs[0].Value())
+	if s.mode == store.ModeProxy {
+		url = s.proxyURL()
+	}
 	s.errs = [3]error{}
 	if url == "" {
 		s.errs[0] = errors.New("the roster server URL is required")
@@ -260,6 +258,14 @@ func (s *Connection) View() string {
 	b.WriteString(line(st, s.focus == cnMode, "Mode:          "+modes) + "\n")
 	labels := [...]string{"Base URL:      ", "Client ID:     ", "Client secret: "}
 	for i, in := range s.inputs {
+		if i == 0 && s.mode == store.ModeProxy {
+			b.WriteString(line(st, false, labels[0]+s.proxyURL()) + "\n")
+			b.WriteString(st.Muted.Render(indent(wrap(fmt.Sprintf("built from ClassLink's proxy and application_id %d; it cannot be typed", s.edit.Draft.ApplicationID), s.c.Width-4), "    ")) + "\n")
+			if s.errs[0] != nil {
+				b.WriteString(st.Error.Render(indent(wrap("✗ "+ErrText(s.errs[0]), s.c.Width-4), "    ")) + "\n")
+			}
+			continue
+		}
 		if !s.visible(cnURL + i) {
 			continue
 		}
@@ -277,7 +283,7 @@ func (s *Connection) View() string {
 	}
 	b.WriteString(line(st, s.focus == cnContinue, "Review and save ›") + "\n\n")
 	if s.mode == store.ModeProxy {
-		b.WriteString(st.Note.Render(wrap(TokenNote+" The proxy URL's exact shape is not documented; check it against ClassLink's developer pages.", s.c.Width)) + "\n")
+		b.WriteString(st.Note.Render(wrap(TokenNote, s.c.Width)) + "\n")
 	} else {
 		b.WriteString(st.Note.Render(wrap(fmt.Sprintf("From ClassLink's Roster Server page for this district (application %d). Only https is accepted, except loopback addresses. The secret is stored encrypted and never shown.", s.edit.Draft.ApplicationID), s.c.Width)) + "\n")
 	}

@@ -11,6 +11,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // SupportEmail is who to ask for a district's ClassLink IDs.
@@ -147,6 +148,7 @@ func (d *Dropdown) FullHelp() [][]key.Binding {
 
 func (d *Dropdown) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	if m, ok := msg.(ClassLinkDistrictsMsg); ok {
+		d.c.keepClassLink(m)
 		d.fromClassLink, d.classLinkErr = m.Districts, m.Err
 		d.load()
 		return d, nil
@@ -220,7 +222,8 @@ func (d *Dropdown) addFromClassLink(cl ClassLinkDistrict) tea.Cmd {
 	if d.c.ProxyBaseURL != nil {
 		dist.Connection = store.Connection{Mode: store.ModeProxy, BaseURL: d.c.ProxyBaseURL(cl.ApplicationID)}
 	}
-	saved, _, err := d.c.DB.SaveDistrict(dist, 0, d.c.Actor, []string{"district added from ClassLink's list of districts that shared the app"})
+	listed := store.Listing{Checked: true, ApplicationID: cl.ApplicationID}
+	saved, _, err := d.c.DB.AddDistrict(dist, listed, d.c.Actor, d.c.Specialist, "district added from ClassLink's list of districts that shared the app")
 	if err != nil {
 		return d.c.FlashError(err)
 	}
@@ -301,7 +304,7 @@ func newAddDistrictForm(c *Common) addDistrictForm {
 	}
 	f.inputs[fieldTenant].CharLimit = 18
 	f.inputs[fieldApplication].CharLimit = 18
-	f.inputs[fieldName].CharLimit = 80
+	f.inputs[fieldName].CharLimit = store.MaxNameLength
 	f.errs = make([]error, len(f.inputs))
 	f.touched = make([]bool, len(f.inputs))
 	return f
@@ -321,8 +324,17 @@ func (f *addDistrictForm) validate() {
 		if !f.c.Allowed(id) {
 			f.errs[fieldTenant] = fmt.Errorf("you do not have access to district %d; ask a specialist to add it to your access list", id)
 		} else if existing, err := f.c.DB.District(id); err == nil {
-			f.errs[fieldTenant] = fmt.Errorf("district %d is already stored as %q: pick it from the list", id, existing.Name)
+			f.errs[fieldTenant] = fmt.Errorf("district %d is already stored as %s: pick it from the list", id, untrusted.Quote(existing.Name))
 		}
+	}
+	if f.errs[fieldTenant] == nil && f.errs[fieldApplication] == nil {
+		tenant, _ := store.ParseTenantID(f.inputs[fieldTenant].Value())
+		app, _ := store.ParseApplicationID(f.inputs[fieldApplication].Value())
+		_, f.errs[fieldApplication] = store.CheckApplicationID(tenant, app, f.c.Listing(tenant), f.c.Specialist)
+	}
+	f.errs[fieldName] = nil
+	if name := strings.TrimSpace(f.inputs[fieldName].Value()); name != "" {
+		f.errs[fieldName] = store.CheckName(name)
 	}
 }
 
@@ -364,7 +376,13 @@ func (f *addDistrictForm) submit() (store.District, error) {
 	tenant, _ := store.ParseTenantID(f.inputs[fieldTenant].Value())
 	app, _ := store.ParseApplicationID(f.inputs[fieldApplication].Value())
 	d := store.NewDistrict(tenant, app, strings.TrimSpace(f.inputs[fieldName].Value()))
-	saved, _, err := f.c.DB.SaveDistrict(d, 0, f.c.Actor, []string{"district added in the wizard"})
+	saved, _, err := f.c.DB.AddDistrict(d, f.c.Listing(tenant), f.c.Actor, f.c.Specialist, "district added in the wizard")
+	var fe *store.FieldError
+	if errors.As(err, &fe) && fe.Field == "application_id" {
+		f.errs[fieldApplication] = err
+		f.focus(fieldApplication)
+		return store.District{}, err
+	}
 	if err != nil {
 		f.errs[fieldTenant] = err
 		return store.District{}, err

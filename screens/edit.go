@@ -48,5 +48,9 @@ const NoteEnabledBeforeSelfCheck = "Enable Daily sync turned on before the self-
 // entry. Every way of saving (the Review screen, accessible prompts) goes
 // through here.
 func (e *Edit) Save(db *store.DB, who store.Actor) (store.District, store.AuditEntry, error) {
+	if e.Draft.ApplicationID != e.Saved.ApplicationID {
+		// Only District details changes it, checked against ClassLink.
+		return store.District{}, store.AuditEntry{}, &store.FieldError{Field: "application_id", Msg: "is changed only in ⋮ → District details (specialists), where it is checked against ClassLink's list"}
+	}
 	return db.SaveDistrict(e.Draft, e.Saved.Revision, who, e.Notes)
 }

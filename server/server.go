@@ -226,7 +226,7 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	actor := store.Actor{User: sess.User(), Fingerprint: key.Fingerprint, Key: key.Name, Via: "ssh"}
-	model := &guarded{inner: s.opts.newModel(wizard.Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen, Engine: s.opts.Engine, Dialer: s.opts.Dialer, Remote: true,
+	model := &guarded{inner: s.opts.newModel(wizard.Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen, Role: key.Role, Engine: s.opts.Engine, Dialer: s.opts.Dialer, Remote: true,
 		Runs: s.runs, RunsGoing: &s.runsGoing})}
 	p := tea.NewProgram(model, append(bm.MakeOptions(sess), tea.WithContext(sess.Context()))...)
 	if !s.track(p) {

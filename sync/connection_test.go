@@ -100,7 +100,7 @@ func TestConnectionTestUnderRateLimits(t *testing.T) {
 	}
 	var slept []time.Duration
 	dial := func(ctx context.Context, d store.District) (*classlink.Client, error) {
-		cfg, err := (&Dialer{}).Config(d)
+		cfg, err := (&Dialer{}).Config(ctx, d)
 		if err != nil {
 			return nil, err
 		}
@@ -160,5 +160,64 @@ func TestConnectionTestWithoutTotals(t *testing.T) {
 	r := TestConnection(t.Context(), f.dial, d)
 	if !r.OK || len(r.Counts) != 0 || !strings.Contains(r.Text(), "? orgs, ? users, ? classes, ? enrollments") {
 		t.Fatalf("report %+v, text %q", r, r.Text())
+	}
+}
+
+// The partner token goes only to the proxy URL built from the root and the
+// district's application_id, and only for a district ClassLink lists with
+// that application_id.
+func TestTheProxyIsDialledOnlyForAListedDistrictAtItsBuiltURL(t *testing.T) {
+	district, err := classlinktest.NewDistrict(classlinktest.Options{Seed: 7, Tier: classlinktest.TierS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := classlinktest.NewServer(classlinktest.ServerOptions{ProxyToken: "partner-token", Tenants: []classlinktest.Tenant{
+		{TenantID: 62, ApplicationID: 620, Name: "Sixty-two", District: district},
+		{TenantID: 63, ApplicationID: 630, Name: "Sixty-three", District: district}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dialer := &Dialer{ProxyRoot: srv.URL(), Token: "partner-token"}
+	proxy := func(tenant, app int64, url string) store.District {
+		d := store.NewDistrict(tenant, app, "D")
+		d.Connection = store.Connection{Mode: store.ModeProxy, BaseURL: url}
+		return d
+	}
+	root := srv.URL()
+	for _, d := range []store.District{
+		proxy(62, 620, root+"/620/../630/ims/oneroster/v1p1/"),
+		proxy(62, 620, root+"/620/%2e%2e/630/ims/oneroster/v1p1/"),
+		proxy(62, 620, root+"/620/..%2f630/ims/oneroster/v1p1/"),
+		proxy(62, 620, root+"/630/ims/oneroster/v1p1/"),
+		proxy(62, 620, "https://elsewhere.example/620/ims/oneroster/v1p1/"),
+		proxy(62, 630, root+"/630/ims/oneroster/v1p1/"), // another district's application
+		proxy(64, 640, root+"/640/ims/oneroster/v1p1/"), // not listed
+	} {
+		r := TestConnection(t.Context(), dialer.Dial, d)
+		if r.OK || r.Reason != store.ReasonCredentials {
+			t.Errorf("%d/%d at %s: %+v", d.TenantID, d.ApplicationID, d.Connection.BaseURL, r)
+		}
+	}
+	if r := TestConnection(t.Context(), dialer.Dial, proxy(62, 630, root+"/630/ims/oneroster/v1p1/")); !strings.Contains(r.Error, "has application_id 630") || !strings.Contains(r.Error, "application_id 620") {
+		t.Errorf("a mismatch names both IDs: %s", r.Error)
+	}
+	for _, req := range srv.Requests() {
+		if req.Endpoint != "applications" {
+			t.Fatalf("the token reached %s", req.Path)
+		}
+	}
+	// Spelled differently but the same place: dialled, at the built URL.
+	r := TestConnection(t.Context(), dialer.Dial, proxy(62, 620, strings.ToUpper(root[:4])+root[4:]+"/620/ims/oneroster/v1p1"))
+	if !r.OK {
+		t.Fatalf("the listed district: %+v", r)
+	}
+	for _, req := range srv.Requests() {
+		if req.Endpoint != "applications" && req.ApplicationID != 620 {
+			t.Fatalf("a request for application %d", req.ApplicationID)
+		}
+	}
+	if n := len(srv.RequestsTo("applications")); n != 1 {
+		t.Errorf("ClassLink's list was asked for %d times; it is kept a while", n)
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // DialFunc makes the ClassLink client for a district's saved connection.
@@ -35,7 +37,22 @@ type Dialer struct {
 	// HTTPClient, when set, carries every request (what the server lets
 	// itself reach); nil is classlink's default client.
 	HTTPClient *http.Client
+
+	// ClassLink's list of districts that shared the app, kept a while:
+	// every proxy dial checks the district's application_id against it.
+	appsMu sync.Mutex
+	apps   map[int64]int64 // tenant_id → application_id
+	appsAt time.Time
 }
+
+// How long ClassLink's list of districts is reused before it is asked for
+// again; a district not on it, or on it with another application_id, asks
+// again once the list is older than appsRecheck (it may just have shared
+// the app).
+const (
+	appsFresh   = 5 * time.Minute
+	appsRecheck = 30 * time.Second
+)
 
 // Environment variables main reads the proxy settings from.
 const (
@@ -53,16 +70,18 @@ func DialerFromEnv(demo func() (classlink.Config, error)) *Dialer {
 }
 
 // Dial is a DialFunc.
-func (dl *Dialer) Dial(_ context.Context, d store.District) (*classlink.Client, error) {
-	cfg, err := dl.Config(d)
+func (dl *Dialer) Dial(ctx context.Context, d store.District) (*classlink.Client, error) {
+	cfg, err := dl.Config(ctx, d)
 	if err != nil {
 		return nil, err
 	}
 	return classlink.New(cfg)
 }
 
-// Config is the client configuration for d's saved connection.
-func (dl *Dialer) Config(d store.District) (classlink.Config, error) {
+// Config is the client configuration for d's saved connection. Through the
+// proxy, the partner token is only sent for a district ClassLink lists with
+// the district's application_id, to the URL built from them.
+func (dl *Dialer) Config(ctx context.Context, d store.District) (classlink.Config, error) {
 	if d.Demo {
 		if dl.Demo == nil {
 			return classlink.Config{}, errors.New("the built-in demo district is not served by this process")
@@ -86,13 +105,16 @@ func (dl *Dialer) Config(d store.District) (classlink.Config, error) {
 		return classlink.Config{Mode: classlink.ModeOAuth1, BaseURL: c.BaseURL, ClientID: c.ClientID,
 			ClientSecret: c.ClientSecret, SignatureMethod: c.SignatureMethod, HTTPClient: dl.HTTPClient}, nil
 	case store.ModeProxy:
-		if err := dl.CheckProxyURL(d); err != nil {
-			return classlink.Config{}, err
-		}
 		if dl.Token == "" {
 			return classlink.Config{}, fmt.Errorf("district %d connects through the ClassLink proxy, which needs the partner token in %s", d.TenantID, TokenEnv)
 		}
-		return classlink.Config{Mode: classlink.ModeProxy, BaseURL: c.BaseURL, Token: dl.Token, HTTPClient: dl.HTTPClient}, nil
+		if err := dl.CheckProxyURL(d); err != nil {
+			return classlink.Config{}, err
+		}
+		if err := dl.CheckListed(ctx, d); err != nil {
+			return classlink.Config{}, err
+		}
+		return classlink.Config{Mode: classlink.ModeProxy, BaseURL: dl.ProxyBaseURL(d.ApplicationID), Token: dl.Token, HTTPClient: dl.HTTPClient}, nil
 	}
 	return classlink.Config{}, fmt.Errorf("connection.mode: %q is not supported", c.Mode)
 }
@@ -109,10 +131,11 @@ func (dl *Dialer) Root() string {
 	return classlink.DefaultProxyRoot
 }
 
-// ProxyBaseURL is the proxy's OneRoster base for one district, "" when the
+// ProxyBaseURL is the proxy's OneRoster base for one district, built from
+// the proxy root and the application_id (never typed); "" when the
 // configured root is not a valid URL.
 func (dl *Dialer) ProxyBaseURL(applicationID int64) string {
-	u, err := classlink.ProxyBaseURL(dl.Root()+"/{application_id}/ims/oneroster/v1p1/", applicationID)
+	u, err := untrusted.ProxyURL(dl.Root(), applicationID)
 	if err != nil {
 		return ""
 	}
@@ -120,18 +143,75 @@ func (dl *Dialer) ProxyBaseURL(applicationID int64) string {
 }
 
 // CheckProxyURL keeps the partner token on ClassLink's proxy and on this
-// district: the token opens every district that shared the app, so a proxy
-// URL must start with {proxy root}/{application_id}/. Connections that do
-// not use the proxy pass.
+// district: the token opens every district that shared the app, so a
+// stored or imported proxy URL must be, after normalisation, the one built
+// from the proxy root and the district's application_id. Connections that
+// do not use the proxy pass.
 func (dl *Dialer) CheckProxyURL(d store.District) error {
 	if d.Connection.Mode != store.ModeProxy {
 		return nil
 	}
-	prefix := dl.Root() + "/" + strconv.FormatInt(d.ApplicationID, 10) + "/"
-	if !strings.HasPrefix(strings.TrimSpace(d.Connection.BaseURL), prefix) {
-		return &store.FieldError{Field: "connection.base_url", Msg: fmt.Sprintf("a ClassLink proxy URL must start with %s (the partner token is only sent to ClassLink's proxy, for this district's application_id)", prefix)}
+	built, err := untrusted.ProxyURL(dl.Root(), d.ApplicationID)
+	if err != nil {
+		return &store.FieldError{Field: "connection.base_url", Msg: err.Error()}
+	}
+	if !untrusted.SameURL(d.Connection.BaseURL, built) {
+		return &store.FieldError{Field: "connection.base_url", Msg: fmt.Sprintf("a ClassLink proxy URL is built from the proxy root and the district's application_id: it must be %s, got %s (the partner token is only sent to ClassLink's proxy, for this district)", built, untrusted.Quote(d.Connection.BaseURL))}
 	}
 	return nil
+}
+
+// CheckListed is the tenant isolation check before the partner token is
+// sent: ClassLink's list must have district d with d's application_id.
+func (dl *Dialer) CheckListed(ctx context.Context, d store.District) error {
+	l := dl.Listing(ctx, d.TenantID)
+	if l.Checked && l.ApplicationID != d.ApplicationID {
+		l = dl.listing(ctx, d.TenantID, appsRecheck) // it may just have shared the app
+	}
+	switch {
+	case !l.Checked:
+		return fmt.Errorf("district %d: the partner token is not sent, because its application_id cannot be checked: %s", d.TenantID, l.Why)
+	case l.ApplicationID == 0:
+		return fmt.Errorf("district %d: the partner token is not sent: %s", d.TenantID, l.Why)
+	case l.ApplicationID != d.ApplicationID:
+		return &store.FieldError{Field: "application_id", Msg: fmt.Sprintf("district %d has application_id %d, but ClassLink's list of districts that shared the app gives District Tenant ID %d application_id %d: the partner token is not sent; a specialist corrects it in District details", d.TenantID, d.ApplicationID, d.TenantID, l.ApplicationID)}
+	}
+	return nil
+}
+
+// Listing is what ClassLink's list of districts says about tenantID
+// (store.NoListing without a partner token, or without a Dialer).
+func (dl *Dialer) Listing(ctx context.Context, tenantID int64) store.Listing {
+	if dl == nil {
+		return store.NoListing
+	}
+	return dl.listing(ctx, tenantID, appsFresh)
+}
+
+func (dl *Dialer) listing(ctx context.Context, tenantID int64, maxAge time.Duration) store.Listing {
+	if dl.Token == "" {
+		return store.NoListing
+	}
+	apps, err := dl.applications(ctx, maxAge)
+	return store.ListingOf(tenantID, apps, err)
+}
+
+// applications is ClassLink's list as tenant_id → application_id, asked
+// for again when the kept one is older than maxAge.
+func (dl *Dialer) applications(ctx context.Context, maxAge time.Duration) (map[int64]int64, error) {
+	dl.appsMu.Lock()
+	if dl.apps != nil && time.Since(dl.appsAt) < maxAge {
+		apps := dl.apps
+		dl.appsMu.Unlock()
+		return apps, nil
+	}
+	dl.appsMu.Unlock()
+	if _, err := dl.Districts(ctx); err != nil {
+		return nil, err
+	}
+	dl.appsMu.Lock()
+	defer dl.appsMu.Unlock()
+	return dl.apps, nil
 }
 
 // Districts lists the districts that shared the app with the partner, from
@@ -140,5 +220,16 @@ func (dl *Dialer) Districts(ctx context.Context) ([]classlink.Application, error
 	if dl.Token == "" {
 		return nil, errors.New("no partner token: set " + TokenEnv)
 	}
-	return classlink.Applications(ctx, dl.Root(), classlink.Config{Token: dl.Token, MaxAttempts: 3, HTTPClient: dl.HTTPClient})
+	list, err := classlink.Applications(ctx, dl.Root(), classlink.Config{Token: dl.Token, MaxAttempts: 3, HTTPClient: dl.HTTPClient})
+	if err != nil {
+		return nil, err
+	}
+	apps := make(map[int64]int64, len(list))
+	for _, a := range list {
+		apps[a.TenantID] = a.ApplicationID
+	}
+	dl.appsMu.Lock()
+	dl.apps, dl.appsAt = apps, time.Now()
+	dl.appsMu.Unlock()
+	return list, nil
 }

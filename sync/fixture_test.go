@@ -83,8 +83,8 @@ func newFixture(t *testing.T, opt fixtureOptions) *fixture {
 }
 
 // dial is the production Dialer without the waits between retries.
-func (f *fixture) dial(_ context.Context, d store.District) (*classlink.Client, error) {
-	cfg, err := (&Dialer{}).Config(d)
+func (f *fixture) dial(ctx context.Context, d store.District) (*classlink.Client, error) {
+	cfg, err := (&Dialer{}).Config(ctx, d)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // ErrInputEnded is returned when the accessible prompts run out of input
@@ -161,25 +163,34 @@ func (a *accessible) addDistrict() (store.District, error) {
 			return fmt.Errorf("you do not have access to district %d", id)
 		}
 		if d, err := a.opts.DB.District(id); err == nil {
-			return fmt.Errorf("district %d is already stored as %q: choose it from the list", id, d.Name)
+			return fmt.Errorf("district %d is already stored as %s: choose it from the list", id, untrusted.Quote(d.Name))
 		}
 		return nil
 	})
 	if err != nil {
 		return store.District{}, err
 	}
+	t, _ := store.ParseTenantID(tenant)
+	listing := a.opts.Dialer.Listing(context.Background(), t)
 	if err := a.input("District application_id (a positive whole number)", &app, func(s string) error {
-		_, err := store.ParseApplicationID(s)
+		ap, err := store.ParseApplicationID(s)
+		if err == nil {
+			_, err = store.CheckApplicationID(t, ap, listing, specialist(a.opts))
+		}
 		return err
 	}); err != nil {
 		return store.District{}, err
 	}
-	if err := a.input("District name (optional)", &name, nil); err != nil {
+	if err := a.input("District name (optional)", &name, func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return nil
+		}
+		return store.CheckName(strings.TrimSpace(s))
+	}); err != nil {
 		return store.District{}, err
 	}
-	t, _ := store.ParseTenantID(tenant)
 	ap, _ := store.ParseApplicationID(app)
-	d, _, err := a.opts.DB.SaveDistrict(store.NewDistrict(t, ap, strings.TrimSpace(name)), 0, a.opts.Actor, []string{"district added in the wizard"})
+	d, _, err := a.opts.DB.AddDistrict(store.NewDistrict(t, ap, strings.TrimSpace(name)), listing, a.opts.Actor, specialist(a.opts), "district added in the wizard")
 	a.added = d.TenantID
 	return d, err
 }

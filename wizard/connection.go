@@ -11,6 +11,7 @@ import (
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // checkConnection refuses what a session may not make this server reach:
@@ -57,7 +58,7 @@ func (m *Model) classLinkDistricts() tea.Cmd {
 		apps, err := dialer.Districts(ctx)
 		msg := screens.ClassLinkDistrictsMsg{Err: err}
 		for _, a := range apps {
-			msg.Districts = append(msg.Districts, screens.ClassLinkDistrict{TenantID: a.TenantID, ApplicationID: a.ApplicationID, Name: a.TenantName})
+			msg.Districts = append(msg.Districts, screens.ClassLinkDistrict{TenantID: a.TenantID, ApplicationID: a.ApplicationID, Name: listedName(a.TenantName)})
 		}
 		return msg
 	}
@@ -86,4 +87,14 @@ func (m *Model) tested(r screens.ConnectionReport) {
 	}
 	e.Saved.Checklist, e.Draft.Checklist = d.Checklist, d.Checklist
 	m.flash = screens.FlashMsg{Text: "The connection works: step 1 is verified."}
+}
+
+// listedName is a district name from ClassLink fit to store: control
+// characters escaped, cut to the longest name allowed.
+func listedName(name string) string {
+	name = strings.TrimSpace(untrusted.Text(name))
+	if r := []rune(name); len(r) > store.MaxNameLength {
+		name = string(r[:store.MaxNameLength-1]) + "…"
+	}
+	return name
 }

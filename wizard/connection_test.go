@@ -134,22 +134,80 @@ func TestThePartnerTokenOnlyGoesToThisDistrictsProxyURL(t *testing.T) {
 	if _, _, err := d.db.SaveDistrict(store.NewDistrict(4021, 5, "Springfield USD"), 0, store.Actor{User: "ops"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d = newDriverOn(t, d.db, store.Actor{User: "ben"}, 80, 24)
 	d.keys("up", "enter") // Springfield is above ClassLink's entry
 	d.see("Springfield USD")
 	d.keys("m", "down", "enter", "space") // proxy mode
-	d.see("(•) ClassLink proxy", srv.URL()+"/5/")
-	d.keys("down", "ctrl+u")
-	d.typeText(trap.URL + "/99/ims/oneroster/v1p1/")
-	d.see("a ClassLink proxy URL must start with " + srv.URL() + "/5/")
-	d.keys("esc", "esc", "t") // test the unsaved draft from the Home page
-	d.see("Connection test failed", "a ClassLink proxy URL must")
-	d.keys("m", "enter", "enter", "down", "enter") // and the school list
-	d.see("Could not list the schools: a ClassLink proxy URL must")
+	d.see("(•) ClassLink proxy", "Base URL:      "+srv.URL()+"/5/ims/oneroster/v1p1/", "it cannot be typed")
+	d.keys("down")
+	d.typeText("x")
+	d.see("Base URL:      " + srv.URL() + "/5/ims/oneroster/v1p1/") // nothing to type into
+	d.keys("esc", "esc")
+
+	// A proxy URL stored some other way (an older version, a hand-made
+	// file): pointing elsewhere, or at another district's application.
+	for _, stored := range []string{trap.URL + "/5/ims/oneroster/v1p1/", srv.URL() + "/6/ims/oneroster/v1p1/", srv.URL() + "/5/ims/oneroster/v1p2/"} {
+		cur, _ := d.db.District(4021)
+		cur.Connection = store.Connection{Mode: store.ModeProxy, BaseURL: stored}
+		if _, _, err := d.db.SaveDistrict(cur, cur.Revision, store.Actor{User: "ops"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+		d.keys("up", "enter", "t")
+		d.see("Connection test failed", "a ClassLink proxy URL is built from the proxy root")
+		d.keys("m", "enter", "enter", "down", "enter") // and the school list
+		d.see("Could not list the schools: a ClassLink proxy URL is built")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(seen) != 0 {
-		t.Fatalf("requests reached a typed URL: %q", seen)
+		t.Fatalf("requests reached a stored URL off the proxy: %q", seen)
+	}
+	for _, r := range srv.Requests() {
+		if r.Endpoint != "applications" {
+			t.Fatalf("the partner token went to %s", r.Path)
+		}
+	}
+}
+
+// The partner token opens every district that shared the app: a district
+// whose application_id is another district's is refused before the token
+// is sent, naming both IDs, and a district user cannot add one.
+func TestAnotherDistrictsApplicationIDIsRefused(t *testing.T) {
+	srv := rosterServer(t) // ClassLink lists 4021 → 5 and 4022 → 6
+	t.Setenv(rsync.ProxyRootEnv, srv.URL())
+	t.Setenv(classlink.TokenEnv, "partner-token")
+	db := newDriver(t, 80, 24).db
+	dana := Options{Actor: store.Actor{User: "dana", Key: "dana", Via: "ssh"}, Role: store.RoleDistrict,
+		CanOpen: func(id int64) bool { return id == 4021 }}
+	d := newDriverWith(t, db, dana, 80, 24)
+	d.see("ClassLink · Springfield USD")
+	d.keys("down", "enter") // + Add a district…
+	d.typeText("4021")
+	d.keys("tab")
+	d.typeText("6")
+	d.keys("tab")
+	d.see("6 is not District Tenant ID 4021's", "application_id 5")
+	d.keys("enter")
+	if _, err := db.District(4021); err == nil {
+		t.Fatal("a district user added their tenant with another district's application_id")
+	}
+
+	// Stored before this check existed: the dial refuses it.
+	bad := store.NewDistrict(4021, 6, "Springfield USD")
+	bad.Connection = store.Connection{Mode: store.ModeProxy, BaseURL: srv.URL() + "/6/ims/oneroster/v1p1/"}
+	if _, _, err := db.SaveDistrict(bad, 0, store.Actor{User: "ops"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d = newDriverWith(t, db, dana, 80, 24)
+	d.keys("up", "enter", "t")
+	d.see("Connection test failed", "has application_id", "application_id 5: the partner token is not sent")
+	d.keys("m", "enter", "enter", "down", "enter")
+	d.see("Could not list the schools", "has application_id 6")
+	for _, r := range srv.Requests() {
+		if r.Endpoint != "applications" {
+			t.Fatalf("the partner token was sent for %s", r.Path)
+		}
 	}
 }
 

@@ -33,6 +33,10 @@ type Options struct {
 	Actor store.Actor
 	// CanOpen limits the districts this person may see (nil: all).
 	CanOpen func(tenantID int64) bool
+	// Role is the SSH key's role (store.RoleSpecialist or
+	// store.RoleDistrict); empty is the operator at the machine, who has a
+	// specialist's rights.
+	Role string
 	// Now replaces the clock in tests.
 	Now func() time.Time
 	// Dialer is the process's way to ClassLink (proxy root, partner token,
@@ -108,6 +112,8 @@ func New(opts Options) *Model {
 			Actor:   opts.Actor,
 			Now:     opts.Now,
 			CanOpen: opts.CanOpen,
+
+			Specialist: specialist(opts),
 
 			ProxyBaseURL: opts.Dialer.ProxyBaseURL,
 		},
@@ -478,3 +484,8 @@ func (m *Model) quitDialog() string {
 }
 
 func wrapTo(s string, w int) string { return lipgloss.Wrap(s, max(w, 20), " ") }
+
+// specialist reports whether the person has a specialist's rights: set an
+// application_id ClassLink's list cannot check, correct or remove a
+// district.
+func specialist(o Options) bool { return o.Role != store.RoleDistrict }
