@@ -275,14 +275,18 @@ func TestCLIRefusesBadInputAndWritesNothing(t *testing.T) {
 		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"deletion_threshold_percent": 10`, `"deletion_threshold_percent": 300`, 1), `settings.deletion_threshold_percent: must be from 0 to 100, got 300`},
 		{[]string{"config", "import", "--district", "9", "missing.json"}, "", "missing.json: no such file"},
 		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "Nine", "revision": 7,`, 1), "revision: the file was exported at revision 7, but district 9 is at revision 1"},
-		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "Nine", "connection": {"mode": "proxy", "base_url": "https://evil.example.org/3/ims/oneroster/v1p1/"},`, 1), "a ClassLink proxy URL must start with https://oneroster-proxy.classlink.io/3/"},
+		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "Nine", "connection": {"mode": "proxy", "base_url": "https://evil.example.org/3/ims/oneroster/v1p1/"},`, 1), "a ClassLink proxy URL is built from the proxy root and the district's application_id: it must be https://oneroster-proxy.classlink.io/3/ims/oneroster/v1p1/"},
+		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "Nine", "connection": {"mode": "proxy", "base_url": "https://oneroster-proxy.classlink.io/3/../4/ims/oneroster/v1p1/"},`, 1), "must not contain dot segments"},
+		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "Nine \u001b[2J\u001b]0;owned\u0007",`, 1), `name: must not contain control characters such as escape sequences, line breaks or NUL (found \x1b at character 6)`},
+		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "Nine", "name": "Ten",`, 1), "name: is given twice"},
+		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "`+strings.Repeat("N", 5<<20)+`",`, 1), "(file): is larger than an import file may be: at most 4 MiB"},
 		{[]string{"history", "--district", "0"}, "", "--district: must be a positive whole number"},
 		{[]string{"--bogus"}, "", "unknown flag: --bogus"},
 	}
 	for _, c := range cases {
 		out, code := run(t, c.stdin, append(c.args, "--db", db)...)
-		if code == 0 || !strings.Contains(out, c.want) {
-			t.Errorf("%v: exit %d, output %q, want %q", c.args, code, out, c.want)
+		if code == 0 || !strings.Contains(out, c.want) || len(out) > 1000 {
+			t.Errorf("%v: exit %d, output %.300q, want %q", c.args, code, out, c.want)
 		}
 	}
 	out, _ := run(t, "", "history", "--district", "9", "--json", "--db", db)

@@ -85,7 +85,7 @@ type ConfigImport struct {
 func ParseConfig(data []byte) (ConfigImport, error) {
 	var ci ConfigImport
 	if len(data) > MaxImportBytes {
-		return ci, fieldErr("(file)", "is %d bytes; an import file may have at most %d (%d MiB)", len(data), MaxImportBytes, MaxImportBytes>>20)
+		return ci, fieldErr("(file)", "is larger than an import file may be: at most %d MiB (%d bytes)", MaxImportBytes>>20, MaxImportBytes)
 	}
 	if err := checkDuplicateKeys(data); err != nil {
 		return ci, err
