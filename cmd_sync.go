@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,7 +33,8 @@ for included) fails with reason upstream and changes nothing.
 
 Exit status: 0 when the run succeeded or found nothing changed; 1 when it
 failed, with the reason (threshold, credentials, schools_not_found,
-upstream).`,
+upstream, storage). ctrl+c (SIGINT) or SIGTERM stops the run, which is
+recorded as cancelled.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			id, err := parseDistrict(district)
@@ -72,6 +74,9 @@ upstream).`,
 				}
 			} else {
 				writeRunSummary(out, res)
+			}
+			if res.Run.Reason == store.ReasonStorage {
+				return errors.New(res.Run.Message) // names the file and says what to run
 			}
 			if res.Run.Status == store.RunFailed {
 				return fmt.Errorf("sync of district %d failed: %s", id, res.Run.Reason)

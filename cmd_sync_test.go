@@ -124,10 +124,19 @@ func TestSyncKilledMidApplyConvergesToACleanRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	partial, _ := db.DirectoryCounts(9)
-	_, recorded, _ := db.LastRun(9)
+	last, _, _ := db.LastRun(9)
 	db.Close()
-	if recorded || partial == (store.DirectoryCounts{}) {
-		t.Fatalf("the kill did not land mid-apply: run recorded %v, directory %+v", recorded, partial)
+	if last.Status != store.RunInterrupted || partial == (store.DirectoryCounts{}) {
+		t.Fatalf("the kill did not land mid-apply: last run %s, directory %+v", last.Status, partial)
+	}
+	// The history shows the killed run as interrupted, with how far it got.
+	if p := last.Progress; p == nil || p.Phase != "planning" || p.Applied == 0 ||
+		!strings.Contains(last.Message, fmt.Sprintf("while planning, after %d directory writes", p.Applied)) {
+		t.Fatalf("interrupted run: %+v %+v", last, last.Progress)
+	}
+	historyText, err := exec.Command(bin, "--db", killed, "history", "--district", "9").Output()
+	if err != nil || !strings.Contains(string(historyText), "sync interrupted") || !strings.Contains(string(historyText), "writes applied") {
+		t.Fatalf("history after the kill (%v):\n%s", err, historyText)
 	}
 
 	for _, path := range []string{killed, clean} {

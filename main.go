@@ -24,7 +24,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	// SIGINT (ctrl+c outside the wizard's raw terminal) stops a command as
+	// SIGTERM does: a sync records itself as cancelled before exiting.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := rootCommand().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "rostersync:", untrusted.Lines(err.Error()))

@@ -109,6 +109,8 @@ func (h *History) View() string {
 		text := itemLine(h.c, h.items[i])
 		if r := h.items[i].Run; r != nil && r.Status == store.RunFailed {
 			text = st.Error.Render(text)
+		} else if r != nil && r.Status == store.RunInterrupted {
+			text = st.Warning.Render(text)
 		}
 		b.WriteString(line(st, i == h.cursor, truncate(text, h.c.Width-2)) + "\n")
 	}

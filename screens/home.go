@@ -85,6 +85,8 @@ func (h *Home) lastSync() string {
 		return st.Muted.Render("no sync has run yet")
 	case r.Status == store.RunFailed:
 		return st.Error.Render(RunLine(r) + ", " + h.c.SinceText(r.FinishedAt))
+	case r.Status == store.RunInterrupted || r.Status == store.RunRunning:
+		return st.Warning.Render(RunLine(r) + ", started " + h.c.SinceText(r.StartedAt))
 	}
 	return RunLine(r) + ", " + h.c.SinceText(r.FinishedAt)
 }
@@ -119,7 +121,7 @@ func (h *Home) View() string {
 	if line := h.testLine(); line != "" {
 		b.WriteString(line + "\n")
 	}
-	b.WriteString("Last sync: " + h.lastSync() + "\n\n")
+	b.WriteString(wrap("Last sync: "+h.lastSync(), h.c.Width-2) + "\n\n")
 	b.WriteString(st.Title.Render("Setup checklist") + st.Muted.Render("  (space marks a step done)") + "\n")
 	for i, step := range store.GuideSteps {
 		item := d.Checklist[step]

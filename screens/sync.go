@@ -80,6 +80,16 @@ func RunLine(r store.Run) string {
 	if r.Trigger == store.TriggerSchedule {
 		text += ", scheduled"
 	}
+	if p := r.Progress; p != nil {
+		// Unfinished: its counts are not known, how far it got is.
+		if p.Applied > 0 && p.ToApply > 0 {
+			return text + fmt.Sprintf(", %d of %d writes applied", p.Applied, p.ToApply)
+		}
+		if p.Applied > 0 {
+			return text + fmt.Sprintf(", %d writes applied", p.Applied)
+		}
+		return text + ", while " + p.Phase
+	}
 	return text + fmt.Sprintf(", %s", plural(r.Counts.Changes(), "change"))
 }
 
@@ -91,6 +101,8 @@ func runDetail(st *Styles, run store.Run, width int) string {
 		lines = append(lines, st.Error.Render(wrap("Over the deletion threshold: nothing was archived (numbers in brackets are what the run tried to archive). Creates and updates still count. Check the roster in ClassLink, or raise the threshold if the change is expected.", width)))
 	case run.Status == store.RunFailed:
 		lines = append(lines, st.Error.Render(wrap(fmt.Sprintf("Failed (%s): %s", run.Reason, run.Message), width)))
+	case run.Status == store.RunInterrupted:
+		lines = append(lines, st.Warning.Render(wrap(run.Message, width)))
 	case run.Status == store.RunUnchanged:
 		lines = append(lines, st.Success.Render(wrap("Nothing changed in ClassLink or in the settings since the last sync.", width)))
 	}

@@ -347,6 +347,9 @@ func (s *Server) schedule(ctx context.Context) {
 			s.log.Error("daily schedule: cannot read the districts", "err", err)
 		case err != nil:
 			s.log.Warn("daily sync did not start", "district", tenant, "err", err)
+		case res.Run.Reason == store.ReasonStorage:
+			s.log.Error("daily sync failed on the database; the schedule leaves this district alone until an operator acts (README: A damaged database)",
+				"district", tenant, "run", res.Run.ID, "message", res.Run.Message)
 		case res.Run.Status == store.RunFailed:
 			s.log.Error("daily sync failed", "district", tenant, "run", res.Run.ID, "reason", res.Run.Reason, "message", res.Run.Message)
 		default:

@@ -84,7 +84,7 @@ func panicCause(p any) error {
 type callbackPanic struct{ value any }
 
 // guardCallback calls fn, marking its panic as the caller's own.
-func guardCallback[T any](fn func(T) error, v T) (err error) {
+func guardCallback[T, R any](fn func(T) R, v T) R {
 	defer func() {
 		if p := recover(); p != nil {
 			panic(&callbackPanic{value: p})

@@ -16,6 +16,15 @@ type DirectoryBatch struct {
 	err  error
 	// users says the batch writes a user (see GuardiansFileApplied).
 	users bool
+	// run and progress, when set (ForRun), are noted in the same commit.
+	run      *Run
+	progress RunProgress
+}
+
+// ForRun makes the batch's commit also note p on the started run r, so a
+// run killed between batches shows how far it got at no extra commit.
+func (b *DirectoryBatch) ForRun(r Run, p RunProgress) {
+	b.run, b.progress = &r, p
 }
 
 // directoryPut is one write: key and value lie back to back in buf. An
@@ -37,6 +46,7 @@ func NewDirectoryBatch(n int) *DirectoryBatch {
 // Reset empties the batch, keeping its buffers.
 func (b *DirectoryBatch) Reset() {
 	b.buf, b.puts, b.err = b.buf[:0], b.puts[:0], nil
+	b.users, b.run = false, nil
 }
 
 const (
@@ -151,7 +161,12 @@ func (db *DB) ApplyDirectory(tenantID int64, b *DirectoryBatch) error {
 			}
 		}
 		if b.users {
-			return bumpUsers(dir)
+			if err := bumpUsers(dir); err != nil {
+				return err
+			}
+		}
+		if b.run != nil {
+			return noteProgress(tx, *b.run, b.progress)
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -27,6 +28,13 @@ const (
 	RunSucceeded = "succeeded"
 	RunFailed    = "failed"
 	RunUnchanged = "unchanged"
+	// RunRunning is a started run this process is still running.
+	RunRunning = "running"
+	// RunInterrupted is a started run that never finished: its process
+	// was killed, crashed or lost its disk. It is never stored as such: a
+	// record left "running" reads as interrupted once no engine in this
+	// process owns it (StartRun, FinishRun).
+	RunInterrupted = "interrupted"
 
 	ReasonThreshold       = "threshold"
 	ReasonCredentials     = "credentials"
@@ -35,6 +43,9 @@ const (
 	// ReasonGuardiansFile: a guardians file was refused as a whole, or
 	// the SFTP folder could not be read.
 	ReasonGuardiansFile = "guardians_file"
+	// ReasonStorage: the database could not be read or written (a
+	// damaged file, a full disk).
+	ReasonStorage = "storage"
 )
 
 // Run is one sync run as `sync --json` and `history --json` print it.
@@ -57,6 +68,9 @@ type Run struct {
 	// GuardiansFile is present when the run processed (or looked for) a
 	// guardians file.
 	GuardiansFile *GuardiansFileRun `json:"guardians_file,omitempty"`
+	// Progress is how far a running or interrupted run got; nil once the
+	// run finished.
+	Progress *RunProgress `json:"progress,omitempty"`
 }
 
 // What became of a run's guardians file.
@@ -89,6 +103,26 @@ type GuardiansFileRun struct {
 	FileSHA256 string `json:"file_sha256"`
 	Message    string `json:"message,omitempty"`
 }
+
+// RunProgress is how far a run got, noted as it goes: at its start, when
+// it begins to plan, and with every directory batch it commits (in the
+// batch's own transaction, see DirectoryBatch.ForRun).
+type RunProgress struct {
+	Phase string `json:"phase"` // pulling, planning, applying (sync's phases)
+	// Applied of ToApply directory writes are committed.
+	Applied int `json:"applied"`
+	ToApply int `json:"to_apply"`
+	// At is when this was noted: for an interrupted run, the last time it
+	// was seen working.
+	At time.Time `json:"at"`
+}
+
+// Phases a run's progress notes (the sync engine's, which store cannot import).
+const (
+	PhasePulling  = "pulling"
+	PhasePlanning = "planning"
+	PhaseApplying = "applying"
+)
 
 // Counts are one record type's planned (dry run) or applied changes.
 type Counts struct {
@@ -220,8 +254,84 @@ func (db *DB) RecordRun(r Run) (Run, error) {
 		if err != nil {
 			return err
 		}
-		r.ID = fmt.Sprintf("%d-%06d", r.TenantID, seq)
+		r.ID = runID(r.TenantID, seq)
 		return putJSON(b, tenantKey(int64(seq)), r)
+	})
+	return r, err
+}
+
+func runID(tenantID int64, seq uint64) string { return fmt.Sprintf("%d-%06d", tenantID, seq) }
+
+// runKey is the key of a run in its district's bucket, from its ID.
+func runKey(r Run) ([]byte, error) {
+	var tenant int64
+	var seq uint64
+	if _, err := fmt.Sscanf(r.ID, "%d-%d", &tenant, &seq); err != nil || tenant != r.TenantID || runID(tenant, seq) != r.ID {
+		return nil, fieldErr("id", "%q is not a run of district %d", r.ID, r.TenantID)
+	}
+	return tenantKey(int64(seq)), nil
+}
+
+// StartRun records a run as running, in its own small transaction, and
+// returns it with its ID set. Until FinishRun, this handle owns it: a
+// process that stops before finishing it leaves a record every later
+// reader shows as interrupted.
+func (db *DB) StartRun(r Run) (Run, error) {
+	r.Status = RunRunning
+	if r.Progress == nil {
+		r.Progress = &RunProgress{Phase: PhasePulling}
+	}
+	if r.Progress.At.IsZero() {
+		r.Progress.At = r.StartedAt
+	}
+	saved, err := db.RecordRun(r)
+	if err == nil {
+		db.liveRuns.Store(saved.ID, true)
+	}
+	return saved, err
+}
+
+// NoteRunProgress updates a running run's progress in its own transaction.
+func (db *DB) NoteRunProgress(r Run, p RunProgress) error {
+	return db.update(func(tx *bolt.Tx) error { return noteProgress(tx, r, p) })
+}
+
+func noteProgress(tx *bolt.Tx, r Run, p RunProgress) error {
+	key, err := runKey(r)
+	if err != nil {
+		return err
+	}
+	b := tx.Bucket(bucketRuns).Bucket(tenantKey(r.TenantID))
+	var stored Run
+	if ok, err := getJSON(b, key, &stored); err != nil || !ok {
+		return errors.Join(err, fieldErr("id", "no run %s is recorded", r.ID))
+	}
+	if stored.Status != RunRunning {
+		return fieldErr("id", "run %s already finished (%s)", r.ID, stored.Status)
+	}
+	stored.Progress = &p
+	return putJSON(b, key, stored)
+}
+
+// FinishRun replaces a started run's record with its outcome. The run is
+// no longer this handle's, even when the write fails: it then reads as
+// interrupted.
+func (db *DB) FinishRun(r Run) (Run, error) {
+	defer db.liveRuns.Delete(r.ID)
+	if r.Status == RunRunning || r.Status == RunInterrupted || r.Status == "" {
+		return r, fieldErr("status", "a finished run is succeeded, failed or unchanged, got %q", r.Status)
+	}
+	key, err := runKey(r)
+	if err != nil {
+		return r, err
+	}
+	r.Progress = nil
+	err = db.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRuns).Bucket(tenantKey(r.TenantID))
+		if b == nil || b.Get(key) == nil {
+			return fieldErr("id", "no run %s is recorded", r.ID)
+		}
+		return putJSON(b, key, r)
 	})
 	return r, err
 }
@@ -235,7 +345,7 @@ func (db *DB) Runs(tenantID int64) ([]Run, error) {
 			return nil
 		}
 		return b.ForEach(func(_, v []byte) error {
-			r, err := decodeRun(tenantID, v)
+			r, err := db.decodeRun(tenantID, v)
 			out = append(out, r)
 			return err
 		})
@@ -268,11 +378,6 @@ func (db *DB) FindRun(tenantID int64, keep func(Run) bool) (Run, bool, error) {
 	return db.lastRunWhere(tenantID, keep)
 }
 
-// LastScheduledRun is the most recent run the daily schedule started.
-func (db *DB) LastScheduledRun(tenantID int64) (Run, bool, error) {
-	return db.lastRunWhere(tenantID, func(r Run) bool { return r.Trigger == TriggerSchedule && !r.Cancelled() })
-}
-
 // CancelledPrefix starts the message of a run stopped by its caller (a
 // server shutting down, a person leaving a preview).
 const CancelledPrefix = "cancelled: "
@@ -284,30 +389,67 @@ func (r Run) Cancelled() bool { return strings.HasPrefix(r.Message, CancelledPre
 func (db *DB) lastRunWhere(tenantID int64, keep func(Run) bool) (Run, bool, error) {
 	var found Run
 	ok := false
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.EachRunNewestFirst(tenantID, func(r Run) bool {
+		found, ok = r, keep(r)
+		return !ok
+	})
+	if !ok {
+		found = Run{}
+	}
+	return found, ok, err
+}
+
+// EachRunNewestFirst calls fn with the district's runs from the newest
+// back, until fn returns false.
+func (db *DB) EachRunNewestFirst(tenantID int64, fn func(Run) bool) error {
+	return db.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRuns).Bucket(tenantKey(tenantID))
 		if b == nil {
 			return nil
 		}
 		c := b.Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			r, err := decodeRun(tenantID, v)
+			r, err := db.decodeRun(tenantID, v)
 			if err != nil {
 				return err
 			}
-			if keep(r) {
-				found, ok = r, true
+			if !guardCallback(fn, r) {
 				return nil
 			}
 		}
 		return nil
 	})
-	return found, ok, err
 }
 
-func decodeRun(tenantID int64, raw []byte) (Run, error) {
+func (db *DB) decodeRun(tenantID int64, raw []byte) (Run, error) {
 	var r Run
 	err := json.Unmarshal(raw, &r)
 	r.TenantID = tenantID
+	if _, live := db.liveRuns.Load(r.ID); r.Status == RunRunning && !live {
+		r.interrupted()
+	}
 	return r, err
+}
+
+// interrupted turns a run record nobody will finish into what history
+// shows: status interrupted, finished when last seen working, and a
+// message saying how far it got.
+func (r *Run) interrupted() {
+	r.Status = RunInterrupted
+	p := RunProgress{Phase: PhasePulling, At: r.StartedAt}
+	if r.Progress != nil {
+		p = *r.Progress
+	}
+	r.FinishedAt = p.At
+	switch {
+	case r.Mode == ModeDryRun:
+		r.Message = fmt.Sprintf("while %s; a dry run changes nothing", p.Phase)
+	case p.Applied > 0 && p.ToApply > 0:
+		r.Message = fmt.Sprintf("while %s, after %d of %d directory writes; the next run pulls in full and completes them", p.Phase, p.Applied, p.ToApply)
+	case p.Applied > 0:
+		r.Message = fmt.Sprintf("while %s, after %d directory writes; the next run pulls in full and completes them", p.Phase, p.Applied)
+	default:
+		r.Message = fmt.Sprintf("while %s, before changing the directory; the next run pulls in full", p.Phase)
+	}
+	r.Message = "interrupted: the process stopped (killed, crashed or out of disk) " + r.Message
 }

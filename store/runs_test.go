@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -37,9 +38,6 @@ func TestRunsAndHistory(t *testing.T) {
 	if last, _, _ := db.LastAppliedRun(4); last.ID != applied.ID || last.Counts.Students.Create != 3 {
 		t.Fatalf("last applied %+v", last)
 	}
-	if last, _, _ := db.LastScheduledRun(4); last.ID != applied.ID {
-		t.Fatalf("last scheduled %s", last.ID)
-	}
 	items, err := db.History(4)
 	if err != nil || len(items) != 4 || items[0].Run == nil || items[0].Run.ID != failed.ID || items[3].Kind != "revision" {
 		t.Fatalf("history: %+v %v", items, err)
@@ -58,5 +56,84 @@ func TestRunsAndHistory(t *testing.T) {
 	}
 	if _, err := db.RecordRun(Run{}); err == nil {
 		t.Error("recorded a run without a tenant")
+	}
+}
+
+// A started run is "running" while this handle owns it; a handle that
+// closes without finishing it leaves a record the next open shows as
+// interrupted, with how far it got.
+func TestStartedRunNeverFinishedReadsAsInterrupted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.SaveDistrict(NewDistrict(4, 5, "Runs USD"), 0, ana, nil); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+	r, err := db.StartRun(Run{TenantID: 4, Mode: ModeApply, Trigger: TriggerSchedule, ConfigRevision: 1, StartedAt: start})
+	if err != nil || r.ID != "4-000001" || r.Status != RunRunning {
+		t.Fatalf("started %+v, %v", r, err)
+	}
+	if last, _, _ := db.LastRun(4); last.Status != RunRunning || last.Progress == nil || last.Progress.Phase != PhasePulling {
+		t.Fatalf("while running: %+v", last)
+	}
+	var b DirectoryBatch
+	for _, u := range sampleUsers() {
+		b.PutUser(u)
+	}
+	noted := start.Add(time.Minute)
+	b.ForRun(r, RunProgress{Phase: PhaseApplying, Applied: 3, ToApply: 7, At: noted})
+	if err := db.ApplyDirectory(4, &b); err != nil {
+		t.Fatal(err)
+	}
+	db.Close() // the process goes away without FinishRun
+
+	db, err = Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	items, err := db.History(4)
+	if err != nil || items[0].Run == nil {
+		t.Fatalf("history %+v %v", items, err)
+	}
+	got := *items[0].Run
+	if got.Status != RunInterrupted || !got.FinishedAt.Equal(noted) || got.Progress == nil || got.Progress.Applied != 3 ||
+		!strings.Contains(got.Message, "after 3 of 7 directory writes") || got.Applied() {
+		t.Fatalf("interrupted run: %+v", got)
+	}
+	raw, _ := json.Marshal(items[0])
+	if !strings.Contains(string(raw), `"status":"interrupted"`) || !strings.Contains(string(raw), `"progress":{"phase":"applying","applied":3,"to_apply":7`) {
+		t.Errorf("JSON: %s", raw)
+	}
+}
+
+func TestFinishRunReplacesTheStartedRecord(t *testing.T) {
+	db := openTemp(t)
+	r, err := db.StartRun(Run{TenantID: 4, Mode: ModeDryRun, Trigger: TriggerManual, StartedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.NoteRunProgress(r, RunProgress{Phase: PhasePlanning}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FinishRun(Run{TenantID: 4, ID: "4-000009", Status: RunSucceeded}); err == nil {
+		t.Error("finished a run never started")
+	}
+	if _, err := db.FinishRun(Run{TenantID: 4, ID: r.ID, Status: RunRunning}); err == nil {
+		t.Error("finished a run as running")
+	}
+	r.Status, r.Counts.Students.Create = RunSucceeded, 2
+	if _, err := db.FinishRun(r); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := db.Runs(4)
+	if len(runs) != 1 || runs[0].Status != RunSucceeded || runs[0].Progress != nil || runs[0].Counts.Students.Create != 2 {
+		t.Fatalf("runs %+v", runs)
+	}
+	if err := db.NoteRunProgress(r, RunProgress{Phase: PhaseApplying}); err == nil {
+		t.Error("noted progress on a finished run")
 	}
 }

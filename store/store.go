@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"syscall"
 	"time"
 
@@ -56,6 +57,9 @@ type DB struct {
 	// says the migration sealed plain secrets an older version wrote.
 	secrets     *secretBox
 	sealedPlain bool
+	// liveRuns holds the IDs of runs started through this handle and not
+	// finished yet: every other "running" record is interrupted.
+	liveRuns gosync.Map
 	// beforeCommit runs inside a write transaction just before it commits;
 	// tests use it to kill the process at the worst moment.
 	beforeCommit func()

@@ -2,6 +2,8 @@ package sync
 
 import (
 	"context"
+
+	"github.com/schoolstatus/rostersync/store"
 )
 
 // apply commits the batches the plan held back, one transaction each: its
@@ -9,7 +11,7 @@ import (
 // plan committed its own as it walked), then the archives the threshold
 // allowed. A kill between two batches leaves a directory the next run
 // finishes.
-func (e *Engine) apply(ctx context.Context, p *plan, report func(Progress)) error {
+func (e *Engine) apply(ctx context.Context, run store.Run, p *plan, report func(Progress)) error {
 	batches := append(p.writes.list[:len(p.writes.list):len(p.writes.list)], p.archives.list...)
 	applied := p.written
 	total := applied + p.writes.total + p.archives.total
@@ -18,6 +20,11 @@ func (e *Engine) apply(ctx context.Context, p *plan, report func(Progress)) erro
 	for i, b := range batches {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		// The batch's commit notes how far the run got, for history to
+		// show should the process stop before the next one.
+		if run.ID != "" {
+			b.ForRun(run, store.RunProgress{Phase: PhaseApply, Applied: applied + b.Len(), ToApply: total, At: e.now()})
 		}
 		if err := e.DB.ApplyDirectory(p.tenantID, b); err != nil {
 			return err

@@ -91,11 +91,15 @@ func (e *BusyError) Error() string {
 	return fmt.Sprintf("a sync of district %d is already running since %s", e.TenantID, e.Since.Local().Format(time.DateTime))
 }
 
-// Run syncs one district: pull → plan → check → apply → record. Every run
-// that gets as far as reading the district is recorded, failed ones too,
-// and is returned with a nil error: look at Result.Run.Status and Reason.
-// The error is for runs that could not happen or be recorded (no such
-// district, a *BusyError, a database failure).
+// Run syncs one district: pull → plan → check → apply → record. A run is
+// recorded as started (its own small transaction) once the district is
+// read, notes how far it got as it goes, and is finished with its outcome:
+// a process killed meanwhile leaves a record history shows as interrupted.
+// Every recorded run, failed ones too, is returned with a nil error: look
+// at Result.Run.Status and Reason (storage when the database could not be
+// read or written, e.g. a damaged file). The error is for runs that could
+// not happen or be recorded (no such district, a *BusyError, a database
+// too damaged to take the record).
 func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Result, error) {
 	switch opt.Trigger {
 	case "":
@@ -114,13 +118,25 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		return Result{}, err
 	}
 	defer release()
+	run := store.Run{TenantID: tenantID, Mode: store.ModeApply, Trigger: opt.Trigger, StartedAt: started}
+	if opt.DryRun {
+		run.Mode = store.ModeDryRun
+	}
 	d, err := e.DB.District(tenantID)
+	if errors.Is(err, store.ErrDamaged) {
+		// Record the failure where the runs are still readable, so that
+		// history and the scheduler see it.
+		run.Status, run.Reason, run.Message, run.FinishedAt = store.RunFailed, store.ReasonStorage, damageOf(err).Error(), e.now()
+		if saved, recErr := e.DB.RecordRun(run); recErr == nil {
+			return Result{Run: saved}, nil
+		}
+	}
 	if err != nil {
 		return Result{}, err
 	}
-	run := store.Run{TenantID: tenantID, Mode: store.ModeApply, Trigger: opt.Trigger, ConfigRevision: d.Revision, StartedAt: started}
-	if opt.DryRun {
-		run.Mode = store.ModeDryRun
+	run.ConfigRevision = d.Revision
+	if run, err = e.DB.StartRun(run); err != nil {
+		return Result{}, err
 	}
 	budget := e.RunBudget
 	if budget <= 0 {
@@ -132,6 +148,7 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	fail := func(reason string, err error) (Result, error) {
 		run.Status, run.Reason, run.Message = store.RunFailed, reason, err.Error()
 		switch {
+		case reason == store.ReasonStorage:
 		case ctx.Err() != nil:
 			run.Message = store.CancelledPrefix + run.Message
 		case context.Cause(bctx) == errRunBudget || errors.Is(err, classlink.ErrOutOfTime):
@@ -141,6 +158,7 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		}
 		return e.record(run, nil)
 	}
+	storage := func(err error) (Result, error) { return fail(store.ReasonStorage, damageOf(err)) }
 
 	client, err := e.dial(bctx, d)
 	if err != nil {
@@ -156,14 +174,14 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	}
 	unchanged, err := e.unchanged(d, rev)
 	if err != nil {
-		return Result{}, err
+		return storage(err)
 	}
 	if unchanged {
 		run.Status, run.PermRev = store.RunUnchanged, rev
 		if sftpDue(d) {
 			samples, err := e.sftpStep(ctx, d, &run, opt.DryRun, false, nil, opt.Samples, report)
 			if err != nil {
-				return Result{}, err
+				return storage(err)
 			}
 			if run.Status == store.RunUnchanged && run.Counts.Changes() > 0 {
 				run.Status = store.RunSucceeded
@@ -184,8 +202,11 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	run.PermRev = ros.permRev
 
 	report(Progress{Phase: PhasePlan})
+	if err := e.DB.NoteRunProgress(run, store.RunProgress{Phase: PhasePlan, At: e.now()}); err != nil {
+		return storage(err)
+	}
 	if refusal, err := refuseEmpty(e.DB, tenantID, ros.pulled); err != nil {
-		return Result{}, err
+		return storage(err)
 	} else if refusal != nil {
 		return fail(store.ReasonUpstream, refusal)
 	}
@@ -195,9 +216,12 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	p := newPlan(d, e.batchSize(), opt.Samples)
 	p.keepUsers = opt.DryRun && sftpDue(d)
 	p.commitAsItGoes(ctx, e.DB, opt.DryRun, report)
+	p.noteRun = func(b *store.DirectoryBatch, applied int) {
+		b.ForRun(run, store.RunProgress{Phase: PhasePlan, Applied: applied, At: e.now()})
+	}
 	if err := p.walk(e.DB, ros); err != nil {
 		if ctx.Err() == nil {
-			return Result{}, err
+			return storage(err)
 		}
 		return fail(store.ReasonUpstream, fmt.Errorf("cancelled while applying; the next run completes the changes: %w", err))
 	}
@@ -209,9 +233,9 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		run.Status, run.Reason, run.Message = store.RunFailed, store.ReasonThreshold, p.thresholdMessage()
 	}
 	if !opt.DryRun {
-		if err := e.apply(ctx, p, report); err != nil {
+		if err := e.apply(ctx, run, p, report); err != nil {
 			if ctx.Err() == nil {
-				return Result{}, err
+				return storage(err)
 			}
 			return fail(store.ReasonUpstream, fmt.Errorf("cancelled while applying; the next run completes the changes: %w", err))
 		}
@@ -225,7 +249,7 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		changed := len(p.overlay)+len(p.overlayArchives) > 0 || userChanges(run.Counts) > 0
 		more, err := e.sftpStep(ctx, d, &run, opt.DryRun, changed, users, opt.Samples, report)
 		if err != nil {
-			return Result{}, err
+			return storage(err)
 		}
 		samples = append(samples, more...)
 	}
@@ -270,13 +294,29 @@ func (e *Engine) claim(tenantID int64, at time.Time) (release func(), err error)
 	}, nil
 }
 
+// record finishes the started run with its outcome, or records a run
+// that ended before it started (a guardians file refused as it was read).
 func (e *Engine) record(run store.Run, samples []Sample) (Result, error) {
 	run.FinishedAt = e.now()
-	saved, err := e.DB.RecordRun(run)
+	finish := e.DB.FinishRun
+	if run.ID == "" {
+		finish = e.DB.RecordRun
+	}
+	saved, err := finish(run)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{Run: saved, Samples: samples}, nil
+}
+
+// damageOf is the *store.DamagedError inside err (the plan joins the
+// errors of several walks, often the same damage), or err itself.
+func damageOf(err error) error {
+	var damaged *store.DamagedError
+	if errors.As(err, &damaged) {
+		return damaged
+	}
+	return err
 }
 
 // pullReason is the failure reason of a pull error; a run cancelled by its
@@ -300,15 +340,24 @@ func permRev(ctx context.Context, c *classlink.Client) (string, error) {
 	return info.PermRev, nil
 }
 
-// unchanged reports whether the last applied run already brought the
-// directory to this roster revision and configuration, with no hand edit
-// since it started.
+// unchanged reports whether the district's latest finished apply run
+// brought the directory to this roster revision and configuration, with no
+// hand edit since it started. An apply run that failed or was interrupted
+// since then may have changed part of the directory: the next one pulls
+// in full.
 func (e *Engine) unchanged(d store.District, rev string) (bool, error) {
 	if rev == "" {
 		return false, nil // a server without x-perm-rev: always pull
 	}
-	last, ok, err := e.DB.LastAppliedRun(d.TenantID)
-	if err != nil || !ok || last.PermRev != rev || last.ConfigRevision != d.Revision {
+	var last store.Run
+	err := e.DB.EachRunNewestFirst(d.TenantID, func(r store.Run) bool {
+		if r.Mode != store.ModeApply || r.Status == store.RunRunning {
+			return true // a preview, or this very run
+		}
+		last = r
+		return false
+	})
+	if err != nil || !last.Applied() || last.PermRev != rev || last.ConfigRevision != d.Revision {
 		return false, err
 	}
 	edited, err := e.DB.HandEditedAt(d.TenantID)

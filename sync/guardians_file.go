@@ -93,10 +93,13 @@ func (e *Engine) RunGuardiansFile(ctx context.Context, tenantID int64, r io.Read
 	case err != nil:
 		return FileResult{}, fmt.Errorf("read the guardians file: %w", err)
 	}
+	if run, err = e.DB.StartRun(run); err != nil {
+		return FileResult{}, err
+	}
 	run.Status = store.RunSucceeded
 	samples, err := e.processFile(ctx, d, f, &run, fileStep{dryRun: opt.DryRun, abandon: opt.Abandon, samples: opt.Samples}, report)
 	if err != nil {
-		return FileResult{}, err
+		run.Status, run.Reason, run.Message = store.RunFailed, store.ReasonStorage, damageOf(err).Error()
 	}
 	res, err := e.record(run, samples)
 	return FileResult{Run: res.Run, File: f, Samples: res.Samples}, err
@@ -153,7 +156,7 @@ func (e *Engine) processFile(ctx context.Context, d store.District, f *guardians
 	if st.dryRun {
 		return fp.samples.list, nil
 	}
-	if err := e.apply(ctx, fp.plan, report); err != nil {
+	if err := e.apply(ctx, *run, fp.plan, report); err != nil {
 		if ctx.Err() == nil {
 			return nil, err
 		}

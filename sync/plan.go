@@ -49,6 +49,9 @@ type plan struct {
 	report  func(Progress)
 	written int
 	err     error
+	// noteRun, when set, makes each batch's commit note the run's
+	// progress (applied: the writes committed with it).
+	noteRun func(b *store.DirectoryBatch, applied int)
 
 	// keepUsers keeps the users the plan writes (overlay) and archives
 	// (overlayArchives), in sourcedId order: a dry run that also checks
@@ -103,6 +106,9 @@ func (p *plan) commit() {
 		return
 	}
 	if !p.dryRun {
+		if p.noteRun != nil {
+			p.noteRun(p.batch, p.written+p.batch.Len())
+		}
 		if p.err = p.db.ApplyDirectory(p.tenantID, p.batch); p.err != nil {
 			return
 		}

@@ -8,9 +8,9 @@ import (
 // Phases of a run, in order, as Progress reports them.
 const (
 	PhaseCheck = "checking" // the one cheap request for x-perm-rev
-	PhasePull  = "pulling"
-	PhasePlan  = "planning"
-	PhaseApply = "applying"
+	PhasePull  = store.PhasePulling
+	PhasePlan  = store.PhasePlanning
+	PhaseApply = store.PhaseApplying
 	// PhaseGuardiansFile: reading a guardians file (an upload, or
 	// guardians.csv from the SFTP folder).
 	PhaseGuardiansFile = "guardians_file"

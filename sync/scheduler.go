@@ -54,12 +54,20 @@ func (s *Scheduler) clock() Clock {
 // Run runs due districts until ctx ends, sleeping until the next start
 // time (or Recheck, whichever comes first) in between.
 func (s *Scheduler) Run(ctx context.Context) error {
+	reported := ""
 	for {
-		if _, err := s.RunDue(ctx); err != nil && ctx.Err() == nil {
-			// The database could not be read; try again after a pause.
+		_, err := s.RunDue(ctx)
+		if err != nil && ctx.Err() == nil && err.Error() != reported {
+			// The database could not be read; try again after a pause,
+			// telling once, not every minute, while it stays so.
 			if s.OnRun != nil {
 				s.OnRun(0, Result{}, err)
 			}
+		}
+		if err == nil {
+			reported = ""
+		} else {
+			reported = err.Error()
 		}
 		wait := s.Recheck
 		if wait <= 0 {
@@ -112,6 +120,14 @@ func (s *Scheduler) RunDue(ctx context.Context) ([]int64, error) {
 // none: daily sync on, the latest start time passed, and no scheduled run
 // since it that finished (a cancelled one does not count). A district
 // never run on schedule counts from when Enable Daily sync was turned on.
+//
+// A scheduled run interrupted (the server was killed or crashed during it)
+// is made up once at the next start; a second interrupted run for the same
+// start counts as that day's run, so a run that takes the server down is
+// not retried in a loop. A district whose latest run failed with reason
+// storage (its data is damaged) waits until an operator acts: restores a
+// backup, or (once db check passes) starts a run by hand. A run that could
+// not even be recorded is tried once per start time (attempted).
 func (s *Scheduler) due(d store.District) (time.Time, error) {
 	if !d.Settings.EnableDailySync {
 		return time.Time{}, nil
@@ -127,12 +143,33 @@ func (s *Scheduler) due(d store.District) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	run, ok, err := s.Engine.DB.LastScheduledRun(d.TenantID)
+	var newest, scheduled store.Run
+	interrupted := 0
+	err = s.Engine.DB.EachRunNewestFirst(d.TenantID, func(r store.Run) bool {
+		if r.Status == store.RunRunning {
+			return true
+		}
+		if newest.ID == "" {
+			newest = r
+		}
+		if r.Trigger != store.TriggerSchedule || r.Cancelled() {
+			return true
+		}
+		if r.Status == store.RunInterrupted && !r.StartedAt.Before(last) && interrupted == 0 {
+			interrupted++
+			return true
+		}
+		scheduled = r
+		return false
+	})
 	if err != nil {
 		return time.Time{}, err
 	}
-	if ok && run.StartedAt.After(since) {
-		since = run.StartedAt
+	if newest.Status == store.RunFailed && newest.Reason == store.ReasonStorage {
+		return time.Time{}, nil
+	}
+	if scheduled.ID != "" && scheduled.StartedAt.After(since) {
+		since = scheduled.StartedAt
 	}
 	if !last.After(since) {
 		return time.Time{}, nil

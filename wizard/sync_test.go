@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"path/filepath"
 	gosync "sync"
 	"testing"
 	"time"
@@ -180,4 +181,42 @@ func TestSchoolsFilterOpensWithSlashAndEscClearsIt(t *testing.T) {
 	d.typeText("adams")
 	d.keys("enter", "space") // enter hands the keys back to the list
 	d.see("[x] Adams Academy", "1 of 1 connected")
+}
+
+// A run whose process died shows as interrupted, with how far it got, on
+// the Home page and in Sync history.
+func TestInterruptedRunOnHomeAndInHistory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rostersync.db")
+	dead, err := store.Open(path, store.Options{Clock: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := dead.SaveDistrict(store.NewDemoDistrict(), 0, store.Actor{User: "ana"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := dead.StartRun(store.Run{TenantID: store.DemoTenantID, Mode: store.ModeApply, Trigger: store.TriggerSchedule,
+		ConfigRevision: 1, StartedAt: fixedNow.Add(-2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b store.DirectoryBatch
+	b.PutSchool(store.School{SourcedID: "org-1", Name: "Lincoln", Status: store.StatusActive})
+	b.ForRun(r, store.RunProgress{Phase: store.PhaseApplying, Applied: 10000, ToApply: 42000, At: fixedNow.Add(-time.Hour)})
+	if err := dead.ApplyDirectory(store.DemoTenantID, &b); err != nil {
+		t.Fatal(err)
+	}
+	dead.Close() // the server was killed
+
+	db, err := store.Open(path, store.Options{Clock: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	d := newDriverOn(t, db, store.Actor{User: "ana", Via: "local"}, 80, 24)
+	d.keys("enter")
+	d.see("Last sync: sync interrupted, scheduled, 10000 of 42000 writes applied,", "started 2 hours ago")
+	d.keys("m", "down", "down", "down", "down", "enter")
+	d.see("Sync history", "sync interrupted, scheduled, 10000 of 42000 writes applied")
+	d.keys("down", "enter") // the run started before the revision's save
+	d.see("interrupted: the process stopped", "after 10000 of 42000 directory writes", "the next run pulls in full")
 }

@@ -1,0 +1,199 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
+	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/store/storetest"
+)
+
+// reopen closes the fixture's database and opens it again, as a new
+// process would: runs the old handle started and never finished now read
+// as interrupted.
+func (f *fixture) reopen() {
+	f.t.Helper()
+	path := f.db.Path()
+	f.db.Close()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { db.Close() })
+	f.db, f.engine.DB = db, db
+}
+
+// A run is recorded as running when it starts and notes each batch it
+// commits: a process gone between two batches leaves an interrupted run
+// that says how far it got, and the next run completes the changes.
+func TestRunStoppedBetweenBatchesReadsAsInterrupted(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	batches := 0
+	_, err := f.engine.Run(context.Background(), testTenant, RunOptions{Progress: func(p Progress) {
+		if p.Applied > 0 { // the plan commits its writes as it walks
+			if batches++; batches == 2 {
+				f.db.Close() // the process goes away between two batches
+			}
+		}
+	}})
+	if err == nil {
+		t.Fatal("the run finished on a closed database")
+	}
+	f.reopen()
+	runs, _ := f.db.Runs(testTenant)
+	killed := runs[len(runs)-1]
+	if len(runs) != 1 || killed.Status != store.RunInterrupted || killed.Progress == nil || killed.Progress.Phase != PhasePlan ||
+		killed.Progress.Applied != 2*f.engine.BatchSize || !strings.Contains(killed.Message, "interrupted") ||
+		killed.FinishedAt.Before(killed.StartedAt) || killed.Applied() {
+		t.Fatalf("killed run: %+v %+v", killed, killed.Progress)
+	}
+	next := f.mustSucceed()
+	clean := newFixture(t, fixtureOptions{}).mustSucceed()
+	// (Applied counts schools too, which runs do not count as changes.)
+	if next.Counts.Changes() == 0 || next.Counts.Changes() > clean.Counts.Changes()-killed.Progress.Applied+len(f.mustDistrict().Schools) {
+		t.Fatalf("the next run made %d changes; %d were committed before the stop of %d in a clean run",
+			next.Counts.Changes(), killed.Progress.Applied, clean.Counts.Changes())
+	}
+	if r := f.run(RunOptions{}); r.Status != store.RunUnchanged {
+		t.Fatalf("then: %s, want unchanged", r.Status)
+	}
+}
+
+// The "unchanged" shortcut holds only when the latest finished apply run
+// was applied: an interrupted one since may have changed part of the
+// directory, even at the same roster revision and configuration.
+func TestInterruptedApplyIsNotAnAppliedRun(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	first := f.mustSucceed()
+	d := f.mustDistrict()
+	if ok, err := f.engine.unchanged(d, first.PermRev); !ok || err != nil {
+		t.Fatalf("right after an applied run: unchanged = %v, %v", ok, err)
+	}
+	if _, err := f.db.StartRun(store.Run{TenantID: testTenant, Mode: store.ModeApply, Trigger: store.TriggerManual,
+		ConfigRevision: d.Revision, PermRev: first.PermRev, StartedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	f.reopen() // its process is gone
+	if ok, err := f.engine.unchanged(d, first.PermRev); ok || err != nil {
+		t.Fatalf("after an interrupted apply: unchanged = %v, %v", ok, err)
+	}
+	if r := f.run(RunOptions{}); r.Status != store.RunSucceeded {
+		t.Fatalf("the run after the interrupted one: %s, want a full run", r.Status)
+	}
+	if r := f.run(RunOptions{}); r.Status != store.RunUnchanged {
+		t.Fatalf("then: %s, want unchanged", r.Status)
+	}
+}
+
+// A damaged directory page fails the run with reason storage and a
+// message naming the file, in the history; the schedule then leaves the
+// district alone until an operator acts (here: restores a backup).
+func TestDamagedDirectoryFailsTheRunAndPausesTheSchedule(t *testing.T) {
+	f, s, clock := scheduled(t, true)
+	f.mustSucceed()
+	path := f.db.Path()
+	sound := filepath.Join(t.TempDir(), "sound.db")
+	f.db.Close()
+	storetest.Copy(t, path, sound)
+	storetest.Apply(t, path, storetest.ZeroedDirectoryPage, testTenant)
+	f.reopen()
+	f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 2})
+
+	next, _ := NextDailyStart(store.DefaultSettings(), clock.Now())
+	clock.Set(next)
+	if ran := runDue(t, s); len(ran) != 1 {
+		t.Fatalf("the scheduled run did not start: %v", ran)
+	}
+	last, _, _ := f.db.LastRun(testTenant)
+	if last.Trigger != store.TriggerSchedule || last.Status != store.RunFailed || last.Reason != store.ReasonStorage ||
+		!strings.Contains(last.Message, "the database "+path+" is damaged (") || !strings.HasSuffix(last.Message, "run rostersync db check") {
+		t.Fatalf("scheduled run on a damaged file: %+v", last)
+	}
+	// A new process's scheduler too leaves the district alone, day after day.
+	restarted := &Scheduler{Engine: f.engine, Clock: clock}
+	for day := 1; day <= 2; day++ {
+		clock.Set(next.Add(time.Duration(day) * 24 * time.Hour))
+		if ran := runDue(t, restarted); len(ran) != 0 {
+			t.Fatalf("day %d: retried a damaged district: %v", day, ran)
+		}
+	}
+	// The operator restores the backup and restarts: the schedule resumes.
+	f.db.Close()
+	storetest.Copy(t, sound, path)
+	f.reopen()
+	if ran := runDue(t, &Scheduler{Engine: f.engine, Clock: clock}); len(ran) != 1 {
+		t.Fatalf("after the restore: %v", ran)
+	}
+	if last, _, _ := f.db.LastRun(testTenant); last.Status != store.RunSucceeded {
+		t.Fatalf("after the restore: %+v", last)
+	}
+}
+
+// A database whose district list cannot be read is reported once, not
+// at every recheck, and the loop goes on.
+func TestSchedulerReportsAnUnreadableDatabaseOnce(t *testing.T) {
+	f, s, clock := scheduled(t, true)
+	// The file is cut while the server has it open: every read faults.
+	if err := os.Truncate(f.db.Path(), 8192); err != nil {
+		t.Fatal(err)
+	}
+	reports := make(chan error, 10)
+	s.OnRun = func(_ int64, _ Result, err error) { reports <- err }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	for range 3 {
+		<-clock.waiting
+		clock.Set(clock.Now().Add(DefaultRecheck))
+	}
+	<-clock.waiting
+	cancel()
+	<-done
+	close(reports)
+	var got []error
+	for err := range reports {
+		got = append(got, err)
+	}
+	if len(got) != 1 || !errors.Is(got[0], store.ErrDamaged) {
+		t.Fatalf("reports over four rounds: %v", got)
+	}
+}
+
+// A scheduled run interrupted by the server going down is made up once at
+// the next start; a second interrupted run for the same day counts as the
+// day's run, so a run that takes the server down is not retried forever.
+func TestInterruptedScheduledRunIsMadeUpOnce(t *testing.T) {
+	f, _, clock := scheduled(t, true)
+	next, _ := NextDailyStart(store.DefaultSettings(), clock.Now())
+	clock.Set(next)
+	interrupt := func() {
+		t.Helper()
+		if _, err := f.db.StartRun(store.Run{TenantID: testTenant, Mode: store.ModeApply, Trigger: store.TriggerSchedule,
+			ConfigRevision: 1, StartedAt: clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		f.reopen() // killed; the server restarts
+	}
+	interrupt()
+	clock.Set(next.Add(10 * time.Minute))
+	restarted := &Scheduler{Engine: f.engine, Clock: clock}
+	if due, err := restarted.due(f.mustDistrict()); err != nil || !due.Equal(next) {
+		t.Fatalf("after one interrupted run: due %v, %v; want it made up", due, err)
+	}
+	interrupt()
+	clock.Set(next.Add(20 * time.Minute))
+	if ran := runDue(t, &Scheduler{Engine: f.engine, Clock: clock}); len(ran) != 0 {
+		t.Fatalf("after two interrupted runs for the same start: ran %v", ran)
+	}
+	tomorrow := next.Add(24 * time.Hour)
+	clock.Set(tomorrow)
+	if ran := runDue(t, &Scheduler{Engine: f.engine, Clock: clock}); len(ran) != 1 {
+		t.Fatalf("the next day: ran %v", ran)
+	}
+}
