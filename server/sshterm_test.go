@@ -102,7 +102,7 @@ func (ts *testServer) stop() {
 // client already saw the session end).
 func (ts *testServer) waitLog(t testing.TB, text string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if strings.Contains(ts.logs.String(), text) {
 			return
