@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -12,10 +14,12 @@ import (
 	"github.com/schoolstatus/rostersync/server"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 func serveCommand() *cobra.Command {
 	var listen, hostKey string
+	var hosts, allowNets []string
 	var idle, grace, budget time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve [--listen 127.0.0.1:2222] [--host-key PATH]",
@@ -37,6 +41,11 @@ still works through a socket next to the database (PATH.sock).`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			dialer := classLink()
+			reach, err := rosterReach(hosts, allowNets, dialer.Root())
+			if err != nil {
+				return err
+			}
+			dialer.Reach = reach
 			engine := newEngine(db, dialer)
 			engine.RunBudget = budget
 			srv, err := server.New(server.Options{
@@ -63,6 +72,29 @@ still works through a socket next to the database (PATH.sock).`,
 	cmd.Flags().StringVar(&hostKey, "host-key", defKey, "ed25519 host key file, created 0600 if missing (env ROSTERSYNC_HOST_KEY)")
 	cmd.Flags().DurationVar(&idle, "idle-timeout", 30*time.Minute, "close sessions idle this long (the draft is kept)")
 	cmd.Flags().DurationVar(&grace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long sessions get to keep their drafts and leave")
+	cmd.Flags().StringSliceVar(&hosts, "roster-hosts", rsync.DefaultRosterHosts, "roster hosts the server may fetch from: names, IP addresses or *.domain (ClassLink's proxy host is always added)")
+	cmd.Flags().StringSliceVar(&allowNets, "roster-allow-net", nil, "address ranges (CIDR) the server may reach although they are loopback, private, link-local or metadata addresses")
 	timeBudgetFlag(cmd, &budget)
 	return cmd
+}
+
+// rosterReach is serve's outbound policy from its flags.
+func rosterReach(hosts, allowNets []string, proxyRoot string) (*rsync.Reach, error) {
+	var clean []string
+	for _, h := range hosts {
+		h, err := rsync.ParseRosterHost(h)
+		if err != nil {
+			return nil, err
+		}
+		clean = append(clean, h)
+	}
+	reach := &rsync.Reach{Hosts: rsync.RosterHosts(clean, proxyRoot)}
+	for _, n := range allowNets {
+		p, err := netip.ParsePrefix(strings.TrimSpace(n))
+		if err != nil {
+			return nil, fmt.Errorf("--roster-allow-net: %s is not an address range such as 10.20.0.0/16", untrusted.Quote(n))
+		}
+		reach.Allow = append(reach.Allow, p.Masked())
+	}
+	return reach, nil
 }

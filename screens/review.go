@@ -77,6 +77,14 @@ func (r *Review) save() tea.Cmd {
 	if !r.edit.Dirty() {
 		return r.c.Post(SavedMsg{District: r.edit.Saved})
 	}
+	if r.c.CheckConnection != nil {
+		// What the connection screen refused is refused here too, however
+		// the draft got here (a resumed draft, a form left invalid).
+		if err := r.c.CheckConnection(r.edit.Draft); err != nil {
+			r.err = err
+			return nil
+		}
+	}
 	saved, entry, err := r.edit.Save(r.c.DB, r.c.Actor)
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {

@@ -10,6 +10,8 @@
 //	err = srv.Serve(ctx) // until ctx ends; then sessions keep their drafts and leave
 //
 // The wizard itself (package wizard) knows nothing about SSH: the server
-// gives each session a wizard.Model with the person's access and marks it
-// Remote, which narrows what the session may make the server reach.
+// gives each session a wizard.Model with the person's access and role. What
+// sessions (and the schedule that runs what they saved) may make the server
+// reach is the Dialer's Reach: roster hosts on an allow-list, at addresses
+// that are not loopback, private, link-local or metadata ones.
 package server

@@ -90,8 +90,17 @@ func New(opts Options) (*Server, error) {
 	if opts.Dialer == nil {
 		opts.Dialer = &rsync.Dialer{}
 	}
+	if opts.Dialer.Reach == nil {
+		// SSH users choose the URLs: never let them point the server at
+		// its own network.
+		opts.Dialer.Reach = &rsync.Reach{Hosts: rsync.RosterHosts(nil, opts.Dialer.Root())}
+	}
 	if opts.Engine == nil {
 		opts.Engine = &rsync.Engine{DB: opts.DB, Dial: opts.Dialer.Dial}
+	}
+	if opts.Engine.SFTPDial == nil {
+		// Guardians SFTP folders are typed by SSH users too.
+		opts.Engine.SFTPDial = opts.Dialer.Reach.DialAddress
 	}
 	if opts.newModel == nil {
 		opts.newModel = func(o wizard.Options) tea.Model { return wizard.New(o) }
@@ -226,7 +235,7 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	actor := store.Actor{User: sess.User(), Fingerprint: key.Fingerprint, Key: key.Name, Via: "ssh"}
-	model := &guarded{inner: s.opts.newModel(wizard.Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen, Role: key.Role, Engine: s.opts.Engine, Dialer: s.opts.Dialer, Remote: true,
+	model := &guarded{inner: s.opts.newModel(wizard.Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen, Role: key.Role, Engine: s.opts.Engine, Dialer: s.opts.Dialer,
 		Runs: s.runs, RunsGoing: &s.runsGoing})}
 	p := tea.NewProgram(model, append(bm.MakeOptions(sess), tea.WithContext(sess.Context()))...)
 	if !s.track(p) {

@@ -34,9 +34,13 @@ type Dialer struct {
 	ProxyRoot string
 	// Token is the partner bearer token; empty when none is set.
 	Token string
-	// HTTPClient, when set, carries every request (what the server lets
-	// itself reach); nil is classlink's default client.
+	// HTTPClient, when set, carries every request; nil is classlink's
+	// default client. Reach, when set, replaces it.
 	HTTPClient *http.Client
+	// Reach, when set, is what the process may connect to for a roster
+	// (serve: SSH users choose the URLs). Nil reaches anywhere a valid
+	// roster URL points.
+	Reach *Reach
 
 	// ClassLink's list of districts that shared the app, kept a while:
 	// every proxy dial checks the district's application_id against it.
@@ -80,8 +84,48 @@ func (dl *Dialer) Dial(ctx context.Context, d store.District) (*classlink.Client
 
 // Config is the client configuration for d's saved connection. Through the
 // proxy, the partner token is only sent for a district ClassLink lists with
-// the district's application_id, to the URL built from them.
+// the district's application_id, to the URL built from them. With Reach
+// set, a URL off its rules is refused before anything connects.
 func (dl *Dialer) Config(ctx context.Context, d store.District) (classlink.Config, error) {
+	cfg, err := dl.config(ctx, d)
+	if err != nil || d.Demo || dl.Reach == nil {
+		return cfg, err
+	}
+	if err := dl.Reach.Check(ctx, cfg.BaseURL); err != nil {
+		return classlink.Config{}, err
+	}
+	return cfg, nil
+}
+
+// CheckReach applies what needs no lookup of Reach's rules to d's
+// connection, for forms; Dial applies them all.
+func (dl *Dialer) CheckReach(d store.District) error {
+	c := d.Connection
+	if dl.Reach == nil || d.Demo || c.Mode == "" {
+		return nil
+	}
+	u := c.BaseURL
+	if c.Mode == store.ModeProxy {
+		u = dl.ProxyBaseURL(d.ApplicationID)
+	}
+	if u == "" {
+		return nil // the URL's own rule speaks for it
+	}
+	if err := dl.Reach.CheckURL(u); err != nil {
+		return &store.FieldError{Field: "connection.base_url", Msg: err.Error()}
+	}
+	return nil
+}
+
+// httpClient carries every request to ClassLink.
+func (dl *Dialer) httpClient() *http.Client {
+	if dl.Reach != nil {
+		return dl.Reach.Client()
+	}
+	return dl.HTTPClient
+}
+
+func (dl *Dialer) config(ctx context.Context, d store.District) (classlink.Config, error) {
 	if d.Demo {
 		if dl.Demo == nil {
 			return classlink.Config{}, errors.New("the built-in demo district is not served by this process")
@@ -90,7 +134,7 @@ func (dl *Dialer) Config(ctx context.Context, d store.District) (classlink.Confi
 		if err != nil {
 			return classlink.Config{}, fmt.Errorf("start the demo district's server: %w", err)
 		}
-		cfg.HTTPClient = dl.HTTPClient
+		// Served by this process on loopback: the one exception to Reach.
 		return cfg, nil
 	}
 	c := d.Connection
@@ -103,7 +147,7 @@ func (dl *Dialer) Config(ctx context.Context, d store.District) (classlink.Confi
 	switch c.Mode {
 	case store.ModeOAuth1:
 		return classlink.Config{Mode: classlink.ModeOAuth1, BaseURL: c.BaseURL, ClientID: c.ClientID,
-			ClientSecret: c.ClientSecret, SignatureMethod: c.SignatureMethod, HTTPClient: dl.HTTPClient}, nil
+			ClientSecret: c.ClientSecret, SignatureMethod: c.SignatureMethod, HTTPClient: dl.httpClient()}, nil
 	case store.ModeProxy:
 		if dl.Token == "" {
 			return classlink.Config{}, fmt.Errorf("district %d connects through the ClassLink proxy, which needs the partner token in %s", d.TenantID, TokenEnv)
@@ -114,7 +158,7 @@ func (dl *Dialer) Config(ctx context.Context, d store.District) (classlink.Confi
 		if err := dl.CheckListed(ctx, d); err != nil {
 			return classlink.Config{}, err
 		}
-		return classlink.Config{Mode: classlink.ModeProxy, BaseURL: dl.ProxyBaseURL(d.ApplicationID), Token: dl.Token, HTTPClient: dl.HTTPClient}, nil
+		return classlink.Config{Mode: classlink.ModeProxy, BaseURL: dl.ProxyBaseURL(d.ApplicationID), Token: dl.Token, HTTPClient: dl.httpClient()}, nil
 	}
 	return classlink.Config{}, fmt.Errorf("connection.mode: %q is not supported", c.Mode)
 }
@@ -220,7 +264,12 @@ func (dl *Dialer) Districts(ctx context.Context) ([]classlink.Application, error
 	if dl.Token == "" {
 		return nil, errors.New("no partner token: set " + TokenEnv)
 	}
-	list, err := classlink.Applications(ctx, dl.Root(), classlink.Config{Token: dl.Token, MaxAttempts: 3, HTTPClient: dl.HTTPClient})
+	if dl.Reach != nil {
+		if err := dl.Reach.Check(ctx, dl.Root()); err != nil {
+			return nil, err
+		}
+	}
+	list, err := classlink.Applications(ctx, dl.Root(), classlink.Config{Token: dl.Token, MaxAttempts: 3, HTTPClient: dl.httpClient()})
 	if err != nil {
 		return nil, err
 	}

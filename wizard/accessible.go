@@ -299,6 +299,10 @@ func (a *accessible) review(e *screens.Edit) error {
 		a.say("Not saved. Your changes are kept as a draft.")
 		return nil
 	}
+	if err := connectionRule(a.opts.Dialer, e.Draft); err != nil {
+		a.keepDraft(e)
+		return err
+	}
 	saved, _, err := e.Save(a.opts.DB, a.opts.Actor)
 	if err != nil {
 		a.keepDraft(e)

@@ -2,7 +2,6 @@ package wizard
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"time"
 
@@ -14,20 +13,22 @@ import (
 	"github.com/schoolstatus/rostersync/untrusted"
 )
 
-// checkConnection refuses what a session may not make this server reach:
-// the partner token anywhere but this district's proxy URL, and, over SSH,
-// anything but https (no requests to the server's own loopback services).
-func (m *Model) checkConnection(d store.District) error {
-	c := d.Connection
-	if d.Demo || c.Mode == "" {
+// checkConnection refuses what a session may not make this server reach,
+// as the person types and again at Review: the partner token anywhere but
+// this district's built proxy URL, and a host off the server's roster
+// allow-list or at a refused address (serve's Reach; the dial checks again
+// after resolving).
+func (m *Model) checkConnection(d store.District) error { return connectionRule(m.opts.Dialer, d) }
+
+// connectionRule is checkConnection for every way of saving.
+func connectionRule(dl *rsync.Dialer, d store.District) error {
+	if d.Demo || d.Connection.Mode == "" || dl == nil {
 		return nil
 	}
-	if m.opts.Remote {
-		if u, err := url.Parse(strings.TrimSpace(c.BaseURL)); err != nil || u.Scheme != "https" {
-			return &store.FieldError{Field: "connection.base_url", Msg: "over SSH only https URLs are accepted"}
-		}
+	if err := dl.CheckProxyURL(d); err != nil {
+		return err
 	}
-	return m.opts.Dialer.CheckProxyURL(d)
+	return dl.CheckReach(d)
 }
 
 // report shapes sync's connection test for the screens, with the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
+	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
 )
@@ -211,19 +212,51 @@ func TestAnotherDistrictsApplicationIDIsRefused(t *testing.T) {
 	}
 }
 
-func TestOverSSHOnlyHTTPSIsAccepted(t *testing.T) {
+// A server's sessions reach only roster hosts on its allow-list, at
+// addresses that are not its own network's, checked as the person types,
+// at Review and at the dial.
+func TestTheServerReachesOnlyItsRosterHosts(t *testing.T) {
 	srv := rosterServer(t)
 	db := newDriver(t, 80, 24).db
 	dist := store.NewDistrict(4021, 5, "Springfield USD")
 	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ops"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	d := newDriverWith(t, db, Options{Actor: store.Actor{User: "dana", Key: "dana", Via: "ssh"}, Remote: true}, 80, 24)
-	d.keys("enter", "m", "down", "enter", "down")
-	d.typeText(srv.BaseURL())
-	d.see("over SSH only https URLs are accepted")
-	d.keys("esc", "esc", "t")
-	d.see("Connection test failed (credentials): over SSH only https URLs")
+	for _, tc := range []struct {
+		hosts []string
+		want  string
+	}{
+		{nil, `it is not on the roster host allow-list`},
+		{[]string{"127.0.0.1"}, `it is a loopback address`},
+	} {
+		dialer := &rsync.Dialer{Reach: &rsync.Reach{Hosts: rsync.RosterHosts(tc.hosts, "")}}
+		d := newDriverWith(t, db, Options{Actor: store.Actor{User: "dana", Key: "dana", Via: "ssh"}, Dialer: dialer}, 200, 30)
+		d.keys("enter", "m", "down", "enter", "down")
+		d.typeText(srv.BaseURL())
+		d.keys("tab")
+		d.typeText("spring-key")
+		d.keys("tab")
+		d.typeText("spring-secret")
+		refused := `this server does not connect to "127.0.0.1": ` + tc.want
+		d.see(refused)
+		d.keys("esc", "esc", "t")
+		d.see("Connection test failed (credentials): " + refused)
+		d.keys("m", "enter", "enter", "down", "enter") // the school list
+		d.see("Could not list the schools: " + refused)
+		d.keys("esc", "esc", "esc", "esc")
+		d.see("Setup checklist")
+		d.keys("m", "down", "enter", "ctrl+n") // the connection screen does not let it through
+		d.notSee("Review changes")
+		// However the draft reaches Review, the save is refused.
+		d.m.Update(screens.OpenMsg{ID: screens.ReviewScreen})
+		d.see("Review changes")
+		d.keys("y")
+		d.see("Not saved: connection.base_url: " + refused)
+		if got, _ := db.District(4021); got.Connection.BaseURL != "" {
+			t.Fatalf("saved %q", got.Connection.BaseURL)
+		}
+		db.DeleteDraft("key:dana", 4021)
+	}
 	if n := len(srv.Requests()); n != 0 {
 		t.Fatalf("%d requests reached the loopback server from an SSH session", n)
 	}

@@ -51,9 +51,6 @@ type Options struct {
 	// and RunsGoing counts them so a stopping server can wait.
 	Runs      context.Context
 	RunsGoing *gosync.WaitGroup
-	// Remote is set for SSH sessions: what they may make the server reach
-	// is narrower (checkConnection).
-	Remote bool
 	// DraftDelay is how long after a change the draft is written; zero
 	// means draftDelay.
 	DraftDelay time.Duration
