@@ -42,33 +42,19 @@ three of the district's own students, so the file can be uploaded as it
 is (try it with --dry-run).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var students []string
-			if district != "" {
-				db, d, err := openDistrict(district)
-				if err != nil {
-					return err
-				}
-				defer db.Close()
-				students, _, err = firstStudents(db, d.TenantID, 3)
-				if err != nil {
-					return err
-				}
+			if district == "" {
+				return guardians.WriteSample(cmd.OutOrStdout(), nil)
 			}
-			return guardians.WriteSample(cmd.OutOrStdout(), students)
+			db, d, err := openDistrict(district)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return rsync.WriteSample(cmd.OutOrStdout(), db, d.TenantID)
 		},
 	}
 	cmd.Flags().StringVar(&district, "district", "", "take the students from this district (Tenant ID)")
 	return cmd
-}
-
-// firstStudents lists up to n active students of the directory.
-func firstStudents(db *store.DB, tenantID int64, n int) ([]string, string, error) {
-	users, next, err := db.DirectoryUsers(tenantID, store.UserFilter{Kind: store.KindStudent, Status: store.StatusActive}, "", n)
-	ids := make([]string, len(users))
-	for i, u := range users {
-		ids[i] = u.SourcedID
-	}
-	return ids, next, err
 }
 
 func guardiansUploadCommand() *cobra.Command {
@@ -211,14 +197,15 @@ func writeFileSummary(w io.Writer, r store.Run, f *guardians.File) {
 	if gf.FileSHA256 != "" {
 		fmt.Fprintf(w, "%d bytes · sha256 %s\n", gf.Size, gf.FileSHA256)
 	}
-	if gf.Status == store.FileProcessed || gf.Rows > 0 {
+	if gf.Status == store.FileProcessed || gf.Status == store.FileRefused && gf.Rows > 0 {
 		fmt.Fprintf(w, "%d rows: %d created, %d updated, %d linked, %d unchanged, %d archived; %d errors, %d warnings\n",
 			gf.Rows, gf.Created, gf.Updated, gf.Linked, gf.Unchanged, gf.Archived, gf.Errors, gf.Warnings)
 	}
-	if r.Trigger == store.TriggerGuardiansFile && r.Message != "" {
+	switch {
+	case r.Trigger == store.TriggerGuardiansFile && r.Message != "":
 		fmt.Fprintln(w, r.Message)
-	} else if gf.Message != "" {
-		fmt.Fprintln(w, gf.Message)
+	case gf.Message != "" && !strings.Contains(r.Message, gf.Message):
+		fmt.Fprintln(w, gf.Message) // a sync's own message was printed before
 	}
 	if f == nil || len(f.Rows) == 0 {
 		return

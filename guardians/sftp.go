@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"path"
@@ -216,6 +217,33 @@ func (c *SFTPConn) Fetch(opt Options) (*File, error) {
 		return nil, fmt.Errorf("read %s from the SFTP server %s: %w", p, c.cfg.Addr(), err)
 	}
 	return f, err
+}
+
+// ReadFile reads the folder's guardians.csv as it is, up to maxBytes (0
+// means MaxFileBytes): for a person who previews a file and then applies
+// the very bytes they previewed. A missing file is a *MissingFileError, a
+// bigger one a *RefusedError.
+func (c *SFTPConn) ReadFile(maxBytes int64) ([]byte, error) {
+	if maxBytes <= 0 {
+		maxBytes = MaxFileBytes
+	}
+	p := c.cfg.Path()
+	fh, err := c.sftp.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &MissingFileError{Addr: c.cfg.Addr(), Path: p}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s on the SFTP server %s: %w", p, c.cfg.Addr(), err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s from the SFTP server %s: %w", p, c.cfg.Addr(), err)
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, refuse("the file is larger than %s, the limit for one guardians file", byteSize(maxBytes))
+	}
+	return data, nil
 }
 
 // Probe is what a connection test found.

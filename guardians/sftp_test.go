@@ -165,3 +165,25 @@ func TestSFTPRefusedFileAndCancel(t *testing.T) {
 		t.Fatal("the connection outlived its context")
 	}
 }
+
+func TestSFTPReadFileKeepsTheBytes(t *testing.T) {
+	srv := sftptest.Start(t)
+	srv.Put("/in/guardians.csv", []byte(file))
+	conn, err := guardians.DialSFTP(context.Background(), srv.Config("/in"), guardians.SFTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if data, err := conn.ReadFile(0); err != nil || string(data) != file {
+		t.Fatalf("ReadFile = %q, %v", data, err)
+	}
+	var refused *guardians.RefusedError
+	if _, err := conn.ReadFile(10); !errors.As(err, &refused) {
+		t.Fatalf("ReadFile over the limit = %v", err)
+	}
+	srv.Remove("/in/guardians.csv")
+	var missing *guardians.MissingFileError
+	if _, err := conn.ReadFile(0); !errors.As(err, &missing) {
+		t.Fatalf("ReadFile of a missing file = %v", err)
+	}
+}

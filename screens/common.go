@@ -46,6 +46,9 @@ type Common struct {
 	// CheckConnection says what this session may not connect to (a proxy
 	// URL off this district's, plain http over SSH); nil accepts all.
 	CheckConnection func(d store.District) error
+	// Guardians reaches the guardians file engine and local files for
+	// Guardians source and Upload Guardians.
+	Guardians *GuardiansActions
 
 	outbox []tea.Msg // see messages.go
 

@@ -13,11 +13,20 @@ type MenuItem struct {
 	Title, Description string
 	Open               ID
 	// Unavailable, when set, says why the entry cannot be opened; it is
-	// shown instead of opening anything.
-	Unavailable string
+	// shown instead of opening anything. UnavailableIf says it when it
+	// depends on the draft (it returns "" while the entry opens).
+	Unavailable   string
+	UnavailableIf func() string
 	// Summary, when set, adds a live line under the description (e.g. the
 	// current Daily Sync settings).
 	Summary func() string
+}
+
+func (it MenuItem) unavailable() string {
+	if it.Unavailable == "" && it.UnavailableIf != nil {
+		return it.UnavailableIf()
+	}
+	return it.Unavailable
 }
 
 // menuList is the shared body of those screens.
@@ -51,8 +60,8 @@ func (m *menuList) update(msg tea.Msg) tea.Cmd {
 		m.cursor = min(m.cursor+1, len(m.items)-1)
 	case key.Matches(km, k.Select):
 		it := m.items[m.cursor]
-		if it.Unavailable != "" {
-			return m.c.Flash(it.Title + ": " + it.Unavailable)
+		if why := it.unavailable(); why != "" {
+			return m.c.Flash(it.Title + ": " + why)
 		}
 		return m.c.Open(it.Open)
 	case key.Matches(km, k.Back):
@@ -67,7 +76,7 @@ func (m *menuList) view() string {
 	var b strings.Builder
 	for i, it := range m.items {
 		title := it.Title
-		if it.Unavailable != "" {
+		if it.unavailable() != "" {
 			title = st.Muted.Render(title + " (not here)")
 		}
 		b.WriteString(line(st, i == m.cursor, title) + "\n")
@@ -79,8 +88,8 @@ func (m *menuList) view() string {
 	if it.Summary != nil {
 		b.WriteString("\n" + wrap(it.Summary(), w))
 	}
-	if it.Unavailable != "" {
-		b.WriteString("\n" + st.Note.Render(wrap(it.Unavailable, w)))
+	if why := it.unavailable(); why != "" {
+		b.WriteString("\n" + st.Note.Render(wrap(why, w)))
 	}
 	// A fixed width: the box must not jump as the description under it changes.
 	return fit(st.Title.Render(m.title)+"\n"+st.Box.Width(m.c.Width).Render(b.String()), m.c.Height)
@@ -142,6 +151,10 @@ func NewSISRostering(c *Common, e *Edit) *SISRostering {
 			Summary: func() string { return plural(len(e.Draft.Schools), "school") + " connected" }},
 		{Title: "Classroom connections", Description: "Per-classroom links to SIS classes",
 			Unavailable: "set per classroom in Connect's web UI; the daily sync keeps them"},
+		{Title: "Guardians source", Description: "Where guardians come from while the sync does not manage them: none, uploads, or an SFTP folder read by the daily sync", Open: GuardiansSourceScreen,
+			UnavailableIf: func() string { return guardiansManaged(e) }, Summary: func() string { return guardiansSummary(e.Draft.Guardians) }},
+		{Title: "Upload Guardians", Description: "Process a guardians.csv: a dry run first, then apply", Open: UploadGuardiansScreen,
+			UnavailableIf: func() string { return guardiansManaged(e) }},
 	}}}
 }
 

@@ -28,9 +28,11 @@ const (
 	HistoryScreen
 	DirectoryScreen
 	SchoolsScreen
+	GuardiansSourceScreen
+	UploadGuardiansScreen
 )
 
-var idNames = [...]string{"dropdown", "home", "menu", "settings", "sis_rostering", "daily_sync", "permissions", "review", "export", "resume", "connection", "preview", "run_now", "history", "directory", "schools"}
+var idNames = [...]string{"dropdown", "home", "menu", "settings", "sis_rostering", "daily_sync", "permissions", "review", "export", "resume", "connection", "preview", "run_now", "history", "directory", "schools", "guardians_source", "upload_guardians"}
 
 func (id ID) String() string {
 	if int(id) < len(idNames) {
@@ -64,8 +66,11 @@ func Path(id ID) []ID {
 	case PreviewScreen, RunNowScreen, HistoryScreen, DirectoryScreen:
 		// Resuming never starts a sync by itself: back to the ⋮ menu.
 		return chain[:3]
-	case SchoolsScreen:
-		return []ID{DropdownScreen, HomeScreen, MenuScreen, SettingsScreen, SISRosteringScreen, SchoolsScreen}
+	case SchoolsScreen, GuardiansSourceScreen:
+		return []ID{DropdownScreen, HomeScreen, MenuScreen, SettingsScreen, SISRosteringScreen, id}
+	case UploadGuardiansScreen:
+		// Resuming never processes a file by itself: back to SIS Rostering.
+		return chain[:5]
 	}
 	return chain[:2]
 }

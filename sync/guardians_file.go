@@ -21,6 +21,9 @@ type FileOptions struct {
 	Abandon bool
 	// Name is how the run names the file: its path, or "-" for stdin.
 	Name string
+	// Source is store.GuardiansUpload (the default) or store.GuardiansSFTP
+	// for a file a person fetched from the SFTP folder (FetchGuardiansSFTP).
+	Source string
 	// Encoding overrides the district's guardians encoding; "" keeps it.
 	Encoding string
 	Progress func(Progress)
@@ -81,7 +84,11 @@ func (e *Engine) RunGuardiansFile(ctx context.Context, tenantID int64, r io.Read
 	if opt.DryRun {
 		run.Mode = store.ModeDryRun
 	}
-	run.GuardiansFile = &store.GuardiansFileRun{Source: store.GuardiansUpload, Name: opt.Name, Abandon: opt.Abandon}
+	source := opt.Source
+	if source == "" {
+		source = store.GuardiansUpload
+	}
+	run.GuardiansFile = &store.GuardiansFileRun{Source: source, Name: opt.Name, Abandon: opt.Abandon}
 	report(Progress{Phase: PhaseGuardiansFile})
 	f, err := guardians.Read(r, guardians.Options{Encoding: encoding})
 	var refused *guardians.RefusedError
@@ -204,4 +211,22 @@ func (e *Engine) batchSize() int {
 		return DefaultBatchSize
 	}
 	return e.BatchSize
+}
+
+// sampleStudents is how many of a district's students a sample file uses.
+const sampleStudents = 3
+
+// WriteSample writes a sample guardians.csv that uses some of the
+// district's active students, so it can be uploaded as it is (the CLI's
+// `guardians sample --district` and the wizard's Upload Guardians).
+func WriteSample(w io.Writer, db *store.DB, tenantID int64) error {
+	users, _, err := db.DirectoryUsers(tenantID, store.UserFilter{Kind: store.KindStudent, Status: store.StatusActive}, "", sampleStudents)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.SourcedID
+	}
+	return guardians.WriteSample(w, ids)
 }

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -140,5 +141,28 @@ func TestSFTPConnectionTest(t *testing.T) {
 	d.Guardians.SFTP.Host = ""
 	if r = TestSFTP(context.Background(), nil, d, ""); r.OK || !strings.Contains(r.Error, "guardians.sftp.host") {
 		t.Fatalf("no host = %+v", r)
+	}
+}
+
+func TestPublicDialRefusesTheServersOwnNetwork(t *testing.T) {
+	srv := sftptest.Start(t)
+	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", srv.Port), "localhost:22", "10.1.2.3:22", "169.254.169.254:22", "[::1]:22", "0.0.0.0:22"} {
+		_, err := PublicDial(context.Background(), "tcp", addr)
+		if err == nil || !strings.Contains(err.Error(), "may not make this server reach") {
+			t.Errorf("PublicDial(%s) = %v", addr, err)
+		}
+	}
+	f, srv2 := sftpDistrict(t)
+	d, _ := f.db.District(testTenant)
+	srv2.Put("/district/guardians.csv", []byte("x"))
+	if r := TestSFTP(context.Background(), PublicDial, d, ""); r.OK || !strings.Contains(r.Error, "loopback, private or link-local") {
+		t.Fatalf("TestSFTP through PublicDial = %+v", r)
+	}
+	if _, _, err := FetchGuardiansSFTP(context.Background(), PublicDial, d); err == nil {
+		t.Fatal("FetchGuardiansSFTP reached a loopback server through PublicDial")
+	}
+	data, path, err := FetchGuardiansSFTP(context.Background(), nil, d)
+	if err != nil || string(data) != "x" || path != "/district/guardians.csv" {
+		t.Fatalf("FetchGuardiansSFTP = %q %q %v", data, path, err)
 	}
 }

@@ -129,6 +129,7 @@ func New(opts Options) *Model {
 	m.common.ConnectionTestBudget = rsync.ConnectionTestBudget
 	m.common.Schools = m.listSchools
 	m.common.CheckConnection = m.checkConnection
+	m.common.Guardians = m.guardiansActions()
 	if opts.Dialer.PartnerToken() {
 		m.common.ClassLinkDistricts = m.classLinkDistricts
 	}
@@ -274,6 +275,12 @@ var editScreens = map[screens.ID]func(*screens.Common, *screens.Edit) screens.Sc
 	screens.HistoryScreen:      func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewHistory(c, e) },
 	screens.DirectoryScreen:    func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewDirectory(c, e) },
 	screens.SchoolsScreen:      func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewSchools(c, e) },
+	screens.GuardiansSourceScreen: func(c *screens.Common, e *screens.Edit) screens.Screen {
+		return screens.NewGuardiansSource(c, e)
+	},
+	screens.UploadGuardiansScreen: func(c *screens.Common, e *screens.Edit) screens.Screen {
+		return screens.NewUploadGuardians(c, e)
+	},
 }
 
 // newScreen builds screen id for the current edit.

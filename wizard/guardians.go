@@ -1,0 +1,202 @@
+package wizard
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/schoolstatus/rostersync/guardians"
+	"github.com/schoolstatus/rostersync/screens"
+	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
+)
+
+// previewRows is how many rows of a processed file the preview lists.
+const previewRows = 500
+
+// guardiansActions is what Guardians source and Upload Guardians may do
+// in this session. Over SSH nothing touches the server's files, and the
+// SFTP folder is reached only at public addresses.
+func (m *Model) guardiansActions() *screens.GuardiansActions {
+	a := &screens.GuardiansActions{
+		TestSFTP: m.testSFTP,
+		Read:     m.readGuardians,
+		Process:  m.processGuardians,
+		Local:    !m.opts.Remote,
+	}
+	if !m.opts.Remote {
+		a.WriteSample = m.writeSample
+		a.Complete = completePath
+	}
+	return a
+}
+
+// sftpDial is how this session reaches an SFTP folder.
+func (m *Model) sftpDial() rsync.SFTPDialFunc {
+	if m.opts.Remote {
+		return rsync.PublicDial
+	}
+	return m.opts.Engine.SFTPDial
+}
+
+func (m *Model) testSFTP(d store.District, trust string) tea.Cmd {
+	dial := m.sftpDial()
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		r := rsync.TestSFTP(ctx, dial, d, trust)
+		return screens.SFTPTestedMsg{Report: screens.SFTPReport{TenantID: d.TenantID, OK: r.OK, Addr: r.Addr, Path: r.Path,
+			HostKey: r.HostKey, KeyType: r.KeyType, Pinned: r.Pinned, Unpinned: r.Unpinned, Mismatch: r.Mismatch,
+			Found: r.Found, Size: r.Size, Err: r.Error}}
+	}
+}
+
+// readGuardians reads a local file, or (path "") guardians.csv from the
+// district's SFTP folder; a remote session never reads a local path.
+func (m *Model) readGuardians(d store.District, path string) tea.Cmd {
+	remote, dial := m.opts.Remote, m.sftpDial()
+	return func() tea.Msg {
+		msg := screens.GuardiansFileReadMsg{File: screens.GuardiansFile{TenantID: d.TenantID, Name: path}}
+		if path == "" {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			msg.File.SFTP = true
+			msg.File.Data, msg.File.Name, msg.Err = rsync.FetchGuardiansSFTP(ctx, dial, d)
+			return msg
+		}
+		if remote {
+			msg.Err = errors.New("over SSH the file comes only from the SFTP folder")
+			return msg
+		}
+		msg.File.Data, msg.Err = readLocal(path)
+		return msg
+	}
+}
+
+// readLocal reads a local file of at most guardians.MaxFileBytes.
+func readLocal(path string) ([]byte, error) {
+	f, err := os.Open(expandHome(path))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a folder; type the path of the guardians.csv in it", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, guardians.MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > guardians.MaxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB, the limit for one guardians file", path, guardians.MaxFileBytes>>20)
+	}
+	return data, nil
+}
+
+// processGuardians checks or applies a file's bytes as an upload run.
+func (m *Model) processGuardians(d store.District, f screens.GuardiansFile, dryRun, abandon bool) tea.Cmd {
+	engine, going, runs := m.opts.Engine, m.opts.RunsGoing, m.opts.Runs
+	return func() tea.Msg {
+		going.Add(1) // a stopping server waits for the apply to finish
+		defer going.Done()
+		source := store.GuardiansUpload
+		if f.SFTP {
+			source = store.GuardiansSFTP
+		}
+		res, err := engine.RunGuardiansFile(runs, d.TenantID, bytes.NewReader(f.Data), rsync.FileOptions{
+			DryRun: dryRun, Abandon: abandon, Name: f.Name, Source: source})
+		msg := screens.GuardiansProcessedMsg{TenantID: d.TenantID, Run: res.Run, Err: err}
+		if res.File != nil {
+			msg.AllRows = len(res.File.Rows)
+			for _, i := range res.File.Notable(previewRows) {
+				r := &res.File.Rows[i]
+				action := r.Action
+				if !r.OK() {
+					action = guardians.ActionError
+				}
+				msg.Rows = append(msg.Rows, screens.GuardiansRow{Line: r.Line, Action: action, GuardianID: r.GuardianID, StudentID: r.StudentID, Result: r.Result()})
+			}
+		}
+		return msg
+	}
+}
+
+// writeSample writes a sample guardians.csv with the district's students,
+// never over an existing file.
+func (m *Model) writeSample(d store.District, path string) tea.Cmd {
+	db := m.opts.DB
+	return func() tea.Msg {
+		var buf bytes.Buffer
+		if err := rsync.WriteSample(&buf, db, d.TenantID); err != nil {
+			return screens.FlashMsg{Text: err.Error(), Error: true}
+		}
+		f, err := os.OpenFile(expandHome(path), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return screens.FlashMsg{Text: "The sample was not written: " + err.Error(), Error: true}
+		}
+		if _, err := f.Write(buf.Bytes()); err != nil {
+			f.Close()
+			return screens.FlashMsg{Text: err.Error(), Error: true}
+		}
+		if err := f.Close(); err != nil {
+			return screens.FlashMsg{Text: err.Error(), Error: true}
+		}
+		return screens.FlashMsg{Text: "Wrote a sample guardians file to " + path + "."}
+	}
+}
+
+// completePath completes a local path: the longest common completion of
+// prefix among the folder's entries, and those entries (folders end in
+// "/"; hidden ones only when the prefix starts with ".").
+func completePath(prefix string) (string, []string) {
+	dir, base := filepath.Split(prefix)
+	readFrom := expandHome(dir)
+	if readFrom == "" {
+		readFrom = "."
+	}
+	entries, err := os.ReadDir(readFrom)
+	if err != nil {
+		return prefix, nil
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if !strings.HasPrefix(n, base) || strings.HasPrefix(n, ".") && !strings.HasPrefix(base, ".") {
+			continue
+		}
+		if e.IsDir() {
+			n += "/"
+		}
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return prefix, nil
+	}
+	slices.Sort(names)
+	common := names[0]
+	for _, n := range names[1:] {
+		for !strings.HasPrefix(n, common) {
+			common = common[:len(common)-1]
+		}
+	}
+	return dir + common, names
+}
+
+// expandHome reads a leading "~/" as the home folder.
+func expandHome(path string) string {
+	if rest, ok := strings.CutPrefix(path, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return path
+}

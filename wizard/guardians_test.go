@@ -1,0 +1,291 @@
+package wizard
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/schoolstatus/rostersync/guardians/sftptest"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// guardiansDistrict saves district 4021 with guardians off and a
+// directory of three students and a teacher, as a roster sync leaves it.
+func guardiansDistrict(t *testing.T, d *driver, edit func(*store.District)) {
+	t.Helper()
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Settings.ManageGuardians = false
+	dist.Settings.DeletionThresholdPercent = 100
+	if edit != nil {
+		edit(&dist)
+	}
+	if _, _, err := d.db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var b store.DirectoryBatch
+	for i := range 3 {
+		b.PutUser(store.DirectoryUser{SourcedID: fmt.Sprintf("s-%d", i), Kind: store.KindStudent, GivenName: "Kid", Status: store.StatusActive,
+			Managed: true, Permissions: []string{}, GuardianOf: []string{}})
+	}
+	b.PutUser(store.DirectoryUser{SourcedID: "t-1", Kind: store.KindStaff, RoleGroup: "teacher", Email: "teacher@school.example.org",
+		Status: store.StatusActive, Managed: true, Permissions: []string{}, GuardianOf: []string{}})
+	if err := d.db.ApplyDirectory(4021, &b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// toSISRostering walks from the Dropdown to SIS Rostering.
+func (d *driver) toSISRostering() {
+	d.t.Helper()
+	d.keys("enter", "m", "enter", "enter")
+	d.see("Step 5 of 8", "Guardians source", "Upload Guardians")
+}
+
+// fits fails the test when the frame does not fit the terminal.
+func (d *driver) fits() {
+	d.t.Helper()
+	lines := strings.Split(d.screen(), "\n")
+	if len(lines) > d.h {
+		d.t.Fatalf("%d lines on a %dx%d terminal:\n%s", len(lines), d.w, d.h, d.screen())
+	}
+	for _, l := range lines {
+		if w := len([]rune(l)); w > d.w {
+			d.t.Fatalf("a line of %d columns on a %dx%d terminal: %q", w, d.w, d.h, l)
+		}
+	}
+}
+
+func TestGuardiansSourcePinsOnlyAConfirmedHostKey(t *testing.T) {
+	srv := sftptest.Start(t)
+	srv.Put("/in/guardians.csv", []byte("student_id,guardian_id,first_name,last_name,email,mobile\n"))
+	d := newDriver(t, 50, 16)
+	guardiansDistrict(t, d, nil)
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 50, 16)
+	d.toSISRostering()
+	d.keys("down", "down", "down", "enter")
+	d.see("Step 6 of 8", "Guardians source", "(•) None")
+	d.fits()
+	d.keys("?")
+	d.see("on Host key: test the connection", "pin the key a test showed")
+	d.keys("?", "space", "space")
+	d.see("(•) SFTP", "Host:", "↓")
+	d.fits()
+	d.keys("down", "down")
+	d.typeText(srv.Host)
+	d.keys("tab")
+	d.typeText(fmt.Sprint(srv.Port))
+	d.keys("tab")
+	d.typeText(srv.User)
+	d.keys("tab")
+	d.typeText(srv.Password)
+	d.keys("tab", "tab")
+	d.typeText("/in")
+	d.keys("tab", "tab", "enter")
+	d.see("The server presents host key ssh-ed25519:", "y pins it")
+	if flat := strings.Join(strings.Fields(d.screen()), ""); !strings.Contains(flat, srv.HostKey) {
+		t.Fatalf("the whole fingerprint is not on the screen:\n%s", d.screen())
+	}
+	d.fits()
+	if d.m.Edit().Draft.Guardians.SFTP.HostKey != "" {
+		t.Fatal("a test alone pinned the host key")
+	}
+	d.notSee(srv.Password)
+	d.keys("y")
+	d.see("Host key:    "+srv.HostKey[:20], "✓ connected to")
+	d.keys("ctrl+n")
+	d.see("Review")
+	d.notSee(srv.Password)
+	d.keys("y")
+	events, _ := d.db.History(4021)
+	if b, _ := json.Marshal(events); !strings.Contains(string(b), "SFTP host key "+srv.HostKey+" pinned after a connection test showed it, confirmed by the person") {
+		t.Fatalf("the pin is not in the audit: %s", b)
+	}
+	saved, err := d.db.District(4021)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := saved.Guardians
+	if g.Source != store.GuardiansSFTP || g.SFTP.HostKey != srv.HostKey || g.SFTP.Password != srv.Password || g.SFTP.Folder != "/in" || g.SFTP.Port != srv.Port {
+		t.Fatalf("saved guardians = %+v", g.Masked())
+	}
+}
+
+func TestGuardiansSourceRefusesBadSettingsInline(t *testing.T) {
+	d := newDriver(t, 80, 24)
+	guardiansDistrict(t, d, nil)
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d.toSISRostering()
+	d.keys("down", "down", "down", "enter", "space", "space", "down", "down")
+	d.typeText("sftp://x.org")
+	d.see("✗ must be a host name or IP address")
+	d.keys("ctrl+n")
+	d.see("Guardians source", "✗ must be a host name")
+	d.notSee("Review changes")
+	// A pasted key whose line breaks became spaces is read back whole.
+	srv := sftptest.Start(t)
+	d.keys("ctrl+u")
+	d.typeText("sftp.example.org")
+	d.keys("tab", "tab")
+	d.typeText("district")
+	d.keys("tab", "tab")
+	d.send(tea.PasteMsg{Content: strings.ReplaceAll(srv.ClientKey, "\n", " ")})
+	d.notSee("✗", "OPENSSH")
+	key := d.m.Edit().Draft.Guardians.SFTP.PrivateKey
+	if _, err := store.SFTPSigner(key); err != nil {
+		t.Fatalf("the pasted key does not parse: %v\n%s", err, key)
+	}
+}
+
+func TestGuardiansScreensWaitForManageGuardiansOff(t *testing.T) {
+	d := newDriver(t, 80, 24)
+	guardiansDistrict(t, d, func(dist *store.District) { dist.Settings.ManageGuardians = true })
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d.toSISRostering()
+	d.see("Guardians source (not here)", "Upload Guardians (not here)")
+	d.keys("down", "down", "down", "enter")
+	d.see("Allow sync to manage Guardians is on")
+	if d.m.Screen().String() != "sis_rostering" {
+		t.Fatalf("opened %s", d.m.Screen())
+	}
+}
+
+func TestUploadGuardiansDryRunThenApply(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "guardians.csv")
+	text := "student_id,guardian_id,first_name,last_name,email,mobile,home_phone,language\n" +
+		"s-0,G-1,Ana,Ruiz,ana@example.org,,,es\n" +
+		"s-1,G-1,Ana,Ruiz,ana@example.org,,,es\n" +
+		"s-2,G-2,Bo,Li,,(415) 871-2233,123,\n" +
+		"s-2,G-9,Tea,Cher,teacher@school.example.org,,,\n" +
+		"nobody,G-3,Cy,Ng,cy@example.org,,,\n"
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, 50, 16)
+	guardiansDistrict(t, d, nil)
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 50, 16)
+	d.toSISRostering()
+	d.keys("down", "down", "down", "down", "enter")
+	d.see("Upload Guardians", "[x] Dry Run", "[ ] Abandon")
+	d.fits()
+	// Completion of the path, then a dry run.
+	d.typeText(filepath.Join(dir, "gu"))
+	d.keys("tab")
+	d.see("guardians.csv")
+	d.keys("enter")
+	d.see("Dry run (nothing changed)", "5 rows", "2 created", "1 linked", "1 errors", "› line 6 ERROR G-3 → nobody", "student_id \"nobody\" is not a student")
+	d.fits()
+	if n, _ := d.db.DirectoryCounts(4021); n.Guardians.Active != 0 {
+		t.Fatal("the dry run created guardians")
+	}
+	d.keys("down")
+	d.see("line 4: success; warning: home_phone \"123\"")
+	d.keys("?")
+	d.see("apply this file")
+	d.keys("?", "y")
+	d.see("Applied", "2 created", "1 linked")
+	d.notSee("y applies")
+	if g, err := d.db.DirectoryUser(4021, "G-1"); err != nil || g.Source != store.SourceGuardiansFile || len(g.GuardianOf) != 2 {
+		t.Fatalf("G-1 = %+v, %v", g, err)
+	}
+	runs, _ := d.db.Runs(4021)
+	if len(runs) != 2 || runs[0].Mode != store.ModeDryRun || runs[1].Mode != store.ModeApply || runs[0].GuardiansFile.FileSHA256 != runs[1].GuardiansFile.FileSHA256 {
+		t.Fatalf("runs = %+v", runs)
+	}
+	// The sample is written next to the typed path, never over a file.
+	d.keys("esc", "ctrl+u")
+	sample := filepath.Join(dir, "sample.csv")
+	d.typeText(sample)
+	d.keys("shift+tab")
+	d.see("› Write a sample file")
+	d.keys("enter")
+	d.see("Wrote a sample guardians file to")
+	if data, err := os.ReadFile(sample); err != nil || !strings.Contains(string(data), "s-0,guardian-5001") {
+		t.Fatalf("sample: %q %v", data, err)
+	}
+	d.keys("enter")
+	d.see("The sample was not written")
+}
+
+func TestUploadGuardiansWithoutDryRunAsksFirst(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "g.csv")
+	os.WriteFile(file, []byte("student_id,guardian_id,first_name,last_name,email,mobile\ns-0,G-1,Ana,Ruiz,ana@example.org,\n"), 0o600)
+	d := newDriver(t, 80, 24)
+	guardiansDistrict(t, d, nil)
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d.toSISRostering()
+	d.keys("down", "down", "down", "down", "enter")
+	d.typeText(file)
+	d.keys("down", "space", "down", "down", "enter")
+	d.see("without a preview?", "y applies it")
+	d.keys("enter") // only y applies
+	d.see("without a preview?")
+	d.keys("esc")
+	if runs, _ := d.db.Runs(4021); len(runs) != 0 {
+		t.Fatalf("runs = %+v", runs)
+	}
+	d.keys("enter")
+	d.see("without a preview?")
+	d.keys("y")
+	d.see("Applied", "1 created")
+}
+
+func TestUploadGuardiansOverSSHNeverReadsServerFiles(t *testing.T) {
+	srv := sftptest.Start(t)
+	srv.Put("/in/guardians.csv", []byte("student_id,guardian_id,first_name,last_name,email,mobile\ns-0,G-1,Ana,Ruiz,ana@example.org,\n"))
+	d := newDriver(t, 80, 24)
+	guardiansDistrict(t, d, nil)
+	d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana", Via: "ssh"}, Remote: true}, 80, 24)
+	d.toSISRostering()
+	d.keys("down", "down", "down", "down", "enter")
+	d.see("File: none here over SSH", "never reads the server's files", "--district 4021 FILE")
+	d.notSee("Write a sample file")
+	d.typeText("/etc/passwd")
+	d.keys("enter")
+	d.see("never reads the server's files")
+	if runs, _ := d.db.Runs(4021); len(runs) != 0 {
+		t.Fatal("a remote session processed a file")
+	}
+	// With the SFTP folder as the source the file comes from there, and
+	// only at a public address.
+	dist, _ := d.db.District(4021)
+	dist.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Folder: "/in", HostKey: srv.HostKey}}
+	if _, _, err := d.db.SaveDistrict(dist, dist.Revision, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana", Via: "ssh"}, Remote: true}, 80, 24)
+	d.toSISRostering()
+	d.keys("down", "down", "down", "down", "enter")
+	d.see("File: guardians.csv from the SFTP folder /in")
+	d.keys("enter")
+	d.see("loopback, private or link-local", "may not make")
+	if srv.Reads.Load() != 0 {
+		t.Fatal("a remote session reached a loopback SFTP server")
+	}
+}
+
+// TestGoldenGuardiansScreens pins Guardians source (with an SFTP folder)
+// and Upload Guardians at 80x24, 56x20 and the minimum 50x16.
+func TestGoldenGuardiansScreens(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {56, 20}, {50, 16}} {
+		name := fmt.Sprintf("%dx%d", size[0], size[1])
+		t.Run(name, func(t *testing.T) {
+			d := newDriver(t, size[0], size[1])
+			guardiansDistrict(t, d, func(dist *store.District) {
+				dist.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{
+					Host: "sftp.springfield.example.org", Port: 22, User: "springfield", Password: "s3cret", Folder: "/guardians"}}
+			})
+			d = newDriverOn(t, d.db, store.Actor{User: "ana"}, size[0], size[1])
+			d.toSISRostering()
+			d.keys("down", "down", "down", "enter")
+			d.golden("guardians-source-" + name)
+			d.keys("esc", "down", "enter")
+			d.golden("upload-guardians-" + name)
+		})
+	}
+}
