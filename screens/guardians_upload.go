@@ -2,6 +2,7 @@ package screens
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -347,7 +348,7 @@ func (s *UploadGuardians) formView(h int) string {
 			lines = append(lines, st.Muted.Render(cut("      "+strings.Join(s.choices, "  "), w)))
 		}
 	case s.fromSFTP():
-		add(ufFile, "File: guardians.csv from the SFTP folder "+folderText(s.edit.Saved.Guardians.SFTP.Folder))
+		add(ufFile, "File: SFTP "+path.Join(folderText(s.edit.Saved.Guardians.SFTP.Folder), "guardians.csv"))
 	default:
 		add(ufFile, "File: none here over SSH")
 	}
@@ -382,7 +383,7 @@ func (s *UploadGuardians) formView(h int) string {
 
 func folderText(folder string) string {
 	if folder == "" {
-		return "(home)"
+		return "~"
 	}
 	return folder
 }

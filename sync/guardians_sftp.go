@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -147,30 +146,6 @@ func FetchGuardiansSFTP(ctx context.Context, dial SFTPDialFunc, d store.District
 	defer conn.Close()
 	data, err := conn.ReadFile(0)
 	return data, cfg.Path(), err
-}
-
-// PublicDial connects only to public addresses: what an SSH session may
-// make this server reach. Loopback, private, link-local (cloud metadata
-// included), unspecified and multicast addresses are refused after the
-// name is resolved, so a person cannot probe the server's own network
-// through an SFTP host name.
-func PublicDial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return nil, err
-	}
-	for _, ip := range ips {
-		ip = ip.Unmap()
-		if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-			return nil, fmt.Errorf("%s resolves to %s, a loopback, private or link-local address, which an SSH session may not make this server reach; run the test on the server (rostersync guardians sftp test)", host, ip)
-		}
-	}
-	var d net.Dialer
-	return d.DialContext(ctx, network, net.JoinHostPort(ips[0].String(), port))
 }
 
 // SFTPReport is what `guardians sftp test` found.

@@ -24,16 +24,17 @@ import (
 const previewRows = 500
 
 // guardiansActions is what Guardians source and Upload Guardians may do
-// in this session. Over SSH nothing touches the server's files, and the
-// SFTP folder is reached only at public addresses.
+// in this session. Only a local session touches files on this machine;
+// the SFTP folder is reached through the engine's SFTPDial (a served
+// rostersync's address rules).
 func (m *Model) guardiansActions() *screens.GuardiansActions {
 	a := &screens.GuardiansActions{
 		TestSFTP: m.testSFTP,
 		Read:     m.readGuardians,
 		Process:  m.processGuardians,
-		Local:    !m.opts.Remote,
+		Local:    m.opts.LocalFiles,
 	}
-	if !m.opts.Remote {
+	if m.opts.LocalFiles {
 		a.WriteSample = m.writeSample
 		a.Complete = completePath
 	}
@@ -41,12 +42,7 @@ func (m *Model) guardiansActions() *screens.GuardiansActions {
 }
 
 // sftpDial is how this session reaches an SFTP folder.
-func (m *Model) sftpDial() rsync.SFTPDialFunc {
-	if m.opts.Remote {
-		return rsync.PublicDial
-	}
-	return m.opts.Engine.SFTPDial
-}
+func (m *Model) sftpDial() rsync.SFTPDialFunc { return m.opts.Engine.SFTPDial }
 
 func (m *Model) testSFTP(d store.District, trust string) tea.Cmd {
 	dial := m.sftpDial()
@@ -63,7 +59,7 @@ func (m *Model) testSFTP(d store.District, trust string) tea.Cmd {
 // readGuardians reads a local file, or (path "") guardians.csv from the
 // district's SFTP folder; a remote session never reads a local path.
 func (m *Model) readGuardians(d store.District, path string) tea.Cmd {
-	remote, dial := m.opts.Remote, m.sftpDial()
+	remote, dial := !m.opts.LocalFiles, m.sftpDial()
 	return func() tea.Msg {
 		msg := screens.GuardiansFileReadMsg{File: screens.GuardiansFile{TenantID: d.TenantID, Name: path}}
 		if path == "" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/schoolstatus/rostersync/guardians/sftptest"
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 // guardiansDistrict saves district 4021 with guardians off and a
@@ -168,7 +169,7 @@ func TestUploadGuardiansDryRunThenApply(t *testing.T) {
 	}
 	d := newDriver(t, 50, 16)
 	guardiansDistrict(t, d, nil)
-	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 50, 16)
+	d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana"}, LocalFiles: true}, 50, 16)
 	d.toSISRostering()
 	d.keys("down", "down", "down", "down", "enter")
 	d.see("Upload Guardians", "[x] Dry Run", "[ ] Abandon")
@@ -217,7 +218,7 @@ func TestUploadGuardiansWithoutDryRunAsksFirst(t *testing.T) {
 	os.WriteFile(file, []byte("student_id,guardian_id,first_name,last_name,email,mobile\ns-0,G-1,Ana,Ruiz,ana@example.org,\n"), 0o600)
 	d := newDriver(t, 80, 24)
 	guardiansDistrict(t, d, nil)
-	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana"}, LocalFiles: true}, 80, 24)
 	d.toSISRostering()
 	d.keys("down", "down", "down", "down", "enter")
 	d.typeText(file)
@@ -240,7 +241,7 @@ func TestUploadGuardiansOverSSHNeverReadsServerFiles(t *testing.T) {
 	srv.Put("/in/guardians.csv", []byte("student_id,guardian_id,first_name,last_name,email,mobile\ns-0,G-1,Ana,Ruiz,ana@example.org,\n"))
 	d := newDriver(t, 80, 24)
 	guardiansDistrict(t, d, nil)
-	d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana", Via: "ssh"}, Remote: true}, 80, 24)
+	d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana", Via: "ssh"}}, 80, 24)
 	d.toSISRostering()
 	d.keys("down", "down", "down", "down", "enter")
 	d.see("File: none here over SSH", "never reads the server's files", "--district 4021 FILE")
@@ -258,12 +259,13 @@ func TestUploadGuardiansOverSSHNeverReadsServerFiles(t *testing.T) {
 	if _, _, err := d.db.SaveDistrict(dist, dist.Revision, store.Actor{User: "ben"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana", Via: "ssh"}, Remote: true}, 80, 24)
+	d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana", Via: "ssh"}}, 80, 24)
+	d.m.opts.Engine.SFTPDial = (&rsync.Reach{}).DialAddress // as serve sets it
 	d.toSISRostering()
 	d.keys("down", "down", "down", "down", "enter")
-	d.see("File: guardians.csv from the SFTP folder /in")
+	d.see("File: SFTP /in/guardians.csv")
 	d.keys("enter")
-	d.see("loopback, private or link-local", "may not make")
+	d.see("this server does not connect to")
 	if srv.Reads.Load() != 0 {
 		t.Fatal("a remote session reached a loopback SFTP server")
 	}
@@ -280,12 +282,16 @@ func TestGoldenGuardiansScreens(t *testing.T) {
 				dist.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{
 					Host: "sftp.springfield.example.org", Port: 22, User: "springfield", Password: "s3cret", Folder: "/guardians"}}
 			})
-			d = newDriverOn(t, d.db, store.Actor{User: "ana"}, size[0], size[1])
+			remote := newDriverOn(t, d.db, store.Actor{User: "ana", Via: "ssh"}, size[0], size[1])
+			d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana"}, LocalFiles: true}, size[0], size[1])
 			d.toSISRostering()
 			d.keys("down", "down", "down", "enter")
 			d.golden("guardians-source-" + name)
 			d.keys("esc", "down", "enter")
 			d.golden("upload-guardians-" + name)
+			remote.toSISRostering()
+			remote.keys("down", "down", "down", "down", "enter")
+			remote.golden("upload-guardians-ssh-" + name)
 		})
 	}
 }

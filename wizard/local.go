@@ -26,6 +26,7 @@ func LocalActor() store.Actor {
 // RunLocal runs the wizard on this terminal; with accessible set it runs
 // the plain line prompts instead.
 func RunLocal(ctx context.Context, opts Options, accessible bool, in io.Reader, out io.Writer) error {
+	opts.LocalFiles = true // the person is at this machine
 	if accessible {
 		return RunAccessible(opts, in, out)
 	}

@@ -54,6 +54,10 @@ type Options struct {
 	// DraftDelay is how long after a change the draft is written; zero
 	// means draftDelay.
 	DraftDelay time.Duration
+	// LocalFiles lets the session read and write files on this machine
+	// (Upload Guardians' path and sample file). Only RunLocal sets it: an
+	// SSH session never reads the server's files.
+	LocalFiles bool
 }
 
 // Model is the router: a stack of screens along the click path.
