@@ -108,6 +108,9 @@ func (a *accessible) run() error {
 	if err := a.settings(e); err != nil {
 		return err
 	}
+	if err := a.guardians(e); err != nil {
+		return err
+	}
 	a.say("Step 7 of %d: Permissions for synced staff, one role group at a time.", screens.TotalSteps)
 	if err := a.permissions(e); err != nil {
 		return err

@@ -34,6 +34,7 @@ func TestAccessiblePromptsSaveThroughTheSameEdit(t *testing.T) {
 		"150", "20", // threshold: refused, then accepted
 		"4:15", "04:15", // start: refused, then accepted
 		"Mars/Base", "America/New_York",
+		"",       // guardians are off: keep the guardians source
 		"1", "0", // district admin: drop Permissions Admin
 		"0",      // school admin unchanged
 		"4", "0", // teacher: add Content Moderator

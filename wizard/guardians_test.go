@@ -295,3 +295,40 @@ func TestGoldenGuardiansScreens(t *testing.T) {
 		})
 	}
 }
+
+func TestAccessibleGuardiansSourcePinsOnAYes(t *testing.T) {
+	srv := sftptest.Start(t)
+	srv.Put("/in/readme.txt", []byte("x"))
+	db := accessibleDB(t)
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Settings.ManageGuardians = false
+	dist.Guardians = store.GuardiansSource{Source: store.GuardiansUpload, SFTP: store.SFTPFolder{Password: srv.Password}}
+	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	answers := strings.Join([]string{
+		"1",                        // Springfield USD
+		"", "", "", "", "", "", "", // the Daily Sync settings as they are
+		"y", "3", // change the guardians source: the SFTP folder
+		"sftp://nope", srv.Host, fmt.Sprint(srv.Port), srv.User, "/in", // a bad host is refused, then the folder's settings
+		"",                 // abandon: no
+		"y",                // test the connection
+		"y",                // pin the key it shows
+		"0", "0", "0", "0", // permissions as they are
+		"y", // save
+	}, "\n") + "\n"
+	var out strings.Builder
+	err := RunAccessible(Options{DB: db, Actor: store.Actor{User: "ana", Via: "local"}}, strings.NewReader(answers), &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"Guardians source", "must be a host name or IP address", "presents host key " + srv.HostKey + ", type ssh-ed25519", "Pin this host key?", "Saved revision 2."} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	got, _ := db.District(4021)
+	if g := got.Guardians; g.Source != store.GuardiansSFTP || g.SFTP.HostKey != srv.HostKey || g.SFTP.Host != srv.Host || g.SFTP.Folder != "/in" || g.SFTP.Password != srv.Password {
+		t.Fatalf("saved guardians = %+v", g.Masked())
+	}
+}
