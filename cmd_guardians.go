@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/schoolstatus/rostersync/guardians"
+	"github.com/schoolstatus/rostersync/server"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
+	"github.com/schoolstatus/rostersync/untrusted"
 	"github.com/schoolstatus/rostersync/wizard"
 )
 
@@ -104,26 +107,50 @@ threshold: nothing was archived).`,
 				defer f.Close()
 				in = f
 			}
-			db, err := openExisting()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			out := cmd.OutOrStdout()
-			show := newProgressLine(out, out == io.Writer(os.Stdout) && isTerminal(os.Stdout))
-			if asJSON {
-				show = newProgressLine(io.Discard, false)
-			}
-			engine := newEngine(db, classLink())
-			engine.BatchSize = batch
-			res, err := engine.RunGuardiansFile(cmd.Context(), id, in, rsync.FileOptions{
-				DryRun: dryRun, Abandon: abandon, Name: args[0], Encoding: encoding, Progress: show.update})
-			show.done()
-			if err != nil {
+			up := server.GuardiansUpload{TenantID: id, Name: args[0], DryRun: dryRun, Abandon: abandon, Encoding: encoding, WantResult: resultPath != ""}
+			var res server.GuardiansUploadResult
+			db, err := openExisting()
+			var inUse *store.InUseError
+			switch {
+			case errors.As(err, &inUse) && socketExists():
+				// `serve` holds the database: its engine processes the file.
+				if up.Data, err = io.ReadAll(io.LimitReader(in, guardians.MaxFileBytes+1)); err != nil {
+					return err
+				}
+				if res, err = server.UploadGuardians(server.AdminSocketPath(dbPath), up); err != nil {
+					return err
+				}
+			case err != nil:
 				return err
+			default:
+				defer db.Close()
+				show := newProgressLine(out, out == io.Writer(os.Stdout) && isTerminal(os.Stdout))
+				if asJSON {
+					show = newProgressLine(io.Discard, false)
+				}
+				engine := newEngine(db, classLink())
+				engine.BatchSize = batch
+				r, err := engine.RunGuardiansFile(cmd.Context(), id, in, rsync.FileOptions{
+					DryRun: dryRun, Abandon: abandon, Name: args[0], Encoding: encoding, Progress: show.update})
+				show.done()
+				if err != nil {
+					return err
+				}
+				res.Run = &r.Run
+				if r.File != nil {
+					res.Rows, res.RowsTotal = server.NotableRows(r.File, 10), len(r.File.Rows)
+					if up.WantResult {
+						var b bytes.Buffer
+						if err := r.File.WriteResult(&b); err != nil {
+							return err
+						}
+						res.Result = b.Bytes()
+					}
+				}
 			}
-			if resultPath != "" && res.File != nil {
-				if err := writeResultFile(resultPath, res.File); err != nil {
+			if resultPath != "" && res.Result != nil {
+				if err := writeResultFile(resultPath, res.Result); err != nil {
 					return err
 				}
 			}
@@ -132,8 +159,8 @@ threshold: nothing was archived).`,
 					return err
 				}
 			} else {
-				writeFileSummary(out, res.Run, res.File)
-				if resultPath != "" && res.File != nil {
+				writeFileSummary(out, *res.Run, res.Rows, res.RowsTotal)
+				if resultPath != "" && res.Result != nil {
 					fmt.Fprintf(out, "Result file: %s\n", resultPath)
 				}
 			}
@@ -155,21 +182,28 @@ threshold: nothing was archived).`,
 
 // writeResultFile writes the result file with mode 0600: it holds
 // people's contact details.
-func writeResultFile(path string, f *guardians.File) error {
+func writeResultFile(path string, data []byte) error {
 	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("--result: %w", err)
 	}
-	if err := f.WriteResult(out); err != nil {
+	if _, err := out.Write(data); err != nil {
 		out.Close()
 		return fmt.Errorf("--result: %w", err)
 	}
 	return out.Close()
 }
 
+// socketExists says a running server's admin socket is next to the
+// database.
+func socketExists() bool {
+	_, err := os.Stat(server.AdminSocketPath(dbPath))
+	return err == nil
+}
+
 // writeFileSummary prints what a run did with its guardians file: counts
 // per action, then the notable rows (errors first).
-func writeFileSummary(w io.Writer, r store.Run, f *guardians.File) {
+func writeFileSummary(w io.Writer, r store.Run, rows []server.GuardiansRow, total int) {
 	gf := r.GuardiansFile
 	if gf == nil {
 		return
@@ -207,24 +241,18 @@ func writeFileSummary(w io.Writer, r store.Run, f *guardians.File) {
 	case gf.Message != "" && !strings.Contains(r.Message, gf.Message):
 		fmt.Fprintln(w, gf.Message) // a sync's own message was printed before
 	}
-	if f == nil || len(f.Rows) == 0 {
+	if len(rows) == 0 {
 		return
 	}
-	rows := f.Notable(10)
 	fmt.Fprintln(w, "\nRows (errors first):")
-	for _, i := range rows {
-		row := &f.Rows[i]
-		action := row.Action
-		if !row.OK() {
-			action = guardians.ActionError
-		}
-		line := fmt.Sprintf("  line %-5d %-9s %s → %s", row.Line, action, row.GuardianID, row.StudentID)
-		if res := row.Result(); res != "success" {
-			line += ": " + res
+	for _, row := range rows {
+		line := fmt.Sprintf("  line %-5d %-9s %s → %s", row.Line, row.Action, untrusted.Text(row.GuardianID), untrusted.Text(row.StudentID))
+		if row.Result != "success" {
+			line += ": " + untrusted.Text(row.Result)
 		}
 		fmt.Fprintln(w, line)
 	}
-	if more := len(f.Rows) - len(rows); more > 0 {
+	if more := total - len(rows); more > 0 {
 		fmt.Fprintf(w, "  … and %d more rows (--result writes them all)\n", more)
 	}
 }

@@ -252,3 +252,34 @@ func TestGuardiansUploadKilledMidApplyConverges(t *testing.T) {
 		t.Fatalf("after the kill: %d users; clean: %d", len(ku), len(cu))
 	}
 }
+
+// While `serve` holds the database, `guardians upload` on the server goes
+// through its admin socket to its engine.
+func TestGuardiansUploadWhileServing(t *testing.T) {
+	db := guardiansDB(t, 3, nil)
+	srv := startServe(t, db, filepath.Join(t.TempDir(), "host_ed25519"))
+	file := writeTemp(t, "g.csv", "student_id,guardian_id,first_name,last_name,email,mobile\ns-0000,G-1,Ana,Ruiz,ana@example.org,\nnobody,G-2,Bo,Li,bo@example.org,\ns-0001,G-3,Cy,Ng,cy@example.org,\n")
+	result := filepath.Join(t.TempDir(), "result.csv")
+	out, code := run(t, "", "--db", db, "guardians", "upload", "--district", "9", file, "--result", result)
+	if code != 0 || !strings.Contains(out, "3 rows: 2 created") || !strings.Contains(out, "line 3     ERROR     G-2 → nobody") {
+		t.Fatalf("upload through serve (%d):\n%s", code, out)
+	}
+	if raw, err := os.ReadFile(result); err != nil || !strings.Contains(string(raw), ",success,CREATED") {
+		t.Fatalf("result file: %q %v", raw, err)
+	}
+	out, code = run(t, "", "--db", db, "guardians", "upload", "--district", "9", file, "--json")
+	if code != 0 || !strings.Contains(out, `"unchanged": 2`) {
+		t.Fatalf("again (%d):\n%s", code, out)
+	}
+	if out, code = run(t, "", "--db", db, "guardians", "upload", "--district", "7", file); code != 1 || !strings.Contains(out, "no district with Tenant ID 7") {
+		t.Fatalf("unknown district (%d):\n%s", code, out)
+	}
+	srv.stop(t)
+	if !strings.Contains(srv.logs.String(), "guardians file processed") {
+		t.Errorf("serve did not log the upload:\n%s", srv.logs)
+	}
+	users, _ := run(t, "", "--db", db, "directory", "users", "--district", "9", "--kind", "guardian", "--json")
+	if !strings.Contains(users, `"G-1"`) || !strings.Contains(users, `"G-3"`) {
+		t.Fatalf("guardians after serve stopped: %s", users)
+	}
+}

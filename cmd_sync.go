@@ -169,7 +169,7 @@ func writeRunSummary(w io.Writer, res rsync.Result) {
 	if r.Message != "" {
 		fmt.Fprintln(w, r.Message)
 	}
-	writeFileSummary(w, r, nil)
+	writeFileSummary(w, r, nil, 0)
 	if r.Status == store.RunUnchanged {
 		fmt.Fprintln(w, "Nothing changed in ClassLink or in the settings since the last sync.")
 		return

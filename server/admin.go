@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"time"
 
 	"charm.land/log/v2"
 
+	"github.com/schoolstatus/rostersync/guardians"
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 // The admin socket lets `rostersync access add|list|remove` change the
@@ -23,17 +26,24 @@ import (
 
 // AdminRequest is an access list change sent to a running server.
 type AdminRequest struct {
-	Op   string          `json:"op"` // "add", "list", "remove"
+	Op   string          `json:"op"` // "add", "list", "remove", "guardians_upload"
 	Key  store.AccessKey `json:"key,omitempty"`
 	Name string          `json:"name,omitempty"`
+	// Guardians is a guardians file upload (admin_guardians.go).
+	Guardians *GuardiansUpload `json:"guardians,omitempty"`
 }
 
 // AdminResponse is the server's answer.
 type AdminResponse struct {
-	Keys  []store.AccessKey `json:"keys,omitempty"`
-	Error string            `json:"error,omitempty"`
-	Field string            `json:"field,omitempty"`
+	Keys      []store.AccessKey      `json:"keys,omitempty"`
+	Guardians *GuardiansUploadResult `json:"guardians,omitempty"`
+	Error     string                 `json:"error,omitempty"`
+	Field     string                 `json:"field,omitempty"`
 }
+
+// maxAdminRequest bounds one request: a guardians file of the size limit
+// in base64, and room for the rest.
+const maxAdminRequest = guardians.MaxFileBytes/3*4 + 1<<20
 
 // AdminSocketPath is where the server listens for a database at dbPath.
 func AdminSocketPath(dbPath string) string { return dbPath + ".sock" }
@@ -53,7 +63,7 @@ func AccessChange(db *store.DB, req AdminRequest) ([]store.AccessKey, error) {
 	return nil, fmt.Errorf("unknown admin operation %q", req.Op)
 }
 
-func serveAdmin(ctx context.Context, path string, db *store.DB, logger *log.Logger) (stop func(), err error) {
+func serveAdmin(ctx context.Context, path string, db *store.DB, engine *rsync.Engine, logger *log.Logger) (stop func(), err error) {
 	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
 		c.Close()
 		return nil, fmt.Errorf("another rostersync server answers on %s", path)
@@ -73,18 +83,30 @@ func serveAdmin(ctx context.Context, path string, db *store.DB, logger *log.Logg
 			if err != nil {
 				return
 			}
-			go answerAdmin(c, db, logger)
+			go answerAdmin(ctx, c, db, engine, logger)
 		}
 	}()
 	return func() { l.Close(); os.Remove(path) }, nil
 }
 
-func answerAdmin(c net.Conn, db *store.DB, logger *log.Logger) {
+func answerAdmin(ctx context.Context, c net.Conn, db *store.DB, engine *rsync.Engine, logger *log.Logger) {
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	// Long enough to receive a guardians file of the size limit; the
+	// socket is the server account's alone.
+	c.SetDeadline(time.Now().Add(2 * time.Minute))
 	var req AdminRequest
-	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&req); err != nil {
+	dec := json.NewDecoder(bufio.NewReader(io.LimitReader(c, maxAdminRequest)))
+	if err := dec.Decode(&req); err != nil {
 		json.NewEncoder(c).Encode(AdminResponse{Error: "bad request: " + err.Error()})
+		return
+	}
+	if req.Op == opGuardiansUpload {
+		resp := answerGuardians(ctx, c, engine, req)
+		if resp.Guardians != nil && resp.Guardians.Run != nil {
+			r := resp.Guardians.Run
+			logger.Info("guardians file processed", "district", r.TenantID, "run", r.ID, "mode", r.Mode, "status", r.Status)
+		}
+		json.NewEncoder(c).Encode(resp)
 		return
 	}
 	keys, err := AccessChange(db, req)

@@ -167,7 +167,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.opts.Ready(l.Addr())
 	}
 	if s.opts.AdminSocket != "" {
-		stopAdmin, err := serveAdmin(ctx, s.opts.AdminSocket, s.opts.DB, s.log)
+		stopAdmin, err := serveAdmin(ctx, s.opts.AdminSocket, s.opts.DB, s.opts.Engine, s.log)
 		if err != nil {
 			l.Close()
 			return err
