@@ -43,6 +43,9 @@ const (
 	// served. Totals and x-perm-rev stay as they are. Pages at offset 0 are
 	// not affected.
 	FaultOrderShift
+	// FaultRefuseFilter answers 400 to a request with a filter, as a
+	// server that cannot filter does; requests without one are served.
+	FaultRefuseFilter
 )
 
 func (k FaultKind) String() string {
@@ -71,6 +74,8 @@ func (k FaultKind) String() string {
 		return "empty-page"
 	case FaultOrderShift:
 		return "order-shift"
+	case FaultRefuseFilter:
+		return "refuse-filter"
 	}
 	return ""
 }
@@ -118,7 +123,7 @@ func (s *Server) ClearFaults() {
 }
 
 // fault picks the fault for a request, if any, and counts it.
-func (s *Server) fault(endpoint string, limit, offset int) *Fault {
+func (s *Server) fault(endpoint string, limit, offset int, filtered bool) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
@@ -128,7 +133,7 @@ func (s *Server) fault(endpoint string, limit, offset int) *Fault {
 		if f.Kind == FaultOrderShift && offset == 0 {
 			continue
 		}
-		if f.Kind == FaultBadGateway && limit <= f.AbovePageSize {
+		if f.Kind == FaultBadGateway && limit <= f.AbovePageSize || f.Kind == FaultRefuseFilter && !filtered {
 			continue
 		}
 		if f.skipped < f.Skip {

@@ -99,11 +99,17 @@ func parseWhen(v string) (time.Time, error) {
 }
 
 func (f *filter) match(status, modified string) bool {
+	t, err := parseWhen(modified)
+	return f.matchAt(status, t, err == nil)
+}
+
+// matchAt is match with the date already read (dated false: unreadable).
+func (f *filter) matchAt(status string, modified time.Time, dated bool) bool {
 	if f == nil {
 		return true
 	}
 	for i, p := range f.preds {
-		ok := p.match(status, modified)
+		ok := p.match(status, modified, dated)
 		switch {
 		case f.or && ok:
 			return true
@@ -116,7 +122,7 @@ func (f *filter) match(status, modified string) bool {
 	return true
 }
 
-func (p predicate) match(status, modified string) bool {
+func (p predicate) match(status string, modified time.Time, dated bool) bool {
 	if p.field == "status" {
 		switch p.op {
 		case "=":
@@ -128,11 +134,10 @@ func (p predicate) match(status, modified string) bool {
 		}
 		return compare(strings.Compare(status, p.value), p.op)
 	}
-	t, err := parseWhen(modified)
-	if err != nil {
+	if !dated {
 		return false
 	}
-	return compare(t.Compare(p.when), p.op)
+	return compare(modified.Compare(p.when), p.op)
 }
 
 func compare(c int, op string) bool {

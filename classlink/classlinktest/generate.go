@@ -149,9 +149,15 @@ const dateLayout = "2006-01-02T15:04:05.000Z"
 
 // modified is record i's dateLastModified: within the year before the epoch.
 func (g *generator) modified(c Collection, i int) string {
+	return g.modifiedAt(c, i).Format(dateLayout)
+}
+
+// modifiedAt is the generated record's dateLastModified as a time, for
+// filters that need not format it.
+func (g *generator) modifiedAt(c Collection, i int) time.Time {
 	h := g.h(saltModified^uint64(len(c))<<8, i)
 	secs := int64(h % (365 * 86400))
-	return g.epoch.Add(-time.Duration(secs) * time.Second).UTC().Format(dateLayout)
+	return g.epoch.Add(-time.Duration(secs) * time.Second).UTC()
 }
 
 func (g *generator) status(c Collection, i int) string {

@@ -240,6 +240,9 @@ type fieldMask uint64
 
 const allFields = ^fieldMask(0)
 
+// idOnly is fields=sourcedId.
+const idOnly = fieldMask(1 << fSourcedID)
+
 func (m fieldMask) has(i int) bool { return m&(1<<i) != 0 }
 
 // parseFields turns a fields= value into a mask. Names the collection does

@@ -191,7 +191,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.Status = s.fail(w, http.StatusUnauthorized, "a valid bearer token is required")
 			return
 		}
-		if f := s.fault(rec.Endpoint, 0, 0); f != nil && s.simpleFault(w, r, f, &rec) {
+		if f := s.fault(rec.Endpoint, 0, 0, false); f != nil && s.simpleFault(w, r, f, &rec) {
 			return
 		}
 		rec.Status = s.serveApplications(w)
@@ -317,6 +317,8 @@ func (s *Server) simpleFault(w http.ResponseWriter, r *http.Request, f *Fault, r
 		rec.Status = s.fail(w, http.StatusInternalServerError, "internal server error")
 	case FaultUnauthorized:
 		rec.Status = s.fail(w, http.StatusUnauthorized, "unauthorized")
+	case FaultRefuseFilter:
+		rec.Status = s.fail(w, http.StatusBadRequest, "invalid_filter_field: this server does not filter")
 	case FaultDelay:
 		t := time.NewTimer(f.Delay)
 		defer t.Stop()
@@ -404,7 +406,7 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, t *Tena
 		rec.Status = s.fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	fault := s.fault(rec.Endpoint, limit, offset)
+	fault := s.fault(rec.Endpoint, limit, offset, rec.Filter != "")
 	if fault != nil {
 		if s.simpleFault(w, r, fault, rec) {
 			return
@@ -485,7 +487,14 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, t *Tena
 		if rec.Records > 0 {
 			buf = append(buf, ',')
 		}
-		buf = v.build(e).appendJSON(buf, mask, base)
+		if mask == idOnly && e.rec == nil {
+			// A sweep of sourcedIds: no need to build the record.
+			buf = append(buf, `{"sourcedId":`...)
+			buf = appendString(buf, v.g.id(v.c, e.gi))
+			buf = append(buf, '}')
+		} else {
+			buf = v.build(e).appendJSON(buf, mask, base)
+		}
 		rec.Records++
 		if len(buf) >= flushAt {
 			flush()

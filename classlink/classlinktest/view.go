@@ -75,13 +75,13 @@ func (v *view) build(e entry) Record {
 // and the view's narrowing.
 func (v *view) matches(e entry) bool {
 	if v.f != nil {
-		var status, modified string
+		var ok bool
 		if e.rec != nil {
-			status, modified = e.rec.status(), e.rec.modified()
+			ok = v.f.match(e.rec.status(), e.rec.modified())
 		} else {
-			status, modified = v.g.status(v.c, e.gi), v.g.modified(v.c, e.gi)
+			ok = v.f.matchAt(v.g.status(v.c, e.gi), v.g.modifiedAt(v.c, e.gi), true)
 		}
-		if !v.f.match(status, modified) {
+		if !ok {
 			return false
 		}
 	}
