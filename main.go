@@ -24,6 +24,7 @@ import (
 )
 
 func main() {
+	rsync.LimitMemory()
 	// SIGINT (ctrl+c outside the wizard's raw terminal) stops a command as
 	// SIGTERM does: a sync records itself as cancelled before exiting.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

@@ -60,7 +60,7 @@ func benchDistrict(b *testing.B, tier classlinktest.Tier) (*classlinktest.Server
 }
 
 // pulled counts the records a run's progress reports.
-func pulled(total *int) func(Progress) {
+func countPulled(total *int) func(Progress) {
 	last := map[classlink.Collection]int{}
 	return func(p Progress) {
 		if p.Phase == PhasePull {
@@ -72,7 +72,7 @@ func pulled(total *int) func(Progress) {
 
 func syncOnce(b *testing.B, db *store.DB, records *int) store.Run {
 	e := &Engine{DB: db, Dial: (&Dialer{}).Dial}
-	res, err := e.Run(context.Background(), testTenant, RunOptions{Progress: pulled(records)})
+	res, err := e.Run(context.Background(), testTenant, RunOptions{Progress: countPulled(records)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -121,6 +121,7 @@ func BenchmarkSyncL(b *testing.B) {
 		b.Skip("set ROSTERSYNC_BENCH_L=1 to sync the L tier (a few minutes, a few GB)")
 	}
 	_, fresh := benchDistrict(b, classlinktest.TierL)
+	LimitMemory() // as main does
 	records := 0
 	var peak atomic.Uint64
 	stop := make(chan struct{})
