@@ -22,7 +22,7 @@ func serveCommand() *cobra.Command {
 	var hosts, allowNets []string
 	var idle, grace, budget time.Duration
 	cmd := &cobra.Command{
-		Use:   "serve [--listen 127.0.0.1:2222] [--host-key PATH]",
+		Use:   "serve [--listen 127.0.0.1:2222] [--host-key PATH] [--full-pull-days N]",
 		Short: "Serve the wizard over SSH to the keys on the access list",
 		Long: `Serves the same wizard over SSH. Only public keys on the access list
 (rostersync access add) get in; password and keyboard-interactive logins are
@@ -32,6 +32,9 @@ still works through a socket next to the database (PATH.sock).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := rsync.CheckRunBudget(budget); err != nil {
 				return fmt.Errorf("--time-budget: %w", err)
+			}
+			if err := checkFullPullDays(); err != nil {
+				return err
 			}
 			db, err := store.Open(dbPath, dbOptions())
 			if err != nil {
@@ -75,6 +78,7 @@ still works through a socket next to the database (PATH.sock).`,
 	cmd.Flags().StringSliceVar(&hosts, "roster-hosts", rsync.DefaultRosterHosts, "roster hosts the server may fetch from: names, IP addresses or *.domain (ClassLink's proxy host is always added)")
 	cmd.Flags().StringSliceVar(&allowNets, "roster-allow-net", nil, "address ranges (CIDR) the server may reach although they are loopback, private, link-local or metadata addresses")
 	timeBudgetFlag(cmd, &budget)
+	fullPullFlag(cmd)
 	return cmd
 }
 

@@ -18,11 +18,11 @@ import (
 // syncCommand is `rostersync sync`: one manual run of a district's sync.
 func syncCommand() *cobra.Command {
 	var district string
-	var dryRun, asJSON bool
+	var dryRun, asJSON, full bool
 	var batch int
 	var budget time.Duration
 	cmd := &cobra.Command{
-		Use:   "sync --district TENANT [--dry-run] [--json] [--batch-size N] [--time-budget 30m]",
+		Use:   "sync --district TENANT [--dry-run] [--json] [--full] [--full-pull-days N] [--batch-size N] [--time-budget 30m]",
 		Short: "Pull the district's roster from ClassLink and apply it to the Connect directory",
 		Long: `Pulls the whole roster from ClassLink, plans what the district's saved
 settings make of it, checks the deletion threshold, applies it to the
@@ -47,6 +47,9 @@ recorded as cancelled.`,
 			if err := rsync.CheckRunBudget(budget); err != nil {
 				return fmt.Errorf("--time-budget: %w", err)
 			}
+			if err := checkFullPullDays(); err != nil {
+				return err
+			}
 			db, err := openExisting()
 			if err != nil {
 				return err
@@ -63,7 +66,7 @@ recorded as cancelled.`,
 			}
 			engine := newEngine(db, classLink())
 			engine.BatchSize, engine.RunBudget = batch, budget
-			res, err := engine.Run(cmd.Context(), id, rsync.RunOptions{DryRun: dryRun, Trigger: store.TriggerManual, Progress: show.update, Samples: samples})
+			res, err := engine.Run(cmd.Context(), id, rsync.RunOptions{DryRun: dryRun, Trigger: store.TriggerManual, Progress: show.update, Samples: samples, FullPull: full})
 			show.done()
 			if err != nil {
 				return err
@@ -89,6 +92,8 @@ recorded as cancelled.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run as JSON (the history contract)")
 	cmd.Flags().IntVar(&batch, "batch-size", rsync.DefaultBatchSize, "directory writes committed per transaction")
 	timeBudgetFlag(cmd, &budget)
+	cmd.Flags().BoolVar(&full, "full", false, "pull the whole roster, not only what changed since the last run")
+	fullPullFlag(cmd)
 	return cmd
 }
 
@@ -134,7 +139,16 @@ func (p *progressLine) done() {
 func progressText(pr rsync.Progress) string {
 	switch pr.Phase {
 	case rsync.PhasePull:
+		if pr.FullPull != "" {
+			return "pulling the whole roster: " + pr.FullPull
+		}
 		s := fmt.Sprintf("pulling %s: %d records", pr.Collection, pr.Records)
+		switch pr.Pass {
+		case rsync.PassChanges:
+			s = fmt.Sprintf("pulling %s changed since the last run: %d records", pr.Collection, pr.Records)
+		case rsync.PassIDs:
+			s = fmt.Sprintf("checking which %s are still there: %d", pr.Collection, pr.Records)
+		}
 		if pr.Attempt > 1 {
 			s += fmt.Sprintf(" (attempt %d: the roster changed during the pull)", pr.Attempt)
 		}

@@ -239,8 +239,12 @@ func TestSyncAndDirectoryCommands(t *testing.T) {
 	// The hand archive makes the next run a full one, which unarchives
 	// the classroom (unarchive reappearing classrooms is on).
 	out, code = runCLI("sync", "--district", "9")
-	if code != 0 || !strings.Contains(out, "succeeded") {
+	if code != 0 || !strings.Contains(out, "succeeded") || !strings.Contains(out, "pulling users changed since the last run") {
 		t.Fatalf("sync after hand edits (%d): %s", code, out)
+	}
+	roster.BumpRevision()
+	if out, code := runCLI("sync", "--district", "9", "--full"); code != 0 || !strings.Contains(out, "pulling the whole roster: a full pull was asked for") {
+		t.Fatalf("sync --full (%d): %s", code, out)
 	}
 	// Bad input: a clear message naming the flag, non-zero, nothing written.
 	state := func() string {
@@ -256,6 +260,7 @@ func TestSyncAndDirectoryCommands(t *testing.T) {
 		{[]string{"sync", "--district", "x"}, "--district"},
 		{[]string{"sync"}, "district"},
 		{[]string{"sync", "--district", "9", "--batch-size", "0"}, "--batch-size"},
+		{[]string{"sync", "--district", "9", "--full-pull-days", "0"}, "--full-pull-days"},
 		{[]string{"sync", "--district", "77"}, "no district with Tenant ID 77"},
 		{[]string{"directory", "users", "--district", "9", "--kind", "parent"}, "--kind"},
 		{[]string{"directory", "classrooms", "--district", "9", "--status", "gone"}, "--status"},

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -50,7 +51,25 @@ func classLink() *rsync.Dialer { return rsync.DialerFromEnv(classlinktest.Shared
 // newEngine is the process's sync engine over db, reaching ClassLink
 // through dialer.
 func newEngine(db *store.DB, dialer *rsync.Dialer) *rsync.Engine {
-	return &rsync.Engine{DB: db, Dial: dialer.Dial}
+	return &rsync.Engine{DB: db, Dial: dialer.Dial, FullPullEvery: time.Duration(fullPullDays) * 24 * time.Hour}
+}
+
+// fullPullDays is --full-pull-days of sync and serve: how many days a
+// district's roster may be kept up to date by pulls of what changed before
+// a run pulls it whole again.
+var fullPullDays = int(rsync.DefaultFullPullEvery / (24 * time.Hour))
+
+// fullPullFlag adds --full-pull-days to cmd, checked by checkFullPullDays.
+func fullPullFlag(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&fullPullDays, "full-pull-days", fullPullDays,
+		"days between two runs that pull the whole roster; the runs in between pull what changed since the last one")
+}
+
+func checkFullPullDays() error {
+	if fullPullDays < 1 {
+		return fmt.Errorf("--full-pull-days: must be a positive whole number of days, got %d", fullPullDays)
+	}
+	return nil
 }
 
 func rootCommand() *cobra.Command {

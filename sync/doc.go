@@ -15,12 +15,16 @@
 //
 // A run goes pull → plan → check → apply → record:
 //
-//   - Pull reads the whole roster (orgs, classes, users, enrollments) under
-//     classlink.Consistent before anything is written, keeping only the
-//     in-scope records in a compact form (roster.go). Any failure ends the
-//     run as failed with reason credentials or upstream, directory untouched;
-//     a selected school missing from ClassLink fails it with
-//     schools_not_found.
+//   - Pull reads the roster (orgs, classes, users, enrollments) under
+//     classlink.Consistent before anything is written, keeping what the
+//     plan can need in a compact form (pulled.go) from which it builds the
+//     in-scope roster (roster.go). The district keeps what was pulled;
+//     a daily run pulls only what changed since, plus a sweep of the
+//     sourcedIds still there, and builds the same roster (changes.go),
+//     pulling everything again when that cannot be trusted (pull.go). Any
+//     failure ends the run as failed with reason credentials or upstream,
+//     directory untouched; a selected school missing from ClassLink fails
+//     it with schools_not_found.
 //   - Plan walks the sorted roster against the stored directory in
 //     sourcedId order and decides per record: create, update (which fields),
 //     archive, unarchive or skip (with a reason), applying the district's

@@ -57,6 +57,10 @@ type Engine struct {
 	// guardians file step that follow are not cut off. 0 means
 	// DefaultRunBudget.
 	RunBudget time.Duration
+	// FullPullEvery is how old the last full pull may be before a run
+	// pulls everything again instead of only what changed; 0 means
+	// DefaultFullPullEvery.
+	FullPullEvery time.Duration
 
 	mu      gosync.Mutex
 	running map[int64]time.Time
@@ -73,6 +77,9 @@ type RunOptions struct {
 	// Samples is how many planned changes to keep per type and action for
 	// a preview; 0 keeps none.
 	Samples int
+	// FullPull pulls the whole roster even where a pull of what changed
+	// since the last run would do.
+	FullPull bool
 }
 
 // Result is a recorded run and the samples of its plan.
@@ -191,7 +198,11 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		return e.record(run, nil)
 	}
 
-	ros, err := pullRoster(bctx, client, d, report)
+	prev, why, err := e.lastPulled(d, opt)
+	if err != nil {
+		return storage(err)
+	}
+	pulled, orgs, err := e.pull(bctx, client, d, prev, why, report)
 	if err != nil {
 		var missing *missingSchoolsError
 		if errors.As(err, &missing) {
@@ -199,6 +210,13 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		}
 		return fail(pullReason(bctx, err), err)
 	}
+	if !opt.DryRun {
+		if err := e.keepPulled(d.TenantID, pulled); err != nil {
+			return storage(err)
+		}
+	}
+	ros := buildRoster(pulled, orgs)
+	pulled = nil
 	run.PermRev = ros.permRev
 
 	report(Progress{Phase: PhasePlan})

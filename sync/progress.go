@@ -26,9 +26,22 @@ type Progress struct {
 	Collection classlink.Collection
 	Records    int
 	Attempt    int
+	// Pass is "" while a collection is pulled whole; a daily run that
+	// pulls only what changed reports PassChanges (Records: changed
+	// records) and then PassIDs (Records: sourcedIds swept).
+	Pass string
+	// FullPull, reported once before a whole pull, says why the run pulls
+	// everything rather than what changed since the last run.
+	FullPull string
 	// Applying: directory writes committed so far, and in all.
 	Applied, ToApply int
 }
+
+// Passes of a pull of changes.
+const (
+	PassChanges = "changes" // the records changed since the last pull
+	PassIDs     = "ids"     // the sourcedIds still there
+)
 
 // Record types and actions, as Sample spells them: the store's names.
 const (

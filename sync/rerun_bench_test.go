@@ -11,6 +11,7 @@ package sync
 
 import (
 	"os"
+	"syscall"
 	"testing"
 
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
@@ -32,6 +33,7 @@ func onePercentDay(t classlinktest.Tier) classlinktest.DayChanges {
 
 func benchRerun(b *testing.B, tier classlinktest.Tier) {
 	srv, fresh := benchDistrict(b, tier)
+	LimitMemory() // as main does
 	db := fresh()
 	records := 0
 	syncOnce(b, db, &records)
@@ -59,6 +61,9 @@ func benchRerun(b *testing.B, tier classlinktest.Tier) {
 	b.ReportMetric(float64(pulled)/n, "records-pulled/op")
 	b.ReportMetric(float64(bytes)/n/(1<<20), "MiB-pulled/op")
 	b.ReportMetric(float64(writes)/n, "writes/op")
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-rss-MiB")
 }
 
 func BenchmarkSyncMRerun(b *testing.B) { benchRerun(b, classlinktest.TierM) }

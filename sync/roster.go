@@ -5,15 +5,16 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/store"
 )
 
-// roster is the in-scope part of one pull, compact and sorted by
-// sourcedId, ready to be walked against the directory. Out-of-scope and
-// tobedeleted records are dropped as they stream in, and memberships are
+// roster is the in-scope part of a district's roster, compact and sorted
+// by sourcedId, ready to be walked against the directory: built from what
+// a pull kept (pulled) once every collection arrived. Memberships are
 // pairs of indexes, so an L-tier roster costs a few hundred MB.
 type roster struct {
 	permRev string
@@ -44,7 +45,7 @@ type rosterMember struct {
 	role        uint8 // index into roles
 }
 
-// pulledCounts are the records ClassLink sent per collection, in scope or not.
+// pulledCounts are the records ClassLink has per collection, in scope or not.
 type pulledCounts struct{ orgs, classes, users, enrollments int }
 
 // missingSchoolsError: selected schools ClassLink does not have (or no
@@ -62,181 +63,206 @@ func (e *missingSchoolsError) Error() string {
 // progressEvery is how many records pass between two pull progress reports.
 const progressEvery = 10_000
 
-// pullRoster pulls the whole roster consistently: every collection at the
-// same x-perm-rev, restarted from nothing when ClassLink moves it or when
-// a collection's pages repeat a record (classlink.ErrInconsistentPages:
-// the order shifted between pages, so another record was never sent).
-func pullRoster(ctx context.Context, c *classlink.Client, d store.District, report func(Progress)) (*roster, error) {
-	var r *roster
-	attempt := 0
-	err := classlink.Consistent(ctx, func(ctx context.Context) error {
-		attempt++
-		r = &roster{}
-		return r.pull(ctx, c, d, attempt, report)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+// scope is what decides which records a pull keeps: the selected schools
+// and the district's orgs of type district.
+type scope struct {
+	selected, districtOrgs map[string]bool
 }
 
-func (r *roster) pull(ctx context.Context, c *classlink.Client, d store.District, attempt int, report func(Progress)) error {
-	progress := func(coll classlink.Collection, n int) {
-		report(Progress{Phase: PhasePull, Collection: coll, Records: n, Attempt: attempt})
-	}
-	selected := make(map[string]bool, len(d.Schools))
-	for _, id := range d.Schools {
-		selected[id] = true
-	}
-	if len(selected) == 0 {
-		return &missingSchoolsError{}
-	}
-	var revs []string
+// orgsPull is what the orgs collection says: the selected schools as
+// ClassLink names them, and the district orgs.
+type orgsPull struct {
+	scope
+	schools []rosterSchool
+	count   int
+	permRev string
+}
 
-	// Orgs: the selected schools and the district org(s).
-	districtOrgs := map[string]bool{}
+// pullOrgs reads every org (a few hundred at most, so every pull reads
+// them all) and finds the selected schools.
+func pullOrgs(ctx context.Context, c *classlink.Client, d store.District, progress func(classlink.Collection, int)) (*orgsPull, error) {
+	o := &orgsPull{scope: scope{selected: make(map[string]bool, len(d.Schools)), districtOrgs: map[string]bool{}}}
+	for _, id := range d.Schools {
+		o.selected[id] = true
+	}
+	if len(o.selected) == 0 {
+		return nil, &missingSchoolsError{}
+	}
 	found := map[string]string{}
-	info, err := c.Orgs(ctx, classlink.ListOptions{}, func(o classlink.Org) error {
-		r.pulled.orgs++
-		if strings.EqualFold(o.Type, "district") {
-			districtOrgs[o.SourcedID] = true
+	info, err := c.Orgs(ctx, classlink.ListOptions{}, func(org classlink.Org) error {
+		o.count++
+		if strings.EqualFold(org.Type, "district") {
+			o.districtOrgs[org.SourcedID] = true
 		}
-		if selected[o.SourcedID] && o.Status != classlink.StatusToBeDeleted {
-			found[o.SourcedID] = o.Name
+		if o.selected[org.SourcedID] && org.Status != classlink.StatusToBeDeleted {
+			found[org.SourcedID] = org.Name
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	progress(classlink.Orgs, r.pulled.orgs)
-	revs = append(revs, info.PermRev)
-	if r.pulled.orgs == 0 {
-		return &classlink.Error{Kind: classlink.ErrMalformed, Op: "orgs", Offset: -1, Detail: "ClassLink sent no orgs at all"}
+	progress(classlink.Orgs, o.count)
+	o.permRev = info.PermRev
+	if o.count == 0 {
+		return nil, &classlink.Error{Kind: classlink.ErrMalformed, Op: "orgs", Offset: -1, Detail: "ClassLink sent no orgs at all"}
 	}
 	var missing []string
 	for _, id := range d.Schools {
 		if name, ok := found[id]; ok {
-			r.schools = append(r.schools, rosterSchool{id, name})
+			o.schools = append(o.schools, rosterSchool{id, name})
 		} else {
 			missing = append(missing, id)
 		}
 	}
 	if len(missing) > 0 {
-		return &missingSchoolsError{ids: missing}
+		return nil, &missingSchoolsError{ids: missing}
 	}
-	slices.SortFunc(r.schools, func(a, b rosterSchool) int { return strings.Compare(a.id, b.id) })
+	slices.SortFunc(o.schools, func(a, b rosterSchool) int { return strings.Compare(a.id, b.id) })
+	return o, nil
+}
 
-	// Classes of the selected schools.
-	info, err = c.Classes(ctx, classlink.ListOptions{}, func(k classlink.Class) error {
-		r.pulled.classes++
-		if r.pulled.classes%progressEvery == 0 {
-			progress(classlink.Classes, r.pulled.classes)
+// keepClass is what a pull keeps of a class: active classes of selected
+// schools.
+func (s scope) keepClass(k classlink.Class) (rosterClass, bool) {
+	if k.Status == classlink.StatusToBeDeleted || !s.selected[k.School] || !usableID(k.SourcedID) {
+		return rosterClass{}, false
+	}
+	return rosterClass{id: k.SourcedID, name: strings.TrimSpace(k.Title), school: k.School}, true
+}
+
+// keepUser is what a pull keeps of a user: active students and staff of
+// the selected schools (staff also of the district org), every active
+// guardian until links decide. Staff agents are not used.
+func (s scope) keepUser(u classlink.User) (rosterUser, bool) {
+	if u.Status == classlink.StatusToBeDeleted || !usableID(u.SourcedID) {
+		return rosterUser{}, false
+	}
+	kind, group := classify(u, s.selected, s.districtOrgs)
+	switch kind {
+	case kindNone:
+		return rosterUser{}, false
+	case kindStaff:
+		u.Agents = nil
+	}
+	return rosterUser{
+		id: u.SourcedID, kind: kind, group: group,
+		given: strings.TrimSpace(u.GivenName), family: strings.TrimSpace(u.FamilyName),
+		email: strings.TrimSpace(u.Email), sms: u.SMS, phone: u.Phone, agents: u.Agents,
+	}, true
+}
+
+// keepEnrollment: a pull keeps every active enrollment, in scope or not
+// (a user or class that comes into scope later brings its enrollments).
+func keepEnrollment(e classlink.Enrollment) bool {
+	return e.Status != classlink.StatusToBeDeleted && usableID(e.SourcedID)
+}
+
+// pullAll pulls the whole roster consistently: every collection at the
+// same x-perm-rev, restarted from nothing when ClassLink moves it or when
+// a collection's pages repeat a record (classlink.ErrInconsistentPages:
+// the order shifted between pages, so another record was never sent).
+func pullAll(ctx context.Context, c *classlink.Client, d store.District, report func(Progress)) (*pulled, *orgsPull, error) {
+	var p *pulled
+	var o *orgsPull
+	attempt := 0
+	err := classlink.Consistent(ctx, func(ctx context.Context) error {
+		attempt++
+		var err error
+		p, o, err = pullOnce(ctx, c, d, attempt, report)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, o, nil
+}
+
+func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attempt int, report func(Progress)) (*pulled, *orgsPull, error) {
+	progress := func(coll classlink.Collection, n int) {
+		report(Progress{Phase: PhasePull, Collection: coll, Records: n, Attempt: attempt})
+	}
+	o, err := pullOrgs(ctx, c, d, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := newPulled(d, o)
+	revs := []string{o.permRev}
+
+	info, err := c.Classes(ctx, classlink.ListOptions{}, func(k classlink.Class) error {
+		p.counts.classes++
+		if p.counts.classes%progressEvery == 0 {
+			progress(classlink.Classes, p.counts.classes)
 		}
-		if k.Status == classlink.StatusToBeDeleted || !selected[k.School] || !usableID(k.SourcedID) {
-			return nil
+		p.since.see(classlink.Classes, k.DateLastModified)
+		if kept, ok := o.keepClass(k); ok {
+			p.classes = append(p.classes, kept)
+		} else if usableID(k.SourcedID) {
+			p.dropped[dropClasses] = append(p.dropped[dropClasses], k.SourcedID)
 		}
-		r.classes = append(r.classes, rosterClass{id: k.SourcedID, name: strings.TrimSpace(k.Title), school: k.School})
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	progress(classlink.Classes, r.pulled.classes)
+	progress(classlink.Classes, p.counts.classes)
 	revs = append(revs, info.PermRev)
-	r.classes = sortDedupe(r.classes, func(k rosterClass) string { return k.id })
 
-	// Users: students and staff of the selected schools (staff also of the
-	// district org), every active guardian until links decide.
 	info, err = c.Users(ctx, classlink.ListOptions{}, func(u classlink.User) error {
-		r.pulled.users++
-		if r.pulled.users%progressEvery == 0 {
-			progress(classlink.Users, r.pulled.users)
+		p.counts.users++
+		if p.counts.users%progressEvery == 0 {
+			progress(classlink.Users, p.counts.users)
 		}
-		if u.Status == classlink.StatusToBeDeleted || !usableID(u.SourcedID) {
-			return nil
+		p.since.see(classlink.Users, u.DateLastModified)
+		if kept, ok := o.keepUser(u); ok {
+			p.users = append(p.users, kept)
+		} else if usableID(u.SourcedID) {
+			p.dropped[dropUsers] = append(p.dropped[dropUsers], u.SourcedID)
 		}
-		kind, group := classify(u, selected, districtOrgs)
-		switch kind {
-		case kindNone:
-			return nil
-		case kindStaff:
-			u.Agents = nil
-		}
-		r.users = append(r.users, rosterUser{
-			id: u.SourcedID, kind: kind, group: group,
-			given: strings.TrimSpace(u.GivenName), family: strings.TrimSpace(u.FamilyName),
-			email: strings.TrimSpace(u.Email), sms: u.SMS, phone: u.Phone, agents: u.Agents,
-		})
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	progress(classlink.Users, r.pulled.users)
+	progress(classlink.Users, p.counts.users)
 	revs = append(revs, info.PermRev)
-	r.users = sortDedupe(r.users, func(u rosterUser) string { return u.id })
-	r.linkGuardians()
 
-	// Enrollments between in-scope classes and in-scope students and staff.
-	classIdx := make(map[string]int32, len(r.classes))
-	for i, k := range r.classes {
-		classIdx[k.id] = int32(i)
-	}
-	userIdx := make(map[string]int32, len(r.users))
-	for i, u := range r.users {
-		if u.kind == kindStudent || u.kind == kindStaff {
-			userIdx[u.id] = int32(i)
-		}
-	}
-	roleIdx := map[string]uint8{}
+	p.enrollments.grow(info.Total)
 	info, err = c.Enrollments(ctx, classlink.ListOptions{}, func(e classlink.Enrollment) error {
-		r.pulled.enrollments++
-		if r.pulled.enrollments%progressEvery == 0 {
-			progress(classlink.Enrollments, r.pulled.enrollments)
+		p.counts.enrollments++
+		if p.counts.enrollments%progressEvery == 0 {
+			progress(classlink.Enrollments, p.counts.enrollments)
 		}
-		if e.Status == classlink.StatusToBeDeleted {
-			return nil
+		p.since.see(classlink.Enrollments, e.DateLastModified)
+		if keepEnrollment(e) {
+			p.enrollments.add(e.SourcedID, e.Class, e.User, e.Role)
+		} else if usableID(e.SourcedID) {
+			p.dropped[dropEnrollments] = append(p.dropped[dropEnrollments], e.SourcedID)
 		}
-		ci, ok := classIdx[e.Class]
-		if !ok {
-			return nil
-		}
-		ui, ok := userIdx[e.User]
-		if !ok {
-			return nil
-		}
-		role, ok := roleIdx[e.Role]
-		if !ok {
-			if len(r.roles) == 255 { // a server inventing roles: keep the first 255
-				return nil
-			}
-			role = uint8(len(r.roles))
-			roleIdx[e.Role] = role
-			r.roles = append(r.roles, e.Role)
-		}
-		r.members = append(r.members, rosterMember{class: ci, user: ui, role: role})
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	progress(classlink.Enrollments, r.pulled.enrollments)
+	progress(classlink.Enrollments, p.counts.enrollments)
 	revs = append(revs, info.PermRev)
-	// Indexes follow sourcedId order, so this is (classroom, user) order.
-	slices.SortStableFunc(r.members, func(a, b rosterMember) int {
-		return cmp.Or(cmp.Compare(a.class, b.class), cmp.Compare(a.user, b.user))
-	})
-	r.members = slices.CompactFunc(r.members, func(a, b rosterMember) bool { return a.class == b.class && a.user == b.user })
 
 	// Each collection checked its own pages; the collections must agree too.
+	if err := sameRevision(revs); err != nil {
+		return nil, nil, err
+	}
+	p.meta.PermRev = revs[0]
+	p.sort()
+	return p, o, nil
+}
+
+func sameRevision(revs []string) error {
 	for _, rev := range revs[1:] {
 		if rev != revs[0] {
 			return &classlink.Error{Kind: classlink.ErrRevisionChanged, Op: "roster", Offset: -1,
 				Detail: fmt.Sprintf("x-perm-rev went from %q to %q between collections", revs[0], rev)}
 		}
 	}
-	r.permRev = revs[0]
 	return nil
 }
 
@@ -248,14 +274,65 @@ func usableID(id string) bool { return id != "" && !strings.ContainsRune(id, 0) 
 // collate differently). A pull that repeats an id fails in classlink, so
 // compacting is only a guard.
 func sortDedupe[T any](s []T, id func(T) string) []T {
+	if slices.IsSortedFunc(s, func(a, b T) int { return strings.Compare(id(a), id(b)) }) {
+		return slices.CompactFunc(s, func(a, b T) bool { return id(a) == id(b) })
+	}
 	slices.SortStableFunc(s, func(a, b T) int { return strings.Compare(id(a), id(b)) })
 	return slices.CompactFunc(s, func(a, b T) bool { return id(a) == id(b) })
 }
 
+// buildRoster makes the plan's roster of what a pull kept: guardians
+// linked to in-scope students (the others dropped), enrollments between
+// in-scope classes and in-scope students and staff as pairs of indexes.
+// It takes p's slices over (and changes them): p is spent afterwards.
+func buildRoster(p *pulled, o *orgsPull) *roster {
+	r := &roster{permRev: p.meta.PermRev, schools: o.schools, classes: p.classes, users: p.users}
+	r.pulled = p.counts
+	r.pulled.orgs = o.count
+
+	// Each interned class and user of the enrollments, as an index into
+	// the roster (-1: not in scope); users before guardians are dropped.
+	classAt := make([]int32, len(p.enrollments.classes))
+	for i, id := range p.enrollments.classes {
+		classAt[i] = -1
+		if k, ok := sort.Find(len(r.classes), func(k int) int { return strings.Compare(id, r.classes[k].id) }); ok {
+			classAt[i] = int32(k)
+		}
+	}
+	userAt := make([]int32, len(p.enrollments.users))
+	for i, id := range p.enrollments.users {
+		userAt[i] = -1
+		if k, ok := sort.Find(len(r.users), func(k int) int { return strings.Compare(id, r.users[k].id) }); ok && r.users[k].kind != kindGuardian {
+			userAt[i] = int32(k)
+		}
+	}
+	t := &p.enrollments
+	r.roles = t.roles
+	for i := range t.len() {
+		ci, ui := classAt[t.class[i]], userAt[t.user[i]]
+		if ci >= 0 && ui >= 0 {
+			r.members = append(r.members, rosterMember{class: ci, user: ui, role: t.role[i]})
+		}
+	}
+	p.enrollments = enrollTable{}
+
+	moved := r.linkGuardians()
+	for i := range r.members {
+		r.members[i].user = moved[r.members[i].user]
+	}
+	// Indexes follow sourcedId order, so this is (classroom, user) order.
+	slices.SortStableFunc(r.members, func(a, b rosterMember) int {
+		return cmp.Or(cmp.Compare(a.class, b.class), cmp.Compare(a.user, b.user))
+	})
+	r.members = slices.CompactFunc(r.members, func(a, b rosterMember) bool { return a.class == b.class && a.user == b.user })
+	return r
+}
+
 // linkGuardians resolves student–guardian links from both sides (agents may
 // be one-sided or name users that do not exist), gives each guardian its
-// in-scope students, drops guardians without any, and frees the agents.
-func (r *roster) linkGuardians() {
+// in-scope students, drops guardians without any, and frees the agents. It
+// returns where each user that stayed moved to.
+func (r *roster) linkGuardians() (moved []int32) {
 	idx := make(map[string]int32, len(r.users))
 	for i, u := range r.users {
 		if u.kind == kindStudent || u.kind == kindGuardian {
@@ -287,5 +364,18 @@ func (r *roster) linkGuardians() {
 		g := &r.users[l.guardian]
 		g.guardianOf = append(g.guardianOf, r.users[l.student].id)
 	}
-	r.users = slices.DeleteFunc(r.users, func(u rosterUser) bool { return u.kind == kindGuardian && len(u.guardianOf) == 0 })
+	moved = make([]int32, len(r.users))
+	n := 0
+	for i, u := range r.users {
+		moved[i] = int32(n)
+		if u.kind == kindGuardian && len(u.guardianOf) == 0 {
+			moved[i] = -1
+			continue
+		}
+		r.users[n] = u
+		n++
+	}
+	clear(r.users[n:])
+	r.users = r.users[:n]
+	return moved
 }

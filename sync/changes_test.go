@@ -1,0 +1,251 @@
+package sync
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// twin is a second database of the fixture's district, synced with a full
+// pull every time: what a daily run of changes must equal.
+type twin struct {
+	db     *store.DB
+	engine *Engine
+}
+
+func newTwin(t *testing.T, f *fixture) *twin {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "full.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	d, err := f.db.District(testTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Revision = 0
+	if _, _, err := db.SaveDistrict(d, 0, store.Actor{User: "test"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return &twin{db: db, engine: &Engine{DB: db, Dial: f.dial, BatchSize: 100}}
+}
+
+// pullKind runs one sync and says how it pulled: "changes" or the reason
+// for a full pull.
+func pullKind(t *testing.T, e *Engine, opt RunOptions) (store.Run, string) {
+	t.Helper()
+	kind := ""
+	opt.Progress = func(p Progress) {
+		switch {
+		case p.FullPull != "":
+			kind = p.FullPull
+		case p.Pass == PassChanges && kind == "":
+			kind = PassChanges
+		}
+	}
+	res, err := e.Run(context.Background(), testTenant, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Run, kind
+}
+
+// Day after day, a run that pulls only what changed leaves the directory
+// exactly as a run that pulls everything, with the same counts: new,
+// withdrawn, purged and edited users, new and dropped classes, records
+// that vanish and come back, a class and a student that change school, an
+// enrollment that changes role, a guardian linked to another student.
+func TestDailyRunsOfChangesEqualFullPulls(t *testing.T) {
+	f := newFixture(t, fixtureOptions{edit: func(d *store.District) {
+		d.Schools = d.Schools[:1] // school 1 stays out: records can move in and out of scope
+		d.Settings.DeletionThresholdPercent = 100
+	}})
+	full := newTwin(t, f)
+	school0, school1 := f.roster.SchoolID(0), f.roster.SchoolID(1)
+
+	// A class and a student of the school that is not connected, and an
+	// enrollment between them.
+	var outClass, outStudent, outEnrollment string
+	for _, r := range f.roster.Records(classlinktest.Enrollments, 0, 1<<20) {
+		e := r.(classlinktest.Enrollment)
+		k, _ := f.roster.Get(classlinktest.Classes, e.Class)
+		u, _ := f.roster.Get(classlinktest.Users, e.User)
+		if e.School == school1 && e.Role == "student" && e.Status == "active" && k.(classlinktest.Class).Status == "active" && u.(classlinktest.User).Status == "active" {
+			outClass, outStudent, outEnrollment = e.Class, e.User, e.SourcedID
+			break
+		}
+	}
+	if outEnrollment == "" {
+		t.Fatal("no enrollment at school 1")
+	}
+	var purged classlinktest.User
+
+	days := []struct {
+		name   string
+		change func()
+		want   string // "changes", or part of the reason for a full pull
+	}{
+		{"first run", func() {}, "no roster kept"},
+		{"nothing changed but x-perm-rev", func() { f.roster.BumpRevision() }, PassChanges},
+		{"a school day", func() {
+			f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 3, Withdrawn: 2, Purged: 2, ContactEdits: 5, NewClasses: 1})
+			f.roster.MarkToBeDeleted(classlinktest.Classes, f.roster.ClassID(1))
+		}, PassChanges},
+		{"a student vanishes", func() {
+			purged = f.rosterUser(f.roster.StudentID(7))
+			if err := f.roster.Remove(classlinktest.Users, purged.SourcedID); err != nil {
+				t.Fatal(err)
+			}
+		}, PassChanges},
+		{"and comes back, edited", func() {
+			f.roster.AdvanceDay(classlinktest.DayChanges{})
+			purged.GivenName, purged.DateLastModified = "Returned", classlinktest.Stamp(time.Date(2026, 8, 3, 12, 0, 0, 0, time.UTC))
+			f.roster.Put(purged)
+		}, PassChanges},
+		{"a class and a student change school, an enrollment its role, a guardian its student", func() {
+			f.roster.AdvanceDay(classlinktest.DayChanges{})
+			if err := classlinktest.Modify(f.roster, outClass, func(k *classlinktest.Class) { k.School = school0 }); err != nil {
+				t.Fatal(err)
+			}
+			modifyUser(f, outStudent, func(u *classlinktest.User) { u.Orgs = []string{school0} })
+			modifyUser(f, f.roster.StudentID(3), func(u *classlinktest.User) { u.Orgs = []string{school1} })
+			if err := classlinktest.Modify(f.roster, f.roster.EnrollmentID(40), func(e *classlinktest.Enrollment) { e.Role = "aide" }); err != nil {
+				t.Fatal(err)
+			}
+			modifyUser(f, f.roster.GuardianID(0), func(u *classlinktest.User) { u.Agents = append(u.Agents, f.roster.StudentID(11)) })
+		}, PassChanges},
+		{"a class goes out of scope again, enrollments end", func() {
+			f.roster.AdvanceDay(classlinktest.DayChanges{})
+			f.roster.MarkToBeDeleted(classlinktest.Classes, f.roster.ClassID(2))
+			if err := classlinktest.Modify(f.roster, outClass, func(k *classlinktest.Class) { k.School = school1 }); err != nil {
+				t.Fatal(err)
+			}
+			f.roster.MarkToBeDeleted(classlinktest.Enrollments, f.roster.EnrollmentID(41))
+			f.roster.Remove(classlinktest.Enrollments, f.roster.EnrollmentID(42))
+		}, PassChanges},
+		// Two more days, so the records changed above fall behind the margin
+		// of the pull of changes: only the kept roster knows them now.
+		{"a new student", func() { f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 1}) }, PassChanges},
+		{"another new student", func() { f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 1}) }, PassChanges},
+		{"another student vanishes", func() {
+			if err := f.roster.Remove(classlinktest.Users, f.roster.StudentID(8)); err != nil {
+				t.Fatal(err)
+			}
+		}, PassChanges},
+		{"and comes back as it was, its dateLastModified unmoved", func() {
+			f.roster.Put(f.roster.Generated(classlinktest.Users, f.roster.Tier().Staff+8))
+		}, "neither pulled last time nor changed"},
+		{"a new user without any date", func() {
+			f.roster.Put(classlinktest.User{SourcedID: "usr-undated", Status: "active", GivenName: "Una", FamilyName: "Dated",
+				Role: "teacher", Orgs: []string{school0}})
+		}, "neither pulled last time nor changed"},
+		{"dates unreadable since", func() { f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 1}) }, "no roster kept"},
+	}
+	for _, day := range days {
+		day.change()
+		got, kind := pullKind(t, f.engine, RunOptions{})
+		want, fullKind := pullKind(t, full.engine, RunOptions{FullPull: true})
+		if !strings.Contains(kind, day.want) {
+			t.Errorf("%s: the run pulled %q, want %q", day.name, kind, day.want)
+		}
+		if !strings.Contains(fullKind, "full pull was asked") && fullKind != "no roster kept from an earlier run" {
+			t.Errorf("%s: the twin pulled %q", day.name, fullKind)
+		}
+		if got.Status != want.Status || got.Counts != want.Counts || got.Warnings != want.Warnings || got.TriedToArchive != want.TriedToArchive {
+			t.Errorf("%s: run of changes %s %+v %+v, full run %s %+v %+v", day.name, got.Status, got.Counts, got.Warnings, want.Status, want.Counts, want.Warnings)
+		}
+		if testing.Verbose() {
+			m, _ := f.db.ClassroomMembers(testTenant, outClass)
+			r, _ := f.roster.Get(classlinktest.Classes, outClass)
+			t.Logf("%s: %s %+v; %d members of %s (%+v)", day.name, kind, got.Counts, len(m), outClass, r)
+		}
+		if a, b := dumpDirectory(t, f.db, testTenant), dumpDirectory(t, full.db, testTenant); !a.equal(b) {
+			t.Fatalf("%s: the directories differ (%d/%d users, %d/%d classrooms, %d/%d memberships)", day.name,
+				len(a.Users), len(b.Users), len(a.Classrooms), len(b.Classrooms), len(a.Memberships), len(b.Memberships))
+		}
+	}
+	// The day the class and the student came into scope brought their
+	// unchanged enrollment along, and the day the class left took it.
+	members, _ := f.db.ClassroomMembers(testTenant, outClass)
+	if len(members) == 0 || outClass == f.roster.ClassID(1) || outClass == f.roster.ClassID(2) {
+		t.Fatalf("the class that came into scope brought no memberships (%d)", len(members))
+	}
+	for _, m := range members {
+		if m.Status != store.StatusArchived {
+			t.Errorf("membership of the class that left: %+v", m)
+		}
+	}
+}
+
+// A run pulls everything when a pull of changes cannot be trusted to make
+// the same roster: the server refuses the filter, the last full pull is a
+// week old (or FullPullEvery), the settings changed, it was asked to, or
+// the kept roster is damaged. A dry run reads the kept roster but keeps
+// nothing.
+func TestFullPullWhenChangesCannotDo(t *testing.T) {
+	now := time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
+	f := newFixture(t, fixtureOptions{})
+	f.engine.Now = func() time.Time { return now }
+	if _, kind := pullKind(t, f.engine, RunOptions{}); !strings.Contains(kind, "no roster kept") {
+		t.Fatalf("first run: %q", kind)
+	}
+	day := func(days int) {
+		now = now.Add(time.Duration(days) * 24 * time.Hour)
+		f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 1, ContactEdits: 1})
+	}
+	expect := func(name, want string, opt RunOptions) {
+		t.Helper()
+		r, kind := pullKind(t, f.engine, opt)
+		if r.Status != store.RunSucceeded || !strings.Contains(kind, want) {
+			t.Fatalf("%s: %s (%s) pulled %q, want %q", name, r.Status, r.Message, kind, want)
+		}
+	}
+	day(1)
+	expect("next day", PassChanges, RunOptions{})
+
+	day(1)
+	f.srv.Inject(classlinktest.Fault{Kind: classlinktest.FaultRefuseFilter, Endpoint: "users"})
+	expect("filter refused", "refused the filter on users", RunOptions{})
+	f.srv.ClearFaults()
+
+	day(1)
+	before, _, _ := f.db.PulledRosterMeta(testTenant)
+	expect("dry run", PassChanges, RunOptions{DryRun: true})
+	if after, _, _ := f.db.PulledRosterMeta(testTenant); string(after) != string(before) {
+		t.Fatal("a dry run kept what it pulled")
+	}
+	expect("after the dry run", PassChanges, RunOptions{})
+
+	day(1)
+	expect("asked", "full pull was asked", RunOptions{FullPull: true})
+	day(6)
+	expect("six days after the last full pull", PassChanges, RunOptions{})
+	day(1)
+	expect("seven days after it", "older than 168h", RunOptions{})
+	f.engine.FullPullEvery = 24 * time.Hour
+	day(1)
+	expect("a day, with FullPullEvery a day", "older than 24h", RunOptions{})
+	f.engine.FullPullEvery = 0
+
+	day(1)
+	f.editDistrict(func(d *store.District) { d.Settings.UpdateActiveUserContacts = true })
+	expect("settings changed", "the settings changed", RunOptions{})
+	day(1)
+	expect("settings as saved", PassChanges, RunOptions{})
+
+	meta, _, _ := f.db.PulledRosterMeta(testTenant)
+	if err := f.db.SavePulledRoster(testTenant, meta, func(w io.Writer) error { _, err := w.Write([]byte{5, 1, 2}); return err }); err != nil {
+		t.Fatal(err)
+	}
+	day(1)
+	expect("damaged", "damaged", RunOptions{})
+	day(1)
+	expect("repaired by the full pull", PassChanges, RunOptions{})
+}

@@ -1,0 +1,95 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/schoolstatus/rostersync/classlink"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// DefaultFullPullEvery is how often a district's roster is pulled whole
+// although pulling what changed would do: a record a server changed
+// without moving its dateLastModified is set right within a week.
+const DefaultFullPullEvery = 7 * 24 * time.Hour
+
+// pull pulls the district's roster: what changed since prev, the roster
+// the district kept from its last run (lastPulled), else everything, why
+// being the reason. Progress says which (Pass, FullPull).
+func (e *Engine) pull(ctx context.Context, c *classlink.Client, d store.District, prev *pulled, why string, report func(Progress)) (*pulled, *orgsPull, error) {
+	if prev != nil {
+		p, o, err := pullChanges(ctx, c, d, prev, report)
+		var need *fullPullNeeded
+		if !errors.As(err, &need) {
+			return p, o, err
+		}
+		why = need.reason
+	}
+	report(Progress{Phase: PhasePull, FullPull: why})
+	p, o, err := pullAll(ctx, c, d, report)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.meta.FullPullAt = e.now()
+	return p, o, nil
+}
+
+// lastPulled is the roster kept from the district's last run if a pull of
+// changes may update it; otherwise nil and why not.
+func (e *Engine) lastPulled(d store.District, opt RunOptions) (*pulled, string, error) {
+	raw, ok, err := e.DB.PulledRosterMeta(d.TenantID)
+	if err != nil || !ok {
+		return nil, "no roster kept from an earlier run", err
+	}
+	var meta pulledMeta
+	every := e.FullPullEvery
+	if every <= 0 {
+		every = DefaultFullPullEvery
+	}
+	switch {
+	case json.Unmarshal(raw, &meta) != nil || meta.Format != pulledFormat:
+		return nil, "the roster kept from an earlier run is in an older format", nil
+	case opt.FullPull:
+		return nil, "a full pull was asked for", nil
+	case meta.ConfigRevision != d.Revision:
+		return nil, fmt.Sprintf("the settings changed since the last pull (revision %d, now %d)", meta.ConfigRevision, d.Revision), nil
+	case e.now().Sub(meta.FullPullAt) >= every:
+		return nil, fmt.Sprintf("the last full pull is older than %s", every), nil
+	}
+	for _, c := range changingCollections {
+		if meta.Since[c].IsZero() {
+			return nil, "the last pull has no dateLastModified to start from", nil
+		}
+	}
+	var p *pulled
+	err = e.DB.ReadPulledRoster(d.TenantID, func(r io.Reader) error {
+		var err error
+		p, err = decodePulled(r, meta)
+		return err
+	})
+	switch {
+	case errors.Is(err, errPulledCorrupt):
+		return nil, err.Error(), nil
+	case err != nil:
+		return nil, "", err
+	}
+	return p, "", nil
+}
+
+// keepPulled keeps p for the next run's pull of changes, or forgets the
+// kept one when p's dates cannot be trusted.
+func (e *Engine) keepPulled(tenantID int64, p *pulled) error {
+	if !p.since.usable() {
+		return e.DB.DropPulledRoster(tenantID)
+	}
+	p.meta.Since = p.since.newest
+	meta, err := json.Marshal(p.meta)
+	if err != nil {
+		return err
+	}
+	return e.DB.SavePulledRoster(tenantID, meta, p.encode)
+}

@@ -1,0 +1,245 @@
+package sync
+
+import (
+	"bytes"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/schoolstatus/rostersync/classlink"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// pulled is a district's roster as ClassLink has it, before the plan's
+// view of it: what a pull keeps of each collection, sorted by sourcedId,
+// and the ids of what it pulled and did not keep. A full pull makes it
+// from nothing; the district keeps it between runs (the store's pulled
+// roster), so that a daily run updates it with what changed since
+// (changes.go) and builds the same roster a full pull would.
+type pulled struct {
+	meta        pulledMeta
+	since       watermarks
+	classes     []rosterClass // keepClass
+	users       []rosterUser  // keepUser, with their agents
+	enrollments enrollTable   // every active enrollment
+	dropped     [3][]string   // classes, users and enrollments pulled but not kept
+	counts      pulledCounts
+}
+
+// Indexes of pulled.dropped.
+const (
+	dropClasses = iota
+	dropUsers
+	dropEnrollments
+)
+
+// pulledMeta says what a pulled roster was pulled for: a pull for other
+// settings, or other district orgs, cannot be updated, only replaced.
+type pulledMeta struct {
+	Format         int       `json:"format"`
+	ConfigRevision int64     `json:"config_revision"`
+	DistrictOrgs   []string  `json:"district_orgs"`
+	PermRev        string    `json:"perm_rev"`
+	FullPullAt     time.Time `json:"full_pull_at"`
+	// Since is, per collection, the newest dateLastModified pulled: the
+	// next run asks for what changed after it.
+	Since map[classlink.Collection]time.Time `json:"since"`
+}
+
+// pulledFormat is the layout of the stream (pulled_codec.go).
+const pulledFormat = 1
+
+func newPulled(d store.District, o *orgsPull) *pulled {
+	p := &pulled{since: newWatermarks()}
+	p.meta.Format = pulledFormat
+	p.meta.ConfigRevision = d.Revision
+	for id := range o.districtOrgs {
+		p.meta.DistrictOrgs = append(p.meta.DistrictOrgs, id)
+	}
+	slices.Sort(p.meta.DistrictOrgs)
+	return p
+}
+
+// sort puts every list in sourcedId order (a server's own sort may
+// collate differently).
+func (p *pulled) sort() {
+	p.classes = sortDedupe(p.classes, func(k rosterClass) string { return k.id })
+	p.users = sortDedupe(p.users, func(u rosterUser) string { return u.id })
+	for i := range p.dropped {
+		slices.Sort(p.dropped[i])
+		p.dropped[i] = slices.Compact(p.dropped[i])
+	}
+	p.enrollments.sort()
+}
+
+// watermarks track the newest dateLastModified per collection; a record
+// without a readable one makes its collection unusable for a pull of
+// changes.
+type watermarks struct {
+	newest     map[classlink.Collection]time.Time
+	unreadable map[classlink.Collection]bool
+}
+
+func newWatermarks() watermarks {
+	return watermarks{newest: map[classlink.Collection]time.Time{}, unreadable: map[classlink.Collection]bool{}}
+}
+
+func (w watermarks) see(c classlink.Collection, date string) {
+	t, ok := parseModified(date)
+	switch {
+	case !ok:
+		w.unreadable[c] = true
+	case t.After(w.newest[c]):
+		w.newest[c] = t
+	}
+}
+
+// usable reports whether every collection has a trustworthy newest date.
+func (w watermarks) usable() bool {
+	for _, c := range changingCollections {
+		if w.unreadable[c] || w.newest[c].IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+// changingCollections are the collections a daily run pulls changes of.
+var changingCollections = []classlink.Collection{classlink.Classes, classlink.Users, classlink.Enrollments}
+
+// parseModified reads a dateLastModified as OneRoster servers write it.
+func parseModified(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// enrollTable holds enrollments column by column: an L-tier district's
+// 2.5 million cost about 25 bytes each, ids included. Classes, users and
+// roles are interned.
+type enrollTable struct {
+	ids    []byte   // sourcedIds back to back
+	ends   []uint32 // entry i's id is ids[ends[i-1]:ends[i]]
+	class  []int32  // into classes
+	user   []int32  // into users
+	role   []uint8  // into roles
+	sorted bool     // ids arrived in byte order so far
+
+	classes, users, roles      []string
+	classIdx, userIdx, roleIdx map[string]int32
+}
+
+// grow makes room for n more entries.
+func (t *enrollTable) grow(n int) {
+	if n <= 0 {
+		return
+	}
+	t.ids = slices.Grow(t.ids, n*12)
+	t.ends = slices.Grow(t.ends, n)
+	t.class = slices.Grow(t.class, n)
+	t.user = slices.Grow(t.user, n)
+	t.role = slices.Grow(t.role, n)
+}
+
+func (t *enrollTable) len() int { return len(t.ends) }
+
+func (t *enrollTable) id(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = t.ends[i-1]
+	}
+	return t.ids[start:t.ends[i]]
+}
+
+func intern(list *[]string, idx *map[string]int32, s string) int32 {
+	if *idx == nil {
+		*idx = map[string]int32{}
+	}
+	i, ok := (*idx)[s]
+	if !ok {
+		i = int32(len(*list))
+		(*idx)[s] = i
+		*list = append(*list, s)
+	}
+	return i
+}
+
+// add appends an enrollment; it refuses a 256th distinct role (a server
+// inventing roles: the first 255 are kept).
+func (t *enrollTable) add(id, class, user, role string) bool {
+	r, ok := t.roleIdx[role]
+	if !ok {
+		if len(t.roles) == 255 {
+			return false
+		}
+		r = intern(&t.roles, &t.roleIdx, role)
+	}
+	if n := t.len(); n == 0 {
+		t.sorted = true
+	} else if t.sorted && compareStr(id, t.id(n-1)) <= 0 {
+		t.sorted = false
+	}
+	t.ids = append(t.ids, id...)
+	t.ends = append(t.ends, uint32(len(t.ids)))
+	t.class = append(t.class, intern(&t.classes, &t.classIdx, class))
+	t.user = append(t.user, intern(&t.users, &t.userIdx, user))
+	t.role = append(t.role, uint8(r))
+	return true
+}
+
+// copyFrom appends entry i of o.
+func (t *enrollTable) copyFrom(o *enrollTable, i int) {
+	t.add(string(o.id(i)), o.classes[o.class[i]], o.users[o.user[i]], o.roles[o.role[i]])
+}
+
+// sort puts the entries in sourcedId order, keeping the first of a
+// repeated id, and lets the interning maps go.
+func (t *enrollTable) sort() {
+	t.classIdx, t.userIdx, t.roleIdx = nil, nil, nil
+	if t.sorted || t.len() == 0 {
+		return
+	}
+	order := make([]int32, t.len())
+	for i := range order {
+		order[i] = int32(i)
+	}
+	sort.SliceStable(order, func(a, b int) bool { return bytes.Compare(t.id(int(order[a])), t.id(int(order[b]))) < 0 })
+	var s enrollTable
+	s.grow(t.len())
+	s.classes, s.users, s.roles = t.classes, t.users, t.roles
+	for k, i := range order {
+		if k > 0 && bytes.Equal(t.id(int(order[k-1])), t.id(int(i))) {
+			continue
+		}
+		s.ids = append(s.ids, t.id(int(i))...)
+		s.ends = append(s.ends, uint32(len(s.ids)))
+		s.class = append(s.class, t.class[i])
+		s.user = append(s.user, t.user[i])
+		s.role = append(s.role, t.role[i])
+	}
+	s.sorted = true
+	*t = s
+}
+
+// find returns the index of id, or false.
+func (t *enrollTable) find(id string) (int, bool) {
+	return sort.Find(t.len(), func(i int) int { return compareStr(id, t.id(i)) })
+}
+
+// compareStr compares a string with bytes without converting either.
+func compareStr(s string, b []byte) int {
+	n := min(len(s), len(b))
+	for i := range n {
+		if s[i] != b[i] {
+			if s[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return len(s) - len(b)
+}
