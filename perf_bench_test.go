@@ -147,7 +147,8 @@ func BenchmarkServeScheduledSyncL(b *testing.B) {
 		}
 		db.Close()
 
-		cmd := exec.Command(bin, "serve", "--db", path, "--host-key", filepath.Join(dir, "hk"), "--listen", "127.0.0.1:0")
+		cmd := exec.Command(bin, "serve", "--db", path, "--host-key", filepath.Join(dir, "hk"), "--listen", "127.0.0.1:0",
+			"--roster-hosts", "127.0.0.1", "--roster-allow-net", "127.0.0.0/8")
 		stderr, _ := cmd.StderrPipe()
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
