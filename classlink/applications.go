@@ -38,6 +38,33 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// flexString is a JSON string, or a number kept as written.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' {
+		if bytes.IndexByte(b, '\\') < 0 {
+			*f = flexString(b[1 : len(b)-1])
+			return nil
+		}
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+		return nil
+	}
+	switch {
+	case string(b) == "null":
+		*f = ""
+	case len(b) > 0 && (b[0] == '-' || '0' <= b[0] && b[0] <= '9'):
+		*f = flexString(b)
+	default:
+		return fmt.Errorf("expected a string, got %.40s", b)
+	}
+	return nil
+}
+
 type applicationWire struct {
 	ID                     flexInt    `json:"id"`
 	TenantID               flexInt    `json:"tenant_id"`

@@ -129,14 +129,22 @@ func fetchPages(b *testing.B, srv *classlinktest.Server, name string) []page {
 	}
 }
 
-func decodePage(b *testing.B, name string, body []byte) int {
+func decodePage(b *testing.B, name string, body []byte) int { return decodeWith(b, name, body, false) }
+
+// decodeWith decodes a page with the hand-written decoder, or with the
+// encoding/json reference it replaced (ref).
+func decodeWith(b *testing.B, name string, body []byte, ref bool) int {
 	var n int
 	var err error
-	switch name {
-	case "users":
-		n, err = classlink.DecodeUsers(bytes.NewReader(body), func(classlink.User) error { return nil })
-	case "enrollments":
-		n, err = classlink.DecodeEnrollments(bytes.NewReader(body), func(classlink.Enrollment) error { return nil })
+	switch {
+	case name == "users" && ref:
+		n, err = classlink.RefDecodeUsers(bytes.NewReader(body), func(classlink.User) error { return nil })
+	case name == "users":
+		n, err = classlink.DecodeUsersBytes(body, func(classlink.User) error { return nil })
+	case ref:
+		n, err = classlink.RefDecodeEnrollments(bytes.NewReader(body), func(classlink.Enrollment) error { return nil })
+	default:
+		n, err = classlink.DecodeEnrollmentsBytes(body, func(classlink.Enrollment) error { return nil })
 	}
 	if err != nil {
 		b.Fatal(err)
@@ -144,28 +152,36 @@ func decodePage(b *testing.B, name string, body []byte) int {
 	return n
 }
 
-// BenchmarkDecodeM is PullM's baseline: the same bytes, decoded from memory.
+// BenchmarkDecodeM is PullM's baseline: the same bytes, decoded from
+// memory, by the hand-written decoder and (ref) by the encoding/json
+// reference it replaced.
 func BenchmarkDecodeM(b *testing.B) {
 	srv := benchServer(b, classlinktest.TierM)
 	for _, name := range []string{"users", "enrollments"} {
-		b.Run(name, func(b *testing.B) {
-			pages := fetchPages(b, srv, name)
-			var size int64
-			records := 0
-			for _, p := range pages {
-				size += int64(len(p.body))
-				records += decodePage(b, name, p.body)
+		pages := fetchPages(b, srv, name)
+		for _, ref := range []bool{false, true} {
+			sub := name
+			if ref {
+				sub += "-ref"
 			}
-			b.SetBytes(size)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
+			b.Run(sub, func(b *testing.B) {
+				var size int64
+				records := 0
 				for _, p := range pages {
-					decodePage(b, name, p.body)
+					size += int64(len(p.body))
+					records += decodeWith(b, name, p.body, ref)
 				}
-			}
-			reportRate(b, records)
-		})
+				b.SetBytes(size)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					for _, p := range pages {
+						decodeWith(b, name, p.body, ref)
+					}
+				}
+				reportRate(b, records)
+			})
+		}
 	}
 }
 

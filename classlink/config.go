@@ -84,9 +84,8 @@ type Config struct {
 	HTTPClient *http.Client
 
 	PageSize int // records per page, default and max 10000
-	// RequestTimeout bounds one request, headers and body; the body is
-	// read while the pull's callback runs, so a slow callback spends it
-	// too (a page cut short by it resumes where it stopped). Default 60s.
+	// RequestTimeout bounds one request, headers and the whole body (a
+	// page is read whole before it is decoded). Default 60s.
 	RequestTimeout time.Duration
 	MaxAttempts    int // per request, default 6
 

@@ -1,260 +1,29 @@
 package classlink
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 )
 
-// The wire types mirror OneRoster JSON loosely: unknown fields are ignored,
-// references keep only their sourcedId, and the fields real servers send in
-// more than one shape get a tolerant type.
+// The decoders read OneRoster JSON the way encoding/json reads it into
+// tolerant wire structs (the reference kept in decode_ref_test.go, which
+// the fuzz tests compare them with): unknown fields are skipped but still
+// checked, names match exactly or else ignoring case, references keep only
+// their sourcedId, and the fields real servers send in more than one shape
+// are read in each of them (enabledUser and primary as a boolean or the
+// string "true"/"false"; identifier, sms, phone and schoolYear as a string
+// or a number kept as written; grades as a list or one comma-separated
+// string). They are written by hand, without reflection: a page is one
+// byte slice, walked once, and a record costs about one allocation per
+// field it keeps.
 
-type ref struct {
-	SourcedID string `json:"sourcedId"`
-}
-
-func refIDs(rs []ref) []string {
-	if len(rs) == 0 {
-		return nil
-	}
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.SourcedID
-	}
-	return out
-}
-
-// flexBool is a JSON boolean or a string "true"/"false" in any case.
-type flexBool struct {
-	v, set bool
-}
-
-func (f *flexBool) UnmarshalJSON(b []byte) error {
-	switch s := string(b); s {
-	case "true":
-		*f = flexBool{true, true}
-	case "false":
-		*f = flexBool{false, true}
-	case "null":
-		*f = flexBool{}
-	default:
-		var str string
-		if err := json.Unmarshal(b, &str); err != nil {
-			return fmt.Errorf("expected a boolean or \"true\"/\"false\", got %.40s", s)
-		}
-		switch strings.ToLower(strings.TrimSpace(str)) {
-		case "true":
-			*f = flexBool{true, true}
-		case "false":
-			*f = flexBool{false, true}
-		default:
-			return fmt.Errorf("expected a boolean or \"true\"/\"false\", got %.40q", str)
-		}
-	}
-	return nil
-}
-
-func (f flexBool) or(def bool) bool {
-	if f.set {
-		return f.v
-	}
-	return def
-}
-
-// flexString is a JSON string, or a number kept as written (phones and
-// identifiers typed as numbers by some SIS exports).
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	if len(b) >= 2 && b[0] == '"' {
-		if bytes.IndexByte(b, '\\') < 0 {
-			*f = flexString(b[1 : len(b)-1])
-			return nil
-		}
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-		return nil
-	}
-	switch {
-	case string(b) == "null":
-		*f = ""
-	case len(b) > 0 && (b[0] == '-' || '0' <= b[0] && b[0] <= '9'):
-		*f = flexString(b)
-	default:
-		return fmt.Errorf("expected a string, got %.40s", b)
-	}
-	return nil
-}
-
-// flexStrings is an array of strings or one comma-separated string.
-type flexStrings []string
-
-func (f *flexStrings) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = nil
-		for part := range strings.SplitSeq(s, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				*f = append(*f, part)
-			}
-		}
-		return nil
-	}
-	var a []string
-	if err := json.Unmarshal(b, &a); err != nil {
-		return err
-	}
-	*f = a
-	return nil
-}
-
-type orgWire struct {
-	SourcedID        string     `json:"sourcedId"`
-	Status           string     `json:"status"`
-	DateLastModified string     `json:"dateLastModified"`
-	Name             string     `json:"name"`
-	Type             string     `json:"type"`
-	Identifier       flexString `json:"identifier"`
-	Parent           ref        `json:"parent"`
-}
-
-func (w *orgWire) id() string { return w.SourcedID }
-func (w *orgWire) record() Org {
-	return Org{w.SourcedID, w.Status, w.DateLastModified, w.Name, w.Type, string(w.Identifier), w.Parent.SourcedID}
-}
-
-type sessionWire struct {
-	SourcedID        string     `json:"sourcedId"`
-	Status           string     `json:"status"`
-	DateLastModified string     `json:"dateLastModified"`
-	Title            string     `json:"title"`
-	Type             string     `json:"type"`
-	StartDate        string     `json:"startDate"`
-	EndDate          string     `json:"endDate"`
-	Parent           ref        `json:"parent"`
-	SchoolYear       flexString `json:"schoolYear"`
-}
-
-func (w *sessionWire) id() string { return w.SourcedID }
-func (w *sessionWire) record() AcademicSession {
-	return AcademicSession{w.SourcedID, w.Status, w.DateLastModified, w.Title, w.Type, w.StartDate, w.EndDate, w.Parent.SourcedID, string(w.SchoolYear)}
-}
-
-type courseWire struct {
-	SourcedID        string `json:"sourcedId"`
-	Status           string `json:"status"`
-	DateLastModified string `json:"dateLastModified"`
-	Title            string `json:"title"`
-	CourseCode       string `json:"courseCode"`
-	Org              ref    `json:"org"`
-	SchoolYear       ref    `json:"schoolYear"`
-}
-
-func (w *courseWire) id() string { return w.SourcedID }
-func (w *courseWire) record() Course {
-	return Course{w.SourcedID, w.Status, w.DateLastModified, w.Title, w.CourseCode, w.Org.SourcedID, w.SchoolYear.SourcedID}
-}
-
-type classWire struct {
-	SourcedID        string `json:"sourcedId"`
-	Status           string `json:"status"`
-	DateLastModified string `json:"dateLastModified"`
-	Title            string `json:"title"`
-	ClassCode        string `json:"classCode"`
-	Course           ref    `json:"course"`
-	School           ref    `json:"school"`
-	Terms            []ref  `json:"terms"`
-}
-
-func (w *classWire) id() string { return w.SourcedID }
-func (w *classWire) record() Class {
-	return Class{w.SourcedID, w.Status, w.DateLastModified, w.Title, w.ClassCode, w.Course.SourcedID, w.School.SourcedID, refIDs(w.Terms)}
-}
-
-type roleWire struct {
-	RoleType string `json:"roleType"`
-	Role     string `json:"role"`
-	Org      ref    `json:"org"`
-}
-
-type userWire struct {
-	SourcedID        string      `json:"sourcedId"`
-	Status           string      `json:"status"`
-	DateLastModified string      `json:"dateLastModified"`
-	EnabledUser      flexBool    `json:"enabledUser"`
-	Username         string      `json:"username"`
-	GivenName        string      `json:"givenName"`
-	FamilyName       string      `json:"familyName"`
-	Email            string      `json:"email"`
-	SMS              flexString  `json:"sms"`
-	Phone            flexString  `json:"phone"`
-	Identifier       flexString  `json:"identifier"`
-	Role             string      `json:"role"`
-	Roles            []roleWire  `json:"roles"`
-	Orgs             []ref       `json:"orgs"`
-	Agents           []ref       `json:"agents"`
-	Grades           flexStrings `json:"grades"`
-}
-
-func (w *userWire) id() string { return w.SourcedID }
-func (w *userWire) record() User {
-	u := User{
-		SourcedID:        w.SourcedID,
-		Status:           w.Status,
-		DateLastModified: w.DateLastModified,
-		EnabledUser:      w.EnabledUser.or(true),
-		Username:         w.Username,
-		GivenName:        w.GivenName,
-		FamilyName:       w.FamilyName,
-		Email:            w.Email,
-		SMS:              string(w.SMS),
-		Phone:            string(w.Phone),
-		Identifier:       string(w.Identifier),
-		Role:             w.Role,
-		Orgs:             refIDs(w.Orgs),
-		Agents:           refIDs(w.Agents),
-		Grades:           w.Grades,
-	}
-	if len(w.Roles) > 0 {
-		u.Roles = make([]RoleAssignment, len(w.Roles))
-		for i, r := range w.Roles {
-			u.Roles[i] = RoleAssignment{r.RoleType, r.Role, r.Org.SourcedID}
-		}
-	}
-	return u
-}
-
-type enrollmentWire struct {
-	SourcedID        string   `json:"sourcedId"`
-	Status           string   `json:"status"`
-	DateLastModified string   `json:"dateLastModified"`
-	Class            ref      `json:"class"`
-	User             ref      `json:"user"`
-	School           ref      `json:"school"`
-	Role             string   `json:"role"`
-	Primary          flexBool `json:"primary"`
-}
-
-func (w *enrollmentWire) id() string { return w.SourcedID }
-func (w *enrollmentWire) record() Enrollment {
-	return Enrollment{w.SourcedID, w.Status, w.DateLastModified, w.Class.SourcedID, w.User.SourcedID, w.School.SourcedID, w.Role, w.Primary.or(false)}
-}
-
-// wire is what decodeEnvelope needs of a wire type.
-type wire[W, T any] interface {
-	*W
-	id() string
-	record() T
+// recordDecoder reads the members of one record object.
+type recordDecoder[T any] interface {
+	reset()
+	member(s *scanner, key []byte) error
+	record() (T, string) // the record and its sourcedId
 }
 
 // errNoEnvelope: a well-formed object without the collection's key.
@@ -269,67 +38,48 @@ type callbackError struct{ err error }
 
 func (e callbackError) Error() string { return e.err.Error() }
 
-// decodeEnvelope walks {"<key>": [ … ], …} with a streaming decoder and
-// hands each record to each as soon as it is decoded, so memory holds one
-// record at a time. It returns how many records it handed over.
-func decodeEnvelope[W, T any, P wire[W, T]](r io.Reader, key string, ids *idCheck, each func(T) error) (int, error) {
-	dec := json.NewDecoder(r)
-	tok, err := dec.Token()
-	if err != nil {
-		return 0, err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return 0, fmt.Errorf("the response is not a JSON object (starts with %v)", tok)
+// decodePage walks {"<key>": [ … ], …}, handing each record to each as soon
+// as it is read; ids, when set, sees every sourcedId. It returns how many
+// records it handed over. Anything but white space after the document is
+// an error.
+func decodePage[T any](b []byte, key string, rd recordDecoder[T], ids *idCheck, each func(T) error) (int, error) {
+	s := &scanner{b: b}
+	if s.ws() != '{' {
+		if s.i >= len(b) {
+			return 0, errEnd
+		}
+		return 0, fmt.Errorf("the response is not a JSON object (it starts with %q)", b[s.i])
 	}
 	n, found := 0, false
-	var w W
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return n, err
-		}
-		name, _ := tok.(string)
-		if name != key {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+	if s.open('}') {
+		for {
+			k, err := s.key()
+			if err != nil {
 				return n, err
 			}
-			continue
-		}
-		if found {
-			return n, fmt.Errorf("the response has %q twice", key)
-		}
-		found = true
-		tok, err = dec.Token()
-		if err != nil {
-			return n, err
-		}
-		if d, ok := tok.(json.Delim); !ok || d != '[' {
-			return n, fmt.Errorf("%q is not a list (got %v)", key, tok)
-		}
-		for dec.More() {
-			w = *new(W)
-			if err := dec.Decode(&w); err != nil {
-				return n, fmt.Errorf("%s[%d]: %w", key, n, err)
+			if string(k) != key {
+				s.base = 1 // encoding/json counts depth from each value it decodes
+				if err := s.skip(); err != nil {
+					return n, err
+				}
+			} else {
+				if found {
+					return n, fmt.Errorf("the response has %q twice", key)
+				}
+				found = true
+				if n, err = records(s, key, rd, ids, each); err != nil {
+					return n, err
+				}
 			}
-			p := P(&w)
-			if p.id() == "" {
-				return n, fmt.Errorf("%s[%d] has no sourcedId", key, n)
+			if more, err := s.next('}'); err != nil {
+				return n, err
+			} else if !more {
+				break
 			}
-			if ids != nil {
-				ids.add(p.id())
-			}
-			if err := each(p.record()); err != nil {
-				return n, callbackError{err}
-			}
-			n++
-		}
-		if _, err := dec.Token(); err != nil { // ']'
-			return n, err
 		}
 	}
-	if _, err := dec.Token(); err != nil { // '}'
-		return n, err
+	if s.ws() != 0 {
+		return n, s.syntax("after the top-level object")
 	}
 	if !found {
 		return n, errNoEnvelope{key}
@@ -337,9 +87,650 @@ func decodeEnvelope[W, T any, P wire[W, T]](r io.Reader, key string, ids *idChec
 	return n, nil
 }
 
-// decodeAll adapts decodeEnvelope for the exported Decode functions.
-func decodeAll[W, T any, P wire[W, T]](r io.Reader, key string, fn func(T) error) (int, error) {
-	n, err := decodeEnvelope[W, T, P](r, key, nil, fn)
+// records reads the envelope's list.
+func records[T any](s *scanner, key string, rd recordDecoder[T], ids *idCheck, each func(T) error) (int, error) {
+	if s.ws() != '[' {
+		kind := s.kind()
+		if err := s.skip(); err != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("%q is not a list (it is %s)", key, withArticle(kind))
+	}
+	if !s.open(']') {
+		return 0, nil
+	}
+	n := 0
+	s.base = 2 // each record is decoded on its own
+	for {
+		rd.reset()
+		switch s.ws() {
+		case '{':
+			if err := recordObject(s, rd); err != nil {
+				return n, fmt.Errorf("%s[%d]: %w", key, n, err)
+			}
+		case 'n': // null leaves the record empty: no sourcedId below
+			if err := s.literal("null"); err != nil {
+				return n, err
+			}
+		default:
+			return n, fmt.Errorf("%s[%d]: %w", key, n, s.typeError("record", "an object"))
+		}
+		rec, id := rd.record()
+		if id == "" {
+			return n, fmt.Errorf("%s[%d] has no sourcedId", key, n)
+		}
+		if ids != nil {
+			ids.add(id)
+		}
+		if err := each(rec); err != nil {
+			return n, callbackError{err}
+		}
+		n++
+		if more, err := s.next(']'); err != nil {
+			return n, err
+		} else if !more {
+			return n, nil
+		}
+	}
+}
+
+func withArticle(kind string) string {
+	if kind == "object" || kind == "array" {
+		return "an " + kind
+	}
+	return "a " + kind
+}
+
+// recordObject reads the members of the record at s.i (a '{').
+func recordObject[T any](s *scanner, rd recordDecoder[T]) error {
+	if !s.open('}') {
+		return nil
+	}
+	for {
+		k, err := s.key()
+		if err != nil {
+			return err
+		}
+		if err := rd.member(s, k); err != nil {
+			return err
+		}
+		if more, err := s.next('}'); err != nil || !more {
+			return err
+		}
+	}
+}
+
+// Values, each read into its target as encoding/json reads that target's
+// wire type: a null leaves a plain string or a reference as it was and
+// resets the tolerant types; a value of another JSON type is an error.
+
+// str reads a string field.
+func (s *scanner) strField(field string, dst *string) error {
+	switch s.ws() {
+	case '"':
+		v, err := s.text()
+		if err == nil {
+			*dst = string(v)
+		}
+		return err
+	case 'n':
+		return s.literal("null")
+	}
+	return s.typeError(field, "a string")
+}
+
+// token reads a string field whose values repeat (status, role, type):
+// the common ones share one copy.
+func (s *scanner) tokenField(field string, dst *string) error {
+	if s.ws() != '"' {
+		return s.strField(field, dst)
+	}
+	v, err := s.text()
+	if err == nil {
+		*dst = intern(v)
+	}
+	return err
+}
+
+func intern(b []byte) string {
+	switch string(b) {
+	case StatusActive:
+		return StatusActive
+	case StatusToBeDeleted:
+		return StatusToBeDeleted
+	case "student":
+		return "student"
+	case "teacher":
+		return "teacher"
+	case "parent":
+		return "parent"
+	case "guardian":
+		return "guardian"
+	case "relative":
+		return "relative"
+	case "aide":
+		return "aide"
+	case "administrator":
+		return "administrator"
+	case "primary":
+		return "primary"
+	case "secondary":
+		return "secondary"
+	case "school":
+		return "school"
+	case "district":
+		return "district"
+	}
+	return string(b)
+}
+
+// flexStr reads a string, or a number kept as written (phones and
+// identifiers some exports type as numbers). A string without escapes is
+// kept byte for byte.
+func (s *scanner) flexStr(field string, dst *string) error {
+	switch c := s.ws(); {
+	case c == '"':
+		raw, esc, _, err := s.str()
+		if err != nil {
+			return err
+		}
+		if esc {
+			raw = s.unescape(raw)
+		}
+		*dst = string(raw)
+		return nil
+	case c == 'n':
+		*dst = ""
+		return s.literal("null")
+	case c == '-' || '0' <= c && c <= '9':
+		v, err := s.number()
+		if err == nil {
+			*dst = string(v)
+		}
+		return err
+	}
+	return s.typeError(field, "a string or a number")
+}
+
+// flexBool is a JSON boolean or a string "true"/"false" in any case.
+type flexBool struct {
+	v, set bool
+}
+
+func (f flexBool) or(def bool) bool {
+	if f.set {
+		return f.v
+	}
+	return def
+}
+
+func (s *scanner) flexBoolField(field string, dst *flexBool) error {
+	switch s.ws() {
+	case 't':
+		*dst = flexBool{true, true}
+		return s.literal("true")
+	case 'f':
+		*dst = flexBool{false, true}
+		return s.literal("false")
+	case 'n':
+		*dst = flexBool{}
+		return s.literal("null")
+	case '"':
+		v, err := s.text()
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(strings.TrimSpace(string(v))) {
+		case "true":
+			*dst = flexBool{true, true}
+		case "false":
+			*dst = flexBool{false, true}
+		default:
+			return fmt.Errorf("%s: expected a boolean or \"true\"/\"false\", got %.40q", field, v)
+		}
+		return nil
+	}
+	return s.typeError(field, `a boolean or "true"/"false"`)
+}
+
+// flexStrings reads a list of strings or one comma-separated string.
+func (s *scanner) flexStrings(field string, dst *[]string) error {
+	switch s.ws() {
+	case '"':
+		v, err := s.text()
+		if err != nil {
+			return err
+		}
+		*dst = nil
+		for part := range strings.SplitSeq(string(v), ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				*dst = append(*dst, part)
+			}
+		}
+		return nil
+	case 'n':
+		*dst = nil
+		return s.literal("null")
+	case '[':
+		list := []string{}
+		if !s.open(']') {
+			*dst = list
+			return nil
+		}
+		for {
+			var v string
+			if err := s.strField(field, &v); err != nil {
+				return err
+			}
+			list = append(list, v)
+			if more, err := s.next(']'); err != nil {
+				return err
+			} else if !more {
+				*dst = list
+				return nil
+			}
+		}
+	}
+	return s.typeError(field, "a list of strings or a string")
+}
+
+var refFields = newFieldSet("sourcedId")
+
+// ref reads a reference object ({"href", "sourcedId", "type"}) into its
+// sourcedId.
+func (s *scanner) ref(field string, dst *string) error {
+	switch s.ws() {
+	case '{':
+	case 'n':
+		return s.literal("null")
+	default:
+		return s.typeError(field, "an object")
+	}
+	if !s.open('}') {
+		return nil
+	}
+	for {
+		k, err := s.key()
+		if err != nil {
+			return err
+		}
+		if string(k) == "sourcedId" || s.canonical(k, refFields) != nil {
+			if err = s.strField("sourcedId", dst); err != nil {
+				err = fmt.Errorf("%s.%w", field, err)
+			}
+		} else {
+			err = s.skip()
+		}
+		if err != nil {
+			return err
+		}
+		if more, err := s.next('}'); err != nil || !more {
+			return err
+		}
+	}
+}
+
+// list reads an array into the elements of *dst the way encoding/json
+// fills a slice: element i is read into the i-th element already there
+// (a repeated key merges), later ones start from what the slice's array
+// holds there (zero unless a repeated key left something), and the slice
+// ends at the last element read; null and [] empty it and its array.
+// elem reads one element into its target (elemField names it in errors).
+func list[E any](s *scanner, field string, dst *[]E, elemField string, elem func(s *scanner, field string, e *E) error) error {
+	l := *dst
+	switch s.ws() {
+	case 'n':
+		clear(l[:cap(l)])
+		*dst = l[:0]
+		return s.literal("null")
+	case '[':
+	default:
+		return s.typeError(field, "a list")
+	}
+	if !s.open(']') {
+		clear(l[:cap(l)])
+		*dst = l[:0]
+		return nil
+	}
+	i := 0
+	for {
+		if i < cap(l) {
+			l = l[:i+1] // as reflect's SetLen: what was there stays
+		} else {
+			var zero E
+			l = append(l, zero)
+		}
+		if err := elem(s, elemField, &l[i]); err != nil {
+			return err
+		}
+		i++
+		if more, err := s.next(']'); err != nil {
+			return err
+		} else if !more {
+			break
+		}
+	}
+	*dst = l[:i]
+	return nil
+}
+
+// scratch holds one of a record's lists while it is read, its array
+// reused from record to record.
+type scratch[E any] struct{ l []E }
+
+// reset empties the list and its array, so nothing leaks from one record
+// to the next.
+func (sc *scratch[E]) reset() {
+	clear(sc.l[:cap(sc.l)])
+	sc.l = sc.l[:0]
+}
+
+func refList(s *scanner, field string, sc *scratch[string]) error {
+	return list(s, field, &sc.l, field, (*scanner).ref)
+}
+
+// ids copies a list of sourcedIds out of scratch; nil when empty.
+func ids(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return append([]string(nil), l...)
+}
+
+// The records.
+
+var orgFields = newFieldSet("sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parent")
+
+type orgDecoder struct{ o Org }
+
+func (d *orgDecoder) reset()                { d.o = Org{} }
+func (d *orgDecoder) record() (Org, string) { return d.o, d.o.SourcedID }
+func (d *orgDecoder) member(s *scanner, k []byte) error {
+	o := &d.o
+	switch string(k) {
+	case "sourcedId":
+		return s.strField("sourcedId", &o.SourcedID)
+	case "status":
+		return s.tokenField("status", &o.Status)
+	case "dateLastModified":
+		return s.strField("dateLastModified", &o.DateLastModified)
+	case "name":
+		return s.strField("name", &o.Name)
+	case "type":
+		return s.tokenField("type", &o.Type)
+	case "identifier":
+		return s.flexStr("identifier", &o.Identifier)
+	case "parent":
+		return s.ref("parent", &o.Parent)
+	}
+	if c := s.canonical(k, orgFields); c != nil {
+		return d.member(s, c)
+	}
+	return s.skip()
+}
+
+var sessionFields = newFieldSet("sourcedId", "status", "dateLastModified", "title", "type", "startDate", "endDate", "parent", "schoolYear")
+
+type sessionDecoder struct{ a AcademicSession }
+
+func (d *sessionDecoder) reset()                            { d.a = AcademicSession{} }
+func (d *sessionDecoder) record() (AcademicSession, string) { return d.a, d.a.SourcedID }
+func (d *sessionDecoder) member(s *scanner, k []byte) error {
+	a := &d.a
+	switch string(k) {
+	case "sourcedId":
+		return s.strField("sourcedId", &a.SourcedID)
+	case "status":
+		return s.tokenField("status", &a.Status)
+	case "dateLastModified":
+		return s.strField("dateLastModified", &a.DateLastModified)
+	case "title":
+		return s.strField("title", &a.Title)
+	case "type":
+		return s.tokenField("type", &a.Type)
+	case "startDate":
+		return s.strField("startDate", &a.StartDate)
+	case "endDate":
+		return s.strField("endDate", &a.EndDate)
+	case "parent":
+		return s.ref("parent", &a.Parent)
+	case "schoolYear":
+		return s.flexStr("schoolYear", &a.SchoolYear)
+	}
+	if c := s.canonical(k, sessionFields); c != nil {
+		return d.member(s, c)
+	}
+	return s.skip()
+}
+
+var courseFields = newFieldSet("sourcedId", "status", "dateLastModified", "title", "courseCode", "org", "schoolYear")
+
+type courseDecoder struct{ c Course }
+
+func (d *courseDecoder) reset()                   { d.c = Course{} }
+func (d *courseDecoder) record() (Course, string) { return d.c, d.c.SourcedID }
+func (d *courseDecoder) member(s *scanner, k []byte) error {
+	c := &d.c
+	switch string(k) {
+	case "sourcedId":
+		return s.strField("sourcedId", &c.SourcedID)
+	case "status":
+		return s.tokenField("status", &c.Status)
+	case "dateLastModified":
+		return s.strField("dateLastModified", &c.DateLastModified)
+	case "title":
+		return s.strField("title", &c.Title)
+	case "courseCode":
+		return s.strField("courseCode", &c.CourseCode)
+	case "org":
+		return s.ref("org", &c.Org)
+	case "schoolYear":
+		return s.ref("schoolYear", &c.SchoolYear)
+	}
+	if f := s.canonical(k, courseFields); f != nil {
+		return d.member(s, f)
+	}
+	return s.skip()
+}
+
+var classFields = newFieldSet("sourcedId", "status", "dateLastModified", "title", "classCode", "course", "school", "terms")
+
+type classDecoder struct {
+	c     Class
+	terms scratch[string]
+}
+
+func (d *classDecoder) reset() { d.c = Class{}; d.terms.reset() }
+func (d *classDecoder) record() (Class, string) {
+	c := d.c
+	c.Terms = ids(d.terms.l)
+	return c, c.SourcedID
+}
+func (d *classDecoder) member(s *scanner, k []byte) error {
+	c := &d.c
+	switch string(k) {
+	case "sourcedId":
+		return s.strField("sourcedId", &c.SourcedID)
+	case "status":
+		return s.tokenField("status", &c.Status)
+	case "dateLastModified":
+		return s.strField("dateLastModified", &c.DateLastModified)
+	case "title":
+		return s.strField("title", &c.Title)
+	case "classCode":
+		return s.strField("classCode", &c.ClassCode)
+	case "course":
+		return s.ref("course", &c.Course)
+	case "school":
+		return s.ref("school", &c.School)
+	case "terms":
+		return refList(s, "terms", &d.terms)
+	}
+	if f := s.canonical(k, classFields); f != nil {
+		return d.member(s, f)
+	}
+	return s.skip()
+}
+
+var userFields = newFieldSet("sourcedId", "status", "dateLastModified", "enabledUser", "username", "givenName", "familyName",
+	"email", "sms", "phone", "identifier", "role", "roles", "orgs", "agents", "grades")
+
+var roleFields = newFieldSet("roleType", "role", "org")
+
+type userDecoder struct {
+	u       User
+	enabled flexBool
+	roles   scratch[RoleAssignment]
+	orgs    scratch[string]
+	agents  scratch[string]
+}
+
+func (d *userDecoder) reset() {
+	d.u, d.enabled = User{}, flexBool{}
+	d.roles.reset()
+	d.orgs.reset()
+	d.agents.reset()
+}
+
+func (d *userDecoder) record() (User, string) {
+	u := d.u
+	u.EnabledUser = d.enabled.or(true)
+	u.Orgs, u.Agents = ids(d.orgs.l), ids(d.agents.l)
+	if len(d.roles.l) > 0 {
+		u.Roles = append([]RoleAssignment(nil), d.roles.l...)
+	}
+	return u, u.SourcedID
+}
+
+func (d *userDecoder) member(s *scanner, k []byte) error {
+	u := &d.u
+	switch string(k) {
+	case "sourcedId":
+		return s.strField("sourcedId", &u.SourcedID)
+	case "status":
+		return s.tokenField("status", &u.Status)
+	case "dateLastModified":
+		return s.strField("dateLastModified", &u.DateLastModified)
+	case "enabledUser":
+		return s.flexBoolField("enabledUser", &d.enabled)
+	case "username":
+		return s.strField("username", &u.Username)
+	case "givenName":
+		return s.strField("givenName", &u.GivenName)
+	case "familyName":
+		return s.strField("familyName", &u.FamilyName)
+	case "email":
+		return s.strField("email", &u.Email)
+	case "sms":
+		return s.flexStr("sms", &u.SMS)
+	case "phone":
+		return s.flexStr("phone", &u.Phone)
+	case "identifier":
+		return s.flexStr("identifier", &u.Identifier)
+	case "role":
+		return s.tokenField("role", &u.Role)
+	case "roles":
+		return list(s, "roles", &d.roles.l, "roles[]", readRole)
+	case "orgs":
+		return refList(s, "orgs", &d.orgs)
+	case "agents":
+		return refList(s, "agents", &d.agents)
+	case "grades":
+		return s.flexStrings("grades", &u.Grades)
+	}
+	if f := s.canonical(k, userFields); f != nil {
+		return d.member(s, f)
+	}
+	return s.skip()
+}
+
+// readRole reads one roles[] entry into r (merging, like any struct).
+func readRole(s *scanner, field string, r *RoleAssignment) error {
+	switch s.ws() {
+	case '{':
+	case 'n':
+		return s.literal("null")
+	default:
+		return s.typeError(field, "an object")
+	}
+	if !s.open('}') {
+		return nil
+	}
+	for {
+		k, err := s.key()
+		if err != nil {
+			return err
+		}
+		if err := roleMember(s, r, k); err != nil {
+			return err
+		}
+		if more, err := s.next('}'); err != nil || !more {
+			return err
+		}
+	}
+}
+
+func roleMember(s *scanner, r *RoleAssignment, k []byte) error {
+	switch string(k) {
+	case "roleType":
+		return s.tokenField("roles[].roleType", &r.RoleType)
+	case "role":
+		return s.tokenField("roles[].role", &r.Role)
+	case "org":
+		return s.ref("roles[].org", &r.Org)
+	}
+	if f := s.canonical(k, roleFields); f != nil {
+		return roleMember(s, r, f)
+	}
+	return s.skip()
+}
+
+var enrollmentFields = newFieldSet("sourcedId", "status", "dateLastModified", "class", "user", "school", "role", "primary")
+
+type enrollmentDecoder struct {
+	e       Enrollment
+	primary flexBool
+}
+
+func (d *enrollmentDecoder) reset() { d.e, d.primary = Enrollment{}, flexBool{} }
+func (d *enrollmentDecoder) record() (Enrollment, string) {
+	e := d.e
+	e.Primary = d.primary.or(false)
+	return e, e.SourcedID
+}
+func (d *enrollmentDecoder) member(s *scanner, k []byte) error {
+	e := &d.e
+	switch string(k) {
+	case "sourcedId":
+		return s.strField("sourcedId", &e.SourcedID)
+	case "status":
+		return s.tokenField("status", &e.Status)
+	case "dateLastModified":
+		return s.strField("dateLastModified", &e.DateLastModified)
+	case "class":
+		return s.ref("class", &e.Class)
+	case "user":
+		return s.ref("user", &e.User)
+	case "school":
+		return s.ref("school", &e.School)
+	case "role":
+		return s.tokenField("role", &e.Role)
+	case "primary":
+		return s.flexBoolField("primary", &d.primary)
+	}
+	if f := s.canonical(k, enrollmentFields); f != nil {
+		return d.member(s, f)
+	}
+	return s.skip()
+}
+
+// decodeAll adapts decodePage for the exported Decode functions.
+func decodeAll[T any](r io.Reader, key string, rd recordDecoder[T], fn func(T) error) (int, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return 0, malformed("decode "+key, -1, "", err)
+	}
+	n, err := decodePage(b, key, rd, nil, fn)
 	if err == nil {
 		return n, nil
 	}
@@ -354,30 +745,30 @@ func decodeAll[W, T any, P wire[W, T]](r io.Reader, key string, fn func(T) error
 // /schools), calling fn for each org in order. Errors in the document are
 // *Error with ErrMalformed; fn's own errors are returned unchanged.
 func DecodeOrgs(r io.Reader, fn func(Org) error) (int, error) {
-	return decodeAll[orgWire, Org](r, "orgs", fn)
+	return decodeAll(r, "orgs", &orgDecoder{}, fn)
 }
 
 // DecodeAcademicSessions reads an {"academicSessions":[…]} document.
 func DecodeAcademicSessions(r io.Reader, fn func(AcademicSession) error) (int, error) {
-	return decodeAll[sessionWire, AcademicSession](r, "academicSessions", fn)
+	return decodeAll(r, "academicSessions", &sessionDecoder{}, fn)
 }
 
 // DecodeCourses reads a {"courses":[…]} document.
 func DecodeCourses(r io.Reader, fn func(Course) error) (int, error) {
-	return decodeAll[courseWire, Course](r, "courses", fn)
+	return decodeAll(r, "courses", &courseDecoder{}, fn)
 }
 
 // DecodeClasses reads a {"classes":[…]} document.
 func DecodeClasses(r io.Reader, fn func(Class) error) (int, error) {
-	return decodeAll[classWire, Class](r, "classes", fn)
+	return decodeAll(r, "classes", &classDecoder{}, fn)
 }
 
 // DecodeUsers reads a {"users":[…]} document.
 func DecodeUsers(r io.Reader, fn func(User) error) (int, error) {
-	return decodeAll[userWire, User](r, "users", fn)
+	return decodeAll(r, "users", &userDecoder{}, fn)
 }
 
 // DecodeEnrollments reads an {"enrollments":[…]} document.
 func DecodeEnrollments(r io.Reader, fn func(Enrollment) error) (int, error) {
-	return decodeAll[enrollmentWire, Enrollment](r, "enrollments", fn)
+	return decodeAll(r, "enrollments", &enrollmentDecoder{}, fn)
 }

@@ -1,7 +1,9 @@
 package classlink
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -163,58 +165,148 @@ func TestDecodeApplications(t *testing.T) {
 	}
 }
 
-// fuzzDecode checks what must hold for any input: no panic, and on success
-// every record handed over has a sourcedId and the count matches.
-func fuzzDecode[T any](t *testing.T, data []byte, decode func(*strings.Reader, func(T) error) (int, error), id func(T) string) {
-	calls := 0
-	n, err := decode(strings.NewReader(string(data)), func(r T) error {
-		calls++
+// differential decodes data with a hand-written decoder and with its
+// encoding/json reference: both accept or both refuse, hand over the same
+// records in the same order, and count them alike. What must hold for any
+// input holds too: no panic, every record handed over has a sourcedId, and
+// a refusal is ErrMalformed.
+func differential[W, T any, P wire[W, T]](t *testing.T, data []byte, key string, decode func(io.Reader, func(T) error) (int, error), id func(T) string) {
+	t.Helper()
+	var got, want []T
+	n, err := decode(bytes.NewReader(data), func(r T) error {
 		if id(r) == "" {
 			t.Fatalf("record without sourcedId handed over")
 		}
+		got = append(got, r)
 		return nil
 	})
-	if n != calls {
-		t.Fatalf("n=%d but %d records handed over", n, calls)
+	if n != len(got) {
+		t.Fatalf("n=%d but %d records handed over", n, len(got))
 	}
 	if err != nil && !errors.Is(err, ErrMalformed) {
 		t.Fatalf("error %v is not ErrMalformed", err)
+	}
+	refN, refErr := refDecodeEnvelope[W, T, P](bytes.NewReader(data), key, func(r T) error { want = append(want, r); return nil })
+	if (err == nil) != (refErr == nil) || n != refN || !reflect.DeepEqual(got, want) {
+		t.Fatalf("decoders disagree on %q:\n  hand-written: n=%d err=%v\n  %#v\n  encoding/json: n=%d err=%v\n  %#v", data, n, err, got, refN, refErr, want)
+	}
+}
+
+// Inputs the fuzz targets start from: real shapes and the corners of
+// encoding/json's rules that the hand-written decoders imitate.
+var decodeSeeds = []string{
+	`{"%s":[]}`,
+	`{"%s":null}`,
+	`{"%s":[null]}`,
+	`{"%s":[1]}`,
+	`{"%s":{}}`,
+	`{"%s":[]} `,
+	`{"%s":[]} x`,
+	`{"%s":[]}{}`,
+	`{"%s":[],"%s":[]}`,
+	`{"%s":[{"sourcedId":"a"}],}`,
+	`{"%s":[{"sourcedId":"a"},]}`,
+	`{"%s":[{"sourcedId":""}]}`,
+	`{"%s":[{"SOURCEDID":"a","Status":"active","STATUS":"tobedeleted"}]}`,
+	`{"%s":[{"\u017fourcedId":"k\u212a"}]}`,
+	`{"%s":[{"sourcedId":"a\ud800b\udc00c\ud83d\ude00\u00e9\n\/"}]}`,
+	"{\"%s\":[{\"sourcedId\":\"a\xffb\xc3\"}]}",
+	"{\"%s\":[{\"sourcedId\":\"a\x01\"}]}",
+	`{"%s":[{"sourcedId":"a","sourcedId":null}]}`,
+	`{"%s":[{"sourcedId":"a","x":[[[[{"y":[1e5,-0.5e-3,0,true,false,null]}]]]]}]}`,
+	`{"%s":[{"sourcedId":"a","x":01}]}`,
+	`{"%s":[{"sourcedId":"a","x":-}]}`,
+	`{"%s":[{"sourcedId":"a","x":1.}]}`,
+	`{"%s":[{"sourcedId":"a","x":tru}]}`,
+	`{"%s":[{"sourcedId":7}]}`,
+	`{"x":{"%s":[]},"%s":[{"sourcedId":"a"}]}`,
+	`{"%s":[{"sourcedId":"a"}]`,
+	`["%s"]`,
+	``,
+}
+
+func seeds(f *testing.F, key string, extra ...string) {
+	for _, s := range append(decodeSeeds, extra...) {
+		f.Add([]byte(strings.ReplaceAll(s, "%s", key)))
 	}
 }
 
 func FuzzDecodeUsers(f *testing.F) {
 	f.Add([]byte(messyUsers))
-	f.Add([]byte(`{"users":[]}`))
-	f.Add([]byte(`{"users":[{"sourcedId":"a","enabledUser":"tRuE","grades":"01","sms":12}]}`))
-	f.Add([]byte(`{"x":[1,2,{"y":"z"}],"users":[{"sourcedId":"a","roles":[{"role":"aide"}]}],"z":null}`))
+	seeds(f, "users",
+		`{"users":[{"sourcedId":"a","enabledUser":"tRuE","grades":"01","sms":12}]}`,
+		`{"x":[1,2,{"y":"z"}],"users":[{"sourcedId":"a","roles":[{"role":"aide"}]}],"z":null}`,
+		`{"users":[{"sourcedId":"a","enabledUser":"maybe"}]}`,
+		`{"users":[{"sourcedId":"a","enabledUser":1}]}`,
+		`{"users":[{"sourcedId":"a","enabledUser":" FALSE\u00a0"}]}`,
+		`{"users":[{"sourcedId":"a","sms":"\u0035\xff","phone":"\xff","identifier":-1.5e3}]}`,
+		`{"users":[{"sourcedId":"a","grades":[],"GRADES":["1",null]}]}`,
+		`{"users":[{"sourcedId":"a","grades":",, ,"}]}`,
+		`{"users":[{"sourcedId":"a","grades":[1]}]}`,
+		`{"users":[{"sourcedId":"a","orgs":[{"sourcedId":"x"},{"sourcedId":"y"}],"orgs":[{"sourcedId":"z"}],"orgs":[null,null]}]}`,
+		`{"users":[{"sourcedId":"a","orgs":[{"sourcedId":"x"}],"orgs":[],"orgs":[null]}]}`,
+		`{"users":[{"sourcedId":"a","agents":[{"sourcedId":"x"}],"agents":null,"agents":[null]}]}`,
+		`{"users":[{"sourcedId":"a","roles":[{"role":"teacher","org":{"sourcedId":"s"}}],"roles":[{"role":"aide"}]}]}`,
+		`{"users":[{"sourcedId":"a","roles":[{"role":"teacher"},{"role":"aide"}]},{"sourcedId":"b","roles":[null,null]}]}`,
+		`{"users":[{"sourcedId":"a","roles":[{"roleType":"primary","ROLE":"principal","Org":{"SourcedId":"s","href":"h"}}]}]}`,
+		`{"users":[{"sourcedId":"a","roles":{"role":"x"}}]}`,
+		`{"users":[{"sourcedId":"a","orgs":[{"sourcedId":"x"},"y"]}]}`,
+		`{"users":[{"sourcedId":"a","orgs":[{"sourcedId":5}]}]}`,
+		`{"users":[{"sourcedId":"a","givenName":null,"givenName":"b","familyName":["x"]}]}`,
+	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzDecode(t, data, func(r *strings.Reader, fn func(User) error) (int, error) { return DecodeUsers(r, fn) },
-			func(u User) string { return u.SourcedID })
+		differential[userWire](t, data, "users", DecodeUsers, func(u User) string { return u.SourcedID })
 	})
 }
 
 func FuzzDecodeEnrollments(f *testing.F) {
-	f.Add([]byte(`{"enrollments":[{"sourcedId":"e","class":{"sourcedId":"c"},"user":{"sourcedId":"u"},"primary":"FALSE"}]}`))
-	f.Add([]byte(`{"enrollments":null}`))
+	seeds(f, "enrollments",
+		`{"enrollments":[{"sourcedId":"e","class":{"sourcedId":"c"},"user":{"sourcedId":"u"},"primary":"FALSE"}]}`,
+		`{"enrollments":[{"href":"/x","sourcedId":"e","status":"active","dateLastModified":"2026-08-01T00:00:00Z","class":{"href":"/c","sourcedId":"c","type":"class"},"user":{"href":"/u","sourcedId":"u","type":"user"},"school":{"href":"/s","sourcedId":"s","type":"org"},"role":"student","primary":false,"beginDate":"2026-08-01","metadata":{"a":1}}]}`,
+		`{"enrollments":[{"sourcedId":"e","primary":true,"primary":null,"class":null,"class":{"sourcedId":"c"},"class":{"href":"x"}}]}`,
+		`{"enrollments":[{"sourcedId":"e","primary":"yes"}]}`,
+		`{"enrollments":[{"sourcedId":"e","class":"c"}]}`,
+	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzDecode(t, data, func(r *strings.Reader, fn func(Enrollment) error) (int, error) { return DecodeEnrollments(r, fn) },
-			func(e Enrollment) string { return e.SourcedID })
+		differential[enrollmentWire](t, data, "enrollments", DecodeEnrollments, func(e Enrollment) string { return e.SourcedID })
 	})
 }
 
 func FuzzDecodeOrgs(f *testing.F) {
-	f.Add([]byte(`{"orgs":[{"sourcedId":"d","type":"district","identifier":5},{"sourcedId":"s","parent":{"sourcedId":"d"}}]}`))
+	seeds(f, "orgs",
+		`{"orgs":[{"sourcedId":"d","type":"district","identifier":5},{"sourcedId":"s","parent":{"sourcedId":"d"}}]}`,
+		`{"orgs":[{"sourcedId":"d","identifier":"a\\b","identifier":null,"name":"N\u00e9"}]}`,
+	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzDecode(t, data, func(r *strings.Reader, fn func(Org) error) (int, error) { return DecodeOrgs(r, fn) },
-			func(o Org) string { return o.SourcedID })
+		differential[orgWire](t, data, "orgs", DecodeOrgs, func(o Org) string { return o.SourcedID })
 	})
 }
 
 func FuzzDecodeClasses(f *testing.F) {
-	f.Add([]byte(`{"classes":[{"sourcedId":"c","terms":[{"sourcedId":"t"}],"school":{"sourcedId":"s"}}]}`))
+	seeds(f, "classes",
+		`{"classes":[{"sourcedId":"c","terms":[{"sourcedId":"t"}],"school":{"sourcedId":"s"}}]}`,
+		`{"classes":[{"sourcedId":"c","terms":[{"sourcedId":"t"},{"sourcedId":"u"}],"terms":[null],"course":{"sourcedId":"k"}}]}`,
+	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzDecode(t, data, func(r *strings.Reader, fn func(Class) error) (int, error) { return DecodeClasses(r, fn) },
-			func(c Class) string { return c.SourcedID })
+		differential[classWire](t, data, "classes", DecodeClasses, func(c Class) string { return c.SourcedID })
+	})
+}
+
+func FuzzDecodeAcademicSessions(f *testing.F) {
+	seeds(f, "academicSessions",
+		`{"academicSessions":[{"sourcedId":"y","type":"schoolYear","schoolYear":2027,"parent":{"sourcedId":"p"},"startDate":"2026-08-01"}]}`,
+	)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		differential[sessionWire](t, data, "academicSessions", DecodeAcademicSessions, func(a AcademicSession) string { return a.SourcedID })
+	})
+}
+
+func FuzzDecodeCourses(f *testing.F) {
+	seeds(f, "courses",
+		`{"courses":[{"sourcedId":"k","org":{"sourcedId":"s"},"schoolYear":{"sourcedId":"y"},"courseCode":"B1"}]}`,
+	)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		differential[courseWire](t, data, "courses", DecodeCourses, func(c Course) string { return c.SourcedID })
 	})
 }
 

@@ -30,8 +30,10 @@
 //
 // Every collection is streamed: pages of up to 10,000 records are requested
 // with limit/offset, sort=sourcedId and a fields= list holding only what the
-// sync uses, and each page is decoded record by record, so memory does not
-// grow with the size of the district. A server may send fewer records than
+// sync uses; each page is read whole (a few MB) while the next one is
+// already being fetched, and decoded record by record by a hand-written
+// decoder (decode.go) that reads what encoding/json would, so memory does
+// not grow with the size of the district. A server may send fewer records than
 // asked (many cap their pages): the next page is asked at offset + records
 // received, or taken from a Link: <…>; rel="next" header when the target is
 // under the base URL (a link elsewhere is ignored, so credentials never

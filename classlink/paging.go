@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,37 +92,37 @@ type PullInfo struct {
 // Orgs streams every org (district, schools, …) to fn in sourcedId order.
 // If fn returns an error the pull stops and returns it unchanged.
 func (c *Client) Orgs(ctx context.Context, opt ListOptions, fn func(Org) error) (PullInfo, error) {
-	return pull[orgWire](ctx, c, collOrgs, opt, fn)
+	return pull(ctx, c, collOrgs, opt, &orgDecoder{}, fn)
 }
 
 // Schools streams the orgs of type school.
 func (c *Client) Schools(ctx context.Context, opt ListOptions, fn func(Org) error) (PullInfo, error) {
-	return pull[orgWire](ctx, c, collSchools, opt, fn)
+	return pull(ctx, c, collSchools, opt, &orgDecoder{}, fn)
 }
 
 // AcademicSessions streams school years, semesters, terms and grading periods.
 func (c *Client) AcademicSessions(ctx context.Context, opt ListOptions, fn func(AcademicSession) error) (PullInfo, error) {
-	return pull[sessionWire](ctx, c, collAcademicSessions, opt, fn)
+	return pull(ctx, c, collAcademicSessions, opt, &sessionDecoder{}, fn)
 }
 
 // Courses streams courses.
 func (c *Client) Courses(ctx context.Context, opt ListOptions, fn func(Course) error) (PullInfo, error) {
-	return pull[courseWire](ctx, c, collCourses, opt, fn)
+	return pull(ctx, c, collCourses, opt, &courseDecoder{}, fn)
 }
 
 // Classes streams classes (Connect classrooms).
 func (c *Client) Classes(ctx context.Context, opt ListOptions, fn func(Class) error) (PullInfo, error) {
-	return pull[classWire](ctx, c, collClasses, opt, fn)
+	return pull(ctx, c, collClasses, opt, &classDecoder{}, fn)
 }
 
 // Users streams students, staff and guardians.
 func (c *Client) Users(ctx context.Context, opt ListOptions, fn func(User) error) (PullInfo, error) {
-	return pull[userWire](ctx, c, collUsers, opt, fn)
+	return pull(ctx, c, collUsers, opt, &userDecoder{}, fn)
 }
 
 // Enrollments streams enrollments.
 func (c *Client) Enrollments(ctx context.Context, opt ListOptions, fn func(Enrollment) error) (PullInfo, error) {
-	return pull[enrollmentWire](ctx, c, collEnrollments, opt, fn)
+	return pull(ctx, c, collEnrollments, opt, &enrollmentDecoder{}, fn)
 }
 
 // MaxRestarts is how often Consistent restarts a pull whose revision
@@ -206,145 +205,139 @@ func xCountAgrees(h http.Header, total, pageRecords int) bool {
 	return err == nil && (n == total || n == pageRecords)
 }
 
-// pull fetches a collection page by page. offset always equals the records
-// handed to fn, so a page that breaks off mid-body, a smaller page after a
-// 502, or a server that caps its pages below the limit asked, continues
-// exactly where delivery stopped; a rel="next" link under the base URL is
-// followed instead when the server sends one. The pull is complete when
-// the records reach the total, or, from a server that sends no total, when
-// a page comes back empty; an empty page short of the total fails.
-func pull[W, T any, P wire[W, T]](ctx context.Context, c *Client, coll collection, opt ListOptions, fn func(T) error) (info PullInfo, err error) {
+// pull fetches a collection page by page and decodes each page with rd.
+// offset always equals the records handed to fn, so a smaller page after
+// a 502, or a server that caps its pages below the limit asked, continues
+// exactly where the records stopped; a rel="next" link under the base URL
+// is followed instead when the server sends one. The pull is complete
+// when the records reach the total, or, from a server that sends no total,
+// when a page comes back empty; an empty page short of the total fails.
+//
+// While a page is decoded the next one is already being fetched (the one
+// at offset + the page size asked, or the server's next link); when the
+// page turns out shorter than asked, that guess is dropped and the page
+// size follows the server's.
+func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOptions, rd recordDecoder[T], fn func(T) error) (info PullInfo, err error) {
 	start := time.Now()
 	size := c.cfg.PageSize
 	if opt.PageSize > 0 {
 		size = min(opt.PageSize, MaxPageSize)
 	}
 	info = PullInfo{Total: -1, PageSize: size}
-	defer func() { info.Elapsed = time.Since(start) }()
-	offset := 0
-	var first *pageHeaders // headers of the first answered page
-	var next *url.URL      // the server's link to the page at nextAt
-	nextAt := 0
 	op := coll.path
-	var ids *idCheck
+	var (
+		first  *pageHeaders // headers of the first answered page
+		ids    *idCheck
+		ahead  *prefetch // the next page, being fetched
+		spare  []byte    // a body buffer free for the next fetch
+		offset int
+		ask    = pageAsk{offset: 0, size: size}
+	)
+	account := func(p page) {
+		info.Requests += p.requests
+		info.Retries += max(p.requests-1, 0)
+		info.Bytes += p.bytes
+	}
+	defer func() {
+		if ahead != nil {
+			account(ahead.drop())
+		}
+		info.Elapsed = time.Since(start)
+	}()
 
 	for {
-		pageStart := offset
-		var done bool
-		var pageErr error // a final error found while reading a page
-		requests := 0
-		err = c.retrying(ctx, op, pageStart, func() verdict {
-			reqStart := offset
-			requests++
-			info.Requests++
-			if requests > 1 {
-				info.Retries++
-			}
-			u := next
-			if u == nil || nextAt != offset {
-				u = c.endpoint(coll.path, c.query(coll, opt, size, offset))
-			}
-			resp, err := c.send(ctx, u)
-			if err != nil {
-				return transportVerdict(op, offset, err)
-			}
-			defer func() {
-				resp.close()
-				info.Bytes += resp.body.n
-			}()
-			if resp.StatusCode != http.StatusOK {
-				v := c.judge(op, offset, resp)
-				if resp.StatusCode == http.StatusBadGateway && size > MinPageSize {
-					// A big page is the usual reason for a 502 from ClassLink.
-					size = max(size/2, MinPageSize)
-					info.PageSize = size
-					next = nil // ask by offset, at the smaller size
-					v.free = true
-				}
-				return v
-			}
-			ph, problem := readPageHeaders(resp.Header)
-			if problem != "" {
-				return verdict{err: malformed(op, offset, problem, nil), status: 200}
-			}
-			if first == nil {
-				first = &ph
-				info.Total, info.PermRev = ph.total, ph.permRev
-				ids = newIDCheck(min(ph.total, size))
-			} else if ph.permRev != first.permRev {
-				return verdict{status: 200, err: &Error{Kind: ErrRevisionChanged, Op: op, Offset: offset, Status: 200,
-					Detail: fmt.Sprintf("x-perm-rev went from %q to %q", first.permRev, ph.permRev)}}
-			} else if ph.total != first.total {
-				return verdict{status: 200, err: &Error{Kind: ErrRevisionChanged, Op: op, Offset: offset, Status: 200,
-					Detail: fmt.Sprintf("X-Total-Count went from %s to %s", totalText(first.total), totalText(ph.total))}}
-			}
-			link := c.nextLink(resp.Header, resp.Request.URL)
-			n, derr := decodeEnvelope[W, T, P](resp.body, coll.key, ids, fn)
-			offset += n
-			if derr != nil {
-				var cb callbackError
-				switch {
-				case errors.As(derr, &cb):
-					pageErr = cb.err
-					return verdict{}
-				case ctx.Err() != nil:
-					return verdict{err: ctx.Err()}
-				case resp.body.err != nil:
-					// The connection broke mid-page: ask again from offset.
-					return transportVerdict(op, offset, resp.body.err)
-				default:
-					return verdict{status: 200, err: malformed(op, pageStart, "", derr)}
-				}
-			}
-			got := offset - reqStart
-			if first.total >= 0 && !xCountAgrees(resp.Header, first.total, got) {
-				return verdict{status: 200, err: malformed(op, pageStart,
-					fmt.Sprintf("x-count %s disagrees with X-Total-Count %d", resp.Header.Get("x-count"), first.total), nil)}
-			}
-			info.Pages++
-			total := first.total
-			switch {
-			case total >= 0 && offset > total:
-				return verdict{status: 200, err: malformed(op, pageStart,
-					fmt.Sprintf("%d records arrived but X-Total-Count is %d", offset, total), nil)}
-			case total >= 0 && offset == total:
-				done = true
-			case got == 0 && total >= 0:
-				// A page may be shorter than asked (servers cap them), but
-				// the rest must follow.
-				return verdict{status: 200, err: malformed(op, reqStart,
-					fmt.Sprintf("short page: no records at offset %d, %d expected in all", reqStart, total), nil)}
-			case got == 0:
-				done = true // no total: an empty page is the end
-			default:
-				next, nextAt = link, offset
-				if info.Pages == 1 && total > 0 {
-					ids.hashes = slices.Grow(ids.hashes, total-len(ids.hashes))
-				}
-				if total < 0 && ids.due() {
-					if err := ids.err(op, pageStart); err != nil {
-						return verdict{status: 200, err: err}
-					}
-				}
-			}
-			if done {
-				if err := ids.err(op, -1); err != nil {
-					return verdict{status: 200, err: err}
-				}
-			}
-			return verdict{}
-		})
-		if pageErr != nil {
-			return info, pageErr
-		}
-		if err != nil {
-			return info, err
-		}
-		if done {
-			return info, nil
-		}
 		if err := ctx.Err(); err != nil {
 			return info, &Error{Kind: ErrUpstream, Op: op, Offset: offset, Detail: "cancelled", Err: err}
 		}
+		var p page
+		if ahead != nil && ahead.ask.same(ask) {
+			p = <-ahead.done
+		} else {
+			if ahead != nil {
+				dropped := ahead.drop()
+				account(dropped)
+				spare = dropped.body
+			}
+			p, spare = c.fetch(ctx, coll, opt, ask, spare), nil
+		}
+		ahead = nil
+		account(p)
+		if p.size != ask.size { // halved after a 502
+			size, info.PageSize = p.size, p.size
+		}
+		if p.err != nil {
+			return info, p.err
+		}
+		body := p.body
+		ph, problem := readPageHeaders(p.header)
+		if problem != "" {
+			return info, malformed(op, offset, problem, nil)
+		}
+		if first == nil {
+			first = &ph
+			info.Total, info.PermRev = ph.total, ph.permRev
+			ids = newIDCheck(min(max(ph.total, 0), size))
+		} else if ph.permRev != first.permRev {
+			return info, &Error{Kind: ErrRevisionChanged, Op: op, Offset: offset, Status: 200,
+				Detail: fmt.Sprintf("x-perm-rev went from %q to %q", first.permRev, ph.permRev)}
+		} else if ph.total != first.total {
+			return info, &Error{Kind: ErrRevisionChanged, Op: op, Offset: offset, Status: 200,
+				Detail: fmt.Sprintf("X-Total-Count went from %s to %s", totalText(first.total), totalText(ph.total))}
+		}
+		total := first.total
+		link := c.nextLink(p.header, p.reqURL)
+
+		// Guess the next page and fetch it while this one is decoded.
+		guess := pageAsk{link: link, offset: offset + size, size: size}
+		if link != nil || total < 0 || offset+size < total {
+			ahead, spare = c.startFetch(ctx, coll, opt, guess, spare), nil
+		}
+
+		pageStart := offset
+		n, derr := decodePage(body, coll.key, rd, ids, fn)
+		spare = body
+		offset += n
+		if derr != nil {
+			var cb callbackError
+			if errors.As(derr, &cb) {
+				return info, cb.err
+			}
+			return info, malformed(op, pageStart, "", derr)
+		}
+		if !xCountAgrees(p.header, total, n) {
+			return info, malformed(op, pageStart,
+				fmt.Sprintf("x-count %s disagrees with X-Total-Count %d", p.header.Get("x-count"), total), nil)
+		}
+		info.Pages++
+		done := false
+		switch {
+		case total >= 0 && offset > total:
+			return info, malformed(op, pageStart, fmt.Sprintf("%d records arrived but X-Total-Count is %d", offset, total), nil)
+		case total >= 0 && offset == total:
+			done = true
+		case n == 0 && total >= 0:
+			// A page may be shorter than asked (servers cap them), but the
+			// rest must follow.
+			return info, malformed(op, pageStart, fmt.Sprintf("short page: no records at offset %d, %d expected in all", pageStart, total), nil)
+		case n == 0:
+			done = true // no total: an empty page is the end
+		}
+		if done {
+			return info, ids.err(op, -1)
+		}
+		if info.Pages == 1 && total > 0 {
+			ids.hashes = slices.Grow(ids.hashes, total-len(ids.hashes))
+		}
+		if total < 0 && ids.due() {
+			if err := ids.err(op, pageStart); err != nil {
+				return info, err
+			}
+		}
+		if n < size {
+			// The server caps its pages: ask for what it sends, so the
+			// guesses hold from here on.
+			size, info.PageSize = n, n
+		}
+		ask = pageAsk{link: link, offset: offset, size: size}
 	}
 }
