@@ -242,7 +242,9 @@ func TestEndToEndPlainTerminalsStayUsable(t *testing.T) {
 
 func TestEndToEndAccessiblePrompts(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "rostersync.db")
-	answers := "1\nn\nn\n\n\n\n\n\n0\n0\n0\n0\ny\n"
+	// District, Daily Sync (guardians off), keep the guardians source,
+	// the four role groups as they are, save.
+	answers := "1\nn\nn\n\n\n\n\n\n\n0\n0\n0\n0\ny\n"
 	out, code := run(t, answers, "--accessible", "--db", db)
 	if code != 0 || !strings.Contains(out, "Saved revision 2.") || strings.Contains(out, "\x1b[") {
 		t.Fatalf("accessible run: exit %d\n%q", code, out)
