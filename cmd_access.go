@@ -37,7 +37,7 @@ func changeAccess(req server.AdminRequest) ([]store.AccessKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := server.AccessChange(db, req)
+	keys, err := server.AccessChange(db, req, wizard.LocalActor().User)
 	closeOrDiscard(db, created, err)
 	return keys, err
 }
@@ -58,7 +58,6 @@ the districts given with --district (repeat it, or give a comma list).`,
 			if err != nil {
 				return err
 			}
-			k.AddedBy = wizard.LocalActor().User
 			keys, err := changeAccess(server.AdminRequest{Op: "add", Key: k})
 			if err != nil {
 				return err
@@ -105,9 +104,38 @@ the districts given with --district (repeat it, or give a comma list).`,
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
+	var newRole string
+	var newDistricts []int64
+	update := &cobra.Command{
+		Use:   "update NAME [--role specialist|district] [--district TENANT ...]",
+		Short: "Change a key's role or districts (open sessions follow within seconds)",
+		Long: `Changes the role or the districts of a key already on the list; --district
+replaces the whole list. A running server applies the change to the key's
+open sessions at once: a district no longer allowed is closed (its unsaved
+changes are kept as a draft) and the session goes back to the district list.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("role") && !cmd.Flags().Changed("district") {
+				return errors.New("nothing to change: give --role, --district or both")
+			}
+			req := server.AdminRequest{Op: "update", Name: args[0], Key: store.AccessKey{Role: newRole}}
+			if cmd.Flags().Changed("district") {
+				req.Key.Districts = append([]int64{}, newDistricts...)
+			}
+			keys, err := changeAccess(req)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Updated %s.\n", keys[0])
+			return nil
+		},
+	}
+	update.Flags().StringVar(&newRole, "role", "", "specialist or district")
+	update.Flags().Int64SliceVar(&newDistricts, "district", nil, "District Tenant ID the key may open (repeatable; replaces the list)")
+
 	remove := &cobra.Command{
 		Use:   "remove NAME",
-		Short: "Remove a key (open sessions continue; the next login is refused)",
+		Short: "Remove a key (its open sessions end within seconds, keeping their drafts)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := changeAccess(server.AdminRequest{Op: "remove", Name: args[0]}); err != nil {
@@ -117,6 +145,6 @@ the districts given with --district (repeat it, or give a comma list).`,
 			return nil
 		},
 	}
-	access.AddCommand(add, list, remove)
+	access.AddCommand(add, update, list, remove)
 	return access
 }

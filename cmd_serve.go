@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -21,6 +22,7 @@ func serveCommand() *cobra.Command {
 	var listen, hostKey string
 	var hosts, allowNets []string
 	var idle, grace, budget time.Duration
+	var limits serveLimits
 	cmd := &cobra.Command{
 		Use:   "serve [--listen 127.0.0.1:2222] [--host-key PATH] [--full-pull-days N]",
 		Short: "Serve the wizard over SSH to the keys on the access list",
@@ -29,7 +31,7 @@ func serveCommand() *cobra.Command {
 refused. The server holds the database while it runs; rostersync access
 still works through a socket next to the database (PATH.sock).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := rsync.CheckRunBudget(budget); err != nil {
 				return fmt.Errorf("--time-budget: %w", err)
 			}
@@ -40,7 +42,13 @@ still works through a socket next to the database (PATH.sock).`,
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer func() {
+				// A stop that gave up on a stuck sync must not then wait
+				// for it on the database: what is committed stays.
+				if !errors.Is(err, server.ErrStopTimedOut) {
+					db.Close()
+				}
+			}()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			dialer := classLink()
@@ -60,6 +68,11 @@ still works through a socket next to the database (PATH.sock).`,
 				AdminSocket:   server.AdminSocketPath(dbPath),
 				Dialer:        dialer,
 				Engine:        engine,
+
+				HandshakeTimeout:   limits.handshake,
+				MaxUnauthenticated: limits.unauthenticated,
+				RateLimit:          limits.rate,
+				RateBurst:          limits.burst,
 			})
 			if err != nil {
 				return err
@@ -79,6 +92,7 @@ still works through a socket next to the database (PATH.sock).`,
 	cmd.Flags().StringSliceVar(&allowNets, "roster-allow-net", nil, "address ranges (CIDR) the server may reach although they are loopback, private, link-local or metadata addresses")
 	timeBudgetFlag(cmd, &budget)
 	fullPullFlag(cmd)
+	limits.flags(cmd)
 	return cmd
 }
 
@@ -101,4 +115,35 @@ func rosterReach(hosts, allowNets []string, proxyRoot string) (*rsync.Reach, err
 		reach.Allow = append(reach.Allow, p.Masked())
 	}
 	return reach, nil
+}
+
+// serveLimits are what one client may cost the server before logging in.
+type serveLimits struct {
+	handshake       time.Duration
+	unauthenticated int
+	rate            float64
+	burst           int
+}
+
+func (l *serveLimits) flags(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&l.handshake, "handshake-timeout", 30*time.Second, "time a new connection has to finish the SSH handshake and log in")
+	cmd.Flags().IntVar(&l.unauthenticated, "max-unauthenticated", 30, "connections that have not logged in yet allowed at once; more are closed")
+	cmd.Flags().Float64Var(&l.rate, "rate-limit", 1, "new connections (and, apart, sessions) per second one address may open on average; 0 turns the limit off")
+	cmd.Flags().IntVar(&l.burst, "rate-burst", 20, "connections (and sessions) one address may open at once before --rate-limit applies")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		switch {
+		case l.handshake <= 0:
+			return fmt.Errorf("--handshake-timeout: must be a positive duration such as 30s, got %s", l.handshake)
+		case l.unauthenticated < 1:
+			return fmt.Errorf("--max-unauthenticated: must be 1 or more, got %d", l.unauthenticated)
+		case l.rate < 0:
+			return fmt.Errorf("--rate-limit: must be 0 (off) or more, got %g", l.rate)
+		case l.burst < 1:
+			return fmt.Errorf("--rate-burst: must be 1 or more, got %d", l.burst)
+		}
+		if l.rate == 0 {
+			l.rate = -1 // server.Options: negative is off, zero the default
+		}
+		return nil
+	}
 }

@@ -2,34 +2,84 @@ package main
 
 import (
 	"bufio"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/vt"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
+	"github.com/schoolstatus/rostersync/server"
 )
 
 // serveProcess is `rostersync serve` as its own process.
 type serveProcess struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *strings.Builder
+	logs *serveLog
 	done chan struct{}
 }
 
-func startServe(t testing.TB, db, hostKey string) *serveProcess {
+// serveLog is the server's stderr so far, safe to read while it runs.
+type serveLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *serveLog) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *serveLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitLog waits for the server to log text.
+func (s *serveProcess) waitLog(t testing.TB, text string) {
 	t.Helper()
-	cmd := exec.Command(binary(t), "serve", "--db", db, "--host-key", hostKey, "--listen", "127.0.0.1:0")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.logs.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server never logged %q:\n%s", text, s.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func startServe(t testing.TB, db, hostKey string, flags ...string) *serveProcess {
+	t.Helper()
+	return startServeEnv(t, nil, db, hostKey, flags...)
+}
+
+// startServeEnv also gives the server extra environment variables.
+func startServeEnv(t testing.TB, env []string, db, hostKey string, flags ...string) *serveProcess {
+	t.Helper()
+	cmd := exec.Command(binary(t), append([]string{"serve", "--db", db, "--host-key", hostKey, "--listen", "127.0.0.1:0"}, flags...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &serveProcess{cmd: cmd, logs: &strings.Builder{}, done: make(chan struct{})}
+	s := &serveProcess{cmd: cmd, logs: &serveLog{}, done: make(chan struct{})}
 	addrs := make(chan string, 1)
 	go func() {
 		defer close(s.done)
@@ -150,4 +200,142 @@ func TestEndToEndOpenSSHClient(t *testing.T) {
 		t.Fatalf("without a PTY: %v %q", err, msg)
 	}
 	srv.stop(t)
+}
+
+// sshTerm is one SSH session from Go's client, drawn by a terminal
+// emulator that also answers the program's queries.
+type sshTerm struct {
+	t      *testing.T
+	client *gossh.Client
+	stdin  io.Writer
+	emu    *vt.SafeEmulator
+}
+
+func dialTerm(t *testing.T, addr string, signer gossh.Signer, w, h int) *sshTerm {
+	t.Helper()
+	client, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "e2e", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := sess.StdinPipe()
+	stdout, _ := sess.StdoutPipe()
+	emu := vt.NewSafeEmulator(w, h)
+	go io.Copy(emu, stdout)
+	go io.Copy(stdin, emu)
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	return &sshTerm{t: t, client: client, stdin: stdin, emu: emu}
+}
+
+func (st *sshTerm) keys(keys ...string) {
+	for _, k := range keys {
+		st.stdin.Write([]byte(k))
+	}
+}
+
+func (st *sshTerm) wait(text string) {
+	st.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(ansi.Strip(st.emu.Render()), text) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	st.t.Fatalf("%q never appeared; the screen is:\n%s", text, ansi.Strip(st.emu.Render()))
+}
+
+// The real server, SIGTERM'd after a session that started "Run sync now"
+// lost its connection mid-run: it cancels the run, says so, records it,
+// and exits within --shutdown-grace plus the bounded wait.
+func TestEndToEndSIGTERMAfterADroppedSessionMidRun(t *testing.T) {
+	roster, err := classlinktest.NewServer(classlinktest.ServerOptions{Tenants: []classlinktest.Tenant{{
+		TenantID: 77, ApplicationID: 7, Name: "Pinecrest Unified", ConsumerKey: "pine-key", ConsumerSecret: "pine-secret", District: classlinktest.DemoDistrict()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(roster.Close) // after the server is killed: it may hold a request open
+	// Over SSH the server reaches only https rosters: serve this one with
+	// TLS, trusted by the server through SSL_CERT_FILE.
+	tlsRoster := httptest.NewTLSServer(roster)
+	t.Cleanup(tlsRoster.Close)
+	dir := t.TempDir()
+	certFile := filepath.Join(dir, "roster.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsRoster.Certificate().Raw}), 0o600)
+	env := []string{"SSL_CERT_FILE=" + certFile}
+
+	db := filepath.Join(dir, "rostersync.db")
+	cfg := fmt.Sprintf(`{"tenant_id": 77, "application_id": 7, "name": "Pinecrest Unified",
+ "settings": {"enable_daily_sync": false, "manage_guardians": true, "unarchive_reappearing_classrooms": true,
+   "update_active_user_contacts": false, "deletion_threshold_percent": 10, "daily_start": "02:00", "time_zone": "America/Chicago"},
+ "permissions": {"district_admin": [], "school_admin": [], "teacher": [], "support_staff": []},
+ "connection": {"mode": "oauth1", "base_url": %q, "client_id": "pine-key", "client_secret": "pine-secret", "signature_method": "HMAC-SHA256"},
+ "schools": [%q]}`, tlsRoster.URL+classlinktest.OneRosterPath, roster.Tenant(7).District.SchoolID(0))
+	if out, code := runEnv(t, env, cfg, "config", "import", "--district", "77", "-", "--db", db); code != 0 {
+		t.Fatal(out)
+	}
+	if out, code := runEnv(t, env, "", "sync", "--dry-run", "--district", "77", "--db", db); code != 0 {
+		t.Fatalf("the preview that Run sync now needs: %s", out)
+	}
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := gossh.NewSignerFromKey(priv)
+	sshPub, _ := gossh.NewPublicKey(pub)
+	if out, code := run(t, "", "access", "add", "--db", db, "--name", "ana", "--key", string(gossh.MarshalAuthorizedKey(sshPub)), "--role", "specialist"); code != 0 {
+		t.Fatal(out)
+	}
+	// The connection probe's users request goes through; the run's pull waits.
+	roster.Inject(classlinktest.Fault{Kind: classlinktest.FaultDelay, Endpoint: "users", Skip: 1, Delay: time.Minute})
+
+	const grace = time.Second
+	srv := startServeEnv(t, env, db, filepath.Join(dir, "hk"), "--shutdown-grace", grace.String())
+	term := dialTerm(t, srv.addr, signer, 80, 24)
+	term.wait("Choose a district")
+	term.keys("Pinecrest", "\r")
+	term.wait("Setup checklist")
+	term.keys("m", "\x1b[B", "\x1b[B", "\x1b[B", "\r")
+	term.wait("Apply it now?")
+	term.keys("y")
+	term.wait("Pulling…")
+	term.client.Close() // the link drops mid-run
+	srv.waitLog(t, "reason=dropped")
+
+	began := time.Now()
+	srv.cmd.Process.Signal(syscall.SIGTERM)
+	<-srv.done
+	err = srv.cmd.Wait()
+	took := time.Since(began)
+	t.Logf("SIGTERM to exit: %s", took.Round(time.Millisecond))
+	if err != nil {
+		t.Fatalf("serve exited with %v\n%s", err, srv.logs)
+	}
+	if bound := grace + server.StopWait; took > bound+3*time.Second {
+		t.Fatalf("serve took %s to exit, over --shutdown-grace plus the bounded wait (%s)\n%s", took, bound, srv.logs)
+	}
+	for _, want := range []string{"reason=dropped", "cancelled a sync in progress", "district=77", "mode=apply", "stopped"} {
+		if !strings.Contains(srv.logs.String(), want) {
+			t.Errorf("the server log lacks %q:\n%s", want, srv.logs)
+		}
+	}
+	out, code := run(t, "", "history", "--district", "77", "--json", "--db", db)
+	var items []struct {
+		Kind    string `json:"kind"`
+		Mode    string `json:"mode"`
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal([]byte(out), &items); err != nil || code != 0 {
+		t.Fatal(err, out)
+	}
+	if len(items) == 0 || items[0].Kind != "run" || items[0].Mode != "apply" || !strings.HasPrefix(items[0].Message, "cancelled") {
+		t.Fatalf("the newest history item is not the cancelled run: %+v", items)
+	}
 }

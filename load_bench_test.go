@@ -52,7 +52,9 @@ func BenchmarkSSHLoad50(b *testing.B) {
 	db.Close()
 
 	for b.Loop() {
-		srv := startServe(b, dbPath, filepath.Join(dir, "hk"))
+		// Fifty people at once from one address: lift the per-address
+		// limits that would otherwise (rightly) refuse most of them.
+		srv := startServe(b, dbPath, filepath.Join(dir, "hk"), "--rate-limit", "0", "--max-unauthenticated", "100")
 		idle := rssKB(srv.cmd.Process.Pid)
 		var (
 			mu        sync.Mutex
@@ -101,10 +103,15 @@ func BenchmarkSSHLoad50(b *testing.B) {
 }
 
 // rssKB reads a process's resident set size.
-func rssKB(pid int) int {
+func rssKB(pid int) int { return statusKB(pid, "VmRSS:") }
+
+// peakKB reads a process's peak resident set size.
+func peakKB(pid int) int { return statusKB(pid, "VmHWM:") }
+
+func statusKB(pid int, field string) int {
 	raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, l := range strings.Split(string(raw), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
 			n, _ := strconv.Atoi(f[1])
 			return n
 		}
@@ -218,4 +225,89 @@ func walkAndSave(addr string, signer gossh.Signer, district string, atMatrix *sy
 	press("\x03")
 	sess.Wait()
 	return lat, nil
+}
+
+// BenchmarkHugeWindowRSS is the server's memory with one session whose
+// client claims a 4000×2000 terminal: RSS before it connects, once its
+// first frames are drawn (and the peak), and after it leaves. Run:
+//
+//	go test -run '^$' -bench HugeWindowRSS -benchtime 1x .
+func BenchmarkHugeWindowRSS(b *testing.B) {
+	dir := b.TempDir()
+	dbPath := filepath.Join(dir, "rostersync.db")
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := gossh.NewSignerFromKey(priv)
+	sshPub, _ := gossh.NewPublicKey(pub)
+	db, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	k, _ := server.ParseAccessKey("big", string(gossh.MarshalAuthorizedKey(sshPub)), store.RoleSpecialist, nil)
+	if _, err := db.AddAccess(k); err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+	for b.Loop() {
+		srv := startServe(b, dbPath, filepath.Join(dir, "hk"))
+		idle := rssKB(srv.cmd.Process.Pid)
+		client, err := gossh.Dial("tcp", srv.addr, &gossh.ClientConfig{User: "big", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+			HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 30 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sess, _ := client.NewSession()
+		if err := sess.RequestPty("xterm-256color", 2000, 4000, gossh.TerminalModes{}); err != nil {
+			b.Fatal(err)
+		}
+		stdin, _ := sess.StdinPipe()
+		stdout, _ := sess.StdoutPipe()
+		var mu sync.Mutex
+		var out strings.Builder
+		go func() {
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := stdout.Read(buf)
+				mu.Lock()
+				out.Write(buf[:n])
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+		sess.Shell()
+		seen := func(text string) bool {
+			deadline := time.Now().Add(60 * time.Second)
+			for time.Now().Before(deadline) {
+				mu.Lock()
+				ok := strings.Contains(ansi.Strip(out.String()), text)
+				mu.Unlock()
+				if ok {
+					return true
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			return false
+		}
+		if !seen("Choose a district") {
+			b.Fatal("no first frame")
+		}
+		stdin.Write([]byte("\r")) // the demo district's Home page: a second, fuller frame
+		if !seen("Setup checklist") {
+			b.Fatal("no Home page")
+		}
+		time.Sleep(500 * time.Millisecond)
+		drawn := rssKB(srv.cmd.Process.Pid)
+		peak := peakKB(srv.cmd.Process.Pid)
+		stdin.Write([]byte("\x03"))
+		sess.Wait()
+		client.Close()
+		time.Sleep(time.Second)
+		after := rssKB(srv.cmd.Process.Pid)
+		srv.stop(b)
+		b.ReportMetric(float64(idle)/1024, "idle-RSS-MB")
+		b.ReportMetric(float64(drawn)/1024, "session-RSS-MB")
+		b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
+		b.ReportMetric(float64(after)/1024, "after-RSS-MB")
+	}
 }

@@ -77,7 +77,7 @@ func itemLine(c *Common, it store.HistoryItem) string {
 		return when + "  " + RunLine(*r)
 	}
 	e := it.Revision
-	return fmt.Sprintf("%s  revision %d by %s, %s", when, e.Revision, e.Actor.User, plural(len(e.Changes), "change"))
+	return fmt.Sprintf("%s  revision %d by %s, %s", when, e.Revision, e.Actor.Name(), plural(len(e.Changes), "change"))
 }
 
 func (h *History) View() string {

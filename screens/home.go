@@ -97,7 +97,7 @@ func (h *Home) toggleStep() tea.Cmd {
 	if step == store.StepSelfCheck && !item.Done && !PreviewPassed(h.c.DB, h.edit.Saved) {
 		return h.c.FlashError(fmt.Errorf("step 6 is the self-check: ⋮ → Preview sync of revision %d, without a threshold failure, marks it done", h.edit.Saved.Revision))
 	}
-	next := store.ChecklistItem{Done: !item.Done, By: h.c.Actor.User}
+	next := store.ChecklistItem{Done: !item.Done, By: h.c.Actor.Name()}
 	d, err := h.c.DB.SetChecklistStep(h.edit.Saved.TenantID, step, next)
 	if err != nil {
 		return h.c.FlashError(err)
@@ -206,7 +206,7 @@ func connectionText(d store.District) string {
 // when they came over SSH (the whole one is in the history).
 func actorText(a store.Actor) string {
 	if a.Fingerprint == "" {
-		return a.User
+		return a.Name()
 	}
-	return a.User + " (key " + truncate(a.Fingerprint, 19) + ")"
+	return a.Name() + " (key " + truncate(a.Fingerprint, 19) + ")"
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"time"
 
 	"charm.land/log/v2"
@@ -16,6 +17,7 @@ import (
 	"github.com/schoolstatus/rostersync/guardians"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
+	"github.com/schoolstatus/rostersync/wizard"
 )
 
 // The admin socket lets `rostersync access add|list|remove` change the
@@ -26,9 +28,13 @@ import (
 
 // AdminRequest is an access list change sent to a running server.
 type AdminRequest struct {
-	Op   string          `json:"op"` // "add", "list", "remove", "guardians_upload"
+	Op string `json:"op"` // "add", "update", "list", "remove", "guardians_upload"
+	// Key is the key to add: its name, key line, role and districts; the
+	// rest (fingerprint, who added it, when) the receiver works out. For
+	// "update", the new role (empty: unchanged) and districts (nil:
+	// unchanged).
 	Key  store.AccessKey `json:"key,omitempty"`
-	Name string          `json:"name,omitempty"`
+	Name string          `json:"name,omitempty"` // "update", "remove"
 	// Guardians is a guardians file upload (admin_guardians.go).
 	Guardians *GuardiansUpload `json:"guardians,omitempty"`
 }
@@ -48,22 +54,53 @@ const maxAdminRequest = guardians.MaxFileBytes/3*4 + 1<<20
 // AdminSocketPath is where the server listens for a database at dbPath.
 func AdminSocketPath(dbPath string) string { return dbPath + ".sock" }
 
-// AccessChange applies req to db; the CLI (when it can open the database)
-// and the admin socket (when the server holds it) share this.
-func AccessChange(db *store.DB, req AdminRequest) ([]store.AccessKey, error) {
+// AccessChange applies req to db on behalf of by (the account making the
+// change); the CLI (when it can open the database) and the admin socket
+// (when the server holds it) share this. A key's fingerprint is always
+// worked out here from the key itself, never taken from the request. It
+// returns the keys added, changed or removed, or the whole list.
+func AccessChange(db *store.DB, req AdminRequest, by string) ([]store.AccessKey, error) {
 	switch req.Op {
 	case "add":
-		k, err := db.AddAccess(req.Key)
+		k, err := ParseAccessKey(req.Key.Name, req.Key.Key, req.Key.Role, req.Key.Districts)
+		if err != nil {
+			return nil, err
+		}
+		k.AddedBy = by
+		k, err = db.AddAccess(k)
+		return []store.AccessKey{k}, err
+	case "update":
+		k, err := db.UpdateAccess(req.Name, func(k *store.AccessKey) {
+			if req.Key.Role != "" {
+				k.Role = req.Key.Role
+			}
+			if req.Key.Role == store.RoleSpecialist {
+				k.Districts = nil
+			}
+			if req.Key.Districts != nil {
+				k.Districts = req.Key.Districts
+			}
+		})
 		return []store.AccessKey{k}, err
 	case "remove":
-		return nil, db.RemoveAccess(req.Name)
+		keys, err := db.Access()
+		if err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(keys, func(k store.AccessKey) bool { return k.Name == req.Name })
+		if err := db.RemoveAccess(req.Name); err != nil || i < 0 {
+			return nil, err
+		}
+		return keys[i : i+1], nil
 	case "list":
 		return db.Access()
 	}
 	return nil, fmt.Errorf("unknown admin operation %q", req.Op)
 }
 
-func serveAdmin(ctx context.Context, path string, db *store.DB, engine *rsync.Engine, logger *log.Logger) (stop func(), err error) {
+// serveAdmin answers requests on path until stop; changed is called after
+// every access list change.
+func serveAdmin(ctx context.Context, path string, db *store.DB, engine *rsync.Engine, logger *log.Logger, changed func()) (stop func(), err error) {
 	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
 		c.Close()
 		return nil, fmt.Errorf("another rostersync server answers on %s", path)
@@ -83,13 +120,13 @@ func serveAdmin(ctx context.Context, path string, db *store.DB, engine *rsync.En
 			if err != nil {
 				return
 			}
-			go answerAdmin(ctx, c, db, engine, logger)
+			go answerAdmin(ctx, c, db, engine, logger, changed)
 		}
 	}()
 	return func() { l.Close(); os.Remove(path) }, nil
 }
 
-func answerAdmin(ctx context.Context, c net.Conn, db *store.DB, engine *rsync.Engine, logger *log.Logger) {
+func answerAdmin(ctx context.Context, c net.Conn, db *store.DB, engine *rsync.Engine, logger *log.Logger, changed func()) {
 	defer c.Close()
 	// Long enough to receive a guardians file of the size limit; the
 	// socket is the server account's alone.
@@ -109,7 +146,10 @@ func answerAdmin(ctx context.Context, c net.Conn, db *store.DB, engine *rsync.En
 		json.NewEncoder(c).Encode(resp)
 		return
 	}
-	keys, err := AccessChange(db, req)
+	// Who asked is the account on the other end of the socket, as the
+	// kernel tells it; nothing the request says.
+	by := peerAccount(c)
+	keys, err := AccessChange(db, req, by)
 	resp := AdminResponse{Keys: keys}
 	if err != nil {
 		resp.Error = err.Error()
@@ -118,7 +158,10 @@ func answerAdmin(ctx context.Context, c net.Conn, db *store.DB, engine *rsync.En
 			resp.Field, resp.Error = fe.Field, fe.Msg
 		}
 	} else if req.Op != "list" {
-		logger.Info("access list changed", "op", req.Op, "name", req.Name+req.Key.Name, "fingerprint", req.Key.Fingerprint)
+		for _, k := range keys {
+			logger.Info("access list changed", "op", req.Op, "name", k.Name, "fingerprint", k.Fingerprint, "role", k.Role, "districts", k.Districts, "by", by)
+		}
+		changed()
 	}
 	json.NewEncoder(c).Encode(resp)
 }
@@ -146,3 +189,7 @@ func AskServer(path string, req AdminRequest) ([]store.AccessKey, error) {
 	}
 	return resp.Keys, nil
 }
+
+// serverAccount is the account the server runs as: the socket is 0600, so
+// it is also who may use it.
+func serverAccount() string { return wizard.LocalActor().User }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -14,8 +13,10 @@ import (
 	"charm.land/log/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
-	bm "charm.land/wish/v2/bubbletea"
+	"charm.land/wish/v2/ratelimiter"
+	"charm.land/wish/v2/recover"
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/time/rate"
 
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
@@ -28,11 +29,24 @@ type Options struct {
 	HostKeyPath string // ed25519 host key, generated 0600 on first start
 	DB          *store.DB
 	// IdleTimeout closes a session nobody typed in for this long (the
-	// draft is kept). Zero means 30 minutes.
+	// draft is kept); keepalives and other traffic do not count. Zero
+	// means 30 minutes.
 	IdleTimeout time.Duration
 	// ShutdownGrace bounds how long a stop waits for sessions to finish
 	// their save and leave. Zero means 10 seconds.
 	ShutdownGrace time.Duration
+	// HandshakeTimeout bounds the SSH handshake and login of a new
+	// connection. Zero means 30 seconds.
+	HandshakeTimeout time.Duration
+	// MaxUnauthenticated caps the connections that have not logged in
+	// yet; more are closed at once. Zero means 30.
+	MaxUnauthenticated int
+	// RateLimit is how many new connections one remote address may open
+	// per second on average, RateBurst at once; sessions are counted the
+	// same way, apart. Zero means 1 a second with a burst of 20; a
+	// negative RateLimit turns the limit off.
+	RateLimit float64
+	RateBurst int
 	// AdminSocket, when set, is a unix socket (0600) through which
 	// `rostersync access` changes the access list while the server holds
 	// the database.
@@ -52,7 +66,19 @@ type Options struct {
 	Clock rsync.Clock
 	// newModel builds a session's model; tests replace it.
 	newModel func(wizard.Options) tea.Model
+	// stopWait bounds the wait, after the grace period, for sessions whose
+	// connections were closed and for cancelled syncs; zero means StopWait.
+	stopWait time.Duration
 }
+
+// StopWait is how long a stop waits, after --shutdown-grace, for the
+// sessions it cut off and the syncs it cancelled before exiting anyway.
+const StopWait = 5 * time.Second
+
+// ErrStopTimedOut is Serve's answer when sessions or syncs were still going
+// StopWait after they were cut off: the process should exit without waiting
+// on the database (what was committed stays committed).
+var ErrStopTimedOut = errors.New("sessions or syncs did not finish within the stop's bounded wait")
 
 type ctxKey string
 
@@ -66,7 +92,7 @@ type Server struct {
 	log  *log.Logger
 
 	mu       sync.Mutex
-	programs map[*tea.Program]struct{}
+	live     map[*session]struct{}
 	stopping bool
 	sessions sync.WaitGroup // running session handlers
 	// runs is the context of the syncs sessions start; cancelled at stop,
@@ -83,6 +109,21 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 10 * time.Second
+	}
+	if opts.HandshakeTimeout <= 0 {
+		opts.HandshakeTimeout = 30 * time.Second
+	}
+	if opts.MaxUnauthenticated <= 0 {
+		opts.MaxUnauthenticated = 30
+	}
+	if opts.RateLimit == 0 {
+		opts.RateLimit = 1
+	}
+	if opts.RateBurst <= 0 {
+		opts.RateBurst = 20
+	}
+	if opts.stopWait <= 0 {
+		opts.stopWait = StopWait
 	}
 	if opts.Log == nil {
 		opts.Log = log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "rostersync"})
@@ -105,15 +146,40 @@ func New(opts Options) (*Server, error) {
 	if opts.newModel == nil {
 		opts.newModel = func(o wizard.Options) tea.Model { return wizard.New(o) }
 	}
-	s := &Server{opts: opts, log: opts.Log, programs: map[*tea.Program]struct{}{}}
+	if err := ensureHostKey(opts.HostKeyPath); err != nil {
+		return nil, fmt.Errorf("host key %s: %w", opts.HostKeyPath, err)
+	}
+	s := &Server{opts: opts, log: opts.Log, live: map[*session]struct{}{}}
 	s.runs, s.stopRuns = context.WithCancel(context.Background())
+	g := &gate{max: opts.MaxUnauthenticated, log: opts.Log}
+	// Rate limits per remote address (wish's limiter): one judges each new
+	// connection before its handshake, where a flood costs the most; the
+	// middleware judges each session, as one connection may carry many.
+	middleware := []wish.Middleware{s.serveWizard}
+	if opts.RateLimit > 0 {
+		g.limiter = ratelimiter.NewRateLimiter(rate.Limit(opts.RateLimit), opts.RateBurst, 4096)
+		middleware = append(middleware, ratelimiter.Middleware(ratelimiter.NewRateLimiter(rate.Limit(opts.RateLimit), opts.RateBurst, 4096)))
+	}
+	// Outermost: a panic anywhere in the chain ends only its session and is
+	// logged here rather than by the SSH library's default logger.
+	middleware = append(middleware, recover.MiddlewareWithLogger(opts.Log))
 	srv, err := wish.NewServer(
 		wish.WithAddress(opts.Listen),
-		wish.WithHostKeyPath(opts.HostKeyPath),
+		ssh.HostKeyFile(opts.HostKeyPath),
 		// Only public keys: with no password or keyboard-interactive
 		// handler those methods are refused.
 		wish.WithPublicKeyAuth(s.authorize),
-		wish.WithIdleTimeout(opts.IdleTimeout),
+		wish.WithMiddleware(middleware...),
+		// Idle means no keystrokes and is the session's own timer; this
+		// one only closes connections that go completely silent without a
+		// session, after the session's timer would have fired.
+		wish.WithIdleTimeout(opts.IdleTimeout+time.Minute),
+		func(srv *ssh.Server) error {
+			srv.HandshakeTimeout = opts.HandshakeTimeout
+			srv.ConnCallback = g.admit
+			srv.ServerConfigCallback = g.serverConfig
+			return nil
+		},
 		// An emulated PTY: the session channel is the terminal. A real PTY
 		// is closed by the SSH library when a connection drops, while the
 		// program may still be using it (a data race on every lost link).
@@ -122,10 +188,6 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host key %s: %w", opts.HostKeyPath, err)
 	}
-	if err := os.Chmod(opts.HostKeyPath, 0o600); err != nil {
-		return nil, err
-	}
-	srv.Handler = s.handle
 	s.ssh = srv
 	return s, nil
 }
@@ -156,29 +218,31 @@ func (s *Server) authorize(ctx ssh.Context, key ssh.PublicKey) bool {
 }
 
 // Serve listens until ctx ends, then stops accepting, asks every session
-// to keep its draft and leave, waits up to ShutdownGrace, and returns.
+// to keep its draft and leave, waits up to ShutdownGrace, cancels the syncs
+// still going, waits at most StopWait more, and returns.
 func (s *Server) Serve(ctx context.Context) error {
 	l, err := net.Listen("tcp", s.opts.Listen)
 	if err != nil {
 		return err
 	}
-	s.log.Info("listening", "address", l.Addr().String(), "host_key", s.HostKeyFingerprint())
-	if s.opts.Ready != nil {
-		s.opts.Ready(l.Addr())
-	}
 	if s.opts.AdminSocket != "" {
-		stopAdmin, err := serveAdmin(ctx, s.opts.AdminSocket, s.opts.DB, s.opts.Engine, s.log)
+		stopAdmin, err := serveAdmin(ctx, s.opts.AdminSocket, s.opts.DB, s.opts.Engine, s.log, s.recheckAccess)
 		if err != nil {
 			l.Close()
 			return err
 		}
 		defer stopAdmin()
 	}
+	s.log.Info("listening", "address", l.Addr().String(), "host_key", s.HostKeyFingerprint())
+	if s.opts.Ready != nil {
+		s.opts.Ready(l.Addr())
+	}
 	served := make(chan error, 1)
 	go func() { served <- s.ssh.Serve(l) }()
+	// Scheduled runs get the same grace as sessions: they are cancelled
+	// with the sessions' syncs, not at the signal.
 	scheduled := make(chan struct{})
-	schedCtx, stopSchedule := context.WithCancel(ctx)
-	defer func() { stopSchedule(); <-scheduled }()
+	schedCtx, stopSchedule := context.WithCancel(context.Background())
 	go func() {
 		defer close(scheduled)
 		if !s.opts.NoSchedule {
@@ -187,163 +251,54 @@ func (s *Server) Serve(ctx context.Context) error {
 	}()
 	select {
 	case err := <-served:
+		stopSchedule()
+		s.stopRuns()
 		return err
 	case <-ctx.Done():
 	}
+	return s.stop(l, stopSchedule, scheduled)
+}
+
+// stop ends the server in bounded time: sessions get ShutdownGrace to
+// keep their drafts and leave, then connections are closed and syncs
+// cancelled, and all of it gets StopWait to finish.
+func (s *Server) stop(l net.Listener, stopSchedule context.CancelFunc, scheduled <-chan struct{}) error {
+	began := time.Now()
 	s.log.Info("stopping: no new sessions; open sessions keep their drafts and leave", "grace", s.opts.ShutdownGrace)
 	l.Close() // stop accepting; Serve's error from the closed listener is expected
-	s.mu.Lock()
-	s.stopping = true
-	for p := range s.programs {
-		p.Send(wizard.ShutdownMsg{})
-	}
-	s.mu.Unlock()
+	s.endAll(endStop)
 	left := make(chan struct{})
 	go func() { s.sessions.Wait(); close(left) }()
 	select {
 	case <-left:
 	case <-time.After(s.opts.ShutdownGrace):
-		s.log.Warn("sessions still open after the grace period; closing them")
+		s.log.Warn("sessions still open after the grace period; closing their connections", "sessions", s.openSessions())
 	}
 	s.ssh.Close()
-	// Syncs started from sessions stop too (the engine is kill-safe) and
-	// record themselves before the database closes.
+	// Syncs stop too (the engine is kill-safe: the next run picks up
+	// where this one stopped) and record themselves as cancelled.
+	for _, r := range s.opts.Engine.Running() {
+		s.log.Warn("stopping: cancelled a sync in progress", "district", r.TenantID, "mode", r.Mode, "trigger", r.Trigger,
+			"running_for", time.Since(r.Since).Round(time.Millisecond).String())
+	}
+	stopSchedule()
 	s.stopRuns()
-	s.runsGoing.Wait()
-	s.log.Info("stopped")
-	return nil
-}
-
-// handle runs one SSH session. A panic here is recovered and logged so
-// that it ends only this session.
-func (s *Server) handle(sess ssh.Session) {
-	key, _ := sess.Context().Value(ctxAccess).(store.AccessKey)
-	logger := s.log.With("user", sess.User(), "key", key.Name, "fingerprint", key.Fingerprint, "remote", sess.RemoteAddr().String())
-	start := time.Now()
-	logger.Info("connected", "role", key.Role)
-	defer func() {
-		if r := recover(); r != nil {
-			failed(logger, sess, r, debug.Stack())
-		}
-		logger.Info("disconnected", "after", time.Since(start).Round(time.Second).String())
-	}()
-
-	_, winch, ok := sess.Pty()
-	if !ok {
-		logger.Warn("refused: no terminal")
-		wish.Fatalln(sess, "rostersync needs a terminal: connect with ssh -t")
-		return
-	}
-	actor := store.Actor{User: sess.User(), Fingerprint: key.Fingerprint, Key: key.Name, Via: "ssh"}
-	model := &guarded{inner: s.opts.newModel(wizard.Options{DB: s.opts.DB, Actor: actor, CanOpen: key.CanOpen, Role: key.Role, Engine: s.opts.Engine, Dialer: s.opts.Dialer,
-		Runs: s.runs, RunsGoing: &s.runsGoing})}
-	p := tea.NewProgram(model, append(bm.MakeOptions(sess), tea.WithContext(sess.Context()))...)
-	if !s.track(p) {
-		wish.Fatalln(sess, "rostersync is shutting down; try again in a minute")
-		return
-	}
-	defer s.untrack(p)
+	finished := make(chan struct{})
 	go func() {
-		for {
-			select {
-			case <-sess.Context().Done():
-				return
-			case w, ok := <-winch:
-				if !ok {
-					return
-				}
-				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
-			}
-		}
+		<-left
+		<-scheduled
+		s.runsGoing.Wait()
+		close(finished)
 	}()
-	_, err := p.Run()
-	if m, ok := model.inner.(*wizard.Model); ok && model.panic == nil {
-		m.KeepDraft() // a dropped connection or idle timeout keeps the work
+	select {
+	case <-finished:
+	case <-time.After(s.opts.stopWait):
+		s.log.Error("stopping: giving up on sessions or syncs that did not finish; exiting without them", "waited", s.opts.stopWait,
+			"sessions", s.openSessions(), "syncs", len(s.opts.Engine.Running()))
+		return ErrStopTimedOut
 	}
-	switch {
-	case model.panic != nil:
-		failed(logger, sess, model.panic, model.stack)
-		return
-	case errors.Is(err, tea.ErrProgramPanic):
-		failed(logger, sess, err, nil) // Bubble Tea printed the stack
-		return
-	case err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled):
-		logger.Error("session ended with an error", "err", err)
-	}
-	if s.isStopping() {
-		fmt.Fprint(sess, "\r\nrostersync is shutting down; your unsaved changes are kept as a draft.\r\n")
-	}
-	sess.Exit(0)
-}
-
-// guarded turns a panic in a session's Update or View into a clean quit:
-// Bubble Tea then restores the terminal and stops its input reader in the
-// usual order, and the session reports the failure and ends alone.
-type guarded struct {
-	inner tea.Model
-	panic any
-	stack []byte
-}
-
-func (g *guarded) Init() tea.Cmd { return g.inner.Init() }
-
-func (g *guarded) Update(msg tea.Msg) (m tea.Model, cmd tea.Cmd) {
-	defer func() {
-		if r := recover(); r != nil {
-			g.panic, g.stack = r, debug.Stack()
-			m, cmd = g, tea.Quit
-		}
-	}()
-	if g.panic != nil {
-		return g, nil
-	}
-	next, cmd := g.inner.Update(msg)
-	g.inner = next
-	return g, cmd
-}
-
-func (g *guarded) View() (v tea.View) {
-	defer func() {
-		if r := recover(); r != nil {
-			g.panic, g.stack = r, debug.Stack()
-			v = tea.NewView("rostersync hit an internal error.")
-		}
-	}()
-	if g.panic != nil {
-		return tea.NewView("rostersync hit an internal error.")
-	}
-	return g.inner.View()
-}
-
-// failed reports a panic in one session and ends only that session.
-func failed(logger *log.Logger, sess ssh.Session, cause any, stack []byte) {
-	logger.Error("session panicked; other sessions are unaffected", "panic", cause, "stack", string(stack))
-	fmt.Fprint(sess, "\r\nrostersync hit an internal error and closed this session; your draft is kept. Please reconnect.\r\n")
-	sess.Exit(1)
-}
-
-func (s *Server) track(p *tea.Program) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopping {
-		return false
-	}
-	s.programs[p] = struct{}{}
-	s.sessions.Add(1)
-	return true
-}
-
-func (s *Server) untrack(p *tea.Program) {
-	s.mu.Lock()
-	delete(s.programs, p)
-	s.mu.Unlock()
-	s.sessions.Done()
-}
-
-func (s *Server) isStopping() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stopping
+	s.log.Info("stopped", "took", time.Since(began).Round(time.Millisecond).String())
+	return nil
 }
 
 // schedule runs each district with Enable Daily sync on at its start time,

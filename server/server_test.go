@@ -36,7 +36,7 @@ func TestSSHSessionWalksAndSavesWithTheKeyInTheAudit(t *testing.T) {
 	tm.wait("Save as revision 2?")
 	tm.keys("y")
 	tm.wait("Saved revision 2")
-	tm.wait("saved by ana (key SHA256:")
+	tm.wait("saved by ana.lopez (key SHA256:") // the access name, not the SSH user typed
 	tm.keys("ctrl+c")
 	if code := tm.exit(); code != 0 {
 		t.Fatalf("exit status %d", code)

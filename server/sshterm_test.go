@@ -175,6 +175,27 @@ func (ts *testServer) connectWith(t testing.TB, p person, user string, w, h int,
 	if err != nil {
 		t.Fatal(err)
 	}
+	return openTerm(t, client, termOpts{w: w, h: h, termType: termType, env: env, raw: raw})
+}
+
+// termOpts shape a session on a connection: the emulated screen is w×h;
+// the PTY asks for ptyW×ptyH when set (a client may claim any size).
+type termOpts struct {
+	w, h, ptyW, ptyH int
+	termType         string
+	env              map[string]string
+	raw              []io.Writer
+}
+
+func openTerm(t testing.TB, client *gossh.Client, o termOpts) *term {
+	t.Helper()
+	if o.termType == "" {
+		o.termType = "xterm-256color"
+	}
+	if o.ptyW == 0 {
+		o.ptyW, o.ptyH = o.w, o.h
+	}
+	w, h, env, raw := o.w, o.h, o.env, o.raw
 	sess, err := client.NewSession()
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +205,7 @@ func (ts *testServer) connectWith(t testing.TB, p person, user string, w, h int,
 			t.Fatal(err)
 		}
 	}
-	if err := sess.RequestPty(termType, h, w, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
+	if err := sess.RequestPty(o.termType, o.ptyH, o.ptyW, gossh.TerminalModes{gossh.ECHO: 0}); err != nil {
 		t.Fatal(err)
 	}
 	stdin, _ := sess.StdinPipe()
@@ -258,4 +279,18 @@ func (tm *term) exit() int {
 		tm.t.Fatal("the session did not end")
 		return -1
 	}
+}
+
+// waitRaw waits for the bytes a session received to hold text: the copy
+// into raw can trail the end of the session.
+func waitRaw(t testing.TB, raw *syncBuffer, text string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(raw.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the session never received %q; it ended with:\n%q", text, lastBytes(raw.String(), 400))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return raw.String()
 }

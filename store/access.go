@@ -132,6 +132,31 @@ func (db *DB) AccessByFingerprint(fp string) (AccessKey, bool, error) {
 	return AccessKey{}, false, nil
 }
 
+// UpdateAccess changes the role or districts of the key named name; the
+// name, key and fingerprint stay as they are.
+func (db *DB) UpdateAccess(name string, change func(*AccessKey)) (AccessKey, error) {
+	var k AccessKey
+	err := db.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAccess)
+		raw := b.Get([]byte(name))
+		if raw == nil {
+			return fieldErr("name", "no key is named %q (see rostersync access list)", strings.TrimSpace(name))
+		}
+		if err := json.Unmarshal(raw, &k); err != nil {
+			return err
+		}
+		was := k
+		change(&k)
+		k.Name, k.Key, k.Fingerprint, k.AddedAt, k.AddedBy = was.Name, was.Key, was.Fingerprint, was.AddedAt, was.AddedBy
+		k.Districts = slices.Compact(slices.Sorted(slices.Values(k.Districts)))
+		if err := k.Validate(); err != nil {
+			return err
+		}
+		return putJSON(b, []byte(k.Name), k)
+	})
+	return k, err
+}
+
 // RemoveAccess deletes a key by name.
 func (db *DB) RemoveAccess(name string) error {
 	return db.update(func(tx *bolt.Tx) error {

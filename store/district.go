@@ -130,11 +130,20 @@ func (a Actor) Owner() string {
 	return a.User
 }
 
-func (a Actor) String() string {
-	if a.Fingerprint != "" {
-		return a.User + " (" + a.Fingerprint + ")"
+// Name is who people read as having done it: the access list name of the
+// SSH key (the SSH user name is whatever the client typed), else the OS user.
+func (a Actor) Name() string {
+	if a.Key != "" {
+		return a.Key
 	}
 	return a.User
+}
+
+func (a Actor) String() string {
+	if a.Fingerprint != "" {
+		return a.Name() + " (" + a.Fingerprint + ")"
+	}
+	return a.Name()
 }
 
 // GuideStep is one of the nine steps of Connect's ClassLink setup guide.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	gosync "sync"
 	"time"
 
@@ -63,7 +64,28 @@ type Engine struct {
 	FullPullEvery time.Duration
 
 	mu      gosync.Mutex
-	running map[int64]time.Time
+	running map[int64]Running
+}
+
+// Running is a sync in progress, as Engine.Running lists it.
+type Running struct {
+	TenantID int64
+	Mode     string // store.ModeApply or store.ModeDryRun
+	Trigger  string
+	Since    time.Time
+}
+
+// Running lists the syncs in progress, oldest first: what a stopping
+// server cancels.
+func (e *Engine) Running() []Running {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Running, 0, len(e.running))
+	for _, r := range e.running {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b Running) int { return a.Since.Compare(b.Since) })
+	return out
 }
 
 // RunOptions choose how one run goes.
@@ -120,15 +142,16 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		report = func(Progress) {}
 	}
 	started := e.now()
-	release, err := e.claim(tenantID, started)
+	mode := store.ModeApply
+	if opt.DryRun {
+		mode = store.ModeDryRun
+	}
+	release, err := e.claim(Running{TenantID: tenantID, Mode: mode, Trigger: opt.Trigger, Since: started})
 	if err != nil {
 		return Result{}, err
 	}
 	defer release()
-	run := store.Run{TenantID: tenantID, Mode: store.ModeApply, Trigger: opt.Trigger, StartedAt: started}
-	if opt.DryRun {
-		run.Mode = store.ModeDryRun
-	}
+	run := store.Run{TenantID: tenantID, Mode: mode, Trigger: opt.Trigger, StartedAt: started}
 	d, err := e.DB.District(tenantID)
 	if errors.Is(err, store.ErrDamaged) {
 		// Record the failure where the runs are still readable, so that
@@ -295,20 +318,20 @@ func (e *Engine) dial(ctx context.Context, d store.District) (*classlink.Client,
 }
 
 // claim marks the district as running, or says since when it already is.
-func (e *Engine) claim(tenantID int64, at time.Time) (release func(), err error) {
+func (e *Engine) claim(r Running) (release func(), err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if since, busy := e.running[tenantID]; busy {
-		return nil, &BusyError{TenantID: tenantID, Since: since}
+	if other, busy := e.running[r.TenantID]; busy {
+		return nil, &BusyError{TenantID: r.TenantID, Since: other.Since}
 	}
 	if e.running == nil {
-		e.running = map[int64]time.Time{}
+		e.running = map[int64]Running{}
 	}
-	e.running[tenantID] = at
+	e.running[r.TenantID] = r
 	return func() {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		delete(e.running, tenantID)
+		delete(e.running, r.TenantID)
 	}, nil
 }
 

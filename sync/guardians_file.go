@@ -60,7 +60,11 @@ func (e *Engine) RunGuardiansFile(ctx context.Context, tenantID int64, r io.Read
 		report = func(Progress) {}
 	}
 	started := e.now()
-	release, err := e.claim(tenantID, started)
+	mode := store.ModeApply
+	if opt.DryRun {
+		mode = store.ModeDryRun
+	}
+	release, err := e.claim(Running{TenantID: tenantID, Mode: mode, Trigger: store.TriggerGuardiansFile, Since: started})
 	if err != nil {
 		return FileResult{}, err
 	}

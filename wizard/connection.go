@@ -81,7 +81,7 @@ func (m *Model) tested(r screens.ConnectionReport) {
 		m.flash = screens.FlashMsg{Text: "The connection works; save it to mark step 1 verified."}
 		return
 	}
-	d, err := m.opts.DB.SetChecklistStep(r.TenantID, store.StepRosteringApp, store.ChecklistItem{Done: true, Verified: true, By: m.opts.Actor.User})
+	d, err := m.opts.DB.SetChecklistStep(r.TenantID, store.StepRosteringApp, store.ChecklistItem{Done: true, Verified: true, By: m.opts.Actor.Name()})
 	if err != nil {
 		m.flash = screens.FlashMsg{Text: err.Error(), Error: true}
 		return

@@ -40,7 +40,7 @@ func (m *Model) header() string {
 	}
 	first := step + st.Crumb.Render(" · ") + strings.Join(path, st.Crumb.Render(" ▸ "))
 
-	ctx := "rostersync · " + m.opts.Actor.User
+	ctx := "rostersync · " + m.opts.Actor.Name()
 	if e := m.edit; e != nil {
 		ctx = fmt.Sprintf("%s · Tenant %d · revision %d", e.Saved.Name, e.Saved.TenantID, e.Saved.Revision)
 		if n := len(e.Changes()); n > 0 {

@@ -32,6 +32,9 @@ func RunLocal(ctx context.Context, opts Options, accessible bool, in io.Reader, 
 	}
 	// Bubble Tea writes frames on a ticker, the first one a whole tick after
 	// start: at its 120 fps maximum that tick is 8 ms instead of 17.
-	_, err := tea.NewProgram(New(opts), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(120)).Run()
+	m := New(opts)
+	_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(120)).Run()
+	m.KeepDraft() // a signal ended the program without a quit
+	m.End()
 	return err
 }

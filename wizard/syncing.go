@@ -31,7 +31,7 @@ func (m *Model) startSync(d store.District, dryRun bool) tea.Cmd {
 		m.previews[state] = cancel
 	}
 	ch := make(chan tea.Msg, 32)
-	engine, ended, going := m.opts.Engine, m.ended, m.opts.RunsGoing
+	engine, ended, going, stopping := m.opts.Engine, m.ended, m.opts.RunsGoing, m.opts.Runs.Done()
 	going.Add(1)
 	go func() {
 		defer going.Done()
@@ -58,6 +58,7 @@ func (m *Model) startSync(d store.District, dryRun bool) tea.Cmd {
 		select {
 		case ch <- done:
 		case <-ended: // the session is gone; the run is in the history
+		case <-stopping: // the server stops; the run is in the history
 		}
 	}()
 	return listenSync(ch)
@@ -131,7 +132,7 @@ func (m *Model) syncFinished(msg syncDone) {
 	if run.Mode == store.ModeDryRun {
 		step = store.StepSelfCheck
 	}
-	d, err := m.opts.DB.SetChecklistStep(msg.tenantID, step, store.ChecklistItem{Done: true, Verified: true, By: m.opts.Actor.User})
+	d, err := m.opts.DB.SetChecklistStep(msg.tenantID, step, store.ChecklistItem{Done: true, Verified: true, By: m.opts.Actor.Name()})
 	if err != nil {
 		m.flash = screens.FlashMsg{Text: err.Error(), Error: true}
 		return

@@ -188,8 +188,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.saved(screens.SavedMsg{District: msg.District})
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Reloaded revision %d; your changes were dropped.", msg.District.Revision)}
 		return m, nil
-	case ShutdownMsg:
+	case EndMsg:
 		return m, m.quit()
+	case AccessChangedMsg:
+		return m, m.accessChanged(msg)
 	case draftTickMsg:
 		m.draftTimer = false
 		m.KeepDraft()
@@ -250,18 +252,27 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	return tea.Batch(m.updateScreen(msg), m.scheduleDraft())
 }
 
-// quit keeps the draft, cancels this session's previews (nobody will look
-// at them; an applied run goes on and is recorded) and ends the program.
+// quit keeps the draft, releases this session's syncs and ends the program.
 func (m *Model) quit() tea.Cmd {
 	m.KeepDraft()
-	if !m.quitting {
-		m.quitting = true
-		for _, cancel := range m.previews {
-			cancel()
-		}
-		close(m.ended)
-	}
+	m.End()
 	return tea.Quit
+}
+
+// End releases what the session's syncs hold on it: previews are cancelled
+// (nobody will look at them; an applied run goes on and is recorded) and
+// every sync stops reporting to the session. Whoever runs the program calls
+// it once the program is over, however it ended (a quit, a dropped link, a
+// panic, a stop); calling it again does nothing.
+func (m *Model) End() {
+	if m.quitting {
+		return
+	}
+	m.quitting = true
+	for _, cancel := range m.previews {
+		cancel()
+	}
+	close(m.ended)
 }
 
 // editScreens build the screens that work on the district being edited.
@@ -368,6 +379,11 @@ func (m *Model) resume(msg screens.ResumeMsg) tea.Cmd {
 		m.stack = []screens.Screen{dropdown}
 		return dropdown.Init()
 	}
+	if !m.common.Allowed(msg.Draft.TenantID) { // access narrowed while Resume was shown
+		m.stack = []screens.Screen{dropdown}
+		m.flash = screens.FlashMsg{Text: fmt.Sprintf("You do not have access to district %d.", msg.Draft.TenantID), Error: true}
+		return dropdown.Init()
+	}
 	current, err := m.opts.DB.District(msg.Draft.TenantID)
 	if err != nil {
 		m.stack = []screens.Screen{dropdown}
@@ -411,8 +427,10 @@ func changesText(n int) string {
 
 type draftTickMsg struct{}
 
-// ShutdownMsg tells a session its server is stopping: keep the draft, quit.
-type ShutdownMsg struct{}
+// EndMsg tells a session to keep its draft and quit: its server is stopping,
+// nobody typed for too long, or its key was removed from the access list.
+// The server says which once the terminal is restored.
+type EndMsg struct{}
 
 func (m *Model) scheduleDraft() tea.Cmd {
 	if m.edit == nil || m.draftTimer {
