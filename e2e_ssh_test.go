@@ -297,7 +297,8 @@ func TestEndToEndSIGTERMAfterADroppedSessionMidRun(t *testing.T) {
 	roster.Inject(classlinktest.Fault{Kind: classlinktest.FaultDelay, Endpoint: "users", Skip: 1, Delay: time.Minute})
 
 	const grace = time.Second
-	srv := startServeEnv(t, env, db, filepath.Join(dir, "hk"), "--shutdown-grace", grace.String())
+	srv := startServeEnv(t, env, db, filepath.Join(dir, "hk"), "--shutdown-grace", grace.String(),
+		"--roster-hosts", "127.0.0.1", "--roster-allow-net", "127.0.0.0/8") // the roster is on loopback here
 	term := dialTerm(t, srv.addr, signer, 80, 24)
 	term.wait("Choose a district")
 	term.keys("Pinecrest", "\r")
