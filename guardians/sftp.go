@@ -1,6 +1,7 @@
 package guardians
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -202,21 +203,11 @@ func (e *MissingFileError) Error() string {
 // Fetch reads and checks the folder's guardians.csv (see Read). A missing
 // file is a *MissingFileError.
 func (c *SFTPConn) Fetch(opt Options) (*File, error) {
-	p := c.cfg.Path()
-	fh, err := c.sftp.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &MissingFileError{Addr: c.cfg.Addr(), Path: p}
-	}
+	data, err := c.ReadFile(opt.MaxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("open %s on the SFTP server %s: %w", p, c.cfg.Addr(), err)
+		return nil, err
 	}
-	defer fh.Close()
-	f, err := Read(fh, opt)
-	var refused *RefusedError
-	if err != nil && !errors.As(err, &refused) {
-		return nil, fmt.Errorf("read %s from the SFTP server %s: %w", p, c.cfg.Addr(), err)
-	}
-	return f, err
+	return Read(bytes.NewReader(data), opt)
 }
 
 // ReadFile reads the folder's guardians.csv as it is, up to maxBytes (0
