@@ -11,6 +11,7 @@ import (
 
 	"github.com/schoolstatus/rostersync/server"
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 	"github.com/schoolstatus/rostersync/wizard"
 )
 
@@ -97,7 +98,7 @@ the districts given with --district (repeat it, or give a comma list).`,
 				if k.Role == store.RoleDistrict {
 					ds = strings.Trim(strings.ReplaceAll(fmt.Sprint(k.Districts), " ", ","), "[]")
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s by %s\n", k.Name, k.Role, ds, k.Fingerprint, k.AddedAt.Format("2006-01-02"), k.AddedBy)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s by %s\n", k.Name, k.Role, ds, k.Fingerprint, k.AddedAt.Format("2006-01-02"), untrusted.Text(k.AddedBy))
 			}
 			return tw.Flush()
 		},

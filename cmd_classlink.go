@@ -64,7 +64,7 @@ func classlinkCommand() *cobra.Command {
 					return err
 				}
 			} else {
-				fmt.Fprintln(cmd.OutOrStdout(), r.Text())
+				fmt.Fprintln(cmd.OutOrStdout(), untrusted.Text(r.Text()))
 			}
 			if !r.OK {
 				return fmt.Errorf("connection test of district %d failed (%s)", id, r.Reason)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // directoryPage is how many records are read per transaction while listing.
@@ -59,7 +60,7 @@ func directoryUsersCommand() *cobra.Command {
 				if asJSON {
 					return printJSON(out, []store.DirectoryUser{u})
 				}
-				fmt.Fprintf(out, "Marked %s (%s %s) as joined.\n", u.SourcedID, u.GivenName, u.FamilyName)
+				fmt.Fprintf(out, "Marked %s (%s) as joined.\n", untrusted.Text(u.SourcedID), untrusted.Text(u.GivenName+" "+u.FamilyName))
 				return nil
 			}
 			page := func(after string) ([]store.DirectoryUser, string, error) {
@@ -134,7 +135,7 @@ in the roster data". --unarchive makes an archived classroom active.`,
 				if asJSON {
 					return printJSON(out, []store.Classroom{c})
 				}
-				fmt.Fprintf(out, "%s classroom %s (%s).\n", verb, c.SourcedID, c.Name)
+				fmt.Fprintf(out, "%s classroom %s (%s).\n", verb, untrusted.Text(c.SourcedID), untrusted.Text(c.Name))
 				return nil
 			}
 			page := func(after string) ([]store.Classroom, string, error) {
@@ -240,7 +241,7 @@ func writeUsers(w io.Writer, users []store.DirectoryUser) {
 		if u.Joined {
 			joined = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.SourcedID, u.Kind, dash(u.RoleGroup), strings.TrimSpace(u.GivenName+" "+u.FamilyName), dash(u.Email), dash(u.Mobile), joined, u.Status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", untrusted.Text(u.SourcedID), u.Kind, dash(u.RoleGroup), untrusted.Text(strings.TrimSpace(u.GivenName+" "+u.FamilyName)), untrusted.Text(dash(u.Email)), untrusted.Text(dash(u.Mobile)), joined, u.Status)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d users\n", len(users))
@@ -250,7 +251,7 @@ func writeClassrooms(w io.Writer, classes []store.Classroom) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCED ID\tNAME\tSCHOOL\tSTATUS\tARCHIVED BY")
 	for _, c := range classes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.SourcedID, c.Name, c.School, c.Status, dash(c.ArchivedBy))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", untrusted.Text(c.SourcedID), untrusted.Text(c.Name), untrusted.Text(c.School), c.Status, dash(c.ArchivedBy))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d classrooms\n", len(classes))

@@ -237,9 +237,9 @@ func writeFileSummary(w io.Writer, r store.Run, rows []server.GuardiansRow, tota
 	}
 	switch {
 	case r.Trigger == store.TriggerGuardiansFile && r.Message != "":
-		fmt.Fprintln(w, r.Message)
+		fmt.Fprintln(w, untrusted.Text(r.Message))
 	case gf.Message != "" && !strings.Contains(r.Message, gf.Message):
-		fmt.Fprintln(w, gf.Message) // a sync's own message was printed before
+		fmt.Fprintln(w, untrusted.Text(gf.Message)) // a sync's own message was printed before
 	}
 	if len(rows) == 0 {
 		return

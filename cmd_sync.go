@@ -13,6 +13,7 @@ import (
 
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // syncCommand is `rostersync sync`: one manual run of a district's sync.
@@ -181,7 +182,7 @@ func writeRunSummary(w io.Writer, res rsync.Result) {
 	fmt.Fprintf(w, "%s of district %d: %s in %s\n", what, r.TenantID, status, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
 	fmt.Fprintf(w, "run %s · config revision %d · roster revision %q\n", r.ID, r.ConfigRevision, r.PermRev)
 	if r.Message != "" {
-		fmt.Fprintln(w, r.Message)
+		fmt.Fprintln(w, untrusted.Text(r.Message))
 	}
 	writeFileSummary(w, r, nil, 0)
 	if r.Status == store.RunUnchanged {
@@ -217,7 +218,7 @@ func writeRunSummary(w io.Writer, res rsync.Result) {
 			if s.Reason != "" {
 				line += ": " + s.Reason
 			}
-			fmt.Fprintln(w, line)
+			fmt.Fprintln(w, untrusted.Text(line))
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Directory browses what the sync produced in the Connect directory (the
@@ -154,7 +155,7 @@ func (d *Directory) View() string {
 	b.WriteString(st.Title.Render("Directory") + "  " + tabs + st.Muted.Render(fmt.Sprintf("  · %s · page %d", kind, len(d.pages))) + "\n")
 	b.WriteString(d.search.view() + "\n")
 	if d.err != nil {
-		b.WriteString(st.Error.Render(d.err.Error()) + "\n")
+		b.WriteString(st.Error.Render(untrusted.Text(d.err.Error())) + "\n")
 	}
 	if d.open {
 		b.WriteString("\n" + d.detail())
@@ -181,7 +182,7 @@ func (d *Directory) rowText(i int) string {
 		if c.ArchivedBy != "" {
 			status += " by " + c.ArchivedBy
 		}
-		return fmt.Sprintf("%-36s %s", truncate(c.Name, 36), st.Muted.Render(status+" · "+c.SourcedID))
+		return fmt.Sprintf("%-36s %s", truncate(untrusted.Text(c.Name), 36), st.Muted.Render(status+" · "+untrusted.Text(c.SourcedID)))
 	}
 	u := d.users[i]
 	what := u.Kind
@@ -192,27 +193,27 @@ func (d *Directory) rowText(i int) string {
 	if u.Joined {
 		flags += ", joined"
 	}
-	name := lipgloss.NewStyle().Width(26).Render(truncate(u.GivenName+" "+u.FamilyName, 25))
-	return name + fmt.Sprintf("%-15s", what) + st.Muted.Render(flags+" · "+orDash(u.Email))
+	name := lipgloss.NewStyle().Width(26).Render(truncate(untrusted.Text(u.GivenName+" "+u.FamilyName), 25))
+	return name + fmt.Sprintf("%-15s", what) + st.Muted.Render(flags+" · "+untrusted.Text(orDash(u.Email)))
 }
 
 func (d *Directory) detail() string {
 	if d.classrooms {
 		c := d.rooms[d.cursor]
-		return fmt.Sprintf("%s\n  id %s\n  school %s\n  status %s %s\n", c.Name, c.SourcedID, c.School, c.Status, c.ArchivedBy)
+		return fmt.Sprintf("%s\n  id %s\n  school %s\n  status %s %s\n", untrusted.Text(c.Name), untrusted.Text(c.SourcedID), untrusted.Text(c.School), c.Status, c.ArchivedBy)
 	}
 	u := d.users[d.cursor]
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s  (%s", u.GivenName, u.FamilyName, u.Kind)
+	fmt.Fprintf(&b, "%s  (%s", untrusted.Text(u.GivenName+" "+u.FamilyName), u.Kind)
 	if u.RoleGroup != "" {
 		fmt.Fprintf(&b, ", %s", u.RoleGroup)
 	}
-	fmt.Fprintf(&b, ")\n  id %s\n  email %s\n  mobile (SMS) %s\n  home phone %s\n  status %s · joined %v\n", u.SourcedID, orDash(u.Email), orDash(u.Mobile), orDash(u.HomePhone), u.Status, u.Joined)
+	fmt.Fprintf(&b, ")\n  id %s\n  email %s\n  mobile (SMS) %s\n  home phone %s\n  status %s · joined %v\n", untrusted.Text(u.SourcedID), untrusted.Text(orDash(u.Email)), untrusted.Text(orDash(u.Mobile)), untrusted.Text(orDash(u.HomePhone)), u.Status, u.Joined)
 	if len(u.Permissions) > 0 {
 		b.WriteString(indent(wrap("permissions "+strings.Join(u.Permissions, ", "), d.c.Width-2), "  ") + "\n")
 	}
 	if len(u.GuardianOf) > 0 {
-		b.WriteString(indent(wrap("guardian of "+strings.Join(u.GuardianOf, ", "), d.c.Width-2), "  ") + "\n")
+		b.WriteString(indent(wrap("guardian of "+untrusted.Text(strings.Join(u.GuardianOf, ", ")), d.c.Width-2), "  ") + "\n")
 	}
 	return b.String()
 }

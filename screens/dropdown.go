@@ -61,10 +61,10 @@ func (d *Dropdown) load() {
 		if !d.c.Allowed(dist.TenantID) {
 			continue
 		}
-		label := dist.Name
+		label := untrusted.Text(dist.Name)
 		if dist.Demo {
 			demoStored = true
-			label = "Demo district · " + dist.Name + " (built-in sample data)"
+			label = "Demo district · " + label + " (built-in sample data)"
 		}
 		d.all = append(d.all, dropdownItem{
 			label:    label,
@@ -91,7 +91,7 @@ func (d *Dropdown) load() {
 			continue
 		}
 		d.all = append(d.all, dropdownItem{
-			label:     "ClassLink · " + cl.Name,
+			label:     "ClassLink · " + untrusted.Text(cl.Name),
 			detail:    fmt.Sprintf("Tenant %d · app %d · not added yet", cl.TenantID, cl.ApplicationID),
 			classlink: &cl,
 		})
@@ -271,10 +271,10 @@ func (d *Dropdown) View() string {
 		b.WriteString(st.Muted.Render("  No district matches "+fmt.Sprintf("%q", d.filter.Value())) + "\n")
 	}
 	if d.err != nil {
-		b.WriteString(st.Error.Render(d.err.Error()) + "\n")
+		b.WriteString(st.Error.Render(ErrText(d.err)) + "\n")
 	}
 	if d.classLinkErr != nil {
-		b.WriteString(st.Warning.Render(wrap("ClassLink's list of districts is unavailable: "+d.classLinkErr.Error(), d.c.Width)) + "\n")
+		b.WriteString(st.Warning.Render(wrap("ClassLink's list of districts is unavailable: "+ErrText(d.classLinkErr), d.c.Width)) + "\n")
 	}
 	b.WriteString("\n" + st.Note.Render(wrap("Don't have the District Tenant ID and District application_id? Ask "+SupportEmail+".", d.c.Width)))
 	return fit(b.String(), d.c.Height)

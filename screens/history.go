@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // History is Sync history: runs and saved revisions together, newest
@@ -77,7 +78,7 @@ func itemLine(c *Common, it store.HistoryItem) string {
 		return when + "  " + RunLine(*r)
 	}
 	e := it.Revision
-	return fmt.Sprintf("%s  revision %d by %s, %s", when, e.Revision, e.Actor.Name(), plural(len(e.Changes), "change"))
+	return fmt.Sprintf("%s  revision %d by %s, %s", when, e.Revision, untrusted.Text(e.Actor.Name()), plural(len(e.Changes), "change"))
 }
 
 func (h *History) View() string {
@@ -85,7 +86,7 @@ func (h *History) View() string {
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Sync history") + st.Muted.Render("  runs and saved revisions, newest first") + "\n\n")
 	if h.err != nil {
-		b.WriteString(st.Error.Render(h.err.Error()))
+		b.WriteString(st.Error.Render(untrusted.Text(h.err.Error())))
 		return fit(b.String(), h.c.Height)
 	}
 	if len(h.items) == 0 {
@@ -132,12 +133,12 @@ func (h *History) detail(it store.HistoryItem) string {
 		return b.String()
 	}
 	e := it.Revision
-	b.WriteString(st.Focused.Render(fmt.Sprintf("Revision %d", e.Revision)) + " by " + e.Actor.String() + ", " + e.At.Local().Format("Jan 02 15:04") + "\n\n")
+	b.WriteString(st.Focused.Render(fmt.Sprintf("Revision %d", e.Revision)) + " by " + untrusted.Text(e.Actor.String()) + ", " + e.At.Local().Format("Jan 02 15:04") + "\n\n")
 	for _, ch := range e.Changes {
-		b.WriteString("  " + truncate(ch.Label()+": "+ch.From+" → "+ch.To, w-2) + "\n")
+		b.WriteString("  " + truncate(untrusted.Text(ch.Label()+": "+ch.From+" → "+ch.To), w-2) + "\n")
 	}
 	for _, n := range e.Notes {
-		b.WriteString(st.Warning.Render(wrap("• "+n, w)) + "\n")
+		b.WriteString(st.Warning.Render(wrap("• "+untrusted.Text(n), w)) + "\n")
 	}
 	return b.String()
 }

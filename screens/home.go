@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Home is step 2, the District Home Page: the district's identity, the
@@ -80,7 +81,7 @@ func (h *Home) lastSync() string {
 	r, ok, err := h.c.DB.LastRun(h.edit.Saved.TenantID)
 	switch {
 	case err != nil:
-		return st.Error.Render(err.Error())
+		return st.Error.Render(ErrText(err))
 	case !ok:
 		return st.Muted.Render("no sync has run yet")
 	case r.Status == store.RunFailed:
@@ -110,7 +111,7 @@ func (h *Home) toggleStep() tea.Cmd {
 func (h *Home) View() string {
 	st, d := h.c.Styles, h.edit.Saved
 	var b strings.Builder
-	title := d.Name
+	title := untrusted.Text(d.Name)
 	if d.Demo {
 		title += "  " + st.Warning.Render("DEMO · built-in sample data")
 	}
@@ -162,11 +163,11 @@ func (h *Home) testLine() string {
 // ReportText is a connection test in one line.
 func ReportText(r ConnectionReport) string {
 	if !r.OK {
-		return fmt.Sprintf("Connection test failed (%s): %s", r.Reason, r.Err)
+		return fmt.Sprintf("Connection test failed (%s): %s", r.Reason, untrusted.Text(r.Err))
 	}
 	school := "no school"
 	if r.School != "" {
-		school = "first school " + r.School
+		school = "first school " + untrusted.Text(r.School)
 	}
 	count := func(name string) string { // "?" when the server sends no total
 		if n, ok := r.Counts[name]; ok {
@@ -193,20 +194,20 @@ func connectionText(d store.District) string {
 	case c.Mode == "":
 		return "not set up yet"
 	case c.Mode == store.ModeProxy:
-		return "ClassLink proxy · " + c.BaseURL
+		return "ClassLink proxy · " + untrusted.Text(c.BaseURL)
 	}
 	secret := "secret " + c.ClientSecret
 	if d.SecretProblem() != nil {
 		secret = "secret cannot be decrypted: enter it again"
 	}
-	return fmt.Sprintf("OAuth 1.0a %s · client %s · %s\n  %s", c.SignatureMethod, c.ClientID, secret, c.BaseURL)
+	return fmt.Sprintf("OAuth 1.0a %s · client %s · %s\n  %s", c.SignatureMethod, untrusted.Text(c.ClientID), secret, untrusted.Text(c.BaseURL))
 }
 
 // actorText names who saved, with the start of their key's fingerprint
 // when they came over SSH (the whole one is in the history).
 func actorText(a store.Actor) string {
 	if a.Fingerprint == "" {
-		return a.Name()
+		return untrusted.Text(a.Name())
 	}
-	return a.Name() + " (key " + truncate(a.Fingerprint, 19) + ")"
+	return untrusted.Text(a.Name()) + " (key " + truncate(a.Fingerprint, 19) + ")"
 }

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // ResumeMsg is the person's answer to the resume question.
@@ -63,13 +64,13 @@ func (r *Resume) View() string {
 	b.WriteString(st.Title.Render("You left unsaved changes") + "\n\n")
 	changes := store.Diff(d.Base, d.District)
 	b.WriteString(wrap(fmt.Sprintf("%s (Tenant %d): %s on top of revision %d, last edited %s, on the %s screen.",
-		d.District.Name, d.TenantID, plural(len(changes), "change"), d.Base.Revision, r.c.SinceText(d.UpdatedAt), strings.ReplaceAll(d.Screen, "_", " ")), r.c.Width) + "\n")
+		untrusted.Text(d.District.Name), d.TenantID, plural(len(changes), "change"), d.Base.Revision, r.c.SinceText(d.UpdatedAt), strings.ReplaceAll(d.Screen, "_", " ")), r.c.Width) + "\n")
 	for i, ch := range changes {
 		if i == 5 {
 			b.WriteString(st.Muted.Render(fmt.Sprintf("  … and %d more", len(changes)-5)) + "\n")
 			break
 		}
-		b.WriteString(st.Muted.Render("  • "+truncate(ch.Label()+": "+ch.From+" → "+ch.To, r.c.Width-4)) + "\n")
+		b.WriteString(st.Muted.Render("  • "+truncate(untrusted.Text(ch.Label()+": "+ch.From+" → "+ch.To), r.c.Width-4)) + "\n")
 	}
 	b.WriteString("\n")
 	b.WriteString(line(st, r.cursor == 0, "Resume where I left off") + "\n")

@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Review is step 8: what changed against the saved revision, then Save.
@@ -122,14 +123,14 @@ func (r *Review) conflictView() string {
 	b.WriteString(st.Warning.Render(fmt.Sprintf("Someone else saved revision %d while you were editing", cf.Current.Revision)) + "\n")
 	theirs := map[string]bool{}
 	for _, e := range cf.Since {
-		b.WriteString(wrap(fmt.Sprintf("Revision %d by %s, %s:", e.Revision, e.Actor, r.c.SinceText(e.At)), w) + "\n")
+		b.WriteString(wrap(fmt.Sprintf("Revision %d by %s, %s:", e.Revision, untrusted.Text(e.Actor.String()), r.c.SinceText(e.At)), w) + "\n")
 		for i, ch := range e.Changes {
 			theirs[ch.Field] = true
 			if i == 4 {
 				b.WriteString(st.Muted.Render(fmt.Sprintf("  … and %d more", len(e.Changes)-4)) + "\n")
 				break
 			}
-			b.WriteString(truncate("  • "+ch.Label()+": "+ch.From+" → "+ch.To, w) + "\n")
+			b.WriteString(truncate(untrusted.Text("  • "+ch.Label()+": "+ch.From+" → "+ch.To), w) + "\n")
 		}
 	}
 	mine := r.edit.Changes()
@@ -168,7 +169,7 @@ func (r *Review) View() string {
 	end := min(r.offset+room, len(changes))
 	for _, ch := range changes[r.offset:end] {
 		label := lipgloss.NewStyle().Width(labelW).Render(truncate(ch.Label(), labelW-1))
-		b.WriteString("  " + label + " " + st.Muted.Render(ch.From) + " → " + st.Focused.Render(ch.To) + "\n")
+		b.WriteString("  " + label + " " + st.Muted.Render(untrusted.Text(ch.From)) + " → " + st.Focused.Render(untrusted.Text(ch.To)) + "\n")
 	}
 	if end < len(changes) || r.offset > 0 {
 		b.WriteString(st.Muted.Render(fmt.Sprintf("  showing %d–%d of %d (↑/↓ scroll)", r.offset+1, end, len(changes))) + "\n")
@@ -181,10 +182,10 @@ func (r *Review) confirmText() string {
 	st := r.c.Styles
 	var b strings.Builder
 	for _, n := range r.edit.Notes {
-		b.WriteString(st.Warning.Render(wrap("• "+n, r.c.Width)) + "\n")
+		b.WriteString(st.Warning.Render(wrap("• "+untrusted.Text(n), r.c.Width)) + "\n")
 	}
 	if r.err != nil {
-		b.WriteString(st.Error.Render(wrap("✗ Not saved: "+r.err.Error(), r.c.Width)) + "\n")
+		b.WriteString(st.Error.Render(wrap("✗ Not saved: "+untrusted.Text(r.err.Error()), r.c.Width)) + "\n")
 	}
 	b.WriteString(st.Focused.Render(fmt.Sprintf("Save as revision %d?", r.edit.Saved.Revision+1)) + "  y/enter: save · esc: back to edit")
 	return b.String()

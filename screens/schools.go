@@ -7,6 +7,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // SchoolChoice is one ClassLink school offered for the SIS connection.
@@ -163,10 +165,10 @@ func (s *Schools) View() string {
 	start := max(0, min(s.cursor-room/2, len(s.shown)-room))
 	for i := start; i < len(s.shown) && i < start+room; i++ {
 		sc := s.list[s.shown[i]]
-		text := checkbox(s.selected(sc.SourcedID)) + " " + sc.Name
-		detail := sc.SourcedID
+		text := checkbox(s.selected(sc.SourcedID)) + " " + untrusted.Text(sc.Name)
+		detail := untrusted.Text(sc.SourcedID)
 		if sc.Identifier != "" {
-			detail = sc.Identifier + " · " + detail
+			detail = untrusted.Text(sc.Identifier) + " · " + detail
 		}
 		if sc.ToBeDeleted {
 			text = st.Warning.Render(text)

@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // SyncSample is one planned change kept for the preview.
@@ -100,9 +101,9 @@ func runDetail(st *Styles, run store.Run, width int) string {
 	case run.Reason == store.ReasonThreshold:
 		lines = append(lines, st.Error.Render(wrap("Over the deletion threshold: nothing was archived (numbers in brackets are what the run tried to archive). Creates and updates still count. Check the roster in ClassLink, or raise the threshold if the change is expected.", width)))
 	case run.Status == store.RunFailed:
-		lines = append(lines, st.Error.Render(wrap(fmt.Sprintf("Failed (%s): %s", run.Reason, run.Message), width)))
+		lines = append(lines, st.Error.Render(wrap(fmt.Sprintf("Failed (%s): %s", run.Reason, untrusted.Text(run.Message)), width)))
 	case run.Status == store.RunInterrupted:
-		lines = append(lines, st.Warning.Render(wrap(run.Message, width)))
+		lines = append(lines, st.Warning.Render(wrap(untrusted.Text(run.Message), width)))
 	case run.Status == store.RunUnchanged:
 		lines = append(lines, st.Success.Render(wrap("Nothing changed in ClassLink or in the settings since the last sync.", width)))
 	}

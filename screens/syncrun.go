@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // SyncRun is Preview sync (a dry run) or Run sync now (an applied run)
@@ -208,7 +209,7 @@ func (s *SyncRun) resultView(sync *SyncState) string {
 	w := s.c.Width
 	var b strings.Builder
 	if sync.Err != nil {
-		return "\n" + st.Error.Render(wrap("✗ "+sync.Err.Error(), w))
+		return "\n" + st.Error.Render(wrap("✗ "+untrusted.Text(sync.Err.Error()), w))
 	}
 	run := sync.Run
 	status := st.Success.Render("✓ " + RunLine(run))
@@ -234,7 +235,7 @@ func (s *SyncRun) resultView(sync *SyncState) string {
 	samples = samples[:max(0, min(len(samples), s.c.Height-used))]
 	b.WriteString("\n" + st.Title.Render(fmt.Sprintf("%s · %s", typ, action)) + st.Muted.Render(fmt.Sprintf("  (%d in all; up to %d shown)", *run.Counts.Of(typ).Of(action), len(samples))) + "\n")
 	for _, smp := range samples {
-		text := smp.Name + st.Muted.Render(" "+smp.SourcedID)
+		text := untrusted.Text(smp.Name) + st.Muted.Render(" "+untrusted.Text(smp.SourcedID))
 		if len(smp.Fields) > 0 {
 			text += " · " + strings.Join(smp.Fields, ", ")
 		}

@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Markers that carry meaning without colour.
@@ -57,11 +58,17 @@ func fit(content string, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// newInput is a text field styled like the rest of the wizard. The cursor
-// does not blink: a blinking cursor repaints every half second, which over
-// SSH is traffic for nothing.
+// inputLimit is the most characters a text field takes unless it sets its
+// own limit: filters and searches need no more, and a field that took a
+// pasted megabyte would cost every keystroke after it.
+const inputLimit = 100
+
+// newInput is a text field styled like the rest of the wizard, at most
+// inputLimit characters long. The cursor does not blink: a blinking cursor
+// repaints every half second, which over SSH is traffic for nothing.
 func newInput(st *Styles, prompt, placeholder string, width int) textinput.Model {
 	ti := textinput.New()
+	ti.CharLimit = inputLimit
 	ti.Prompt = prompt
 	ti.Placeholder = placeholder
 	ti.SetWidth(width)
@@ -76,11 +83,12 @@ func newInput(st *Styles, prompt, placeholder string, width int) textinput.Model
 }
 
 // ErrText is an error as a person should read it next to its field: a
-// FieldError's message without the contract key in front.
+// FieldError's message without the contract key in front, with control
+// characters from outside (an upstream error's text) escaped.
 func ErrText(err error) string {
 	var fe *store.FieldError
 	if errors.As(err, &fe) {
-		return fe.Msg
+		return untrusted.Text(fe.Msg)
 	}
-	return err.Error()
+	return untrusted.Text(err.Error())
 }

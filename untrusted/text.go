@@ -2,7 +2,6 @@ package untrusted
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -64,13 +63,28 @@ func writeEscaped(b *strings.Builder, s string, keepNewlines bool) {
 		case r == '\n' && keepNewlines:
 			b.WriteByte('\n')
 		case unsafe(r):
-			q := strconv.QuoteRuneToASCII(r) // '\x1b', '\n', '\u202e'
-			b.WriteString(q[1 : len(q)-1])
+			b.WriteString(escaped(r))
 		default:
 			b.WriteString(s[i : i+size])
 		}
 		i += size
 	}
+}
+
+// escaped is how an unsafe rune is written: \n, \r and \t as Go writes
+// them, other ASCII controls as \x1b, the rest as \u202e.
+func escaped(r rune) string {
+	switch {
+	case r == '\n':
+		return `\n`
+	case r == '\r':
+		return `\r`
+	case r == '\t':
+		return `\t`
+	case r < 0x80:
+		return fmt.Sprintf(`\x%02x`, r)
+	}
+	return fmt.Sprintf(`\u%04x`, r)
 }
 
 // quoteRunes is how much of a value an error message repeats.
@@ -104,8 +118,7 @@ func CheckLine(s string) error {
 			}
 		}
 		if unsafe(r) {
-			q := strconv.QuoteRuneToASCII(r)
-			return fmt.Errorf("must not contain control characters such as escape sequences, line breaks or NUL (found %s at character %d)", q[1:len(q)-1], utf8.RuneCountInString(s[:i])+1)
+			return fmt.Errorf("must not contain control characters such as escape sequences, line breaks or NUL (found %s at character %d)", escaped(r), utf8.RuneCountInString(s[:i])+1)
 		}
 	}
 	return nil

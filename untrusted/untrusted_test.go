@@ -10,7 +10,7 @@ func TestTextEscapesWhatWouldReachATerminal(t *testing.T) {
 	for in, want := range map[string]string{
 		"Springfield USD":                   "Springfield USD",
 		"Zürich Schulen · 学区":               "Zürich Schulen · 学区",
-		"evil\x1b[2J\x1b]52;c;aGk=\x07name": `evil\x1b[2J\x1b]52;c;aGk=\aname`,
+		"evil\x1b[2J\x1b]52;c;aGk=\x07name": `evil\x1b[2J\x1b]52;c;aGk=\x07name`,
 		"two\r\nlines":                      `two\r\nlines`,
 		"nul\x00":                           `nul\x00`,
 		"tab\there":                         `tab\there`,

@@ -46,7 +46,10 @@ type accessible struct {
 	added int64 // the district added at step 1, if any
 }
 
-func (a *accessible) say(format string, args ...any) { fmt.Fprintf(a.out, format+"\n", args...) }
+// say prints one message; values from outside in it are escaped.
+func (a *accessible) say(format string, args ...any) {
+	fmt.Fprintln(a.out, untrusted.Lines(fmt.Sprintf(format, args...)))
+}
 
 // ask runs one field as its own form, so the flow can branch between prompts.
 func (a *accessible) ask(f huh.Field) error {
@@ -131,7 +134,7 @@ func (a *accessible) chooseDistrict() (store.District, error) {
 			continue
 		}
 		demoStored = demoStored || d.Demo
-		options = append(options, huh.NewOption(fmt.Sprintf("%s (Tenant %d, revision %d)", d.Name, d.TenantID, d.Revision), d.TenantID))
+		options = append(options, huh.NewOption(fmt.Sprintf("%s (Tenant %d, revision %d)", untrusted.Text(d.Name), d.TenantID, d.Revision), d.TenantID))
 	}
 	if !demoStored && allowed(a.opts, store.DemoTenantID) {
 		options = append(options, huh.NewOption("Demo district, built-in sample data", demoChoice))

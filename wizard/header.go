@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/schoolstatus/rostersync/screens"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // headerHeight is the header's lines plus the blank line under it.
@@ -40,9 +41,9 @@ func (m *Model) header() string {
 	}
 	first := step + st.Crumb.Render(" · ") + strings.Join(path, st.Crumb.Render(" ▸ "))
 
-	ctx := "rostersync · " + m.opts.Actor.Name()
+	ctx := "rostersync · " + untrusted.Text(m.opts.Actor.Name())
 	if e := m.edit; e != nil {
-		ctx = fmt.Sprintf("%s · Tenant %d · revision %d", e.Saved.Name, e.Saved.TenantID, e.Saved.Revision)
+		ctx = fmt.Sprintf("%s · Tenant %d · revision %d", untrusted.Text(e.Saved.Name), e.Saved.TenantID, e.Saved.Revision)
 		if n := len(e.Changes()); n > 0 {
 			ctx += " · " + st.Warning.Render(fmt.Sprintf("● %s unsaved", changesText(n)))
 		}
@@ -60,7 +61,7 @@ func (m *Model) footer() string {
 		if m.flash.Error {
 			s = st.Error
 		}
-		b.WriteString(s.Render(wrapTo(m.flash.Text, m.common.Width)) + "\n")
+		b.WriteString(s.Render(wrapTo(untrusted.Text(m.flash.Text), m.common.Width)) + "\n")
 	}
 	keys := m.common.Keys
 	switch {

@@ -9,15 +9,16 @@ import (
 
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // WriteConfigText prints a district's configuration for people
 // (`config show` without --json); secrets are masked.
 func WriteConfigText(w io.Writer, d store.District) {
 	s := d.Settings
-	fmt.Fprintf(w, "%s — Tenant ID %d, application_id %d, revision %d", d.Name, d.TenantID, d.ApplicationID, d.Revision)
+	fmt.Fprintf(w, "%s — Tenant ID %d, application_id %d, revision %d", untrusted.Text(d.Name), d.TenantID, d.ApplicationID, d.Revision)
 	if d.Revision > 0 {
-		fmt.Fprintf(w, " (saved by %s, %s)", d.SavedBy, d.SavedAt.Local().Format(time.DateTime))
+		fmt.Fprintf(w, " (saved by %s, %s)", untrusted.Text(d.SavedBy.String()), d.SavedAt.Local().Format(time.DateTime))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "\nDistrict-Level Daily Sync")
@@ -44,7 +45,11 @@ func WriteConfigText(w io.Writer, d store.District) {
 	if c.Mode == "" {
 		fmt.Fprintln(w, "  not set up")
 	} else {
-		fmt.Fprintf(w, "  mode %s, %s, client id %q, secret %s, %s\n", c.Mode, c.BaseURL, c.ClientID, c.ClientSecret, c.SignatureMethod)
+		secret := c.ClientSecret
+		if d.SecretProblem() != nil {
+			secret = "cannot be decrypted (enter it again)"
+		}
+		fmt.Fprintf(w, "  mode %s, %s, client id %s, secret %s, %s\n", untrusted.Text(c.Mode), untrusted.Text(c.BaseURL), untrusted.Quote(c.ClientID), secret, untrusted.Text(c.SignatureMethod))
 	}
 	fmt.Fprintf(w, "\nSchools connected: %d\n", len(d.Schools))
 }
@@ -67,7 +72,7 @@ func WriteHistoryText(w io.Writer, items []store.HistoryItem) {
 			if r.Message != "" {
 				detail += ": " + r.Message
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.StartedAt.Local().Format(time.DateTime), what, r.Trigger, detail)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.StartedAt.Local().Format(time.DateTime), what, r.Trigger, untrusted.Text(detail))
 			continue
 		}
 		it := item.Revision
@@ -79,7 +84,10 @@ func WriteHistoryText(w io.Writer, items []store.HistoryItem) {
 		if it.Created {
 			what += " (created)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.At.Local().Format(time.DateTime), what, it.Actor, strings.Join(ch, "; "))
+		if it.Removed {
+			what += " (removed)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.At.Local().Format(time.DateTime), what, untrusted.Text(it.Actor.String()), untrusted.Text(strings.Join(ch, "; ")))
 	}
 	tw.Flush()
 }
