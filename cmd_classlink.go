@@ -52,7 +52,7 @@ func classlinkCommand() *cobra.Command {
 		Short: "Test a district's saved connection: one school, counts per collection, latency, x-perm-rev",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, d, err := openDistrict(district)
+			db, d, err := openDistrictReadOnly(district)
 			if err != nil {
 				return err
 			}

@@ -22,7 +22,7 @@ func configCommand() *cobra.Command {
 		Short: "Show a district's saved configuration (secrets masked)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, d, err := openDistrict(district)
+			db, d, err := openDistrictReadOnly(district)
 			if err != nil {
 				return err
 			}
@@ -44,7 +44,7 @@ func configCommand() *cobra.Command {
 		Short: "Print a district's configuration as JSON, for config import",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, d, err := openDistrict(exDistrict)
+			db, d, err := openDistrictReadOnly(exDistrict)
 			if err != nil {
 				return err
 			}

@@ -46,7 +46,11 @@ func directoryUsersCommand() *cobra.Command {
 			if cmd.Flags().Changed("mark-joined") && strings.TrimSpace(markJoined) == "" {
 				return errors.New("--mark-joined: needs the user's sourcedId")
 			}
-			db, _, err := openDistrict(district)
+			open := openDistrictReadOnly // listing only reads
+			if markJoined != "" {
+				open = openDistrict
+			}
+			db, _, err := open(district)
 			if err != nil {
 				return err
 			}
@@ -114,7 +118,11 @@ in the roster data". --unarchive makes an archived classroom active.`,
 					return fmt.Errorf("--%s: needs the classroom's sourcedId", flag)
 				}
 			}
-			db, _, err := openDistrict(district)
+			open := openDistrictReadOnly // listing only reads
+			if archive != "" || unarchive != "" {
+				open = openDistrict
+			}
+			db, _, err := open(district)
 			if err != nil {
 				return err
 			}

@@ -48,7 +48,7 @@ is (try it with --dry-run).`,
 			if district == "" {
 				return guardians.WriteSample(cmd.OutOrStdout(), nil)
 			}
-			db, d, err := openDistrict(district)
+			db, d, err := openDistrictReadOnly(district)
 			if err != nil {
 				return err
 			}

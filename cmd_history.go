@@ -14,7 +14,7 @@ func historyCommand() *cobra.Command {
 		Short: "List a district's saved revisions (who, when, what changed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, d, err := openDistrict(district)
+			db, d, err := openDistrictReadOnly(district)
 			if err != nil {
 				return err
 			}

@@ -109,6 +109,7 @@ Run without a command to open the wizard.`,
 	})
 	root.AddCommand(configCommand(), historyCommand(), serveCommand(), accessCommand())
 	root.AddCommand(syncCommand(), directoryCommand(), classlinkCommand(), guardiansCommand())
+	root.AddCommand(dbCommand())
 	return root
 }
 
@@ -129,11 +130,22 @@ func parseDistrict(s string) (int64, error) {
 // openDistrict parses --district, opens the existing database and reads the
 // district; the caller closes the database.
 func openDistrict(flag string) (*store.DB, store.District, error) {
+	return openDistrictWith(flag, openExisting)
+}
+
+// openDistrictReadOnly is openDistrict for commands that only read: the
+// file is opened read-only (no write transaction, no fsync), so they work
+// on a copy, a backup or a read-only mount.
+func openDistrictReadOnly(flag string) (*store.DB, store.District, error) {
+	return openDistrictWith(flag, openReadOnly)
+}
+
+func openDistrictWith(flag string, open func() (*store.DB, error)) (*store.DB, store.District, error) {
 	id, err := parseDistrict(flag)
 	if err != nil {
 		return nil, store.District{}, err
 	}
-	db, err := openExisting()
+	db, err := open()
 	if err != nil {
 		return nil, store.District{}, err
 	}
@@ -165,10 +177,28 @@ func closeOrDiscard(db *store.DB, created bool, failure error) {
 // openExisting opens a database that must already exist, without creating
 // one as a side effect of a read.
 func openExisting() (*store.DB, error) {
-	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no database at %s (run rostersync to create one, or pass --db)", dbPath)
+	if _, err := existingPath(); err != nil {
+		return nil, err
 	}
 	return store.Open(dbPath, dbOptions())
+}
+
+// openReadOnly opens the existing database read-only.
+func openReadOnly() (*store.DB, error) {
+	if _, err := existingPath(); err != nil {
+		return nil, err
+	}
+	opt := dbOptions()
+	opt.ReadOnly = true
+	return store.Open(dbPath, opt)
+}
+
+// existingPath refuses --db naming no file.
+func existingPath() (string, error) {
+	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("no database at %s (run rostersync to create one, or pass --db)", dbPath)
+	}
+	return dbPath, nil
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -21,14 +22,16 @@ import (
 )
 
 // The admin socket lets `rostersync access add|list|remove` change the
-// access list while `rostersync serve` holds the database (bbolt allows one
-// process). It is a unix socket created 0600 next to the database, so only
-// the account that runs the server can use it. One JSON request per
+// access list, and `rostersync db check|backup` check and back up the
+// database, while `rostersync serve` holds it (bbolt allows one process).
+// It is a unix socket created 0600 next to the database, so only the
+// account that runs the server can use it. One JSON request per
 // connection, one JSON answer.
 
-// AdminRequest is an access list change sent to a running server.
+// AdminRequest is an access list change, a guardians upload or a database
+// task sent to a running server.
 type AdminRequest struct {
-	Op string `json:"op"` // "add", "update", "list", "remove", "guardians_upload"
+	Op string `json:"op"` // "add", "update", "list", "remove", "guardians_upload", "check", "backup"
 	// Key is the key to add: its name, key line, role and districts; the
 	// rest (fingerprint, who added it, when) the receiver works out. For
 	// "update", the new role (empty: unchanged) and districts (nil:
@@ -37,14 +40,42 @@ type AdminRequest struct {
 	Name string          `json:"name,omitempty"` // "update", "remove"
 	// Guardians is a guardians file upload (admin_guardians.go).
 	Guardians *GuardiansUpload `json:"guardians,omitempty"`
+	// Backup: the file to write (an absolute path, written by the
+	// server's account) and whether to replace an existing one.
+	Path  string `json:"path,omitempty"`
+	Force bool   `json:"force,omitempty"`
 }
 
 // AdminResponse is the server's answer.
 type AdminResponse struct {
 	Keys      []store.AccessKey      `json:"keys,omitempty"`
 	Guardians *GuardiansUploadResult `json:"guardians,omitempty"`
+	Check     *store.CheckReport     `json:"check,omitempty"`
+	Backup    *store.BackupInfo      `json:"backup,omitempty"`
 	Error     string                 `json:"error,omitempty"`
 	Field     string                 `json:"field,omitempty"`
+}
+
+// adminTaskTime bounds a database task over the socket: checking or
+// copying a large database takes minutes, an access change a moment.
+const adminTaskTime = time.Hour
+
+func dbTask(op string) bool { return op == "check" || op == "backup" }
+
+// DatabaseTask runs a check or a backup on the server's database handle.
+func DatabaseTask(db *store.DB, req AdminRequest) (AdminResponse, error) {
+	switch req.Op {
+	case "check":
+		r := db.Check()
+		return AdminResponse{Check: &r}, nil
+	case "backup":
+		if !filepath.IsAbs(req.Path) {
+			return AdminResponse{}, fmt.Errorf("backup: the server needs an absolute path, got %q", req.Path)
+		}
+		info, err := db.Backup(req.Path, req.Force)
+		return AdminResponse{Backup: &info}, err
+	}
+	return AdminResponse{}, fmt.Errorf("unknown admin operation %q", req.Op)
 }
 
 // maxAdminRequest bounds one request: a guardians file of the size limit
@@ -146,6 +177,16 @@ func answerAdmin(ctx context.Context, c net.Conn, db *store.DB, engine *rsync.En
 		json.NewEncoder(c).Encode(resp)
 		return
 	}
+	if dbTask(req.Op) {
+		c.SetDeadline(time.Now().Add(adminTaskTime))
+		resp, err := DatabaseTask(db, req)
+		if err != nil {
+			resp.Error = err.Error()
+		}
+		logger.Info("database task", "op", req.Op, "path", req.Path, "by", peerAccount(c), "err", resp.Error)
+		json.NewEncoder(c).Encode(resp)
+		return
+	}
 	// Who asked is the account on the other end of the socket, as the
 	// kernel tells it; nothing the request says.
 	by := peerAccount(c)
@@ -166,28 +207,38 @@ func answerAdmin(ctx context.Context, c net.Conn, db *store.DB, engine *rsync.En
 	json.NewEncoder(c).Encode(resp)
 }
 
-// AskServer sends req to the server listening on path.
+// AskServer sends an access change to the server listening on path.
 func AskServer(path string, req AdminRequest) ([]store.AccessKey, error) {
+	resp, err := Ask(path, req)
+	return resp.Keys, err
+}
+
+// Ask sends req to the server listening on path and returns its answer.
+func Ask(path string, req AdminRequest) (AdminResponse, error) {
 	c, err := net.DialTimeout("unix", path, 2*time.Second)
 	if err != nil {
-		return nil, err
+		return AdminResponse{}, err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	wait := 10 * time.Second
+	if dbTask(req.Op) {
+		wait = adminTaskTime
+	}
+	c.SetDeadline(time.Now().Add(wait))
 	if err := json.NewEncoder(c).Encode(req); err != nil {
-		return nil, err
+		return AdminResponse{}, err
 	}
 	var resp AdminResponse
 	if err := json.NewDecoder(c).Decode(&resp); err != nil {
-		return nil, fmt.Errorf("reading the server's answer: %w", err)
+		return AdminResponse{}, fmt.Errorf("reading the server's answer: %w", err)
 	}
 	if resp.Error != "" {
 		if resp.Field != "" {
-			return nil, &store.FieldError{Field: resp.Field, Msg: resp.Error}
+			return resp, &store.FieldError{Field: resp.Field, Msg: resp.Error}
 		}
-		return nil, errors.New(resp.Error)
+		return resp, errors.New(resp.Error)
 	}
-	return resp.Keys, nil
+	return resp, nil
 }
 
 // serverAccount is the account the server runs as: the socket is 0600, so

@@ -126,9 +126,12 @@ func damagedOnOpen(path string, err error) bool {
 }
 
 // compactInto copies the database key by key into dst (bolt.Compact),
-// turning a damaged source's panic into a *DamagedError.
+// turning a damaged source's panic into a *DamagedError. It commits every
+// compactTxBytes, so that an L-tier file is not copied in one transaction.
 func (db *DB) compactInto(dst *bolt.DB) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() { err = db.recovered(recover(), err) }()
-	return bolt.Compact(dst, db.bolt, 0)
+	return bolt.Compact(dst, db.bolt, compactTxBytes)
 }
+
+const compactTxBytes = 64 << 20

@@ -123,6 +123,9 @@ func sealedKeyID(s string) string {
 // use.
 type secretBox struct {
 	path string // "" when no key was named: Options, then the environment, then the default
+	// readOnly never creates the key: a read-only open (a copy, a
+	// read-only mount) without it keeps secrets sealed.
+	readOnly bool
 
 	mu   sync.Mutex
 	aead cipher.AEAD
@@ -149,7 +152,11 @@ func (b *secretBox) load() (cipher.AEAD, string, error) {
 			return nil, "", err
 		}
 	}
-	key, err := loadOrCreateKey(path)
+	load := loadOrCreateKey
+	if b.readOnly {
+		load = readKey
+	}
+	key, err := load(path)
 	if err != nil {
 		return nil, "", err
 	}
@@ -253,6 +260,9 @@ func (b *secretBox) open(s, scope string) (plain string, ok bool, err error) {
 		return s, true, nil
 	}
 	aead, _, err := b.load()
+	if b.readOnly && errors.Is(err, fs.ErrNotExist) {
+		return s, false, nil
+	}
 	if err != nil {
 		return "", false, err
 	}

@@ -96,7 +96,7 @@ func Open(path string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, clock: opt.Clock, secrets: &secretBox{path: opt.SecretsKey}}
+	db := &DB{bolt: b, path: path, clock: opt.Clock, secrets: &secretBox{path: opt.SecretsKey, readOnly: opt.ReadOnly}}
 	if db.clock == nil {
 		db.clock = time.Now
 	}
@@ -217,6 +217,14 @@ func tenantKey(id int64) []byte {
 	k := make([]byte, 8)
 	binary.BigEndian.PutUint64(k, uint64(id))
 	return k
+}
+
+// keyTenant reads a key tenantKey made; -1 for any other key.
+func keyTenant(k []byte) int64 {
+	if len(k) != 8 {
+		return -1
+	}
+	return int64(binary.BigEndian.Uint64(k))
 }
 
 func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {

@@ -185,3 +185,33 @@ func directoryLeaf(f *os.File, path string, pageSize int, tenantID int64) (uint6
 		}
 	}
 }
+
+// Corrupt replaces one record with raw bytes, as a bug or a bit flip
+// leaves it: the record under the 8-byte big-endian key in the bucket
+// path (e.g. "districts", tenant 5). The pages stay sound.
+func Corrupt(t TB, path string, buckets []string, key int64, raw []byte) {
+	t.Helper()
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("corrupt %s: %v", path, err)
+	}
+	defer b.Close()
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(key))
+	err = b.Update(func(tx *bolt.Tx) error {
+		bucket := tx.Bucket([]byte(buckets[0]))
+		for _, name := range buckets[1:] {
+			if bucket == nil {
+				break
+			}
+			bucket = bucket.Bucket([]byte(name))
+		}
+		if bucket == nil {
+			return fmt.Errorf("no bucket %v", buckets)
+		}
+		return bucket.Put(k, raw)
+	})
+	if err != nil {
+		t.Fatalf("corrupt %s: %v", path, err)
+	}
+}
