@@ -23,13 +23,17 @@ func serveCommand() *cobra.Command {
 	var hosts, allowNets []string
 	var idle, grace, budget time.Duration
 	var limits serveLimits
+	var backupDir string
+	var backupKeep int
 	cmd := &cobra.Command{
 		Use:   "serve [--listen 127.0.0.1:2222] [--host-key PATH] [--full-pull-days N]",
 		Short: "Serve the wizard over SSH to the keys on the access list",
 		Long: `Serves the same wizard over SSH. Only public keys on the access list
 (rostersync access add) get in; password and keyboard-interactive logins are
-refused. The server holds the database while it runs; rostersync access
-still works through a socket next to the database (PATH.sock).`,
+refused. The server holds the database while it runs; rostersync access,
+db check and db backup still work through a socket next to the database
+(PATH.sock). With --backup-dir it backs the database up after each day's
+scheduled runs, keeping the last --backup-keep backups.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := rsync.CheckRunBudget(budget); err != nil {
@@ -37,6 +41,14 @@ still works through a socket next to the database (PATH.sock).`,
 			}
 			if err := checkFullPullDays(); err != nil {
 				return err
+			}
+			if backupKeep < 1 {
+				return fmt.Errorf("--backup-keep: must be 1 or more backups, got %d", backupKeep)
+			}
+			if backupDir != "" {
+				if err := server.PrepareBackupDir(backupDir); err != nil {
+					return err
+				}
 			}
 			db, err := store.Open(dbPath, dbOptions())
 			if err != nil {
@@ -68,6 +80,8 @@ still works through a socket next to the database (PATH.sock).`,
 				AdminSocket:   server.AdminSocketPath(dbPath),
 				Dialer:        dialer,
 				Engine:        engine,
+				BackupDir:     backupDir,
+				BackupKeep:    backupKeep,
 
 				HandshakeTimeout:   limits.handshake,
 				MaxUnauthenticated: limits.unauthenticated,
@@ -93,6 +107,8 @@ still works through a socket next to the database (PATH.sock).`,
 	timeBudgetFlag(cmd, &budget)
 	fullPullFlag(cmd)
 	limits.flags(cmd)
+	cmd.Flags().StringVar(&backupDir, "backup-dir", "", "write a backup here after each day's scheduled runs (created 0700; see rostersync db backup)")
+	cmd.Flags().IntVar(&backupKeep, "backup-keep", server.DefaultBackupKeep, "how many daily backups --backup-dir keeps")
 	return cmd
 }
 

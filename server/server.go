@@ -60,8 +60,14 @@ type Options struct {
 	// Dialer is the server's way to ClassLink: what sessions test and
 	// list (the proxy, the partner token, the demo district).
 	Dialer *rsync.Dialer
-	// NoSchedule turns off the daily runs (tests of other things).
+	// NoSchedule turns off the daily runs (tests of other things), and
+	// with them the daily backup.
 	NoSchedule bool
+	// BackupDir, when set, receives a backup after each day's scheduled
+	// runs (see dailyBackup); BackupKeep of them are kept (zero means
+	// DefaultBackupKeep).
+	BackupDir  string
+	BackupKeep int
 	// Clock drives the daily schedule; nil is the real clock.
 	Clock rsync.Clock
 	// newModel builds a session's model; tests replace it.
@@ -320,6 +326,19 @@ func (s *Server) schedule(ctx context.Context) {
 			s.log.Info("daily sync", "district", tenant, "run", res.Run.ID, "status", res.Run.Status, "changes", res.Run.Counts.Changes())
 		}
 	}}
+	if s.opts.BackupDir != "" {
+		keep := s.opts.BackupKeep
+		if keep <= 0 {
+			keep = DefaultBackupKeep
+		}
+		now := time.Now
+		if s.opts.Clock != nil {
+			now = s.opts.Clock.Now
+		}
+		b := &dailyBackup{dir: s.opts.BackupDir, keep: keep, db: s.opts.DB, log: s.log, now: now}
+		sched.AfterRound = b.afterRound
+		s.log.Info("daily backups on", "dir", s.opts.BackupDir, "keep", keep)
+	}
 	s.log.Info("daily schedule on: districts with Enable Daily sync run at their start time")
 	sched.Run(ctx)
 }

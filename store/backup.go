@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,6 +45,10 @@ func (db *DB) Backup(path string, overwrite bool) (BackupInfo, error) {
 	err = db.view(func(tx *bolt.Tx) error {
 		n, err := tx.WriteTo(tmp)
 		info.Bytes = n
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			// WriteTo reads the file itself: it ended before its pages did.
+			return &DamagedError{Path: db.path, Cause: fmt.Errorf("the file ends after %d bytes, before its last page: it was cut short", n)}
+		}
 		return err
 	})
 	if err == nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -127,6 +128,7 @@ func isFault(err error) bool {
 // byte of each value: a damaged page panics (or faults) here, in a
 // goroutine that recovers, before bbolt's checker reads it in its own.
 func walkAll(tx *bolt.Tx) error {
+	var sum byte
 	var walk func(b *bolt.Bucket) error
 	walk = func(b *bolt.Bucket) error {
 		return b.ForEach(func(k, v []byte) error {
@@ -137,16 +139,18 @@ func walkAll(tx *bolt.Tx) error {
 				return nil
 			}
 			if len(v) > 0 {
-				touched ^= v[len(v)-1]
+				sum ^= v[len(v)-1]
 			}
 			return nil
 		})
 	}
-	return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
+	err := tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
+	touched.Add(uint32(sum))
+	return err
 }
 
 // touched keeps walkAll's reads from being optimised away.
-var touched byte
+var touched atomic.Uint32
 
 func checkSchema(tx *bolt.Tx, r *CheckReport) {
 	meta := tx.Bucket(bucketMeta)

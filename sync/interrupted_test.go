@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -195,5 +196,63 @@ func TestInterruptedScheduledRunIsMadeUpOnce(t *testing.T) {
 	clock.Set(tomorrow)
 	if ran := runDue(t, &Scheduler{Engine: f.engine, Clock: clock}); len(ran) != 1 {
 		t.Fatalf("the next day: ran %v", ran)
+	}
+}
+
+// A backup taken while a run applies is a consistent database: it checks
+// clean, shows the run as interrupted (its process, as far as the copy
+// knows, is gone), and a run on the restored copy brings its directory to
+// exactly what the live database has after the run.
+func TestBackupWhileARunAppliesThenRestore(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.engine.BatchSize = 10
+	applying := make(chan struct{})
+	var once gosync.Once
+	done := make(chan store.Run)
+	go func() {
+		res, err := f.engine.Run(context.Background(), testTenant, RunOptions{Progress: func(p Progress) {
+			if p.Applied > 0 {
+				once.Do(func() { close(applying) })
+				time.Sleep(2 * time.Millisecond) // keep the run going while the backup reads
+			}
+		}})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res.Run
+	}()
+	<-applying
+	path := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := f.db.Backup(path, false); err != nil {
+		t.Fatal(err)
+	}
+	run := <-done
+	if run.Status != store.RunSucceeded {
+		t.Fatalf("the live run: %+v", run)
+	}
+	live := dumpDirectory(t, f.db, testTenant)
+
+	restored, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	if r := restored.Check(); !r.OK() {
+		t.Fatalf("the backup's check: %+v", r)
+	}
+	copied := dumpDirectory(t, restored, testTenant)
+	last, _, _ := restored.LastRun(testTenant)
+	records := func(d directory) int { return len(d.Schools) + len(d.Classrooms) + len(d.Users) + len(d.Memberships) }
+	if last.Status != store.RunInterrupted || records(copied) == 0 || records(copied) >= records(live) {
+		t.Fatalf("the backup taken mid-run: last run %s, %d records (live: %d)", last.Status, records(copied), records(live))
+	}
+	again := &Engine{DB: restored, Dial: f.dial, BatchSize: 100}
+	res, err := again.Run(context.Background(), testTenant, RunOptions{})
+	if err != nil || res.Run.Status != store.RunSucceeded {
+		t.Fatalf("run on the restored copy: %+v %v", res.Run, err)
+	}
+	if got := dumpDirectory(t, restored, testTenant); !got.equal(live) {
+		t.Fatalf("the restored copy after a run differs from the live directory: %d/%d users, %d/%d memberships",
+			len(got.Users), len(live.Users), len(got.Memberships), len(live.Memberships))
 	}
 }

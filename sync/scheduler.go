@@ -38,6 +38,10 @@ type Scheduler struct {
 	// OnRun, when set, hears about every scheduled run: its result, or the
 	// error that kept it from being recorded.
 	OnRun func(tenantID int64, res Result, err error)
+	// AfterRound, when set, is called after every round of due runs with
+	// the districts it ran (none, often): serve's daily backup follows
+	// the scheduled runs.
+	AfterRound func(ran []int64)
 
 	// attempted is the due time last tried per district, so a run that
 	// failed before being recorded is not retried in a loop.
@@ -56,7 +60,10 @@ func (s *Scheduler) clock() Clock {
 func (s *Scheduler) Run(ctx context.Context) error {
 	reported := ""
 	for {
-		_, err := s.RunDue(ctx)
+		ran, err := s.RunDue(ctx)
+		if s.AfterRound != nil && ctx.Err() == nil {
+			s.AfterRound(ran)
+		}
 		if err != nil && ctx.Err() == nil && err.Error() != reported {
 			// The database could not be read; try again after a pause,
 			// telling once, not every minute, while it stays so.
