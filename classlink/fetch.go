@@ -6,11 +6,29 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 )
 
 // maxPageBytes bounds one page's body: a page of 10,000 users with every
 // field is a few MB, so more means a server that ignores limit.
 const maxPageBytes = 128 << 20
+
+// pageBuffers keeps page bodies' arrays from pull to pull, so a sync's
+// seven pulls (and the next sync) do not grow new ones page by page.
+var pageBuffers sync.Pool
+
+func getBuffer() []byte {
+	if b, ok := pageBuffers.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+func putBuffer(b []byte) {
+	if cap(b) > 0 && cap(b) <= maxPageBytes {
+		pageBuffers.Put(&b)
+	}
+}
 
 // pageAsk is a page to fetch: the server's next link, or the page at
 // offset of size records.

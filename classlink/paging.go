@@ -240,8 +240,11 @@ func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOption
 	}
 	defer func() {
 		if ahead != nil {
-			account(ahead.drop())
+			dropped := ahead.drop()
+			account(dropped)
+			putBuffer(dropped.body)
 		}
+		putBuffer(spare)
 		info.Elapsed = time.Since(start)
 	}()
 
@@ -256,7 +259,11 @@ func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOption
 			if ahead != nil {
 				dropped := ahead.drop()
 				account(dropped)
+				putBuffer(spare)
 				spare = dropped.body
+			}
+			if spare == nil {
+				spare = getBuffer()
 			}
 			p, spare = c.fetch(ctx, coll, opt, ask, spare), nil
 		}
@@ -290,11 +297,15 @@ func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOption
 		// Guess the next page and fetch it while this one is decoded.
 		guess := pageAsk{link: link, offset: offset + size, size: size}
 		if link != nil || total < 0 || offset+size < total {
+			if spare == nil {
+				spare = getBuffer()
+			}
 			ahead, spare = c.startFetch(ctx, coll, opt, guess, spare), nil
 		}
 
 		pageStart := offset
 		n, derr := decodePage(body, coll.key, rd, ids, fn)
+		putBuffer(spare)
 		spare = body
 		offset += n
 		if derr != nil {

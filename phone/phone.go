@@ -5,8 +5,8 @@
 package phone
 
 import (
+	"slices"
 	"strings"
-	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 	"google.golang.org/protobuf/proto"
@@ -23,13 +23,15 @@ const Region = "US"
 // libphonenumber needs ~40µs a number, which at the L tier (over a million
 // phone fields) would be most of a sync. The common North American shapes
 // ("(212) 874-1234", "212.874.1234 x204", "+1 212 874 1234", …) are read
-// here instead and only their validity is asked of libphonenumber, once per
-// NPA-NXX: for libphonenumber v1.8.1 validity within the North American
-// plan depends on the first six digits alone, except in the area codes of
-// deepNPAs, which are checked number by number. (A scan of all 640,000
-// NPA-NXX prefixes at twelve line numbers each found splits only there;
-// TestPhoneFastPathAgrees and FuzzNormalize hold both paths to the
-// same answers.) Every other shape takes libphonenumber's own path.
+// here instead and their validity is looked up in a table generated from
+// libphonenumber (nanp_table.go, by gen_nanp.go): within the North American
+// plan validity depends on the first six digits alone, except in the area
+// codes of deepNPAs, which are asked of libphonenumber number by number.
+// (The generator checks every NPA-NXX prefix at twelve line numbers and
+// refuses to write a table if that stops being true; TestNANPTable,
+// TestPhoneFastPathAgrees and FuzzNormalize hold the table and the fast
+// path to libphonenumber's answers.) Every other shape takes
+// libphonenumber's own path.
 func Normalize(raw string) (e164 string, ok bool) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
@@ -56,7 +58,8 @@ func slowNormalize(s string) (string, bool) {
 // nanpDigits reads s as a North American number: an optional "+1" or "1",
 // ten digits with at most one separator (space, dot, dash) between groups
 // or "(NPA)" around the area code, and an optional extension. It returns
-// the ten national digits, or handled false for any other shape.
+// the ten national digits, or handled false for any other shape and for
+// digits that cannot start an area code.
 func nanpDigits(s string) (string, bool) {
 	s = stripExtension(s)
 	var d [11]byte
@@ -91,13 +94,21 @@ func nanpDigits(s string) (string, bool) {
 	if paren == 1 || prevSep { // "(212" or a trailing separator
 		return "", false
 	}
+	var national []byte
 	switch {
 	case n == 11 && d[0] == '1':
-		return string(d[1:11]), true
+		national = d[1:11]
 	case n == 10 && !plus && d[0] != '1':
-		return string(d[:10]), true
+		national = d[:10]
+	default:
+		return "", false
 	}
-	return "", false
+	if national[0] < '2' {
+		// No area code starts with 0 or 1; libphonenumber reads such
+		// digits its own way (as a shorter number), so it answers.
+		return "", false
+	}
+	return string(national), true
 }
 
 // stripExtension removes a trailing extension: "x204", " x 204",
@@ -125,15 +136,11 @@ func stripExtension(s string) string {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// nanpValidity caches libphonenumber's verdict per NPA-NXX prefix: two
-// bits each, known and valid.
-var nanpValidity struct {
-	sync.Mutex
-	bits [1_000_000 / 4]byte
-}
+//go:generate go run gen_nanp.go
 
 // deepNPAs are area codes whose libphonenumber patterns look past the
-// exchange (Barbados 246, Jamaica 876).
+// exchange (Barbados 246, Jamaica 876); gen_nanp.go leaves them out of the
+// table and must name the same ones.
 var deepNPAs = map[int]bool{246: true, 876: true}
 
 func nanpValid(national string) bool {
@@ -144,22 +151,18 @@ func nanpValid(national string) bool {
 	if deepNPAs[prefix/1000] {
 		return validNANP(national)
 	}
-	shift := uint(prefix%4) * 2
-	nanpValidity.Lock()
-	v := nanpValidity.bits[prefix/4] >> shift & 3
-	nanpValidity.Unlock()
-	if v&1 != 0 {
-		return v&2 != 0
+	return tableValid(prefix)
+}
+
+// tableValid reads libphonenumber's verdict on an NPA-NXX prefix from
+// the generated table: valid where an odd number of bounds lie at or
+// below it.
+func tableValid(prefix int) bool {
+	i, found := slices.BinarySearch(nanpBounds[:], uint32(prefix))
+	if found {
+		i++
 	}
-	valid := validNANP(national)
-	v = 1
-	if valid {
-		v = 3
-	}
-	nanpValidity.Lock()
-	nanpValidity.bits[prefix/4] |= v << shift
-	nanpValidity.Unlock()
-	return valid
+	return i%2 == 1
 }
 
 // validNANP asks libphonenumber about ten national digits.

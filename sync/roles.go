@@ -73,15 +73,7 @@ func classify(u classlink.User, selected, districtOrgs map[string]bool) (userKin
 	group := store.SupportStaff
 	for _, role := range u.RoleNames() {
 		lower := strings.ToLower(role)
-		orgs := u.RoleOrgs(role)
-		if len(orgs) == 0 {
-			orgs = u.Orgs
-		}
-		atSchool, atDistrict := false, false
-		for _, o := range orgs {
-			atSchool = atSchool || selected[o]
-			atDistrict = atDistrict || districtOrgs[o]
-		}
+		atSchool, atDistrict := heldAt(u, role, selected, districtOrgs)
 		g, staff := staffGroups[lower]
 		if lower == "administrator" {
 			staff, g = true, store.SchoolAdmin
@@ -107,4 +99,27 @@ func classify(u classlink.User, selected, districtOrgs map[string]bool) (userKin
 		}
 	}
 	return kind, group
+}
+
+// heldAt says whether role is held at a selected school and at a district
+// org: at the orgs of its 1.2 entries, or the user's orgs for the 1.1 role
+// and when no entry names an org (u.RoleOrgs, without building the list).
+func heldAt(u classlink.User, role string, selected, districtOrgs map[string]bool) (atSchool, atDistrict bool) {
+	see := func(o string) {
+		atSchool = atSchool || selected[o]
+		atDistrict = atDistrict || districtOrgs[o]
+	}
+	named := false
+	for _, r := range u.Roles {
+		if r.Role == role && r.Org != "" {
+			named = true
+			see(r.Org)
+		}
+	}
+	if u.Role == role || !named {
+		for _, o := range u.Orgs {
+			see(o)
+		}
+	}
+	return atSchool, atDistrict
 }

@@ -1,0 +1,194 @@
+package sync
+
+// A first sync with the OneRoster server in a process of its own (this
+// test binary run again as TestBenchRosterServer), so that the sync's CPU
+// time and the server's are measured apart; both still share the machine's
+// cores, as in the in-process benchmarks:
+//
+//	go test ./sync -run '^$' -bench SyncMSplit -benchtime 3x
+//	ROSTERSYNC_BENCH_L=1 go test ./sync -run '^$' -bench SyncLSplit -benchtime 1x -timeout 30m
+//
+// It reports the wall time of a sync (s/sync), the CPU seconds of this
+// process while it ran (sync-cpu-s, the product's) and of the server
+// (server-cpu-s), and this process's peak RSS (the server's memory is not
+// in it). ROSTERSYNC_BENCH_SERVE_PROFILE=FILE writes the server's CPU
+// profile; -cpuprofile is then the sync's alone.
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
+	"github.com/schoolstatus/rostersync/store"
+)
+
+// benchServeEnv names the tier the child process serves.
+const benchServeEnv = "ROSTERSYNC_BENCH_SERVE"
+
+var benchTiers = map[string]classlinktest.Tier{"S": classlinktest.TierS, "M": classlinktest.TierM, "L": classlinktest.TierL}
+
+func benchDistrictOptions(tier classlinktest.Tier) classlinktest.Options {
+	return classlinktest.Options{Seed: 42, Tier: tier, Mess: classlinktest.DefaultMess()}
+}
+
+// cpuSeconds is this process's user and system time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// TestBenchRosterServer is the split benchmarks' server: it serves the tier
+// named by ROSTERSYNC_BENCH_SERVE, prints "url BASE", answers each "cpu"
+// line on stdin with "cpu SECONDS" and stops when stdin closes.
+func TestBenchRosterServer(t *testing.T) {
+	name := os.Getenv(benchServeEnv)
+	if name == "" {
+		t.Skip("the split benchmarks' roster server; it only runs as their child process")
+	}
+	roster, err := classlinktest.NewDistrict(benchDistrictOptions(benchTiers[name]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := classlinktest.NewServer(classlinktest.ServerOptions{Tenants: []classlinktest.Tenant{{
+		TenantID: testTenant, ApplicationID: testApp, Name: "bench", ConsumerKey: "k", ConsumerSecret: "s", District: roster}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if path := os.Getenv(benchServeEnv + "_PROFILE"); path != "" { // the server's own CPU profile
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Printf("url %s\n", srv.BaseURL())
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if in.Text() == "cpu" {
+			fmt.Printf("cpu %f\n", cpuSeconds())
+		}
+	}
+}
+
+// rosterServerProcess starts TestBenchRosterServer for tier and returns its
+// base URL and a way to read its CPU seconds.
+func rosterServerProcess(b *testing.B, tier classlinktest.Tier) (string, func() float64) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchRosterServer$", "-test.count=1")
+	cmd.Env = append(os.Environ(), benchServeEnv+"="+tier.Name)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		_, _ = io.Copy(io.Discard, stdout)
+		_ = cmd.Wait()
+	})
+	lines := bufio.NewScanner(stdout)
+	next := func(prefix string) string {
+		for lines.Scan() {
+			if v, ok := strings.CutPrefix(lines.Text(), prefix+" "); ok {
+				return v
+			}
+		}
+		b.Fatalf("the roster server process ended without %q", prefix)
+		return ""
+	}
+	url := next("url")
+	return url, func() float64 {
+		if _, err := io.WriteString(stdin, "cpu\n"); err != nil {
+			b.Fatal(err)
+		}
+		s, err := strconv.ParseFloat(next("cpu"), 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+}
+
+func benchSplit(b *testing.B, tier classlinktest.Tier) {
+	url, serverCPU := rosterServerProcess(b, tier)
+	roster, err := classlinktest.NewDistrict(benchDistrictOptions(tier))
+	if err != nil {
+		b.Fatal(err)
+	}
+	LimitMemory() // as main does
+	fresh := func() *store.DB {
+		db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		d := store.NewDistrict(testTenant, testApp, "bench")
+		d.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: url, ClientID: "k", ClientSecret: "s", SignatureMethod: store.HMACSHA256}
+		for p := range tier.Schools {
+			d.Schools = append(d.Schools, roster.SchoolID(p))
+		}
+		d.Settings.DeletionThresholdPercent = 100
+		if _, _, err := db.SaveDistrict(d, 0, store.Actor{User: "bench"}, nil); err != nil {
+			b.Fatal(err)
+		}
+		return db
+	}
+	records := 0
+	var wall time.Duration
+	var own, served float64
+	var run store.Run
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		db := fresh()
+		runtime.GC()
+		own0, served0, start := cpuSeconds(), serverCPU(), time.Now()
+		b.StartTimer()
+		run = syncOnce(b, db, &records)
+		b.StopTimer()
+		wall += time.Since(start)
+		own += cpuSeconds() - own0
+		served += serverCPU() - served0
+	}
+	n := float64(b.N)
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	b.ReportMetric(wall.Seconds()/n, "s/sync")
+	b.ReportMetric(own/n, "sync-cpu-s/op")
+	b.ReportMetric(served/n, "server-cpu-s/op")
+	b.ReportMetric(float64(records)/wall.Seconds(), "records/s")
+	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-rss-MiB")
+	b.ReportMetric(float64(run.Counts.Changes()), "writes/op")
+}
+
+func BenchmarkSyncMSplit(b *testing.B) { benchSplit(b, classlinktest.TierM) }
+
+func BenchmarkSyncLSplit(b *testing.B) {
+	if os.Getenv("ROSTERSYNC_BENCH_L") == "" {
+		b.Skip("set ROSTERSYNC_BENCH_L=1 to sync the L tier (a few minutes, a few GB)")
+	}
+	benchSplit(b, classlinktest.TierL)
+}
