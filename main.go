@@ -107,7 +107,7 @@ Run without a command to open the wizard.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
 	})
-	root.AddCommand(configCommand(), historyCommand(), serveCommand(), accessCommand())
+	root.AddCommand(configCommand(), historyCommand(), serveCommand(), accessCommand(), districtCommand())
 	root.AddCommand(syncCommand(), directoryCommand(), classlinkCommand(), guardiansCommand())
 	root.AddCommand(dbCommand())
 	return root

@@ -112,7 +112,17 @@ func NewMenu(c *Common) *Menu {
 		{Title: "Sync history", Description: "Runs and saved revisions, with failure reasons", Open: HistoryScreen},
 		{Title: "Directory", Description: "Browse the users and classrooms the sync produced", Open: DirectoryScreen},
 		{Title: "Export", Description: "The district's configuration as JSON (secrets masked)", Open: ExportScreen},
+		details(c),
 	}}}
+}
+
+// details is the ⋮ menu's District details entry, for specialists.
+func details(c *Common) MenuItem {
+	it := MenuItem{Title: "District details", Description: "Correct the district's name or application_id, or remove a district added by mistake", Open: DetailsScreen}
+	if !c.Specialist {
+		it.Unavailable = "only an onboarding specialist can correct or remove a district"
+	}
+	return it
 }
 
 func (m *Menu) Init() tea.Cmd                        { return nil }

@@ -30,9 +30,10 @@ const (
 	SchoolsScreen
 	GuardiansSourceScreen
 	UploadGuardiansScreen
+	DetailsScreen
 )
 
-var idNames = [...]string{"dropdown", "home", "menu", "settings", "sis_rostering", "daily_sync", "permissions", "review", "export", "resume", "connection", "preview", "run_now", "history", "directory", "schools", "guardians_source", "upload_guardians"}
+var idNames = [...]string{"dropdown", "home", "menu", "settings", "sis_rostering", "daily_sync", "permissions", "review", "export", "resume", "connection", "preview", "run_now", "history", "directory", "schools", "guardians_source", "upload_guardians", "details"}
 
 func (id ID) String() string {
 	if int(id) < len(idNames) {

@@ -14,6 +14,7 @@ import (
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Minimum terminal size below which the wizard shows a message instead of
@@ -184,6 +185,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case screens.ConnectionTestedMsg:
 		m.tested(msg.Report)
 		return m, nil
+	case screens.DistrictRemovedMsg:
+		return m, m.removed(msg)
 	case screens.ReloadedMsg:
 		m.saved(screens.SavedMsg{District: msg.District})
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Reloaded revision %d; your changes were dropped.", msg.District.Revision)}
@@ -284,6 +287,7 @@ var editScreens = map[screens.ID]func(*screens.Common, *screens.Edit) screens.Sc
 	screens.PermissionsScreen:  func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewPermissions(c, e) },
 	screens.ReviewScreen:       func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewReview(c, e) },
 	screens.ExportScreen:       func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewExport(c, e) },
+	screens.DetailsScreen:      func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewDetails(c, e) },
 	screens.ConnectionScreen:   func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewConnection(c, e) },
 	screens.PreviewScreen:      func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewPreview(c, e) },
 	screens.RunNowScreen:       func(c *screens.Common, e *screens.Edit) screens.Screen { return screens.NewRunNow(c, e) },
@@ -515,3 +519,11 @@ func wrapTo(s string, w int) string { return lipgloss.Wrap(s, max(w, 20), " ") }
 // application_id ClassLink's list cannot check, correct or remove a
 // district.
 func specialist(o Options) bool { return o.Role != store.RoleDistrict }
+
+// removed leaves a district that was just removed for the Dropdown.
+func (m *Model) removed(msg screens.DistrictRemovedMsg) tea.Cmd {
+	m.edit, m.draftSaved = nil, nil
+	m.stack = []screens.Screen{screens.NewDropdown(m.common)}
+	m.flash = screens.FlashMsg{Text: fmt.Sprintf("Removed %s (Tenant %d); its history is kept.", untrusted.Text(msg.Name), msg.TenantID)}
+	return m.stack[0].Init()
+}
