@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,6 +60,10 @@ func TestClassLinkCommands(t *testing.T) {
 	}
 	if strings.Contains(out, "s3cr3t-value") {
 		t.Fatal("the secret was printed")
+	}
+	// Stored sealed: the database file holds no trace of it.
+	if raw, err := os.ReadFile(db); err != nil || bytes.Contains(raw, []byte("s3cr3t-value")) || bytes.Contains(raw, []byte("s3cr3t")) {
+		t.Fatalf("the database file holds the secret (%v)", err)
 	}
 	if out, code := run(t, cfg("wrong"), "config", "import", "--district", "4021", "-", "--db", db); code != 0 {
 		t.Fatal(out)
