@@ -122,7 +122,7 @@ func districtFlag(cmd *cobra.Command, into *string) {
 func parseDistrict(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("--district: must be a positive whole number (the District Tenant ID), got %q", s)
+		return 0, fmt.Errorf("--district: must be a positive whole number (the District Tenant ID), got %s", untrusted.Quote(s))
 	}
 	return id, nil
 }

@@ -160,7 +160,7 @@ func (dl *Dialer) config(ctx context.Context, d store.District) (classlink.Confi
 		}
 		return classlink.Config{Mode: classlink.ModeProxy, BaseURL: dl.ProxyBaseURL(d.ApplicationID), Token: dl.Token, HTTPClient: dl.httpClient()}, nil
 	}
-	return classlink.Config{}, fmt.Errorf("connection.mode: %q is not supported", c.Mode)
+	return classlink.Config{}, fmt.Errorf("connection.mode: %s is not supported", untrusted.Quote(c.Mode))
 }
 
 // PartnerToken reports whether a partner token is set, so ClassLink's list
