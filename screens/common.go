@@ -63,7 +63,7 @@ func (c *Common) Listing(tenantID int64) store.Listing {
 	case c.ClassLinkDistricts == nil:
 		return store.NoListing
 	case c.classLink == nil:
-		return store.Listing{Why: "ClassLink's list of districts has not arrived yet"}
+		return store.Listing{Pending: true, Why: "ClassLink's list of districts has not arrived yet"}
 	}
 	apps := map[int64]int64{}
 	for _, d := range c.classLink.Districts {

@@ -19,6 +19,9 @@ type Listing struct {
 	// ClassLink unavailable, the tenant not listed), for messages and the
 	// audit.
 	Why string
+	// Pending: a partner token is set and the list is still on its way;
+	// nothing is decided without it.
+	Pending bool
 }
 
 // ListingOf finds tenantID in ClassLink's list (pairs of tenant_id and
@@ -44,6 +47,8 @@ var NoListing = Listing{Why: "no partner token is set, so ClassLink's list of di
 // one, and note is what the audit records about it.
 func CheckApplicationID(tenantID, applicationID int64, l Listing, specialist bool) (note string, err error) {
 	switch {
+	case l.Pending:
+		return "", fieldErr("application_id", "ClassLink's list of districts, which it is checked against, has not arrived yet: try again in a moment")
 	case l.Checked && l.ApplicationID == applicationID:
 		return fmt.Sprintf("application_id %d matches ClassLink's list for District Tenant ID %d", applicationID, tenantID), nil
 	case l.Checked && l.ApplicationID != 0:

@@ -18,6 +18,9 @@ func TestCheckApplicationIDIsTheTenantIsolationRule(t *testing.T) {
 			t.Errorf("another district's application_id (specialist %v): %v", specialist, err)
 		}
 	}
+	if _, err := CheckApplicationID(4021, 5, Listing{Pending: true}, true); err == nil || !strings.Contains(err.Error(), "has not arrived yet") {
+		t.Errorf("a list still on its way decides nothing: %v", err)
+	}
 	unlisted := ListingOf(4099, map[int64]int64{4021: 5}, nil)
 	unavailable := ListingOf(4021, nil, errors.New("HTTP 503"))
 	for _, l := range []Listing{NoListing, unlisted, unavailable} {
