@@ -1171,3 +1171,26 @@ func TestRetryWaitsStayWithinTheDeadline(t *testing.T) {
 		t.Errorf("err %v, RetryAt %v %v", err, at, ok)
 	}
 }
+
+func TestBeginGetsTheTotalBeforeTheFirstRecord(t *testing.T) {
+	f := newFixture(t)
+	var calls []int
+	records := 0
+	opt := classlink.ListOptions{PageSize: 500, Begin: func(n int) {
+		if records != 0 {
+			t.Errorf("Begin after %d records", records)
+		}
+		calls = append(calls, n)
+	}}
+	if _, err := f.client(t).Users(context.Background(), opt, func(classlink.User) error { records++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	records = 0
+	f.srv.SetPaging(classlinktest.Paging{NoTotal: true})
+	if _, err := f.client(t).Users(context.Background(), opt, func(classlink.User) error { records++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(calls, []int{1290, -1}) {
+		t.Errorf("Begin got %v, want the total once per pull (-1 without one)", calls)
+	}
+}

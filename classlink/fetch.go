@@ -17,9 +17,13 @@ const maxPageBytes = 128 << 20
 // seven pulls (and the next sync) do not grow new ones page by page.
 var pageBuffers sync.Pool
 
-func getBuffer() []byte {
-	if b, ok := pageBuffers.Get().(*[]byte); ok {
+// getBuffer returns a buffer for a body of about size bytes.
+func getBuffer(size int) []byte {
+	if b, ok := pageBuffers.Get().(*[]byte); ok && cap(*b) >= size {
 		return (*b)[:0]
+	}
+	if size > 0 {
+		return make([]byte, 0, size+size/8)
 	}
 	return nil
 }

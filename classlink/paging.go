@@ -31,11 +31,14 @@ var (
 		[]string{"sourcedId", "status", "dateLastModified", "title", "classCode", "course", "school", "terms"}}
 	// roles is a 1.2 field; 1.1 servers ignore field names they do not know
 	// (that is the guess; a server that rejects it can be given Fields).
+	// Users and enrollments are most of a district's bytes, so they ask
+	// for what the sync reads and no more: username, identifier, grades,
+	// an enrollment's school and primary come only when Fields names them.
 	collUsers = collection{"users", "users",
-		[]string{"sourcedId", "status", "dateLastModified", "enabledUser", "username", "givenName", "familyName",
-			"email", "sms", "phone", "identifier", "role", "roles", "orgs", "agents", "grades"}}
+		[]string{"sourcedId", "status", "dateLastModified", "enabledUser", "givenName", "familyName",
+			"email", "sms", "phone", "role", "roles", "orgs", "agents"}}
 	collEnrollments = collection{"enrollments", "enrollments",
-		[]string{"sourcedId", "status", "dateLastModified", "class", "user", "school", "role", "primary"}}
+		[]string{"sourcedId", "status", "dateLastModified", "class", "user", "role"}}
 )
 
 func collectionByName(name Collection) (collection, bool) {
@@ -64,6 +67,10 @@ type ListOptions struct {
 	Fields []string
 	// PageSize overrides Config.PageSize for this pull.
 	PageSize int
+	// Begin, when set, is called once before the first record with the
+	// collection's total (X-Total-Count; -1 when the server sends none),
+	// so that the caller can size what it collects.
+	Begin func(total int)
 }
 
 // ActiveOnly is the filter for records that are not tobedeleted.
@@ -232,6 +239,7 @@ func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOption
 		spare  []byte    // a body buffer free for the next fetch
 		offset int
 		ask    = pageAsk{offset: 0, size: size}
+		hint   int // the largest body so far: new buffers start at it
 	)
 	account := func(p page) {
 		info.Requests += p.requests
@@ -263,7 +271,7 @@ func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOption
 				spare = dropped.body
 			}
 			if spare == nil {
-				spare = getBuffer()
+				spare = getBuffer(hint)
 			}
 			p, spare = c.fetch(ctx, coll, opt, ask, spare), nil
 		}
@@ -276,6 +284,7 @@ func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOption
 			return info, p.err
 		}
 		body := p.body
+		hint = max(hint, len(body))
 		ph, problem := readPageHeaders(p.header)
 		if problem != "" {
 			return info, malformed(op, offset, problem, nil)
@@ -284,6 +293,9 @@ func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOption
 			first = &ph
 			info.Total, info.PermRev = ph.total, ph.permRev
 			ids = newIDCheck(min(max(ph.total, 0), size))
+			if opt.Begin != nil {
+				opt.Begin(ph.total)
+			}
 		} else if ph.permRev != first.permRev {
 			return info, &Error{Kind: ErrRevisionChanged, Op: op, Offset: offset, Status: 200,
 				Detail: fmt.Sprintf("x-perm-rev went from %q to %q", first.permRev, ph.permRev)}
@@ -298,7 +310,7 @@ func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOption
 		guess := pageAsk{link: link, offset: offset + size, size: size}
 		if link != nil || total < 0 || offset+size < total {
 			if spare == nil {
-				spare = getBuffer()
+				spare = getBuffer(hint)
 			}
 			ahead, spare = c.startFetch(ctx, coll, opt, guess, spare), nil
 		}

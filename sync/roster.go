@@ -78,6 +78,17 @@ type orgsPull struct {
 	permRev string
 }
 
+// share estimates how many of a collection's total records a pull keeps:
+// as many as the selected schools' share of the orgs, so that the lists
+// are sized once (an L-tier district's users would otherwise be copied
+// as their list grows).
+func (o *orgsPull) share(total int) int {
+	if total <= 0 || o.count <= len(o.districtOrgs) {
+		return 0
+	}
+	return min(total, total*len(o.schools)/(o.count-len(o.districtOrgs))+16)
+}
+
 // pullOrgs reads every org (a few hundred at most, so every pull reads
 // them all) and finds the selected schools.
 func pullOrgs(ctx context.Context, c *classlink.Client, d store.District, progress func(classlink.Collection, int)) (*orgsPull, error) {
@@ -189,7 +200,7 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 	p := newPulled(d, o)
 	revs := []string{o.permRev}
 
-	info, err := c.Classes(ctx, classlink.ListOptions{}, func(k classlink.Class) error {
+	info, err := c.Classes(ctx, classlink.ListOptions{Begin: func(n int) { p.classes = slices.Grow(p.classes, o.share(n)) }}, func(k classlink.Class) error {
 		p.counts.classes++
 		if p.counts.classes%progressEvery == 0 {
 			progress(classlink.Classes, p.counts.classes)
@@ -208,7 +219,7 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 	progress(classlink.Classes, p.counts.classes)
 	revs = append(revs, info.PermRev)
 
-	info, err = c.Users(ctx, classlink.ListOptions{}, func(u classlink.User) error {
+	info, err = c.Users(ctx, classlink.ListOptions{Begin: func(n int) { p.users = slices.Grow(p.users, o.share(n)) }}, func(u classlink.User) error {
 		p.counts.users++
 		if p.counts.users%progressEvery == 0 {
 			progress(classlink.Users, p.counts.users)
@@ -227,8 +238,7 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 	progress(classlink.Users, p.counts.users)
 	revs = append(revs, info.PermRev)
 
-	p.enrollments.grow(info.Total)
-	info, err = c.Enrollments(ctx, classlink.ListOptions{}, func(e classlink.Enrollment) error {
+	info, err = c.Enrollments(ctx, classlink.ListOptions{Begin: p.enrollments.grow}, func(e classlink.Enrollment) error {
 		p.counts.enrollments++
 		if p.counts.enrollments%progressEvery == 0 {
 			progress(classlink.Enrollments, p.counts.enrollments)
