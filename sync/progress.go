@@ -17,7 +17,8 @@ const (
 )
 
 // Progress is a snapshot of a running sync, handed to RunOptions.Progress
-// on the run's goroutine; keep the callback quick (copy and return).
+// one call at a time (from the run's goroutines: users and enrollments are
+// pulled together); keep the callback quick (copy and return).
 type Progress struct {
 	Phase string
 	// Pulling: the collection (orgs, classes, users, enrollments) and how

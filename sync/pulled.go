@@ -95,6 +95,17 @@ func (w watermarks) see(c classlink.Collection, date string) {
 	}
 }
 
+// take adopts o's watermark of collection c (kept apart while c was
+// pulled at the same time as another).
+func (w watermarks) take(o watermarks, c classlink.Collection) {
+	if t, ok := o.newest[c]; ok {
+		w.newest[c] = t
+	}
+	if o.unreadable[c] {
+		w.unreadable[c] = true
+	}
+}
+
 // usable reports whether every collection has a trustworthy newest date.
 func (w watermarks) usable() bool {
 	for _, c := range changingCollections {

@@ -3,10 +3,12 @@ package sync
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	gosync "sync"
 
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/store"
@@ -219,7 +221,43 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 	progress(classlink.Classes, p.counts.classes)
 	revs = append(revs, info.PermRev)
 
-	info, err = c.Users(ctx, classlink.ListOptions{Begin: func(n int) { p.users = slices.Grow(p.users, o.share(n)) }}, func(u classlink.User) error {
+	// Users and enrollments are most of the roster: they are pulled at
+	// the same time, so that both cores decode while ClassLink prepares
+	// the next pages. Their callbacks touch different parts of p; the
+	// enrollments keep their own watermarks until both are done, and
+	// progress is reported one call at a time.
+	var mu gosync.Mutex
+	progress = func(coll classlink.Collection, n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		report(Progress{Phase: PhasePull, Collection: coll, Records: n, Attempt: attempt})
+	}
+	both, stop := context.WithCancel(ctx)
+	defer stop()
+	enrollSince := newWatermarks()
+	var enrollInfo classlink.PullInfo
+	var enrollErr error
+	enrolled := make(chan struct{})
+	go func() {
+		defer close(enrolled)
+		enrollInfo, enrollErr = c.Enrollments(both, classlink.ListOptions{Begin: p.enrollments.grow}, func(e classlink.Enrollment) error {
+			p.counts.enrollments++
+			if p.counts.enrollments%progressEvery == 0 {
+				progress(classlink.Enrollments, p.counts.enrollments)
+			}
+			enrollSince.see(classlink.Enrollments, e.DateLastModified)
+			if keepEnrollment(e) {
+				p.enrollments.add(e.SourcedID, e.Class, e.User, e.Role)
+			} else if usableID(e.SourcedID) {
+				p.dropped[dropEnrollments] = append(p.dropped[dropEnrollments], e.SourcedID)
+			}
+			return nil
+		})
+		if enrollErr != nil {
+			stop()
+		}
+	}()
+	info, err = c.Users(both, classlink.ListOptions{Begin: func(n int) { p.users = slices.Grow(p.users, o.share(n)) }}, func(u classlink.User) error {
 		p.counts.users++
 		if p.counts.users%progressEvery == 0 {
 			progress(classlink.Users, p.counts.users)
@@ -233,29 +271,16 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 		return nil
 	})
 	if err != nil {
+		stop()
+	}
+	<-enrolled
+	if err := firstFailure(ctx, err, enrollErr); err != nil {
 		return nil, nil, err
 	}
+	p.since.take(enrollSince, classlink.Enrollments)
 	progress(classlink.Users, p.counts.users)
-	revs = append(revs, info.PermRev)
-
-	info, err = c.Enrollments(ctx, classlink.ListOptions{Begin: p.enrollments.grow}, func(e classlink.Enrollment) error {
-		p.counts.enrollments++
-		if p.counts.enrollments%progressEvery == 0 {
-			progress(classlink.Enrollments, p.counts.enrollments)
-		}
-		p.since.see(classlink.Enrollments, e.DateLastModified)
-		if keepEnrollment(e) {
-			p.enrollments.add(e.SourcedID, e.Class, e.User, e.Role)
-		} else if usableID(e.SourcedID) {
-			p.dropped[dropEnrollments] = append(p.dropped[dropEnrollments], e.SourcedID)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
 	progress(classlink.Enrollments, p.counts.enrollments)
-	revs = append(revs, info.PermRev)
+	revs = append(revs, info.PermRev, enrollInfo.PermRev)
 
 	// Each collection checked its own pages; the collections must agree too.
 	if err := sameRevision(revs); err != nil {
@@ -264,6 +289,20 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 	p.meta.PermRev = revs[0]
 	p.sort()
 	return p, o, nil
+}
+
+// firstFailure picks, of two pulls that ran together, the error that is
+// not the other's doing: one that failed cancels its partner.
+func firstFailure(ctx context.Context, a, b error) error {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case ctx.Err() == nil && errors.Is(a, context.Canceled):
+		return b
+	}
+	return a
 }
 
 func sameRevision(revs []string) error {
