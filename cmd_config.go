@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,15 +61,18 @@ func configCommand() *cobra.Command {
 	export.Flags().BoolVar(&secrets, "include-secrets", false, "print the client secret instead of ********")
 
 	var imDistrict string
-	var force bool
+	var force, early bool
 	imp := &cobra.Command{
 		Use:   "import --district TENANT FILE|-",
 		Short: "Validate a JSON configuration and save it as the district's next revision",
 		Long: `Reads FILE (or standard input for -), validates every key, and saves it as
-the district's next revision. Any error writes nothing. A client_secret of
-******** keeps the stored secret. A file may have at most 4 MiB, a key
-appears once per object, and names, IDs and lists have the limits the
-README states.`,
+the district's next revision. Any error writes nothing, and a file that
+changes nothing writes nothing. A client_secret of ******** keeps the
+stored secret. A file may have at most 4 MiB, a key appears once per
+object, and names, IDs and lists have the limits the README states. Like
+the wizard, it follows the guide: a file that turns on Enable Daily sync
+before the self-check (step 6) is done is refused unless
+--enable-before-self-check is given, and then the audit entry notes it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseDistrict(imDistrict)
@@ -92,17 +96,26 @@ README states.`,
 			actor.Via = "import"
 			dialer := classLink()
 			listing := dialer.Listing(cmd.Context(), id)
-			d, entry, err := db.ImportConfig(id, data, actor, store.ImportOptions{Force: force, Check: dialer.CheckProxyURL, Listing: &listing, Specialist: true})
+			d, entry, err := db.ImportConfig(id, data, actor, store.ImportOptions{Force: force, Check: dialer.CheckProxyURL, Listing: &listing, Specialist: true, EnableBeforeSelfCheck: early})
 			closeOrDiscard(db, created, err)
+			var guide *store.EnableBeforeSelfCheckError
+			if errors.As(err, &guide) {
+				return fmt.Errorf("%w (pass --enable-before-self-check to import it anyway; the audit entry will note it)", err)
+			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Saved %s as revision %d (%d changes).\n", untrusted.Text(d.Name), d.Revision, len(entry.Changes))
+			if entry.Revision == 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "Nothing changed: %s stays at revision %d.\n", untrusted.Text(d.Name), d.Revision)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Saved %s as revision %d (%s).\n", untrusted.Text(d.Name), d.Revision, wizard.ChangesText(len(entry.Changes)))
 			return nil
 		},
 	}
 	districtFlag(imp, &imDistrict)
 	imp.Flags().BoolVar(&force, "force", false, "import a file exported at an older revision over the saves made since")
+	imp.Flags().BoolVar(&early, "enable-before-self-check", false, "allow the file to turn on Enable Daily sync before the guide's self-check (step 6) is done; the audit entry notes it")
 
 	cfg.AddCommand(show, export, imp)
 	return cfg

@@ -141,7 +141,7 @@ func TestGuardiansCommandsRefuseBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"guardians", "upload", file}, `required flag(s) "district" not set`},
-		{[]string{"guardians", "upload", "--district", "x", file}, "--district: must be a positive whole number"},
+		{[]string{"guardians", "upload", "--district", "x", file}, "--district: District Tenant ID must be a positive whole number"},
 		{[]string{"guardians", "upload", "--district", "9"}, "accepts 1 arg(s)"},
 		{[]string{"guardians", "upload", "--district", "9", "--encoding", "utf-16", file}, `--encoding: must be "utf-8" or "iso-8859-1"`},
 		{[]string{"guardians", "upload", "--district", "9", "--batch-size", "0", file}, "--batch-size: must be a positive whole number"},

@@ -61,6 +61,9 @@ scheduled runs, keeping the last --backup-keep backups.`,
 					db.Close()
 				}
 			}()
+			if err := addDemo(db); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			dialer := classLink()

@@ -22,7 +22,7 @@ func TestDistrictCommandsCorrectAndRemoveWithAnAuditTrail(t *testing.T) {
 		want string
 	}{
 		{[]string{"district", "set", "--district", "9"}, "give --name, --application-id or both"},
-		{[]string{"district", "set", "--district", "9", "--application-id", "x"}, `--application-id: application_id: District application_id must be a positive whole number, got "x"`},
+		{[]string{"district", "set", "--district", "9", "--application-id", "x"}, `--application-id: application_id: District application_id must be a positive whole number no larger than 9007199254740991, got "x"`},
 		{[]string{"district", "set", "--district", "9", "--name", "Nine\x1b[2J"}, "name: must not contain control characters"},
 		{[]string{"district", "remove", "--district", "9", "--confirm", "8"}, "type the District Tenant ID 9 to remove the district"},
 		{[]string{"district", "remove", "--district", "9"}, `required flag(s) "confirm" not set`},

@@ -259,7 +259,7 @@ func TestLocalWizardOnADamagedDirectory(t *testing.T) {
 	storetest.Apply(t, sound, storetest.ZeroedDirectoryPage, 9)
 	term := startTerminal(t, 80, 24, nil, binary(t), "--db", sound)
 	term.wait("Choose a district")
-	term.keys("Kill", "Enter")
+	term.keys("/", "Kill", "Enter", "Enter") // filter, done, open
 	term.wait("Setup checklist")
 	term.keys("m", "Down", "Down", "Enter")
 	term.wait("is damaged")

@@ -154,7 +154,7 @@ func TestEndToEndOpenSSHClient(t *testing.T) {
 	term.wait("District-Level Daily Sync")
 	term.keys("Down", "Space", "C-n")
 	term.wait("Permissions for synced staff")
-	term.keys("Enter")
+	term.keys("C-n")
 	term.wait("Save as revision 2?")
 	term.keys("y")
 	term.wait("Saved revision 2")
@@ -301,7 +301,7 @@ func TestEndToEndSIGTERMAfterADroppedSessionMidRun(t *testing.T) {
 		"--roster-hosts", "127.0.0.1", "--roster-allow-net", "127.0.0.0/8") // the roster is on loopback here
 	term := dialTerm(t, srv.addr, signer, 80, 24)
 	term.wait("Choose a district")
-	term.keys("Pinecrest", "\r")
+	term.keys("/", "Pinecrest", "\r", "\r") // filter, done, open
 	term.wait("Setup checklist")
 	term.keys("m", "\x1b[B", "\x1b[B", "\x1b[B", "\r")
 	term.wait("Apply it now?")

@@ -162,7 +162,7 @@ func TestEndToEndWizardInATerminal(t *testing.T) {
 	term.wait("District-Level Daily Sync")
 	term.keys("Down", "Space", "Down", "Down", "Down", "C-u", "3", "0", "C-n")
 	term.wait("Permissions for synced staff")
-	term.keys("Right", "Right", "Down", "Down", "Down", "Space", "Enter")
+	term.keys("Right", "Right", "Down", "Down", "Down", "Space", "C-n")
 	term.wait("Save as revision 2?")
 	term.keys("y")
 	term.wait("Saved revision 2")
@@ -203,7 +203,7 @@ func TestEndToEndQuitKeepsADraftAndTheNextStartResumes(t *testing.T) {
 	again.wait("You left unsaved changes")
 	again.keys("Enter")
 	again.wait("[ ] Unarchive classrooms")
-	again.keys("C-n", "Enter", "y")
+	again.keys("C-n", "C-n", "y")
 	again.wait("Saved revision 2")
 	again.keys("C-c")
 	again.wait("[exited 0]")
@@ -242,9 +242,9 @@ func TestEndToEndPlainTerminalsStayUsable(t *testing.T) {
 
 func TestEndToEndAccessiblePrompts(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "rostersync.db")
-	// District, Daily Sync (guardians off), keep the guardians source,
-	// the four role groups as they are, save.
-	answers := "1\nn\nn\n\n\n\n\n\n\n0\n0\n0\n0\ny\n"
+	// The demo, Settings, Enable off, Guardians off, the rest kept, the
+	// matrix unchanged, save; then the input ends at the Home menu.
+	answers := "1\n1\nn\nn\n\n\n\n\n\n\n0\n0\n0\n0\ny\n" // guardians off: keep the guardians source
 	out, code := run(t, answers, "--accessible", "--db", db)
 	if code != 0 || !strings.Contains(out, "Saved revision 2.") || strings.Contains(out, "\x1b[") {
 		t.Fatalf("accessible run: exit %d\n%q", code, out)
@@ -269,7 +269,7 @@ func TestCLIRefusesBadInputAndWritesNothing(t *testing.T) {
 		stdin string
 		want  string
 	}{
-		{[]string{"config", "show", "--district", "abc"}, "", `--district: must be a positive whole number (the District Tenant ID), got "abc"`},
+		{[]string{"config", "show", "--district", "abc"}, "", `--district: District Tenant ID must be a positive whole number no larger than 9007199254740991, got "abc"`},
 		{[]string{"config", "show"}, "", `required flag(s) "district" not set`},
 		{[]string{"config", "show", "--district", "10"}, "", "no district with Tenant ID 10 is stored"},
 		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"time_zone": "America/Chicago"`, `"time_zone": "Moon/Base"`, 1), `settings.time_zone: unknown IANA time zone "Moon/Base"`},
@@ -282,7 +282,8 @@ func TestCLIRefusesBadInputAndWritesNothing(t *testing.T) {
 		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "Nine \u001b[2J\u001b]0;owned\u0007",`, 1), `name: must not contain control characters such as escape sequences, line breaks or NUL (found \x1b at character 6)`},
 		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "Nine", "name": "Ten",`, 1), "name: is given twice"},
 		{[]string{"config", "import", "--district", "9", "-"}, strings.Replace(good, `"name": "Nine",`, `"name": "`+strings.Repeat("N", 5<<20)+`",`, 1), "(file): is larger than an import file may be: at most 4 MiB"},
-		{[]string{"history", "--district", "0"}, "", "--district: must be a positive whole number"},
+		{[]string{"history", "--district", "0"}, "", "--district: District Tenant ID must be a positive whole number"},
+		{[]string{"sync", "--district", "12345678901234567890"}, "", `got "12345678901234567890"`},
 		{[]string{"--bogus"}, "", "unknown flag: --bogus"},
 	}
 	for _, c := range cases {

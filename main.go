@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -46,7 +45,18 @@ func dbOptions() store.Options { return store.Options{SecretsKey: secretsKey} }
 // classLink is the process's one way to ClassLink: the partner token and
 // proxy root from the environment, and the built-in demo district, whose
 // roster this process serves on a loopback port from its first use.
-func classLink() *rsync.Dialer { return rsync.DialerFromEnv(classlinktest.SharedDemo) }
+func classLink() *rsync.Dialer {
+	d := rsync.DialerFromEnv(classlinktest.SharedDemo)
+	d.DemoSchools = classlinktest.DemoSchoolIDs()
+	return d
+}
+
+// addDemo stores the built-in demo district, its schools connected, when
+// the wizard or the server first opens a database, or a command creates
+// one: `go run .` → Demo → Preview sync, and `rostersync sync --district
+// 2`, work from the start. Commands on an existing database write nothing
+// they were not asked to.
+func addDemo(db *store.DB) error { return db.AddDemo(classlinktest.DemoSchoolIDs()) }
 
 // newEngine is the process's sync engine over db, reaching ClassLink
 // through dialer.
@@ -91,6 +101,9 @@ Run without a command to open the wizard.`,
 				return err
 			}
 			defer db.Close()
+			if err := addDemo(db); err != nil {
+				return err
+			}
 			accessible = accessible || os.Getenv("ACCESSIBLE") != ""
 			dialer := classLink()
 			opts := wizard.Options{DB: db, Actor: wizard.LocalActor(), Dialer: dialer, Engine: newEngine(db, dialer)}
@@ -120,11 +133,12 @@ func districtFlag(cmd *cobra.Command, into *string) {
 }
 
 func parseDistrict(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("--district: must be a positive whole number (the District Tenant ID), got %s", untrusted.Quote(s))
+	id, err := store.ParseTenantID(s)
+	var fe *store.FieldError
+	if errors.As(err, &fe) {
+		return 0, fmt.Errorf("--district: %s", fe.Msg)
 	}
-	return id, nil
+	return id, err
 }
 
 // openDistrict parses --district, opens the existing database and reads the
@@ -162,7 +176,13 @@ func openDistrictWith(flag string, open func() (*store.DB, error)) (*store.DB, s
 func openOrCreate() (db *store.DB, created bool, err error) {
 	_, statErr := os.Stat(dbPath)
 	db, err = store.Open(dbPath, dbOptions())
-	return db, err == nil && errors.Is(statErr, os.ErrNotExist), err
+	created = err == nil && errors.Is(statErr, os.ErrNotExist)
+	if created {
+		if err = addDemo(db); err != nil {
+			db.Close()
+		}
+	}
+	return db, created, err
 }
 
 // closeOrDiscard closes db, and removes the file when this command created

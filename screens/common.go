@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"context"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -30,8 +31,8 @@ type Common struct {
 	// application_id; nil leaves the field for the person to type.
 	ProxyBaseURL func(applicationID int64) string
 	// TestConnection starts a connection test of d; its ConnectionTestedMsg
-	// arrives later. Nil hides the action.
-	TestConnection func(d store.District) tea.Cmd
+	// arrives later. Cancelling ctx ends it. Nil hides the action.
+	TestConnection func(ctx context.Context, d store.District) tea.Cmd
 	// ConnectionTestBudget is the longest a connection test takes (waits
 	// ClassLink asks for included), shown while one runs.
 	ConnectionTestBudget time.Duration
@@ -41,14 +42,23 @@ type Common struct {
 	// StartSync starts a sync of d's saved revision (a preview when dryRun);
 	// its SyncProgressMsg and SyncDoneMsg arrive later.
 	StartSync func(d store.District, dryRun bool) tea.Cmd
-	// Schools lists d's ClassLink schools (SchoolsMsg arrives later).
-	Schools func(d store.District) tea.Cmd
+	// Schools lists d's ClassLink schools (SchoolsMsg arrives later);
+	// cancelling ctx ends it.
+	Schools func(ctx context.Context, d store.District) tea.Cmd
 	// CheckConnection says what this session may not connect to (a proxy
 	// URL off this district's, plain http over SSH); nil accepts all.
 	CheckConnection func(d store.District) error
 	// Guardians reaches the guardians file engine and local files for
 	// Guardians source and Upload Guardians.
 	Guardians *GuardiansActions
+
+	// DemoSchools are connected when the demo district is added.
+	DemoSchools []string
+
+	// SpinFrame is the spinner's frame, turned by the router while a wait
+	// (waiter) is in progress; waits counts them.
+	SpinFrame int
+	waits     int
 
 	outbox []tea.Msg // see messages.go
 
@@ -74,6 +84,10 @@ func (c *Common) Listing(tenantID int64) store.Listing {
 
 // keepClassLink remembers ClassLink's list for Listing.
 func (c *Common) keepClassLink(m ClassLinkDistrictsMsg) { c.classLink = &m }
+
+// Waiting reports whether a long wait is in progress (the router keeps
+// the spinner turning).
+func (c *Common) Waiting() bool { return c.waits > 0 }
 
 // Allowed applies CanOpen.
 func (c *Common) Allowed(tenantID int64) bool { return c.CanOpen == nil || c.CanOpen(tenantID) }

@@ -42,6 +42,7 @@ type Connection struct {
 	// shows the draft and never writes it, so opening the screen changes
 	// nothing.
 	touched bool
+	scroll  int
 }
 
 // NewConnection edits e.Draft's connection.
@@ -55,7 +56,7 @@ func NewConnection(c *Common, e *Edit) *Connection {
 	if s.method == "" {
 		s.method = store.HMACSHA256
 	}
-	s.inputs[0] = newInput(st, "", "https://<tenant>-<region>-v2.oneroster.com/ims/oneroster/v1p1/", max(c.Width-19, 20))
+	s.inputs[0] = newInput(st, "", "", max(c.Width-6, 8)) // the example is shown under it, in full
 	s.inputs[0].CharLimit = untrusted.MaxURLLength
 	if s.mode != store.ModeProxy {
 		s.inputs[0].SetValue(conn.BaseURL) // a proxy URL is built, never typed
@@ -94,12 +95,21 @@ func (s *Connection) Typing() bool  { return s.focus >= cnURL && s.focus <= cnSe
 
 func (s *Connection) ShortHelp() []key.Binding {
 	k := s.c.Keys
-	return []key.Binding{k.Next, with(k.Toggle, "switch"), with(k.Continue, "review"), k.Back}
+	if s.edit.Draft.Demo {
+		return []key.Binding{k.Back}
+	}
+	if s.Typing() {
+		return []key.Binding{with(k.Continue, "review"), k.Next, k.Back}
+	}
+	return []key.Binding{with(k.Toggle, "switch"), with(k.Continue, "review"), k.Next, k.Back}
 }
 
 func (s *Connection) FullHelp() [][]key.Binding {
 	k := s.c.Keys
-	return [][]key.Binding{{k.Next, k.Prev}, {with(k.Toggle, "switch mode / signature")}, {with(k.Continue, "review and save"), with(k.Back, "back (changes are kept)")}}
+	if s.edit.Draft.Demo {
+		return [][]key.Binding{s.ShortHelp()}
+	}
+	return [][]key.Binding{{k.Next, k.Prev}, {with(k.Toggle, "switch mode / signature (enter too)")}, {with(k.Continue, "review and save"), with(k.Back, "back (changes are kept)")}}
 }
 
 // visible reports whether field f applies to the current mode and takes
@@ -129,7 +139,26 @@ func (s *Connection) move(delta int) tea.Cmd {
 	return cmd
 }
 
+// urlExample is the Roster Server URL's shape, shown under the empty field.
+const urlExample = "https://<tenant>-<region>-v2.oneroster.com/ims/oneroster/v1p1/"
+
+// fitInputs sizes the fields to the screen before they scroll their text.
+func (s *Connection) fitInputs() {
+	for i := range s.inputs {
+		s.inputs[i].SetWidth(max(s.c.Width-6, 8))
+	}
+}
+
 func (s *Connection) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	s.fitInputs()
+	if p, ok := msg.(tea.PasteMsg); ok && s.Typing() && !s.edit.Draft.Demo {
+		i := s.focus - cnURL
+		var cmd tea.Cmd
+		s.inputs[i], cmd = s.inputs[i].Update(p)
+		s.touched = true
+		s.validate()
+		return s, cmd
+	}
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok || s.edit.Draft.Demo {
 		if ok && key.Matches(km, s.c.Keys.Back) {
@@ -244,48 +273,66 @@ func (s *Connection) review() tea.Cmd {
 }
 
 func (s *Connection) View() string {
-	st := s.c.Styles
-	var b strings.Builder
-	b.WriteString(st.Title.Render("ClassLink connection") + "\n")
+	st, w := s.c.Styles, s.c.Width
+	head := st.Title.Render("ClassLink connection")
 	if s.edit.Draft.Demo {
-		b.WriteString("\n" + wrap("The demo district's roster is built in and served on this machine; there is nothing to set up.", s.c.Width) + "\n")
-		return fit(b.String(), s.c.Height)
+		return page{Head: head, Body: wrap("The demo district's roster is built in and served on this machine; there is nothing to set up.", w)}.render(st, w, s.c.Height)
 	}
-	modes := "(•) Roster Server, OAuth 1.0a   ( ) ClassLink proxy"
-	if s.mode == store.ModeProxy {
-		modes = "( ) Roster Server, OAuth 1.0a   (•) ClassLink proxy"
+	var b strings.Builder
+	focus, focusEnd := 0, 0
+	field := func(f int, text string) {
+		start := strings.Count(b.String(), "\n")
+		b.WriteString(text + "\n")
+		if s.focus == f {
+			focus, focusEnd = start, strings.Count(b.String(), "\n")-1
+		}
 	}
-	b.WriteString(line(st, s.focus == cnMode, "Mode:          "+modes) + "\n")
-	labels := [...]string{"Base URL:      ", "Client ID:     ", "Client secret: "}
+	radio := func(on bool, text string) string {
+		if on {
+			return "    (•) " + text
+		}
+		return "    ( ) " + text
+	}
+	field(cnMode, line(st, s.focus == cnMode, "Mode:")+"\n"+radio(s.mode == store.ModeOAuth1, "Roster Server, OAuth 1.0a")+"\n"+radio(s.mode == store.ModeProxy, "ClassLink proxy"))
+	labels := [...]string{"Base URL:", "Client ID:", "Client secret:"}
 	for i, in := range s.inputs {
+		f := cnURL + i
 		if i == 0 && s.mode == store.ModeProxy {
-			b.WriteString(line(st, false, labels[0]+s.proxyURL()) + "\n")
-			b.WriteString(st.Muted.Render(indent(wrap(fmt.Sprintf("built from ClassLink's proxy and application_id %d; it cannot be typed", s.edit.Draft.ApplicationID), s.c.Width-4), "    ")) + "\n")
+			// Shown in full, not typed: built from the proxy root and the application_id.
+			b.WriteString(line(st, false, labels[0]) + "\n" + indent(wrap(s.proxyURL(), w-4), "    ") + "\n")
+			b.WriteString(st.Muted.Render(indent(wrap(fmt.Sprintf("built from ClassLink's proxy and application_id %d; it cannot be typed", s.edit.Draft.ApplicationID), w-4), "    ")) + "\n")
 			if s.errs[0] != nil {
-				b.WriteString(st.Error.Render(indent(wrap("✗ "+ErrText(s.errs[0]), s.c.Width-4), "    ")) + "\n")
+				b.WriteString(st.Error.Render(indent(wrap("✗ "+ErrText(s.errs[0]), w-4), "    ")) + "\n")
 			}
 			continue
 		}
-		if !s.visible(cnURL + i) {
+		if !s.visible(f) {
 			continue
 		}
-		b.WriteString(line(st, s.focus == cnURL+i, labels[i]+in.View()) + "\n")
-		if s.errs[i] != nil && (s.shown || in.Value() != "") {
-			b.WriteString(st.Error.Render(indent(wrap("✗ "+ErrText(s.errs[i]), s.c.Width-4), "    ")) + "\n")
+		s.inputs[i].SetWidth(max(w-6, 8))
+		in = s.inputs[i]
+		value := "    " + in.View()
+		switch {
+		case !in.Focused() && in.Value() != "" && in.EchoMode == textinput.EchoNormal:
+			value = indent(wrap(in.Value(), w-4), "    ") // in full while not being edited
+		case f == cnURL && in.Value() == "":
+			value += "\n" + st.Muted.Render(indent(wrap("e.g. "+urlExample, w-4), "    "))
 		}
+		text := line(st, s.focus == f, labels[i]) + "\n" + value
+		if s.errs[i] != nil && (s.shown || in.Value() != "") {
+			text += "\n" + st.Error.Render(indent(wrap("✗ "+ErrText(s.errs[i]), w-4), "    "))
+		}
+		field(f, text)
 	}
 	if s.visible(cnMethod) {
-		method := "(•) HMAC-SHA256   ( ) HMAC-SHA1"
-		if s.method == store.HMACSHA1 {
-			method = "( ) HMAC-SHA256   (•) HMAC-SHA1"
-		}
-		b.WriteString(line(st, s.focus == cnMethod, "Signature:     "+method) + "\n")
+		field(cnMethod, line(st, s.focus == cnMethod, "Signature:")+"\n"+radio(s.method == store.HMACSHA256, "HMAC-SHA256")+"\n"+radio(s.method == store.HMACSHA1, "HMAC-SHA1"))
 	}
-	b.WriteString(line(st, s.focus == cnContinue, "Review and save ›") + "\n\n")
+	field(cnContinue, line(st, s.focus == cnContinue, "Review and save ›"))
+	b.WriteString("\n")
 	if s.mode == store.ModeProxy {
-		b.WriteString(st.Note.Render(wrap(TokenNote, s.c.Width)) + "\n")
+		b.WriteString(st.Note.Render(wrap(TokenNote, w)))
 	} else {
-		b.WriteString(st.Note.Render(wrap(fmt.Sprintf("From ClassLink's Roster Server page for this district (application %d). Only https is accepted, except loopback addresses. The secret is stored encrypted and never shown.", s.edit.Draft.ApplicationID), s.c.Width)) + "\n")
+		b.WriteString(st.Note.Render(wrap(fmt.Sprintf("From ClassLink's Roster Server page for this district (application %d). Only https is accepted, except loopback addresses. The secret is stored encrypted and never shown.", s.edit.Draft.ApplicationID), w)))
 	}
-	return fit(b.String(), s.c.Height)
+	return page{Head: head, Body: b.String(), Focus: focus, FocusEnd: focusEnd, Scroll: &s.scroll}.render(st, w, s.c.Height)
 }

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -32,15 +33,16 @@ var dailySyncHelp = [dsFields]string{
 		"Off: guardians come from elsewhere (a guardians.csv upload or the automated SFTP guardians sync) " +
 		"and the sync never creates, changes or archives a guardian. " +
 		"A guardian without a unique email or a valid SMS number is skipped.",
-	dsUnarchive: "On: a classroom that was archived and shows up again in the roster data is made active. " +
-		"Off: it stays archived.",
-	dsContacts: "On: the sync overwrites the name, email and phones of users who have joined (activated their account). " +
-		"Off: joined users keep their contact details. Users who have not joined are always updated.",
+	dsUnarchive: "On: a classroom that was archived and shows up again in the roster data is made active again. " +
+		"Off: it stays archived. You can always change this.",
+	dsContacts: "On: the sync overwrites the name, email and phones of users who have joined (activated their account) with ClassLink's. " +
+		"Turn it on when ClassLink is the district's most up-to-date source of contact details. " +
+		"Off: joined users keep the contact details they have in Connect. Users who have not joined are always updated.",
 	dsThreshold: "The most SIS-managed records of one type (students, staff, guardians, classrooms) one run may archive, " +
-		"as a percent of the active ones. Over it the run fails with reason \"threshold\": it still creates and updates, " +
+		"as a percent of the active ones. Over it the run fails: it still creates and updates, " +
 		"archives nothing, and reports how many it tried to archive. 0–100, default 10.",
-	dsStart:    "When the daily sync starts: a 24-hour time HH:MM, read in the time zone below.",
-	dsZone:     "The district's IANA time zone, e.g. America/Chicago (tab completes a suggestion).",
+	dsStart:    "When the daily sync starts: a 24-hour time such as 02:00 (7:00 is read as 07:00), in the time zone below.",
+	dsZone:     "The district's IANA time zone, such as America/Chicago, in any letter case; tab completes the suggestion shown.",
 	dsContinue: "Next: the permissions synced staff get, by role group.",
 }
 
@@ -64,6 +66,11 @@ const SelfCheckWarning = "The guide says: do not enable the daily sync until the
 	"Step 6 (Self-check: preview the sync) is not marked done on the District Home Page, so tonight's run " +
 	"would apply whatever the roster holds, unchecked."
 
+// dailySyncFieldLabels are the text fields' labels; labelW lines them up.
+var dailySyncFieldLabels = [...]string{"Deletion threshold %", "Daily start time", "Time zone"}
+
+const dsLabelW = 22
+
 // DailySync is step 6, the District-Level Daily Sync settings.
 type DailySync struct {
 	c       *Common
@@ -73,51 +80,54 @@ type DailySync struct {
 	errs    [3]error
 	guard   bool // the Enable Daily sync warning is showing
 	blocked bool // Continue was refused because a field is invalid
+	scroll  int
 }
 
 // NewDailySync edits the settings of e.Draft.
 func NewDailySync(c *Common, e *Edit) *DailySync {
 	st := c.Styles
 	s := &DailySync{c: c, edit: e}
-	s.inputs[0] = newInput(st, "", "10", 4)
-	s.inputs[0].CharLimit = 4
+	s.inputs[0] = newInput(st, "", "10", 5)
+	s.inputs[0].CharLimit = 5
 	s.inputs[0].SetValue(strconv.Itoa(e.Draft.Settings.DeletionThresholdPercent))
 	s.inputs[1] = newInput(st, "", "02:00", 6)
-	s.inputs[1].CharLimit = 5
+	s.inputs[1].CharLimit = 6
 	s.inputs[1].SetValue(e.Draft.Settings.DailyStart)
 	s.inputs[2] = newInput(st, "", "America/Chicago", 32)
 	s.inputs[2].CharLimit = 64
 	s.inputs[2].ShowSuggestions = true
-	s.inputs[2].SetSuggestions(commonZones)
+	s.inputs[2].SetSuggestions(store.ZoneNames())
 	s.inputs[2].SetValue(e.Draft.Settings.TimeZone)
 	return s
-}
-
-var commonZones = []string{
-	"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
-	"America/Anchorage", "Pacific/Honolulu", "America/Detroit", "America/Indiana/Indianapolis",
-	"America/Kentucky/Louisville", "America/Boise", "America/Puerto_Rico", "Pacific/Guam", "UTC",
 }
 
 func (s *DailySync) Init() tea.Cmd { return nil }
 func (s *DailySync) ID() ID        { return DailySyncScreen }
 func (s *DailySync) Crumb() string { return "District-Level Daily Sync" }
 func (s *DailySync) Step() int     { return 6 }
-func (s *DailySync) Typing() bool  { return s.focus >= dsThreshold && s.focus <= dsZone }
+func (s *DailySync) Typing() bool {
+	return !s.guard && s.focus >= dsThreshold && s.focus <= dsZone
+}
 
 func (s *DailySync) ShortHelp() []key.Binding {
 	k := s.c.Keys
-	if s.guard {
-		return []key.Binding{with(k.Confirm, "enable anyway"), with(k.Deny, "keep it off")}
+	switch {
+	case s.guard:
+		return []key.Binding{with(k.Back, "keep it off"), with(k.Confirm, "enable anyway")}
+	case s.Typing():
+		return []key.Binding{with(k.Continue, "continue"), k.Next, k.Back}
 	}
-	return []key.Binding{k.Next, with(k.Toggle, "toggle"), k.Continue, k.Back}
+	return []key.Binding{with(k.Toggle, "toggle"), with(k.Continue, "continue"), k.Next, k.Back}
 }
 
 func (s *DailySync) FullHelp() [][]key.Binding {
 	k := s.c.Keys
+	if s.guard {
+		return [][]key.Binding{s.ShortHelp()}
+	}
 	return [][]key.Binding{
 		{k.Next, k.Prev},
-		{with(k.Toggle, "toggle a checkbox"), with(k.Select, "toggle / next field / continue")},
+		{with(k.Toggle, "toggle the checkbox (enter too)"), with(k.Select, "next field; on Continue, continue")},
 		{with(k.Continue, "continue to permissions"), with(k.Back, "back (changes are kept)")},
 	}
 }
@@ -128,39 +138,72 @@ func (s *DailySync) setFocus(i int) tea.Cmd {
 	for j := range s.inputs {
 		if dsThreshold+j == s.focus {
 			cmd = s.inputs[j].Focus()
-		} else {
+		} else if s.inputs[j].Focused() {
 			s.inputs[j].Blur()
+			s.tidy(j)
 		}
 	}
 	return cmd
 }
 
+// tidy shows a valid field as it is stored ("7:00" as "07:00",
+// "america/chicago" as "America/Chicago") once the person leaves it.
+func (s *DailySync) tidy(i int) {
+	if s.errs[i] != nil {
+		return
+	}
+	set := s.edit.Draft.Settings
+	switch i {
+	case 1:
+		s.inputs[1].SetValue(set.DailyStart)
+	case 2:
+		s.inputs[2].SetValue(set.TimeZone)
+	}
+}
+
+// fitInputs sizes the fields to the screen before they scroll their text.
+func (s *DailySync) fitInputs() {
+	for i := range s.inputs {
+		s.inputs[i].SetWidth(max(s.c.Width-2-dsLabelW, 8) - 1) // the cursor takes a column
+	}
+}
+
 func (s *DailySync) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	s.fitInputs()
+	if p, ok := msg.(tea.PasteMsg); ok && s.Typing() {
+		i := s.focus - dsThreshold
+		var cmd tea.Cmd
+		s.inputs[i], cmd = s.inputs[i].Update(p)
+		s.apply(i)
+		return s, cmd
+	}
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return s, nil
 	}
 	k := s.c.Keys
 	if s.guard {
+		// y only: the warning must not be confirmed by the enter that opened it.
 		switch {
 		case key.Matches(km, k.Confirm):
 			s.guard = false
 			s.edit.Draft.Settings.EnableDailySync = true
 			s.edit.Note(NoteEnabledBeforeSelfCheck)
-		case km.String() == "n", key.Matches(km, k.Back):
+		case key.Matches(km, k.Deny), key.Matches(km, k.Back):
 			s.guard = false
 		}
 		return s, nil
 	}
+	typing := s.Typing()
 	switch {
 	case key.Matches(km, k.Back):
 		return s, s.c.Back()
-	case km.String() == "tab" || km.String() == "down":
-		if s.focus == dsZone && km.String() == "tab" && s.inputs[2].CurrentSuggestion() != "" && s.inputs[2].CurrentSuggestion() != s.inputs[2].Value() {
+	case km.String() == "tab" || km.String() == "down" || !typing && key.Matches(km, k.Down):
+		if s.focus == dsZone && km.String() == "tab" && s.inputs[2].CurrentSuggestion() != "" && !strings.EqualFold(s.inputs[2].CurrentSuggestion(), s.inputs[2].Value()) {
 			break // let the field complete the suggestion
 		}
 		return s, s.setFocus(s.focus + 1)
-	case km.String() == "shift+tab" || km.String() == "up":
+	case km.String() == "shift+tab" || km.String() == "up" || !typing && key.Matches(km, k.Up):
 		return s, s.setFocus(s.focus - 1)
 	case key.Matches(km, k.Continue):
 		return s, s.continueToPermissions()
@@ -169,11 +212,11 @@ func (s *DailySync) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case s.focus <= dsContacts && (key.Matches(km, k.Toggle) || km.String() == "enter"):
 		s.toggle(s.focus)
 		return s, nil
-	case s.focus == dsContinue && (km.String() == "enter" || km.String() == "space"):
+	case s.focus == dsContinue && (km.String() == "enter" || key.Matches(km, k.Toggle)):
 		return s, s.continueToPermissions()
-	case s.Typing() && km.String() == "enter":
+	case typing && km.String() == "enter":
 		return s, s.setFocus(s.focus + 1)
-	case s.Typing():
+	case typing:
 		i := s.focus - dsThreshold
 		var cmd tea.Cmd
 		s.inputs[i], cmd = s.inputs[i].Update(msg)
@@ -204,7 +247,8 @@ func (s *DailySync) toggle(field int) {
 	}
 }
 
-// apply copies a valid field value into the draft, or records its error.
+// apply copies a valid field value into the draft, as it is stored, or
+// records its error.
 func (s *DailySync) apply(i int) {
 	v := s.inputs[i].Value()
 	set := &s.edit.Draft.Settings
@@ -216,12 +260,14 @@ func (s *DailySync) apply(i int) {
 			set.DeletionThresholdPercent = n
 		}
 	case 1:
-		if _, _, err = store.ParseDailyStart(v); err == nil {
-			set.DailyStart = strings.TrimSpace(v)
+		var canon string
+		if canon, err = store.CanonicalDailyStart(v); err == nil {
+			set.DailyStart = canon
 		}
 	case 2:
-		if _, err = store.LoadTimeZone(v); err == nil {
-			set.TimeZone = strings.TrimSpace(v)
+		var canon string
+		if canon, err = store.CanonicalTimeZone(v); err == nil {
+			set.TimeZone = canon
 		}
 	}
 	s.errs[i] = err
@@ -246,38 +292,65 @@ func (s *DailySync) continueToPermissions() tea.Cmd {
 }
 
 func (s *DailySync) View() string {
-	st, set := s.c.Styles, s.edit.Draft.Settings
-	var b strings.Builder
-	b.WriteString(st.Title.Render("District-Level Daily Sync") + "\n")
-	checks := [...]bool{set.EnableDailySync, set.ManageGuardians, set.UnarchiveReappearingClassrooms, set.UpdateActiveUserContacts}
-	for i, on := range checks {
-		b.WriteString(line(st, s.focus == i, checkbox(on)+" "+truncate(dailySyncLabels[i], s.c.Width-6)) + "\n")
+	st, set, w := s.c.Styles, s.edit.Draft.Settings, s.c.Width
+	head := st.Title.Render("District-Level Daily Sync")
+	if s.guard {
+		d := Dialog(st, w, "⚠ Enable Daily sync before the self-check?", SelfCheckWarning,
+			Choice{"n/esc", "keep it off"}, Choice{"y", "enable it anyway (noted in the audit)"})
+		// Focused on its end: if anything gives way, it is the text, never the choices.
+		return page{Head: head, Body: d, Focus: lineCount(d) - 1}.render(st, w, s.c.Height)
 	}
-	labels := [...]string{"Deletion threshold (%): ", "Daily start time:       ", "Time zone:              "}
-	for i, in := range s.inputs {
-		field := labels[i] + in.View()
-		b.WriteString(line(st, s.focus == dsThreshold+i, field) + "\n")
-		if s.errs[i] != nil {
-			b.WriteString(st.Error.Render(indent(wrap("✗ "+ErrText(s.errs[i]), s.c.Width-4), "    ")) + "\n")
+	var b strings.Builder
+	focus, focusEnd := 0, 0
+	mark := func(field int, from int) {
+		if s.focus == field {
+			focus, focusEnd = from, strings.Count(b.String(), "\n")-1
 		}
 	}
+	checks := [...]bool{set.EnableDailySync, set.ManageGuardians, set.UnarchiveReappearingClassrooms, set.UpdateActiveUserContacts}
+	for i, on := range checks {
+		start := strings.Count(b.String(), "\n")
+		text := checkbox(on) + " " + dailySyncLabels[i]
+		if s.focus == i {
+			b.WriteString(st.Focused.Render(cursorMark+" ") + indent(wrap(text, w-2), "  ")[2:] + "\n")
+		} else {
+			b.WriteString(line(st, false, truncate(text, w-2)) + "\n")
+		}
+		mark(i, start)
+	}
+	fieldW := max(w-2-dsLabelW, 8)
+	s.fitInputs()
+	for i, in := range s.inputs {
+		start := strings.Count(b.String(), "\n")
+		value := in.View()
+		if !in.Focused() && lipgloss.Width(in.Value()) > fieldW {
+			value = truncate(in.Value(), fieldW) // a long zone name, not being edited
+		}
+		label := lipgloss.NewStyle().Width(dsLabelW).Render(dailySyncFieldLabels[i] + ":")
+		b.WriteString(line(st, s.focus == dsThreshold+i, label+value) + "\n")
+		if s.errs[i] != nil {
+			b.WriteString(st.Error.Render(indent(wrap("✗ "+ErrText(s.errs[i]), w-4), "    ")) + "\n")
+		}
+		mark(dsThreshold+i, start)
+	}
+	start := strings.Count(b.String(), "\n")
 	b.WriteString(line(st, s.focus == dsContinue, "Continue to permissions ›") + "\n")
 	if s.blocked {
-		b.WriteString(st.Error.Render("Fix the field marked ✗ before continuing.") + "\n")
+		b.WriteString(st.Error.Render(wrap("Fix the field marked ✗ before continuing.", w)) + "\n")
 	}
-	b.WriteString("\n")
-	w := s.c.Width - 4
-	if s.guard {
-		b.WriteString(st.Dialog.Render(st.Warning.Render("⚠ Enable Daily sync before the self-check?")+"\n"+
-			wrap(SelfCheckWarning, w)+"\n\n"+"y: enable it anyway · n/esc: keep it off") + "\n")
-	} else {
-		b.WriteString(st.Box.Render(wrap(dailySyncHelp[s.focus], w)) + "\n")
+	mark(dsContinue, start)
+	// What the focused field means comes right under the fields, so it is
+	// in view with them.
+	help := dailySyncHelp[s.focus]
+	if s.focus == dsGuardians && !set.ManageGuardians {
+		help += "\n\n" + GuardiansOffNote
 	}
-	b.WriteString(st.Note.Render(wrap(SMSNote, s.c.Width)) + "\n")
-	if !set.ManageGuardians {
-		b.WriteString(st.Warning.Render(wrap(GuardiansOffNote, s.c.Width)) + "\n")
-	}
-	return fit(b.String(), s.c.Height)
+	b.WriteString(st.Box.Width(w).Render(wrap(help, max(w-4, 10))) + "\n")
+	// The focus comes first; the help box stays in view with it when there
+	// is room.
+	focusEnd = strings.Count(b.String(), "\n") - 1
+	b.WriteString(st.Note.Render(wrap(SMSNote, w)))
+	return page{Head: head, Body: b.String(), Focus: focus, FocusEnd: focusEnd, Scroll: &s.scroll}.render(st, w, s.c.Height)
 }
 
 // DailySyncHelp is the help text of field i (0–3 the checkboxes, 4 the

@@ -14,7 +14,7 @@ import (
 
 // Directory browses what the sync produced in the Connect directory (the
 // guide's step 8, review sync results): users or classrooms, a page at a
-// time, filtered by kind and by a search.
+// time, filtered by kind and by a search. Pages are read in commands.
 type Directory struct {
 	c          *Common
 	edit       *Edit
@@ -26,8 +26,11 @@ type Directory struct {
 	users      []store.DirectoryUser
 	rooms      []store.Classroom
 	cursor     int
+	scroll     int
 	open       bool
 	err        error
+	loading    bool
+	asked      int // the newest page asked for; older answers are dropped
 }
 
 var directoryKinds = []string{"", store.KindStudent, store.KindStaff, store.KindGuardian}
@@ -35,23 +38,38 @@ var directoryKinds = []string{"", store.KindStudent, store.KindStaff, store.Kind
 // NewDirectory browses e's district.
 func NewDirectory(c *Common, e *Edit) *Directory {
 	d := &Directory{c: c, edit: e, pages: []string{""}}
-	d.search = newSearchField(c.Styles, "Search: ", "press / to search names, emails, ids")
-	d.load()
+	d.search = newSearchField(c, "Search: ", "names, emails, ids")
 	return d
 }
 
-func (d *Directory) pageSize() int { return max(d.c.Height-7, 5) }
+func (d *Directory) pageSize() int { return max(d.c.Height-4, 5) }
 
-func (d *Directory) load() {
+// directoryPage is one page read for the Directory.
+type directoryPage struct {
+	asked int
+	users []store.DirectoryUser
+	rooms []store.Classroom
+	next  string
+	err   error
+}
+
+// load asks for the current page in a command.
+func (d *Directory) load() tea.Cmd {
+	d.asked++
+	d.loading = true
+	asked, db := d.asked, d.c.DB
 	after := d.pages[len(d.pages)-1]
 	q := strings.TrimSpace(d.search.value())
-	tenant := d.edit.Saved.TenantID
-	if d.classrooms {
-		d.rooms, d.next, d.err = d.c.DB.DirectoryClassrooms(tenant, store.ClassroomFilter{Search: q}, after, d.pageSize())
-	} else {
-		d.users, d.next, d.err = d.c.DB.DirectoryUsers(tenant, store.UserFilter{Kind: directoryKinds[d.kind], Search: q}, after, d.pageSize())
+	tenant, size, rooms, kind := d.edit.Saved.TenantID, d.pageSize(), d.classrooms, directoryKinds[d.kind]
+	return func() tea.Msg {
+		p := directoryPage{asked: asked}
+		if rooms {
+			p.rooms, p.next, p.err = db.DirectoryClassrooms(tenant, store.ClassroomFilter{Search: q}, after, size)
+		} else {
+			p.users, p.next, p.err = db.DirectoryUsers(tenant, store.UserFilter{Kind: kind, Search: q}, after, size)
+		}
+		return p
 	}
-	d.cursor = max(0, min(d.cursor, d.rows()-1))
 }
 
 func (d *Directory) rows() int {
@@ -61,7 +79,7 @@ func (d *Directory) rows() int {
 	return len(d.users)
 }
 
-func (d *Directory) Init() tea.Cmd { return nil }
+func (d *Directory) Init() tea.Cmd { return d.load() }
 func (d *Directory) ID() ID        { return DirectoryScreen }
 func (d *Directory) Crumb() string { return "Directory" }
 func (d *Directory) Step() int     { return 3 }
@@ -69,73 +87,105 @@ func (d *Directory) Typing() bool  { return d.search.active }
 
 var (
 	tabKey      = key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "users / classrooms"))
-	kindKey     = key.NewBinding(key.WithKeys("k"), key.WithHelp("k", "kind"))
+	kindKey     = key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "kind"))
 	nextPageKey = key.NewBinding(key.WithKeys("pgdown", "]"), key.WithHelp("]/pgdn", "next page"))
 	prevPageKey = key.NewBinding(key.WithKeys("pgup", "["), key.WithHelp("[/pgup", "previous page"))
-	rowUp       = key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "up"))
-	rowDown     = key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓", "down"))
 )
 
 func (d *Directory) ShortHelp() []key.Binding {
 	k := d.c.Keys
-	if d.open {
-		return []key.Binding{with(k.Back, "close")}
-	}
-	if d.search.active {
+	switch {
+	case d.open:
+		return []key.Binding{with(k.Back, "close"), k.Up, k.Down}
+	case d.search.active:
 		return d.search.help(k)
 	}
-	return []key.Binding{tabKey, kindKey, searchKey, nextPageKey, with(k.Select, "details"), k.Back}
+	keys := []key.Binding{tabKey}
+	if !d.classrooms {
+		keys = append(keys, kindKey)
+	}
+	keys = append(keys, with(k.Filter, "search"))
+	if d.next != "" {
+		keys = append(keys, nextPageKey)
+	}
+	if len(d.pages) > 1 {
+		keys = append(keys, prevPageKey)
+	}
+	if d.rows() > 0 {
+		keys = append(keys, with(k.Select, "details"))
+	}
+	return append(keys, k.Back)
 }
 
 func (d *Directory) FullHelp() [][]key.Binding {
 	k := d.c.Keys
-	return [][]key.Binding{{rowUp, rowDown, with(k.Select, "details")}, {tabKey, kindKey, with(searchKey, "search")}, {nextPageKey, prevPageKey, k.Back}}
+	if d.open || d.search.active {
+		return [][]key.Binding{d.ShortHelp()}
+	}
+	kinds := []key.Binding{tabKey, with(k.Filter, "search")}
+	if !d.classrooms {
+		kinds = append(kinds, with(kindKey, "kind: all, students, staff, guardians"))
+	}
+	return [][]key.Binding{{k.Up, k.Down, with(k.Select, "details")}, kinds, {nextPageKey, prevPageKey, k.Back}}
 }
 
 func (d *Directory) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	km, ok := msg.(tea.KeyPressMsg)
-	if !ok {
+	if p, ok := msg.(directoryPage); ok {
+		if p.asked == d.asked {
+			d.loading = false
+			d.users, d.rooms, d.next, d.err = p.users, p.rooms, p.next, p.err
+			d.cursor = max(0, min(d.cursor, d.rows()-1))
+		}
 		return d, nil
 	}
 	k := d.c.Keys
 	if d.search.active {
-		cmd, changed := d.search.update(km, k.Back)
-		if changed {
-			d.pages = []string{""}
-			d.load()
+		if cmd, changed, ok := d.search.handle(msg, k.Back); ok {
+			if changed {
+				d.pages = []string{""}
+				return d, tea.Batch(cmd, d.load())
+			}
+			return d, cmd
 		}
-		return d, cmd
+	}
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return d, nil
 	}
 	switch {
 	case key.Matches(km, k.Back) && d.open:
 		d.open = false
 	case key.Matches(km, k.Back):
 		return d, d.c.Back()
+	case d.open && key.Matches(km, k.Up):
+		d.scroll = max(d.scroll-1, 0)
+	case d.open && key.Matches(km, k.Down):
+		d.scroll++
 	case d.open:
-	case key.Matches(km, rowUp):
+	case key.Matches(km, k.Up):
 		d.cursor = max(d.cursor-1, 0)
-	case key.Matches(km, rowDown):
+	case key.Matches(km, k.Down):
 		d.cursor = min(d.cursor+1, d.rows()-1)
 	case key.Matches(km, tabKey):
 		d.classrooms = !d.classrooms
 		d.pages, d.cursor = []string{""}, 0
-		d.load()
+		return d, d.load()
 	case key.Matches(km, kindKey) && !d.classrooms:
 		d.kind = (d.kind + 1) % len(directoryKinds)
 		d.pages, d.cursor = []string{""}, 0
-		d.load()
-	case key.Matches(km, searchKey):
+		return d, d.load()
+	case key.Matches(km, k.Filter):
 		return d, d.search.open()
 	case key.Matches(km, nextPageKey) && d.next != "":
 		d.pages = append(d.pages, d.next)
 		d.cursor = 0
-		d.load()
+		return d, d.load()
 	case key.Matches(km, prevPageKey) && len(d.pages) > 1:
 		d.pages = d.pages[:len(d.pages)-1]
 		d.cursor = 0
-		d.load()
+		return d, d.load()
 	case key.Matches(km, k.Select) && d.rows() > 0:
-		d.open = true
+		d.open, d.scroll = true, 0
 	}
 	return d, nil
 }
@@ -143,35 +193,40 @@ func (d *Directory) Update(msg tea.Msg) (Screen, tea.Cmd) {
 func (d *Directory) View() string {
 	st := d.c.Styles
 	w := d.c.Width
-	var b strings.Builder
-	tabs := st.Focused.Render("[Users]") + "  Classrooms"
+	tabs := st.Focused.Render("[Users]") + " Classrooms"
 	if d.classrooms {
-		tabs = "Users  " + st.Focused.Render("[Classrooms]")
+		tabs = "Users " + st.Focused.Render("[Classrooms]")
 	}
-	kind := "all kinds"
+	kind := ""
 	if !d.classrooms {
-		kind = []string{"all kinds", "students", "staff", "guardians"}[d.kind]
+		kind = " · " + []string{"all kinds", "students", "staff", "guardians"}[d.kind]
 	}
-	b.WriteString(st.Title.Render("Directory") + "  " + tabs + st.Muted.Render(fmt.Sprintf("  · %s · page %d", kind, len(d.pages))) + "\n")
-	b.WriteString(d.search.view() + "\n")
+	head := truncate(st.Title.Render("Directory")+" "+tabs+st.Muted.Render(fmt.Sprintf("%s · page %d", kind, len(d.pages))), w)
+	if d.search.active || d.search.value() != "" {
+		head += "\n" + truncate(d.search.view(), w)
+	}
 	if d.err != nil {
-		b.WriteString(st.Error.Render(untrusted.Text(d.err.Error())) + "\n")
+		head += "\n" + st.Error.Render(wrap(untrusted.Text(ErrText(d.err)), w))
 	}
 	if d.open {
-		b.WriteString("\n" + d.detail())
-		return fit(b.String(), d.c.Height)
+		return page{Head: head, Body: d.detail(), Focus: -1, Scroll: &d.scroll}.render(st, w, d.c.Height)
 	}
-	if d.rows() == 0 {
-		b.WriteString("\n" + wrap("Nothing here yet: the directory fills when a sync is applied (⋮ → Run sync now).", w))
-		return fit(b.String(), d.c.Height)
+	var b strings.Builder
+	switch {
+	case d.loading && d.rows() == 0:
+		b.WriteString(st.Muted.Render("Reading the directory…"))
+	case d.rows() == 0 && d.search.value() != "":
+		b.WriteString(wrap(fmt.Sprintf("Nothing matches %q.", d.search.value()), w))
+	case d.rows() == 0:
+		b.WriteString(wrap("Nothing here yet: the directory fills when a sync is applied (⋮ → Run sync now).", w))
 	}
 	for i := range d.rows() {
 		b.WriteString(line(st, i == d.cursor, truncate(d.rowText(i), w-2)) + "\n")
 	}
 	if d.next != "" {
-		b.WriteString(st.Muted.Render("  more: ] or pgdn") + "\n")
+		b.WriteString(st.Muted.Render("  more on the next page: ] or pgdn") + "\n")
 	}
-	return fit(b.String(), d.c.Height)
+	return page{Head: head, Body: b.String(), Focus: d.cursor, Scroll: &d.scroll}.render(st, w, d.c.Height)
 }
 
 func (d *Directory) rowText(i int) string {

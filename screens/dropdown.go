@@ -3,6 +3,7 @@ package screens
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -17,23 +18,42 @@ import (
 // SupportEmail is who to ask for a district's ClassLink IDs.
 const SupportEmail = "connectsupport@schoolstatus.com"
 
+// supportNote says where the IDs come from.
+const supportNote = "Don't have the District Tenant ID and District application_id? Ask " + SupportEmail + "."
+
 // dropdownItem is one entry of the district dropdown.
 type dropdownItem struct {
 	label, detail string
 	district      *store.District    // a stored district
-	demo          bool               // the built-in demo district, not stored yet
+	demo          bool               // the built-in demo district, not stored (any more)
 	add           bool               // "Add a district…"
 	classlink     *ClassLinkDistrict // shared with the partner, not stored yet
 }
 
+// districtsLoaded carries the stored districts, read in a command.
+type districtsLoaded struct {
+	districts []store.District
+	err       error
+}
+
+// districtAdded carries the result of storing a new district.
+type districtAdded struct {
+	district store.District
+	err      error
+}
+
 // Dropdown is step 1: pick a district, or add one by its ClassLink IDs.
 type Dropdown struct {
-	c      *Common
-	all    []dropdownItem
-	shown  []dropdownItem
-	filter textinput.Model
-	cursor int
-	err    error
+	c       *Common
+	stored  []store.District
+	loaded  bool
+	all     []dropdownItem
+	shown   []dropdownItem
+	filter  searchField
+	cursor  int
+	scroll  int
+	err     error
+	pending bool // a district is being added
 
 	adding bool
 	form   addDistrictForm
@@ -42,22 +62,20 @@ type Dropdown struct {
 	classLinkErr  error
 }
 
-// NewDropdown lists the stored districts this person may open.
+// NewDropdown lists the districts this person may open.
 func NewDropdown(c *Common) *Dropdown {
 	d := &Dropdown{c: c}
-	d.filter = newInput(c.Styles, "Filter: ", "type to filter districts", 40)
-	d.filter.Focus()
-	d.load()
+	d.filter = newSearchField(c, "Filter: ", "type part of a name or ID")
+	d.build()
 	return d
 }
 
-func (d *Dropdown) load() {
+// build makes the entries from what is loaded.
+func (d *Dropdown) build() {
 	d.all = nil
-	districts, err := d.c.DB.Districts()
-	d.err = err
 	demoStored := false
-	for i := range districts {
-		dist := districts[i]
+	for i := range d.stored {
+		dist := d.stored[i]
 		if !d.c.Allowed(dist.TenantID) {
 			continue
 		}
@@ -68,14 +86,14 @@ func (d *Dropdown) load() {
 		}
 		d.all = append(d.all, dropdownItem{
 			label:    label,
-			detail:   fmt.Sprintf("Tenant %d · app %d · rev %d", dist.TenantID, dist.ApplicationID, dist.Revision),
+			detail:   fmt.Sprintf("Tenant %d · application_id %d · revision %d", dist.TenantID, dist.ApplicationID, dist.Revision),
 			district: &dist,
 		})
 	}
-	if !demoStored && d.c.Allowed(store.DemoTenantID) {
+	if d.loaded && !demoStored && d.c.Allowed(store.DemoTenantID) {
 		d.all = append(d.all, dropdownItem{
 			label:  "Demo district · " + store.DemoName + " (built-in sample data)",
-			detail: fmt.Sprintf("Tenant %d · app %d", store.DemoTenantID, store.DemoApplicationID),
+			detail: fmt.Sprintf("Tenant %d · application_id %d · not added yet", store.DemoTenantID, store.DemoApplicationID),
 			demo:   true,
 		})
 	}
@@ -92,7 +110,7 @@ func (d *Dropdown) load() {
 		}
 		d.all = append(d.all, dropdownItem{
 			label:     "ClassLink · " + untrusted.Text(cl.Name),
-			detail:    fmt.Sprintf("Tenant %d · app %d · not added yet", cl.TenantID, cl.ApplicationID),
+			detail:    fmt.Sprintf("Tenant %d · application_id %d · not added yet", cl.TenantID, cl.ApplicationID),
 			classlink: &cl,
 		})
 	}
@@ -101,86 +119,117 @@ func (d *Dropdown) load() {
 }
 
 func (d *Dropdown) applyFilter() {
-	q := strings.ToLower(strings.TrimSpace(d.filter.Value()))
+	q := strings.ToLower(strings.TrimSpace(d.filter.value()))
 	d.shown = d.shown[:0]
 	for _, it := range d.all {
 		if q == "" || it.add || strings.Contains(strings.ToLower(it.label+" "+it.detail), q) {
 			d.shown = append(d.shown, it)
 		}
 	}
-	d.cursor = min(d.cursor, len(d.shown)-1)
+	d.cursor = max(0, min(d.cursor, len(d.shown)-1))
 }
 
-// Init asks ClassLink for the districts that shared the app, when a
-// partner token is set.
+// Init reads the stored districts and asks ClassLink for the districts
+// that shared the app, when a partner token is set.
 func (d *Dropdown) Init() tea.Cmd {
-	if d.c.ClassLinkDistricts == nil {
-		return nil
+	db := d.c.DB
+	load := func() tea.Msg {
+		list, err := db.Districts()
+		return districtsLoaded{districts: list, err: err}
 	}
-	return d.c.ClassLinkDistricts()
+	if d.c.ClassLinkDistricts == nil {
+		return load
+	}
+	return tea.Batch(load, d.c.ClassLinkDistricts())
 }
+
 func (d *Dropdown) ID() ID        { return DropdownScreen }
 func (d *Dropdown) Crumb() string { return "District" }
 func (d *Dropdown) Step() int     { return 1 }
-func (d *Dropdown) Typing() bool  { return d.adding }
+func (d *Dropdown) Typing() bool  { return d.adding || d.filter.active }
 
 func (d *Dropdown) ShortHelp() []key.Binding {
 	k := d.c.Keys
-	if d.adding {
-		return []key.Binding{with(k.Next, "next field"), with(k.Select, "add"), k.Back}
+	switch {
+	case d.adding:
+		return d.form.help()
+	case d.filter.active:
+		return d.filter.help(k)
 	}
-	return []key.Binding{listUp, listDown, with(k.Select, "open")}
+	keys := []key.Binding{k.Up, k.Down, with(k.Select, "open"), k.Filter}
+	if d.filter.value() != "" {
+		keys = append(keys, with(k.Back, "clear filter"))
+	}
+	return keys
 }
-
-// The dropdown's filter takes letters, so only the arrows move.
-var (
-	listUp   = key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "up"))
-	listDown = key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "down"))
-)
 
 func (d *Dropdown) FullHelp() [][]key.Binding {
 	k := d.c.Keys
+	if d.adding || d.filter.active {
+		return [][]key.Binding{d.ShortHelp()}
+	}
 	return [][]key.Binding{
-		{listUp, listDown, with(k.Select, "open district")},
-		{key.NewBinding(key.WithKeys("a"), key.WithHelp("letters", "filter the list")), with(k.Back, "clear filter / leave form")},
+		{k.Up, k.Down, with(k.Select, "open the district, or add one")},
+		{with(k.Filter, "filter the list by name or ID"), with(k.Back, "clear the filter")},
 	}
 }
 
 func (d *Dropdown) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	if m, ok := msg.(ClassLinkDistrictsMsg); ok {
-		d.c.keepClassLink(m)
-		d.fromClassLink, d.classLinkErr = m.Districts, m.Err
-		d.load()
+	switch msg := msg.(type) {
+	case districtsLoaded:
+		d.stored, d.err, d.loaded = msg.districts, msg.err, true
+		slices.SortFunc(d.stored, func(a, b store.District) int {
+			return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		})
+		d.build()
 		return d, nil
+	case ClassLinkDistrictsMsg:
+		d.c.keepClassLink(msg)
+		d.fromClassLink, d.classLinkErr = msg.Districts, msg.Err
+		d.build()
+		return d, nil
+	case districtAdded:
+		d.pending = false
+		if msg.err != nil {
+			if d.adding {
+				d.form.failed(msg.err)
+				return d, nil
+			}
+			return d, d.c.FlashError(msg.err)
+		}
+		d.adding = false
+		return d, d.c.Post(DistrictChosenMsg{District: msg.district})
 	}
 	if d.adding {
 		return d.updateForm(msg)
 	}
+	if d.filter.active {
+		if cmd, changed, ok := d.filter.handle(msg, d.c.Keys.Back); ok {
+			if changed {
+				d.applyFilter()
+			}
+			return d, cmd
+		}
+	}
 	km, ok := msg.(tea.KeyPressMsg)
-	if !ok {
+	if !ok || d.pending {
 		return d, nil
 	}
 	k := d.c.Keys
 	switch {
-	case key.Matches(km, listUp):
+	case key.Matches(km, k.Up):
 		d.cursor = max(d.cursor-1, 0)
-		return d, nil
-	case key.Matches(km, listDown):
+	case key.Matches(km, k.Down):
 		d.cursor = min(d.cursor+1, len(d.shown)-1)
-		return d, nil
 	case key.Matches(km, k.Select):
 		return d, d.choose()
-	case key.Matches(km, k.Back):
-		if d.filter.Value() != "" {
-			d.filter.SetValue("")
-			d.applyFilter()
-		}
-		return d, nil // step 1 has nowhere to go back to
+	case key.Matches(km, k.Filter):
+		return d, d.filter.open()
+	case key.Matches(km, k.Back) && d.filter.value() != "":
+		d.filter.clear()
+		d.applyFilter()
 	}
-	var cmd tea.Cmd
-	d.filter, cmd = d.filter.Update(msg)
-	d.applyFilter()
-	return d, cmd
+	return d, nil // step 1 has nowhere to go back to
 }
 
 func (d *Dropdown) choose() tea.Cmd {
@@ -191,102 +240,127 @@ func (d *Dropdown) choose() tea.Cmd {
 	switch {
 	case it.add:
 		d.adding = true
-		d.form = newAddDistrictForm(d.c)
+		d.form = newAddDistrictForm(d.c, d.stored)
 		return d.form.focus(0)
 	case it.demo:
-		saved, _, err := d.c.DB.SaveDistrict(store.NewDemoDistrict(), 0, d.c.Actor, []string{"added the built-in demo district"})
-		var conflict *store.ConflictError
-		if errors.As(err, &conflict) {
-			saved, err = conflict.Current, nil // someone else added it a moment ago
-		}
-		if err != nil {
-			return d.c.FlashError(err)
-		}
-		return d.c.Post(DistrictChosenMsg{District: saved})
+		demo, who := store.NewDemoDistrict(d.c.DemoSchools...), d.c.Actor
+		return d.store(demo, func(db *store.DB) (store.District, error) {
+			saved, _, err := db.SaveDistrict(demo, 0, who, []string{store.DemoNote})
+			return saved, err
+		})
 	case it.classlink != nil:
-		return d.addFromClassLink(*it.classlink)
-	default:
-		// Read it again: someone may have saved since the list was drawn.
-		dist, err := d.c.DB.District(it.district.TenantID)
-		if err != nil {
-			return d.c.FlashError(err)
+		cl := *it.classlink
+		dist := store.NewDistrict(cl.TenantID, cl.ApplicationID, cl.Name)
+		if d.c.ProxyBaseURL != nil {
+			dist.Connection = store.Connection{Mode: store.ModeProxy, BaseURL: d.c.ProxyBaseURL(cl.ApplicationID)}
 		}
-		return d.c.Post(DistrictChosenMsg{District: dist})
+		return d.add(dist, store.Listing{Checked: true, ApplicationID: cl.ApplicationID}, "district added from ClassLink's list of districts that shared the app")
+	default:
+		return d.c.Post(DistrictChosenMsg{District: *it.district})
 	}
 }
 
-// addFromClassLink stores a district listed by ClassLink, connected
-// through the proxy.
-func (d *Dropdown) addFromClassLink(cl ClassLinkDistrict) tea.Cmd {
-	dist := store.NewDistrict(cl.TenantID, cl.ApplicationID, cl.Name)
-	if d.c.ProxyBaseURL != nil {
-		dist.Connection = store.Connection{Mode: store.ModeProxy, BaseURL: d.c.ProxyBaseURL(cl.ApplicationID)}
-	}
-	listed := store.Listing{Checked: true, ApplicationID: cl.ApplicationID}
-	saved, _, err := d.c.DB.AddDistrict(dist, listed, d.c.Actor, d.c.Specialist, "district added from ClassLink's list of districts that shared the app")
-	if err != nil {
-		return d.c.FlashError(err)
-	}
-	return d.c.Post(DistrictChosenMsg{District: saved})
+// add stores a new district under the tenant isolation rule.
+func (d *Dropdown) add(dist store.District, l store.Listing, note string) tea.Cmd {
+	who, specialist := d.c.Actor, d.c.Specialist
+	return d.store(dist, func(db *store.DB) (store.District, error) {
+		saved, _, err := db.AddDistrict(dist, l, who, specialist, note)
+		return saved, err
+	})
+}
+
+// store saves a new district in a command (add: the tenant isolation rule
+// of store.AddDistrict, or a plain save for the demo); districtAdded
+// brings the answer.
+func (d *Dropdown) store(dist store.District, add func(db *store.DB) (store.District, error)) tea.Cmd {
+	db := d.c.DB
+	d.pending = true
+	return d.c.Do(func() tea.Msg {
+		saved, err := add(db)
+		var conflict *store.ConflictError
+		if errors.As(err, &conflict) && dist.Demo {
+			saved, err = conflict.Current, nil // someone else added it a moment ago
+		} else if errors.As(err, &conflict) {
+			err = &store.FieldError{Field: "tenant_id", Msg: fmt.Sprintf("district %d is already stored as %s: pick it from the list", dist.TenantID, untrusted.Quote(conflict.Current.Name))}
+		}
+		return districtAdded{district: saved, err: err}
+	})
 }
 
 func (d *Dropdown) updateForm(msg tea.Msg) (Screen, tea.Cmd) {
 	km, ok := msg.(tea.KeyPressMsg)
+	if d.pending {
+		return d, nil
+	}
 	if ok && key.Matches(km, d.c.Keys.Back) {
 		d.adding = false
 		return d, nil
 	}
-	if ok && km.String() == "enter" && d.form.focused == len(d.form.inputs)-1 {
+	submit := ok && (key.Matches(km, d.c.Keys.Continue) || km.String() == "enter" && d.form.focused == len(d.form.inputs)-1)
+	if submit {
 		dist, err := d.form.submit()
 		if err != nil {
 			return d, nil
 		}
-		d.adding = false
-		d.load()
-		return d, d.c.Post(DistrictChosenMsg{District: dist})
+		return d, d.add(dist, d.c.Listing(dist.TenantID), "district added in the wizard")
 	}
 	return d, d.form.update(msg)
 }
 
 func (d *Dropdown) View() string {
-	st := d.c.Styles
-	var b strings.Builder
+	st, w := d.c.Styles, d.c.Width
 	if d.adding {
-		return fit(d.form.view(), d.c.Height)
+		return d.form.view()
 	}
-	b.WriteString(st.Title.Render("Choose a district") + "\n")
-	b.WriteString(d.filter.View() + "\n\n")
-	// Keep the cursor in view when there are more districts than lines.
-	room := max(d.c.Height-7, 3)
-	start := max(0, min(d.cursor-room/2, len(d.shown)-room))
-	for i := start; i < len(d.shown) && i < start+room; i++ {
-		it := d.shown[i]
-		text := truncate(it.label, d.c.Width-2)
-		if it.detail != "" && lipgloss.Width(text+it.detail)+4 <= d.c.Width {
+	head := st.Title.Render("Choose a district")
+	if d.filter.active || d.filter.value() != "" {
+		head += "\n" + truncate(d.filter.view(), w)
+	}
+	var b strings.Builder
+	if d.err != nil {
+		b.WriteString(st.Error.Render(wrap(untrusted.Text(ErrText(d.err)), w)) + "\n")
+	}
+	if !d.loaded {
+		b.WriteString(st.Muted.Render("Reading the districts…") + "\n")
+	}
+	focus, focusEnd := -1, -1
+	for i, it := range d.shown {
+		if i == d.cursor {
+			// The focused entry reads in full: its name and its IDs.
+			focus = strings.Count(b.String(), "\n")
+			text := st.Focused.Render(cursorMark+" ") + indent(wrap(it.label, w-2), "  ")[2:]
+			if it.detail != "" {
+				text += "\n" + st.Muted.Render(indent(wrap(it.detail, w-4), "    "))
+			}
+			focusEnd = focus + lineCount(text) - 1
+			b.WriteString(text + "\n")
+			continue
+		}
+		text := truncate(it.label, w-2)
+		if it.detail != "" && lipgloss.Width(text+it.detail)+4 <= w {
 			text += "  " + st.Muted.Render(it.detail)
 		}
-		b.WriteString(line(st, i == d.cursor, text) + "\n")
+		b.WriteString(line(st, false, text) + "\n")
 	}
-	if len(d.shown) == 1 && d.filter.Value() != "" {
-		b.WriteString(st.Muted.Render("  No district matches "+fmt.Sprintf("%q", d.filter.Value())) + "\n")
-	}
-	if d.err != nil {
-		b.WriteString(st.Error.Render(ErrText(d.err)) + "\n")
+	if len(d.shown) == 1 && d.filter.value() != "" {
+		b.WriteString(st.Muted.Render(wrap(fmt.Sprintf("No district matches %q (esc clears the filter).", d.filter.value()), w-2)) + "\n")
 	}
 	if d.classLinkErr != nil {
-		b.WriteString(st.Warning.Render(wrap("ClassLink's list of districts is unavailable: "+ErrText(d.classLinkErr), d.c.Width)) + "\n")
+		b.WriteString(st.Warning.Render(wrap("ClassLink's list of districts is unavailable: "+untrusted.Text(ErrText(d.classLinkErr)), w)) + "\n")
 	}
-	b.WriteString("\n" + st.Note.Render(wrap("Don't have the District Tenant ID and District application_id? Ask "+SupportEmail+".", d.c.Width)))
-	return fit(b.String(), d.c.Height)
+	foot := st.Note.Render(wrap(supportNote, w))
+	return page{Head: head, Body: b.String(), Foot: foot, Focus: focus, FocusEnd: focusEnd, Scroll: &d.scroll}.render(st, w, d.c.Height)
 }
 
 // addDistrictForm asks for the two ClassLink IDs and an optional name.
 type addDistrictForm struct {
 	c       *Common
+	stored  []store.District
 	inputs  []textinput.Model
 	errs    []error
 	touched []bool
 	focused int
+	scroll  int
 }
 
 const (
@@ -295,19 +369,28 @@ const (
 	fieldName
 )
 
-func newAddDistrictForm(c *Common) addDistrictForm {
-	f := addDistrictForm{c: c}
+var addFormLabels = []string{"District Tenant ID", "District application_id", "District name (optional)"}
+
+func newAddDistrictForm(c *Common, stored []store.District) addDistrictForm {
+	f := addDistrictForm{c: c, stored: stored}
 	f.inputs = []textinput.Model{
-		newInput(c.Styles, "District Tenant ID:      ", "e.g. 2", 20),
-		newInput(c.Styles, "District application_id: ", "e.g. 57", 20),
-		newInput(c.Styles, "District name:           ", "optional, e.g. Springfield USD", 40),
+		newInput(c.Styles, "", "e.g. 2", 24),
+		newInput(c.Styles, "", "e.g. 57", 24),
+		newInput(c.Styles, "", "e.g. Springfield USD", 40),
 	}
-	f.inputs[fieldTenant].CharLimit = 18
-	f.inputs[fieldApplication].CharLimit = 18
+	// Longer than any valid ID, so that a wrong one is refused with the
+	// field's message instead of being cut silently.
+	f.inputs[fieldTenant].CharLimit = 24
+	f.inputs[fieldApplication].CharLimit = 24
 	f.inputs[fieldName].CharLimit = store.MaxNameLength
 	f.errs = make([]error, len(f.inputs))
 	f.touched = make([]bool, len(f.inputs))
 	return f
+}
+
+func (f *addDistrictForm) help() []key.Binding {
+	k := f.c.Keys
+	return []key.Binding{with(k.Continue, "add"), k.Next, with(k.Back, "list")}
 }
 
 func (f *addDistrictForm) focus(i int) tea.Cmd {
@@ -317,14 +400,20 @@ func (f *addDistrictForm) focus(i int) tea.Cmd {
 }
 
 func (f *addDistrictForm) validate() {
-	_, f.errs[fieldTenant] = store.ParseTenantID(f.inputs[fieldTenant].Value())
+	var id int64
+	id, f.errs[fieldTenant] = store.ParseTenantID(f.inputs[fieldTenant].Value())
 	_, f.errs[fieldApplication] = store.ParseApplicationID(f.inputs[fieldApplication].Value())
 	if f.errs[fieldTenant] == nil {
-		id, _ := store.ParseTenantID(f.inputs[fieldTenant].Value())
 		if !f.c.Allowed(id) {
+			// Said before anything about whether it exists: that is not
+			// this person's to know.
 			f.errs[fieldTenant] = fmt.Errorf("you do not have access to district %d; ask a specialist to add it to your access list", id)
-		} else if existing, err := f.c.DB.District(id); err == nil {
-			f.errs[fieldTenant] = fmt.Errorf("district %d is already stored as %s: pick it from the list", id, untrusted.Quote(existing.Name))
+			return
+		}
+		for _, d := range f.stored {
+			if d.TenantID == id {
+				f.errs[fieldTenant] = fmt.Errorf("district %d is already stored as %s: pick it from the list", id, untrusted.Quote(d.Name))
+			}
 		}
 	}
 	if f.errs[fieldTenant] == nil && f.errs[fieldApplication] == nil {
@@ -338,7 +427,15 @@ func (f *addDistrictForm) validate() {
 	}
 }
 
+// fitInputs sizes the fields to the screen before they scroll their text.
+func (f *addDistrictForm) fitInputs() {
+	for i := range f.inputs {
+		f.inputs[i].SetWidth(max(f.c.Width-6, 8))
+	}
+}
+
 func (f *addDistrictForm) update(msg tea.Msg) tea.Cmd {
+	f.fitInputs()
 	if km, ok := msg.(tea.KeyPressMsg); ok {
 		switch km.String() {
 		case "tab", "down", "enter":
@@ -358,7 +455,8 @@ func (f *addDistrictForm) update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// submit stores the new district as revision 1, or shows what is wrong.
+// submit checks every field and returns the district to store, or focuses
+// the first field in error.
 func (f *addDistrictForm) submit() (store.District, error) {
 	for i := range f.touched {
 		f.touched[i] = true
@@ -375,33 +473,38 @@ func (f *addDistrictForm) submit() (store.District, error) {
 	}
 	tenant, _ := store.ParseTenantID(f.inputs[fieldTenant].Value())
 	app, _ := store.ParseApplicationID(f.inputs[fieldApplication].Value())
-	d := store.NewDistrict(tenant, app, strings.TrimSpace(f.inputs[fieldName].Value()))
-	saved, _, err := f.c.DB.AddDistrict(d, f.c.Listing(tenant), f.c.Actor, f.c.Specialist, "district added in the wizard")
+	return store.NewDistrict(tenant, app, strings.TrimSpace(f.inputs[fieldName].Value())), nil
+}
+
+// failed shows a save's error on its field.
+func (f *addDistrictForm) failed(err error) {
+	i := fieldTenant
 	var fe *store.FieldError
 	if errors.As(err, &fe) && fe.Field == "application_id" {
-		f.errs[fieldApplication] = err
-		f.focus(fieldApplication)
-		return store.District{}, err
+		i = fieldApplication
 	}
-	if err != nil {
-		f.errs[fieldTenant] = err
-		return store.District{}, err
-	}
-	return saved, nil
+	f.errs[i], f.touched[i] = err, true
+	f.focus(i)
 }
 
 func (f *addDistrictForm) view() string {
-	st := f.c.Styles
+	st, w := f.c.Styles, f.c.Width
+	head := st.Title.Render("Add a district")
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Add a district") + "\n")
-	b.WriteString(st.Muted.Render(wrap("Both IDs are positive whole numbers from ClassLink.", f.c.Width)) + "\n\n")
+	b.WriteString(st.Muted.Render(wrap("Both IDs are positive whole numbers from ClassLink.", w)) + "\n")
+	focus, focusEnd := 0, 0
+	f.fitInputs()
 	for i, in := range f.inputs {
-		b.WriteString(line(st, i == f.focused, in.View()) + "\n")
+		start := strings.Count(b.String(), "\n")
+		b.WriteString(line(st, i == f.focused, addFormLabels[i]+":") + "\n")
+		b.WriteString("    " + in.View() + "\n")
 		if f.touched[i] && f.errs[i] != nil {
-			b.WriteString("    " + st.Error.Render(wrap("✗ "+ErrText(f.errs[i]), f.c.Width-4)) + "\n")
+			b.WriteString(st.Error.Render(indent(wrap("✗ "+ErrText(f.errs[i]), w-4), "    ")) + "\n")
+		}
+		if i == f.focused {
+			focus, focusEnd = start, strings.Count(b.String(), "\n")-1
 		}
 	}
-	b.WriteString("\n" + st.Note.Render(wrap("Don't have the District Tenant ID and District application_id? Ask "+SupportEmail+".", f.c.Width)) + "\n")
-	b.WriteString(st.Muted.Render("enter on the last field adds the district · esc goes back to the list"))
-	return b.String()
+	b.WriteString(st.Note.Render(wrap(supportNote, w)))
+	return page{Head: head, Body: b.String(), Focus: focus, FocusEnd: focusEnd, Scroll: &f.scroll}.render(st, w, f.c.Height)
 }

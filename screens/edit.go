@@ -13,11 +13,31 @@ type Edit struct {
 	Draft store.District // the working copy the screens change
 	// Notes are decisions confirmed on the way, recorded in the audit entry.
 	Notes []string
-	// Testing is set while a connection test runs; LastTest is its answer.
-	Testing  bool
+	// LastTest is the last connection test's answer in this session.
 	LastTest *ConnectionReport
 	// Sync is the district's running or last sync in this session.
 	Sync *SyncState
+	// LastRun and LastPreview are the district's newest run and newest
+	// preview (nil: none), loaded when the district opens and refreshed
+	// when a run ends, so that no view reads the database.
+	LastRun, LastPreview *store.Run
+}
+
+// PreviewPassed reports whether the newest preview, of the saved
+// revision, succeeded without crossing the deletion threshold: what the
+// self-check step and Run sync now need.
+func (e *Edit) PreviewPassed() bool {
+	r := e.LastPreview
+	return r != nil && r.ConfigRevision == e.Saved.Revision && r.Status != store.RunFailed
+}
+
+// Ran records a finished run as the newest (and, for a dry run, the newest
+// preview).
+func (e *Edit) Ran(r store.Run) {
+	e.LastRun = &r
+	if r.Mode == store.ModeDryRun {
+		e.LastPreview = &r
+	}
 }
 
 // NewEdit starts editing d as saved.
@@ -41,16 +61,17 @@ func (e *Edit) Unnote(n string) {
 	e.Notes = slices.DeleteFunc(e.Notes, func(s string) bool { return s == n })
 }
 
-// NoteEnabledBeforeSelfCheck is the audit note for the Enable Daily sync guard.
-const NoteEnabledBeforeSelfCheck = "Enable Daily sync turned on before the self-check step was done (the guide's warning was shown and confirmed)"
+// NoteEnabledBeforeSelfCheck is the audit note for the Enable Daily sync
+// guard; store holds the rule (store.EnablesBeforeSelfCheck).
+const NoteEnabledBeforeSelfCheck = store.NoteEnabledBeforeSelfCheck
 
 // Save stores the draft as the next revision with the notes in its audit
-// entry. Every way of saving (the Review screen, accessible prompts) goes
-// through here.
+// entry, and deletes the person's draft in the same transaction. Every way
+// of saving (the Review screen, accessible prompts) goes through here.
 func (e *Edit) Save(db *store.DB, who store.Actor) (store.District, store.AuditEntry, error) {
 	if e.Draft.ApplicationID != e.Saved.ApplicationID {
 		// Only District details changes it, checked against ClassLink.
 		return store.District{}, store.AuditEntry{}, &store.FieldError{Field: "application_id", Msg: "is changed only in ⋮ → District details (specialists), where it is checked against ClassLink's list"}
 	}
-	return db.SaveDistrict(e.Draft, e.Saved.Revision, who, e.Notes)
+	return db.SaveEdit(who.Owner(), e.Draft, e.Saved.Revision, who, e.Notes)
 }

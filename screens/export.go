@@ -31,12 +31,7 @@ func (x *Export) ShortHelp() []key.Binding {
 	return []key.Binding{k.Back, with(k.Up, "scroll up"), with(k.Down, "scroll down")}
 }
 
-func (x *Export) FullHelp() [][]key.Binding { return [][]key.Binding{x.ShortHelp(), {x.c.Keys.Quit}} }
-
-func (x *Export) lines() []string {
-	raw := store.ExportConfig(x.edit.Saved, false).MarshalIndent()
-	return strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-}
+func (x *Export) FullHelp() [][]key.Binding { return [][]key.Binding{x.ShortHelp()} }
 
 func (x *Export) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	km, ok := msg.(tea.KeyPressMsg)
@@ -48,7 +43,7 @@ func (x *Export) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case key.Matches(km, k.Up):
 		x.offset = max(x.offset-1, 0)
 	case key.Matches(km, k.Down):
-		x.offset = min(x.offset+1, max(len(x.lines())-1, 0))
+		x.offset++
 	case key.Matches(km, k.Back):
 		return x, x.c.Back()
 	}
@@ -56,15 +51,15 @@ func (x *Export) Update(msg tea.Msg) (Screen, tea.Cmd) {
 }
 
 func (x *Export) View() string {
-	st := x.c.Styles
-	var b strings.Builder
-	b.WriteString(st.Title.Render(fmt.Sprintf("Export · revision %d", x.edit.Saved.Revision)) + "\n")
-	b.WriteString(st.Muted.Render(wrap(fmt.Sprintf("To a file: rostersync config export --district %d > district.json", x.edit.Saved.TenantID), x.c.Width)) + "\n\n")
-	lines := x.lines()
-	room := max(x.c.Height-4, 1)
-	end := min(x.offset+room, len(lines))
-	for _, l := range lines[x.offset:end] {
-		b.WriteString(truncate(l, x.c.Width) + "\n")
+	st, w := x.c.Styles, x.c.Width
+	head := st.Title.Render(fmt.Sprintf("Export · revision %d", x.edit.Saved.Revision)) + "\n" +
+		st.Muted.Render(wrap(fmt.Sprintf("To a file: rostersync config export --district %d > district.json", x.edit.Saved.TenantID), w))
+	raw := strings.TrimRight(string(store.ExportConfig(x.edit.Saved, false).MarshalIndent()), "\n")
+	var lines []string
+	for _, l := range strings.Split(raw, "\n") {
+		// A long value wraps under its key rather than being cut.
+		in := len(l) - len(strings.TrimLeft(l, " "))
+		lines = append(lines, indent(wrap(strings.TrimLeft(l, " "), w-in-2), strings.Repeat(" ", in))[0:])
 	}
-	return fit(b.String(), x.c.Height)
+	return page{Head: head, Body: strings.Join(lines, "\n"), Focus: -1, Scroll: &x.offset}.render(st, w, x.c.Height)
 }

@@ -4,6 +4,9 @@ import "charm.land/bubbles/v2/key"
 
 // KeyMap is every key binding of the wizard. Screens pick from it for their
 // ShortHelp and FullHelp, so the footer always shows the keys that work.
+// The same key means the same thing on every screen: k is up, space
+// toggles, ctrl+n continues a form, y (never enter) confirms what is risky,
+// esc goes back, / opens a list's filter.
 type KeyMap struct {
 	Up, Down, Left, Right key.Binding
 	Next, Prev            key.Binding
@@ -16,8 +19,11 @@ type KeyMap struct {
 	Confirm               key.Binding
 	Deny                  key.Binding
 	Back                  key.Binding
+	Filter                key.Binding
 	Help                  key.Binding
 	Quit                  key.Binding
+	// QuitKey is q, which quits like ctrl+c where no text field is focused.
+	QuitKey key.Binding
 }
 
 // DefaultKeyMap is the wizard's keys.
@@ -27,19 +33,21 @@ func DefaultKeyMap() *KeyMap {
 		Down:         key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		Left:         key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
 		Right:        key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
-		Next:         key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next")),
-		Prev:         key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous field")),
+		Next:         key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab", "next")),
+		Prev:         key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab", "previous")),
 		Select:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Toggle:       key.NewBinding(key.WithKeys("space", "x"), key.WithHelp("space", "toggle")),
 		ToggleRow:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "toggle row")),
 		ToggleColumn: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "toggle column")),
 		Continue:     key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("ctrl+n", "continue")),
 		Menu:         key.NewBinding(key.WithKeys("m", "."), key.WithHelp("m", "⋮ menu")),
-		Confirm:      key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "confirm")),
+		Confirm:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		Deny:         key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
 		Back:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Filter:       key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:         key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		QuitKey:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 	}
 }
 

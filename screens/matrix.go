@@ -6,7 +6,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -60,12 +59,14 @@ var (
 	columnShort = []string{"DA", "SA", "T", "SS"}
 )
 
-// View renders the grid to width.
-func (m *Matrix) View(width int) string {
+// View renders the grid to width: the full permission names when they
+// fit (from 48 columns up), the role groups' names above the columns, or
+// their short forms when the columns are narrow (the description names
+// the focused one in full). focus is the focused row's line in rows.
+func (m *Matrix) View(width int) (heads, rows string, focus int) {
 	st := m.c.Styles
-	colW := min(max((width-20)/4, 5), 11)
-	labelW := min(28, width-4*colW)
-	wide := colW >= 9
+	labelW, colW := matrixWidths(width)
+	wide := !m.Narrow(width)
 	var b strings.Builder
 
 	pad := strings.Repeat(" ", labelW)
@@ -84,8 +85,13 @@ func (m *Matrix) View(width int) string {
 		}
 		b.WriteString("\n")
 	}
+	heads = strings.TrimRight(b.String(), "\n")
+	b.Reset()
 	for r, p := range store.AllPermissions {
-		label := truncate(p.Title(), labelW-3)
+		if r == m.row {
+			focus = strings.Count(b.String(), "\n")
+		}
+		label := truncate(p.Title(), labelW-2)
 		b.WriteString(lipgloss.NewStyle().Width(labelW).Render(line(st, r == m.row, label)))
 		for c, g := range store.RoleGroups {
 			cell := checkbox(m.perms.Has(g, p))
@@ -98,10 +104,24 @@ func (m *Matrix) View(width int) string {
 		}
 		b.WriteString("\n")
 	}
-	if !wide {
-		b.WriteString(st.Muted.Render(wrap("DA District administrator · SA School administrator · T Teacher · SS Support staff", width)) + "\n")
+	return heads, strings.TrimRight(b.String(), "\n"), focus
+}
+
+// Narrow reports whether the columns show short forms (DA, SA, T, SS).
+func (m *Matrix) Narrow(width int) bool {
+	_, colW := matrixWidths(width)
+	return colW < 9
+}
+
+// matrixWidths are the label column's width (the longest permission name,
+// its cursor mark and a space, when they fit) and each role group's.
+func matrixWidths(width int) (labelW, colW int) {
+	longest := 0
+	for _, p := range store.AllPermissions {
+		longest = max(longest, lipgloss.Width(p.Title()))
 	}
-	return strings.TrimRight(b.String(), "\n")
+	labelW = min(longest+3, width-20)
+	return labelW, min(max((width-labelW)/4, 5), 11)
 }
 
 func (m *Matrix) head(text string, col, w int) string {
@@ -112,7 +132,8 @@ func (m *Matrix) head(text string, col, w int) string {
 	return lipgloss.PlaceHorizontal(w, lipgloss.Center, st.Render(text))
 }
 
-// Description tells what the focused permission means on and off.
+// Description tells what the focused permission means on and off, for
+// the focused role group (with its short form when the columns use them).
 func (m *Matrix) Description(width int) string {
 	st := m.c.Styles
 	p, g := m.Focused()
@@ -120,14 +141,10 @@ func (m *Matrix) Description(width int) string {
 	if m.perms.Has(g, p) {
 		state = "granted"
 	}
-	head := st.Focused.Render(p.Title()) + " · " + g.Title() + ": " + state
-	return head + "\n" + wrap("On: "+p.WhenOn(), width) + "\n" + wrap("Off: "+p.WhenOff(), width)
-}
-
-// truncate cuts s to w columns with an ellipsis, keeping styles intact.
-func truncate(s string, w int) string {
-	if w < 2 {
-		return s
+	group := g.Title()
+	if m.Narrow(width) {
+		group += " (" + columnShort[m.col] + ")"
 	}
-	return ansi.Truncate(s, w, "…")
+	head := st.Focused.Render(p.Title()) + " · " + group + ": " + state
+	return wrap(head, width) + "\n" + wrap("On: "+p.WhenOn(), width) + "\n" + wrap("Off: "+p.WhenOff(), width)
 }

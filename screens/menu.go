@@ -35,16 +35,17 @@ type menuList struct {
 	title  string
 	items  []MenuItem
 	cursor int
+	scroll int
 }
 
 func (m *menuList) ShortHelp() []key.Binding {
 	k := m.c.Keys
-	return []key.Binding{k.Select, with(k.Up, "up"), with(k.Down, "down"), k.Back}
+	return []key.Binding{k.Select, k.Up, k.Down, k.Back}
 }
 
 func (m *menuList) FullHelp() [][]key.Binding {
 	k := m.c.Keys
-	return [][]key.Binding{{with(k.Up, "up"), with(k.Down, "down"), k.Select}, {k.Back}}
+	return [][]key.Binding{{k.Up, k.Down, k.Select}, {k.Back}}
 }
 
 func (m *menuList) update(msg tea.Msg) tea.Cmd {
@@ -71,28 +72,29 @@ func (m *menuList) update(msg tea.Msg) tea.Cmd {
 }
 
 func (m *menuList) view() string {
-	st := m.c.Styles
-	w := m.c.Width - 4
+	st, w := m.c.Styles, m.c.Width
 	var b strings.Builder
 	for i, it := range m.items {
 		title := it.Title
 		if it.unavailable() != "" {
 			title = st.Muted.Render(title + " (not here)")
 		}
-		b.WriteString(line(st, i == m.cursor, title) + "\n")
+		b.WriteString(line(st, i == m.cursor, truncate(title, w-2)) + "\n")
 	}
-	// What the focused entry is, under the list: one line per entry keeps
-	// every entry in view.
+	// What the focused entry is, under the list, in a box of fixed width
+	// (it must not jump as the description changes): one line per entry
+	// keeps every entry in view.
 	it := m.items[m.cursor]
-	b.WriteString("\n" + st.Muted.Render(wrap(it.Description, w)))
+	inner := max(w-4, 10)
+	about := st.Muted.Render(wrap(it.Description, inner))
 	if it.Summary != nil {
-		b.WriteString("\n" + wrap(it.Summary(), w))
+		about += "\n" + wrap(it.Summary(), inner)
 	}
 	if why := it.unavailable(); why != "" {
-		b.WriteString("\n" + st.Note.Render(wrap(why, w)))
+		about += "\n" + st.Note.Render(wrap(why, inner))
 	}
-	// A fixed width: the box must not jump as the description under it changes.
-	return fit(st.Title.Render(m.title)+"\n"+st.Box.Width(m.c.Width).Render(b.String()), m.c.Height)
+	b.WriteString(st.Box.Width(w).Render(about))
+	return page{Head: st.Title.Render(m.title), Body: b.String(), Focus: m.cursor, Scroll: &m.scroll}.render(st, w, m.c.Height)
 }
 
 func indent(s, prefix string) string {

@@ -33,6 +33,26 @@ type SavedMsg struct {
 // someone else saved.
 type ReloadedMsg struct{ District store.District }
 
+// DoMsg asks the router to run Work, a database write (a save, a checklist
+// tick, a new district), as a command so the screen never waits on the
+// database; keys that arrive meanwhile are held and replayed after Work's
+// message, in order, so a fast typist's next keys reach the next screen.
+type DoMsg struct{ Work func() tea.Msg }
+
+// ChecklistMsg carries a district whose checklist changed in the database;
+// the router updates the edit's copy. Err is set when the change failed.
+type ChecklistMsg struct {
+	District store.District
+	Text     string // what to tell the person on success
+	Err      error
+}
+
+// RunsMsg carries a district's newest run and newest preview.
+type RunsMsg struct {
+	TenantID             int64
+	LastRun, LastPreview *store.Run
+}
+
 // FlashMsg shows a short status line in the footer.
 type FlashMsg struct {
 	Text  string
@@ -51,6 +71,20 @@ func (c *Common) TakeOutbox() []tea.Msg {
 	out := c.outbox
 	c.outbox = nil
 	return out
+}
+
+// Do runs work as a command whose result comes back as its message; see
+// DoMsg.
+func (c *Common) Do(work func() tea.Msg) tea.Cmd { return c.Post(DoMsg{Work: work}) }
+
+// SetStep ticks or unticks a guide step of the district in a command; the
+// result comes back as a ChecklistMsg.
+func (c *Common) SetStep(tenantID int64, step store.GuideStep, item store.ChecklistItem, text string) tea.Cmd {
+	db := c.DB
+	return c.Do(func() tea.Msg {
+		d, err := db.SetChecklistStep(tenantID, step, item)
+		return ChecklistMsg{District: d, Text: text, Err: err}
+	})
 }
 
 // Open asks for screen id.
@@ -77,7 +111,9 @@ type ConnectionReport struct {
 	Counts     map[string]int // X-Total-Count per collection
 	PermRev    string
 	Reason     string // "credentials" or "upstream" when it failed
-	Err        string
+	Summary    string // the failure in one line for people
+	Err        string // the technical detail, shown on request
+	Cancelled  bool   // the person cancelled it: nothing to show
 }
 
 // ConnectionTestedMsg carries a finished connection test.

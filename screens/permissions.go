@@ -1,8 +1,6 @@
 package screens
 
 import (
-	"strings"
-
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
@@ -13,6 +11,7 @@ type Permissions struct {
 	c      *Common
 	edit   *Edit
 	matrix *Matrix
+	scroll int
 }
 
 // NewPermissions edits e.Draft's permissions matrix.
@@ -27,15 +26,15 @@ func (p *Permissions) Step() int     { return 7 }
 
 func (p *Permissions) ShortHelp() []key.Binding {
 	k := p.c.Keys
-	return []key.Binding{with(k.Toggle, "toggle"), k.ToggleRow, k.ToggleColumn, with(k.Select, "review"), k.Back}
+	return []key.Binding{with(k.Toggle, "toggle"), with(k.Continue, "review"), with(k.ToggleRow, "row"), with(k.ToggleColumn, "column"), k.Back}
 }
 
 func (p *Permissions) FullHelp() [][]key.Binding {
 	k := p.c.Keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right},
-		{with(k.Toggle, "toggle the cell"), with(k.ToggleRow, "toggle the permission for every group"), with(k.ToggleColumn, "toggle every permission of the group")},
-		{with(k.Select, "review and save"), with(k.Back, "back (changes are kept)")},
+		{with(k.Toggle, "toggle the cell (enter too)"), with(k.ToggleRow, "toggle the permission for every group"), with(k.ToggleColumn, "toggle every permission of the group")},
+		{with(k.Continue, "continue to Review"), with(k.Back, "back (changes are kept)")},
 	}
 }
 
@@ -44,21 +43,28 @@ func (p *Permissions) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	if !ok {
 		return p, nil
 	}
+	k := p.c.Keys
 	switch {
+	case km.String() == "enter":
+		// enter toggles, as on a checkbox: it never moves on, so pressing
+		// it twice can never reach Review's save.
+		p.matrix.Update(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
 	case p.matrix.Update(km):
-	case key.Matches(km, p.c.Keys.Select), key.Matches(km, p.c.Keys.Continue):
+	case key.Matches(km, k.Continue):
 		return p, p.c.Open(ReviewScreen)
-	case key.Matches(km, p.c.Keys.Back):
+	case key.Matches(km, k.Back):
 		return p, p.c.Back()
 	}
 	return p, nil
 }
 
 func (p *Permissions) View() string {
-	st := p.c.Styles
-	var b strings.Builder
-	b.WriteString(st.Title.Render("Permissions for synced staff") + "\n")
-	b.WriteString(p.matrix.View(p.c.Width) + "\n\n")
-	b.WriteString(p.matrix.Description(p.c.Width))
-	return fit(b.String(), p.c.Height)
+	st, w := p.c.Styles, p.c.Width
+	heads, rows, focus := p.matrix.View(w)
+	desc := p.matrix.Description(w)
+	body := rows + "\n\n" + desc
+	// The column heads stay; the focused row comes first, then as much of
+	// its meaning as fits.
+	return page{Head: st.Title.Render("Permissions for synced staff") + "\n" + heads, Body: body,
+		Focus: focus, FocusEnd: lineCount(body) - 1, Scroll: &p.scroll}.render(st, w, p.c.Height)
 }

@@ -22,6 +22,7 @@ type Resume struct {
 	c      *Common
 	draft  store.Draft
 	cursor int
+	scroll int
 }
 
 // NewResume offers to resume d.
@@ -34,7 +35,7 @@ func (r *Resume) Step() int     { return 1 }
 
 func (r *Resume) ShortHelp() []key.Binding {
 	k := r.c.Keys
-	return []key.Binding{with(k.Select, "choose"), with(k.Up, "up"), with(k.Down, "down")}
+	return []key.Binding{with(k.Select, "choose"), k.Up, k.Down}
 }
 
 func (r *Resume) FullHelp() [][]key.Binding { return [][]key.Binding{r.ShortHelp()} }
@@ -58,22 +59,19 @@ func (r *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
 }
 
 func (r *Resume) View() string {
-	st := r.c.Styles
+	st, w := r.c.Styles, r.c.Width
 	d := r.draft
+	head := st.Title.Render("You left unsaved changes")
 	var b strings.Builder
-	b.WriteString(st.Title.Render("You left unsaved changes") + "\n\n")
 	changes := store.Diff(d.Base, d.District)
 	b.WriteString(wrap(fmt.Sprintf("%s (Tenant %d): %s on top of revision %d, last edited %s, on the %s screen.",
-		untrusted.Text(d.District.Name), d.TenantID, plural(len(changes), "change"), d.Base.Revision, r.c.SinceText(d.UpdatedAt), strings.ReplaceAll(d.Screen, "_", " ")), r.c.Width) + "\n")
-	for i, ch := range changes {
-		if i == 5 {
-			b.WriteString(st.Muted.Render(fmt.Sprintf("  … and %d more", len(changes)-5)) + "\n")
-			break
-		}
-		b.WriteString(st.Muted.Render("  • "+truncate(untrusted.Text(ch.Label()+": "+ch.From+" → "+ch.To), r.c.Width-4)) + "\n")
+		untrusted.Text(d.District.Name), d.TenantID, plural(len(changes), "change"), d.Base.Revision, r.c.SinceText(d.UpdatedAt), strings.ReplaceAll(d.Screen, "_", " ")), w) + "\n")
+	for _, ch := range changes {
+		b.WriteString(st.Muted.Render(indent(wrap(untrusted.Text("• "+ch.Label()+": "+ch.From+" → "+ch.To), w-2), "  ")) + "\n")
 	}
 	b.WriteString("\n")
-	b.WriteString(line(st, r.cursor == 0, "Resume where I left off") + "\n")
-	b.WriteString(line(st, r.cursor == 1, "Start over (discard the draft)") + "\n")
-	return fit(b.String(), r.c.Height)
+	// The choices stay in view; what is above them says "↑ N more".
+	choices := strings.Count(b.String(), "\n")
+	b.WriteString(line(st, r.cursor == 0, "Resume where I left off") + "\n" + line(st, r.cursor == 1, "Start over (discard the draft)"))
+	return page{Head: head, Body: b.String(), Focus: choices, FocusEnd: choices + 1, Scroll: &r.scroll}.render(st, w, r.c.Height)
 }

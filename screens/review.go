@@ -7,45 +7,74 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"github.com/schoolstatus/rostersync/store"
 	"github.com/schoolstatus/rostersync/untrusted"
 )
 
-// Review is step 8: what changed against the saved revision, then Save.
+// Review is step 8: what changed against the saved revision, every value
+// in full, then Save (y only).
 type Review struct {
 	c        *Common
 	edit     *Edit
-	offset   int
+	scroll   int
 	err      error
+	saving   bool
 	conflict *store.ConflictError // someone else saved first
+}
+
+// reviewSaved carries a save's result, done in a command.
+type reviewSaved struct {
+	district store.District
+	entry    store.AuditEntry
+	err      error
 }
 
 // NewReview reviews e.
 func NewReview(c *Common, e *Edit) *Review { return &Review{c: c, edit: e} }
+
+// Conflict shows that someone else saved since the edit began, as a
+// refused save does (the router uses it when a resumed draft meets a
+// newer save of the same fields).
+func (r *Review) Conflict(c *store.ConflictError) { r.conflict = c }
 
 func (r *Review) Init() tea.Cmd { return nil }
 func (r *Review) ID() ID        { return ReviewScreen }
 func (r *Review) Crumb() string { return "Review" }
 func (r *Review) Step() int     { return 8 }
 
+var (
+	conflictReload  = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload theirs (drop mine)"))
+	conflictReapply = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "re-apply mine on top"))
+)
+
 func (r *Review) ShortHelp() []key.Binding {
 	k := r.c.Keys
-	if r.conflict != nil {
-		return []key.Binding{conflictReload, conflictReapply, k.Back}
+	switch {
+	case r.saving:
+		return nil
+	case r.conflict != nil:
+		return []key.Binding{with(k.Back, "back to edit"), conflictReapply, conflictReload}
+	case !r.edit.Dirty():
+		return []key.Binding{with(k.Select, "District Home Page"), with(k.Back, "back to edit")}
 	}
-	return []key.Binding{with(k.Confirm, "save"), with(k.Back, "back to edit")}
+	return []key.Binding{with(k.Back, "back to edit"), with(k.Confirm, "save"), with(k.Down, "scroll")}
 }
 
 func (r *Review) FullHelp() [][]key.Binding {
 	k := r.c.Keys
-	return [][]key.Binding{{with(k.Up, "scroll up"), with(k.Down, "scroll down")}, {with(k.Confirm, "save a new revision"), with(k.Back, "back to edit")}}
+	if r.conflict != nil || !r.edit.Dirty() || r.saving {
+		return [][]key.Binding{r.ShortHelp()}
+	}
+	return [][]key.Binding{{with(k.Up, "scroll up"), with(k.Down, "scroll down")}, {with(k.Confirm, "save a new revision (y only)"), with(k.Back, "back to edit")}}
 }
 
 func (r *Review) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if res, ok := msg.(reviewSaved); ok {
+		return r, r.saved(res)
+	}
 	km, ok := msg.(tea.KeyPressMsg)
-	if !ok {
+	if !ok || r.saving {
 		return r, nil
 	}
 	k := r.c.Keys
@@ -54,19 +83,25 @@ func (r *Review) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		case key.Matches(km, conflictReload):
 			return r, r.c.Post(ReloadedMsg{District: r.conflict.Current})
 		case key.Matches(km, conflictReapply):
-			r.reapply()
+			return r, r.reapply()
 		case key.Matches(km, k.Back):
 			r.conflict = nil
 			return r, r.c.Back()
+		case key.Matches(km, k.Up):
+			r.scroll = max(r.scroll-1, 0)
+		case key.Matches(km, k.Down):
+			r.scroll++
 		}
 		return r, nil
 	}
 	switch {
 	case key.Matches(km, k.Up):
-		r.offset = max(r.offset-1, 0)
+		r.scroll = max(r.scroll-1, 0)
 	case key.Matches(km, k.Down):
-		r.offset = min(r.offset+1, max(len(r.edit.Changes())-1, 0))
-	case key.Matches(km, k.Confirm):
+		r.scroll++
+	case !r.edit.Dirty() && km.String() == "enter":
+		return r, r.c.Post(SavedMsg{District: r.edit.Saved})
+	case r.edit.Dirty() && key.Matches(km, k.Confirm):
 		return r, r.save()
 	case key.Matches(km, k.Back):
 		return r, r.c.Back()
@@ -74,10 +109,9 @@ func (r *Review) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return r, nil
 }
 
+// save stores the draft in a command (Edit.Save: the revision and the
+// draft's deletion in one transaction).
 func (r *Review) save() tea.Cmd {
-	if !r.edit.Dirty() {
-		return r.c.Post(SavedMsg{District: r.edit.Saved})
-	}
 	if r.c.CheckConnection != nil {
 		// What the connection screen refused is refused here too, however
 		// the draft got here (a resumed draft, a form left invalid).
@@ -86,107 +120,95 @@ func (r *Review) save() tea.Cmd {
 			return nil
 		}
 	}
-	saved, entry, err := r.edit.Save(r.c.DB, r.c.Actor)
+	r.saving, r.err = true, nil
+	e, db, who := *r.edit, r.c.DB, r.c.Actor
+	return r.c.Do(func() tea.Msg {
+		saved, entry, err := e.Save(db, who)
+		return reviewSaved{district: saved, entry: entry, err: err}
+	})
+}
+
+func (r *Review) saved(res reviewSaved) tea.Cmd {
+	r.saving = false
 	var conflict *store.ConflictError
-	if errors.As(err, &conflict) {
-		r.conflict, r.err = conflict, nil
+	switch {
+	case errors.As(res.err, &conflict):
+		r.conflict, r.scroll = conflict, 0
+		return nil
+	case res.err != nil:
+		r.err = res.err
 		return nil
 	}
-	if err != nil {
-		r.err = err
-		return nil
-	}
-	return r.c.Post(SavedMsg{District: saved, Entry: entry})
+	return r.c.Post(SavedMsg{District: res.district, Entry: res.entry})
 }
 
 // reapply puts the person's changes on top of the revision that was saved
 // meanwhile; they review the result before saving again.
-func (r *Review) reapply() {
+func (r *Review) reapply() tea.Cmd {
 	e, current := r.edit, r.conflict.Current
 	e.Draft = store.Rebase(e.Saved, e.Draft, current)
 	e.Saved = current
-	r.conflict, r.offset = nil, 0
-	r.c.Flash(fmt.Sprintf("Your changes are now on top of revision %d: review them and save again.", current.Revision))
+	r.conflict, r.scroll = nil, 0
+	return r.c.Flash(fmt.Sprintf("Your changes are now on top of revision %d: review them and save again.", current.Revision))
 }
-
-var (
-	conflictReload  = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload theirs (drop mine)"))
-	conflictReapply = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "re-apply mine on top"))
-)
 
 // conflictView tells who saved meanwhile and what they changed, and which
 // fields both people changed.
 func (r *Review) conflictView() string {
-	st, cf := r.c.Styles, r.conflict
-	w := r.c.Width - 4
+	st, cf, w := r.c.Styles, r.conflict, r.c.Width
 	var b strings.Builder
-	b.WriteString(st.Warning.Render(fmt.Sprintf("Someone else saved revision %d while you were editing", cf.Current.Revision)) + "\n")
+	b.WriteString(st.Warning.Render(wrap(fmt.Sprintf("Someone else saved revision %d while you were editing", cf.Current.Revision), w)) + "\n")
 	theirs := map[string]bool{}
 	for _, e := range cf.Since {
 		b.WriteString(wrap(fmt.Sprintf("Revision %d by %s, %s:", e.Revision, untrusted.Text(e.Actor.String()), r.c.SinceText(e.At)), w) + "\n")
-		for i, ch := range e.Changes {
+		for _, ch := range e.Changes {
 			theirs[ch.Field] = true
-			if i == 4 {
-				b.WriteString(st.Muted.Render(fmt.Sprintf("  … and %d more", len(e.Changes)-4)) + "\n")
-				break
-			}
-			b.WriteString(truncate(untrusted.Text("  • "+ch.Label()+": "+ch.From+" → "+ch.To), w) + "\n")
+			b.WriteString(indent(wrap(untrusted.Text("• "+ch.Label()+": "+ch.From+" → "+ch.To), w-2), "  ") + "\n")
 		}
 	}
-	mine := r.edit.Changes()
+	mine := store.Diff(r.edit.Saved, r.edit.Draft)
 	var both []string
 	for _, ch := range mine {
 		if theirs[ch.Field] {
 			both = append(both, ch.Label())
 		}
 	}
-	b.WriteString(fmt.Sprintf("\nNot saved yet: your %s.", plural(len(mine), "change")))
+	b.WriteString("\n" + wrap(fmt.Sprintf("Not saved yet: your %s.", plural(len(mine), "change")), w) + "\n")
 	if len(both) > 0 {
-		b.WriteString(" " + st.Warning.Render(wrap("You both changed: "+strings.Join(both, ", ")+"; re-applying keeps yours.", w)))
+		b.WriteString(st.Warning.Render(wrap("You both changed: "+strings.Join(both, ", ")+"; re-applying keeps yours.", w)) + "\n")
 	}
-	b.WriteString("\n\nr: reload their revision and drop your changes\na: re-apply your changes on top, then review\nesc: back to edit")
-	return st.Dialog.Render(b.String())
+	return b.String()
 }
 
 func (r *Review) View() string {
-	st := r.c.Styles
+	st, w := r.c.Styles, r.c.Width
 	if r.conflict != nil {
-		return fit(r.conflictView(), r.c.Height)
+		foot := wrap(st.Focused.Render("esc")+" back to edit · "+st.Focused.Render("a")+" re-apply mine on top · "+st.Focused.Render("r")+" reload theirs, drop mine", w)
+		return page{Body: r.conflictView(), Foot: foot, Focus: -1, Scroll: &r.scroll}.render(st, w, r.c.Height)
 	}
 	changes := r.edit.Changes()
-	var b strings.Builder
-	b.WriteString(st.Title.Render(fmt.Sprintf("Review changes against revision %d", r.edit.Saved.Revision)) + "\n")
+	head := st.Title.Render(wrap(fmt.Sprintf("Review changes against revision %d", r.edit.Saved.Revision), w))
 	if len(changes) == 0 {
-		b.WriteString("\nNothing changed since revision " + fmt.Sprint(r.edit.Saved.Revision) + ".\n\n")
-		b.WriteString(st.Muted.Render("enter returns to the District Home Page · esc goes back to edit"))
-		return fit(b.String(), r.c.Height)
+		return page{Head: head, Body: wrap(fmt.Sprintf("Nothing changed since revision %d: there is nothing to save.", r.edit.Saved.Revision), w)}.render(st, w, r.c.Height)
 	}
-	b.WriteString(st.Muted.Render(plural(len(changes), "change")) + "\n\n")
-
-	footer := r.confirmText()
-	room := max(r.c.Height-5-lipgloss.Height(footer), 2) // title, count, blank, scroll line, blank
-	labelW := min(44, r.c.Width/2+4)
-	end := min(r.offset+room, len(changes))
-	for _, ch := range changes[r.offset:end] {
-		label := lipgloss.NewStyle().Width(labelW).Render(truncate(ch.Label(), labelW-1))
-		b.WriteString("  " + label + " " + st.Muted.Render(untrusted.Text(ch.From)) + " → " + st.Focused.Render(untrusted.Text(ch.To)) + "\n")
-	}
-	if end < len(changes) || r.offset > 0 {
-		b.WriteString(st.Muted.Render(fmt.Sprintf("  showing %d–%d of %d (↑/↓ scroll)", r.offset+1, end, len(changes))) + "\n")
-	}
-	b.WriteString("\n" + footer)
-	return fit(b.String(), r.c.Height)
-}
-
-func (r *Review) confirmText() string {
-	st := r.c.Styles
 	var b strings.Builder
 	for _, n := range r.edit.Notes {
-		b.WriteString(st.Warning.Render(wrap("• "+untrusted.Text(n), r.c.Width)) + "\n")
+		b.WriteString(st.Warning.Render(wrap("• Note for the audit: "+untrusted.Text(n), w)) + "\n")
 	}
+	b.WriteString(st.Muted.Render(plural(len(changes), "change")) + "\n")
+	// Every value in full, wrapped: what the person confirms is what they see.
+	for _, ch := range changes {
+		b.WriteString(wrap(ch.Label(), w) + "\n")
+		b.WriteString(indent(wrap(st.Muted.Render(orDash(untrusted.Text(ch.From)))+" → "+st.Focused.Render(orDash(untrusted.Text(ch.To))), w-4), "    ") + "\n")
+	}
+	var foot strings.Builder
 	if r.err != nil {
-		b.WriteString(st.Error.Render(wrap("✗ Not saved: "+untrusted.Text(r.err.Error()), r.c.Width)) + "\n")
+		foot.WriteString(st.Error.Render(wrap("✗ Not saved: "+untrusted.Text(ErrText(r.err)), w)) + "\n")
 	}
-	b.WriteString(st.Focused.Render(fmt.Sprintf("Save as revision %d?", r.edit.Saved.Revision+1)) + "  y/enter: save · esc: back to edit")
-	return b.String()
+	if r.saving {
+		foot.WriteString(st.Muted.Render("Saving…"))
+	} else {
+		foot.WriteString(wrap(st.Focused.Render(fmt.Sprintf("Save as revision %d?", r.edit.Saved.Revision+1))+"  "+st.Muted.Render("esc back · y save"), w))
+	}
+	return page{Head: head, Body: b.String(), Foot: foot.String(), Focus: -1, Scroll: &r.scroll}.render(st, w, r.c.Height)
 }

@@ -95,5 +95,10 @@ type Screen interface {
 }
 
 // Typing is implemented by screens that have a text field focused, so the
-// router lets printable keys such as "?" through to it.
+// router lets printable keys such as "?" and "q" through to it.
 type Typing interface{ Typing() bool }
+
+// Refresher is implemented by screens that show what may change while
+// they are covered (a run recorded by another session, a checklist step):
+// the router asks them again when they are back on top.
+type Refresher interface{ Refresh() tea.Cmd }

@@ -22,6 +22,8 @@ type SyncRun struct {
 	dry      bool
 	confirm  bool // Run sync now is waiting for y
 	row, col int
+	scroll   int
+	detail   bool
 	bar      progress.Model
 }
 
@@ -33,7 +35,7 @@ func NewRunNow(c *Common, e *Edit) *SyncRun { return newSyncRun(c, e, false) }
 
 func newSyncRun(c *Common, e *Edit, dry bool) *SyncRun {
 	s := &SyncRun{c: c, edit: e, dry: dry, confirm: !dry}
-	s.bar = progress.New(progress.WithWidth(max(min(c.Width-30, 40), 10)), progress.WithoutPercentage(), progress.WithFillCharacters('█', '░'))
+	s.bar = progress.New(progress.WithWidth(10), progress.WithoutPercentage(), progress.WithFillCharacters('█', '░'))
 	return s
 }
 
@@ -64,28 +66,35 @@ func (s *SyncRun) Crumb() string {
 
 func (s *SyncRun) Step() int { return 3 }
 
-var (
-	rerunKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "preview again"))
-	applyKey = key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "apply now"))
-)
+var rerunKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "preview again"))
+
+// failedRun reports a finished run that failed for a reason with a
+// technical detail to show.
+func (s *SyncRun) failedRun() bool {
+	sync := s.edit.Sync
+	return sync != nil && sync.Done && sync.Err == nil && sync.Run.Status == store.RunFailed
+}
 
 func (s *SyncRun) ShortHelp() []key.Binding {
 	k := s.c.Keys
 	switch {
-	case s.confirm && !s.running() && !PreviewPassed(s.c.DB, s.edit.Saved):
+	case s.confirm && !s.running() && !s.edit.PreviewPassed():
 		return []key.Binding{k.Back}
 	case s.confirm && !s.running():
-		return []key.Binding{applyKey, with(k.Back, "not now")}
+		return []key.Binding{with(k.Back, "not now"), with(k.Confirm, "apply now")}
 	case s.running() && s.dry:
 		return []key.Binding{with(k.Back, "cancel the preview")}
 	case s.running():
 		return []key.Binding{with(k.Back, "leave (the sync goes on)")}
 	}
-	keys := []key.Binding{with(k.Up, "type"), with(k.Left, "action"), k.Back}
+	keys := []key.Binding{with(k.Up, "type"), with(k.Left, "action")}
+	if s.failedRun() {
+		keys = append(keys, detailKey)
+	}
 	if s.dry {
 		keys = append(keys, rerunKey)
 	}
-	return keys
+	return append(keys, k.Back)
 }
 
 func (s *SyncRun) FullHelp() [][]key.Binding {
@@ -96,6 +105,9 @@ func (s *SyncRun) FullHelp() [][]key.Binding {
 	last := []key.Binding{k.Back}
 	if s.dry {
 		last = append(last, rerunKey)
+	}
+	if s.failedRun() {
+		last = append(last, with(detailKey, "show or hide the technical detail"))
 	}
 	return [][]key.Binding{{with(k.Up, "previous record type"), with(k.Down, "next record type")}, {with(k.Left, "previous action"), with(k.Right, "next action")}, last}
 }
@@ -112,7 +124,7 @@ func (s *SyncRun) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			s.edit.Sync.Cancel()
 		}
 		return s, s.c.Back()
-	case s.confirm && key.Matches(km, applyKey) && !s.running() && PreviewPassed(s.c.DB, s.edit.Saved):
+	case s.confirm && key.Matches(km, k.Confirm) && !s.running() && s.edit.PreviewPassed():
 		s.confirm = false
 		return s, s.c.StartSync(s.edit.Saved, false)
 	case s.running() || s.confirm:
@@ -125,6 +137,8 @@ func (s *SyncRun) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		s.col = max(s.col-1, 0)
 	case key.Matches(km, k.Right):
 		s.col = min(s.col+1, len(store.Actions)-1)
+	case key.Matches(km, detailKey) && s.failedRun():
+		s.detail = !s.detail
 	case s.dry && key.Matches(km, rerunKey):
 		return s, s.c.StartSync(s.edit.Saved, true)
 	}
@@ -132,67 +146,77 @@ func (s *SyncRun) Update(msg tea.Msg) (Screen, tea.Cmd) {
 }
 
 func (s *SyncRun) View() string {
-	st := s.c.Styles
-	var b strings.Builder
-	title := "Preview sync (dry run: nothing is changed)"
+	st, w := s.c.Styles, s.c.Width
+	title := "Preview sync (a dry run: nothing is changed)"
 	if !s.dry {
 		title = "Run sync now"
 	}
-	b.WriteString(st.Title.Render(title) + "\n")
+	head := st.Title.Render(wrap(title, w))
 	if s.edit.Dirty() {
-		b.WriteString(st.Warning.Render(wrap(fmt.Sprintf("This uses the saved revision %d; your unsaved changes are not in it.", s.edit.Saved.Revision), s.c.Width)) + "\n")
+		head += "\n" + st.Warning.Render(wrap(fmt.Sprintf("This uses the saved revision %d; your unsaved changes are not in it.", s.edit.Saved.Revision), w))
 	}
 	sync := s.edit.Sync
+	var body string
+	focus, focusEnd := -1, -1
 	switch {
 	case s.confirm && !s.running():
-		b.WriteString(s.confirmView())
+		body = s.confirmView()
+		focus, focusEnd = lineCount(body)-1, lineCount(body)-1 // the question
 	case sync == nil:
-		b.WriteString(st.Muted.Render("Starting…"))
+		body = st.Muted.Render("Starting…")
 	case !sync.Done:
-		b.WriteString(s.progressView(sync))
+		body = s.progressView(sync)
+	case sync.Err != nil:
+		body = st.Error.Render(wrap("✗ "+untrusted.Text(upperFirst(ErrText(sync.Err))), w))
 	default:
-		b.WriteString(s.resultView(sync))
+		// The outcome stays in view above the plan.
+		head += "\n" + s.outcome(sync.Run)
+		body, focus, focusEnd = s.resultView(sync)
 	}
-	return fit(b.String(), s.c.Height)
+	return page{Head: head, Body: body, Focus: focus, FocusEnd: focusEnd, Scroll: &s.scroll}.render(st, w, s.c.Height)
 }
 
 func (s *SyncRun) confirmView() string {
-	st := s.c.Styles
-	w := s.c.Width
-	if !PreviewPassed(s.c.DB, s.edit.Saved) {
-		return "\n" + wrap(fmt.Sprintf("Preview the sync of revision %d first (⋮ → Preview sync). A preview without a threshold failure is the guide's self-check; then this applies the same plan.", s.edit.Saved.Revision), w)
+	st, w := s.c.Styles, s.c.Width
+	if !s.edit.PreviewPassed() {
+		return wrap(fmt.Sprintf("Preview the sync of revision %d first (⋮ → Preview sync). A preview without a threshold failure is the guide's self-check; then this applies the same plan.", s.edit.Saved.Revision), w)
 	}
 	var b strings.Builder
-	b.WriteString("\n" + wrap("This is the guide's \"enable and launch\" step: the sync pulls the roster from ClassLink and applies it to the Connect directory now, for the schools connected to SIS.", w) + "\n\n")
-	if last, ok, _ := s.c.DB.LastPreview(s.edit.Saved.TenantID); ok {
-		b.WriteString(st.Muted.Render(fmt.Sprintf("The last preview (%s) planned:", s.c.SinceText(last.FinishedAt))) + "\n")
-		b.WriteString(planTable(st, last, -1, -1, w) + "\n\n")
+	b.WriteString(wrap("This is the guide's \"enable and launch\" step: the sync pulls the roster from ClassLink and applies it to the Connect directory now, for the schools connected to SIS.", w) + "\n\n")
+	if last := s.edit.LastPreview; last != nil {
+		b.WriteString(st.Muted.Render(wrap(fmt.Sprintf("The last preview (%s) planned:", s.c.SinceText(last.FinishedAt)), w)) + "\n")
+		b.WriteString(planTable(st, *last, -1, -1, w) + "\n\n")
 	}
-	b.WriteString(st.Focused.Render("Apply it now?") + "  y: apply · esc: not now")
+	b.WriteString(st.Focused.Render("Apply it now?") + "  " + st.Muted.Render("esc not now · y apply"))
 	return b.String()
 }
 
 func (s *SyncRun) progressView(sync *SyncState) string {
-	st := s.c.Styles
+	st, w := s.c.Styles, s.c.Width
 	var b strings.Builder
 	elapsed := s.c.Now().Sub(sync.Started).Round(time.Second)
-	b.WriteString(fmt.Sprintf("\n%s… %s\n\n", strings.ToUpper(sync.Phase[:1])+sync.Phase[1:], st.Muted.Render(elapsed.String())))
+	spin := st.Focused.Render(spinnerFrames[s.c.SpinFrame%len(spinnerFrames)])
+	b.WriteString(fmt.Sprintf("%s %s… %s\n\n", spin, strings.ToUpper(sync.Phase[:1])+sync.Phase[1:], st.Muted.Render(elapsed.String())))
+	s.bar.SetWidth(max(min(w-32, 40), 6))
 	for _, coll := range []string{"orgs", "classes", "users", "enrollments"} {
 		n, total := sync.Pulled[coll], sync.Totals[coll]
 		pct := 0.0
 		if total > 0 {
 			pct = min(float64(n)/float64(total), 1)
 		}
-		b.WriteString(fmt.Sprintf("  %-12s %s %s\n", coll, s.bar.ViewAs(pct), st.Muted.Render(countText(n, total))))
+		b.WriteString(truncate(fmt.Sprintf("  %-12s %s %s", coll, s.bar.ViewAs(pct), st.Muted.Render(countText(n, total))), w) + "\n")
 	}
 	if sync.Attempt > 1 {
-		b.WriteString(st.Warning.Render(fmt.Sprintf("  ClassLink's roster changed during the pull; pulling again (attempt %d of 4)", sync.Attempt)) + "\n")
+		b.WriteString(st.Warning.Render(wrap(fmt.Sprintf("ClassLink's roster changed during the pull; pulling again (attempt %d of 4)", sync.Attempt), w)) + "\n")
 	}
 	switch {
 	case sync.Phase == "applying" && sync.ToApply > 0:
-		b.WriteString(fmt.Sprintf("\n  %-12s %s %s\n", "applying", s.bar.ViewAs(float64(sync.Applied)/float64(sync.ToApply)), st.Muted.Render(countText(sync.Applied, sync.ToApply))))
+		b.WriteString("\n" + truncate(fmt.Sprintf("  %-12s %s %s", "applying", s.bar.ViewAs(float64(sync.Applied)/float64(sync.ToApply)), st.Muted.Render(countText(sync.Applied, sync.ToApply))), w) + "\n")
 	case sync.Applied > 0: // creates and updates are written as the plan goes
-		b.WriteString(fmt.Sprintf("\n  %-12s %s\n", "written", st.Muted.Render(fmt.Sprint(sync.Applied, " directory changes so far"))))
+		b.WriteString("\n" + truncate(fmt.Sprintf("  %-12s %s", "written", st.Muted.Render(fmt.Sprint(sync.Applied, " directory changes so far"))), w) + "\n")
+	}
+	if s.dry {
+		b.WriteString("\n" + st.Muted.Render("esc cancels the preview"))
 	}
 	return b.String()
 }
@@ -204,36 +228,38 @@ func countText(n, total int) string {
 	return fmt.Sprint(n)
 }
 
-func (s *SyncRun) resultView(sync *SyncState) string {
-	st := s.c.Styles
-	w := s.c.Width
-	var b strings.Builder
-	if sync.Err != nil {
-		return "\n" + st.Error.Render(wrap("✗ "+untrusted.Text(sync.Err.Error()), w))
-	}
-	run := sync.Run
-	status := st.Success.Render("✓ " + RunLine(run))
+// resultView is the finished run: its outcome, the plan table and the
+// samples of the focused cell; focus..focusEnd are the focused row and
+// its samples.
+// outcome is the run in a line: succeeded or failed, and why.
+func (s *SyncRun) outcome(run store.Run) string {
+	st, w := s.c.Styles, s.c.Width
+	text := upperFirst(RunLine(run)) + fmt.Sprintf(" · revision %d", run.ConfigRevision)
 	if run.Status == store.RunFailed {
-		status = st.Error.Render("✗ " + RunLine(run))
+		return st.Error.Render(wrap("✗ "+text, w))
 	}
-	b.WriteString(status + st.Muted.Render(fmt.Sprintf(" · revision %d · x-perm-rev %s", run.ConfigRevision, orDash(run.PermRev))) + "\n\n")
+	return st.Success.Render(wrap("✓ "+text, w))
+}
+
+func (s *SyncRun) resultView(sync *SyncState) (string, int, int) {
+	st, w := s.c.Styles, s.c.Width
+	var b strings.Builder
+	run := sync.Run
 	if run.Status == store.RunFailed && run.Reason != store.ReasonThreshold {
 		// Nothing was planned: the reason is all there is to show.
-		return b.String() + runDetail(st, run, w)
+		return b.String() + runDetail(st, run, w, s.detail), -1, -1
 	}
-	b.WriteString(planTable(st, run, s.row, s.col, w) + "\n")
-	if d := runDetail(st, run, w); d != "" {
+	tableTop := strings.Count(b.String(), "\n")
+	table := planTable(st, run, s.row, s.col, w)
+	b.WriteString(table + "\n")
+	// The table from its heads to the focused row, then as many samples as fit.
+	focus := tableTop
+	if d := runDetail(st, run, w, s.detail); d != "" {
 		b.WriteString(d + "\n")
 	}
 	typ, action := store.RecordTypes[s.row], store.Actions[s.col]
 	samples := samplesOf(sync.Samples, typ, action)
-	// Show as many samples as the screen has room for.
-	used := strings.Count(b.String(), "\n") + 4
-	if s.dry && run.Status != store.RunFailed {
-		used += 2
-	}
-	samples = samples[:max(0, min(len(samples), s.c.Height-used))]
-	b.WriteString("\n" + st.Title.Render(fmt.Sprintf("%s · %s", typ, action)) + st.Muted.Render(fmt.Sprintf("  (%d in all; up to %d shown)", *run.Counts.Of(typ).Of(action), len(samples))) + "\n")
+	b.WriteString("\n" + wrap(st.Title.Render(fmt.Sprintf("%s · %s", typ, action))+st.Muted.Render(fmt.Sprintf("  %d in all, %d examples", *run.Counts.Of(typ).Of(action), len(samples))), w) + "\n")
 	for _, smp := range samples {
 		text := untrusted.Text(smp.Name) + st.Muted.Render(" "+untrusted.Text(smp.SourcedID))
 		if len(smp.Fields) > 0 {
@@ -244,8 +270,9 @@ func (s *SyncRun) resultView(sync *SyncState) string {
 		}
 		b.WriteString("  • " + truncate(text, w-4) + "\n")
 	}
+	end := strings.Count(b.String(), "\n") - 1
 	if s.dry && run.Status != store.RunFailed {
 		b.WriteString("\n" + st.Success.Render(wrap("The self-check passed (step 6). ⋮ → Run sync now applies this plan.", w)))
 	}
-	return b.String()
+	return b.String(), focus, end
 }

@@ -2,6 +2,7 @@ package screens
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -46,14 +47,16 @@ func line(st *Styles, focused bool, text string) string {
 	return "  " + text
 }
 
-// fit cuts content to h lines, so a screen never pushes the footer away.
+// fit holds content to h lines; what does not fit is counted on the last
+// line ("↓ N more"), never dropped silently. Prefer page, which keeps the
+// focus in view.
 func fit(content string, h int) string {
 	if h <= 0 {
 		return ""
 	}
 	lines := strings.Split(content, "\n")
 	if len(lines) > h {
-		lines = lines[:h]
+		lines = append(lines[:h-1], fmt.Sprintf("  ↓ %d more", len(lines)-h+1))
 	}
 	return strings.Join(lines, "\n")
 }

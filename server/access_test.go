@@ -77,7 +77,7 @@ func TestNarrowingAKeyTakesAwayDistrictsInOpenSessions(t *testing.T) {
 	dana := ts.allow(t, "dana", store.RoleDistrict, 11, 12)
 	tm := ts.connect(t, dana, "dana", 80, 24)
 	tm.wait("Washoe County")
-	tm.keys("Washoe", "enter")
+	tm.keys("/", "Washoe", "enter", "enter") // filter, done, open
 	tm.wait("Setup checklist")
 	tm.keys("m", "enter", "enter", "enter")
 	tm.wait("Allow sync to manage Guardians")
@@ -96,7 +96,7 @@ func TestNarrowingAKeyTakesAwayDistrictsInOpenSessions(t *testing.T) {
 	if _, ok, _ := ts.db.Draft("key:dana", 12); !ok {
 		t.Fatal("the unsaved changes to the district taken away were not kept")
 	}
-	tm.keys("Clark", "enter")
+	tm.keys("/", "Clark", "enter", "enter")
 	tm.wait("Setup checklist")
 	tm.keys("ctrl+c")
 	if code := tm.exit(); code != 0 {
@@ -151,7 +151,7 @@ func TestScreensShowTheAccessNameNotTheSSHUser(t *testing.T) {
 	tm.keys("space") // mark step 1 done: the checklist names who
 	tm.keys("m", "enter", "enter", "enter")
 	tm.wait("Allow sync to manage Guardians")
-	tm.keys("down", "space", "ctrl+n", "enter", "y")
+	tm.keys("down", "space", "ctrl+n", "ctrl+n", "y")
 	tm.wait("saved by ana.lopez (key")
 	tm.wait("(ana.lopez, just now)")
 	if s := tm.screen(); strings.Contains(s, "ben") {

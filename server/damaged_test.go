@@ -37,7 +37,7 @@ func TestServeWithADamagedDirectoryPage(t *testing.T) {
 	}
 	demo.Settings.EnableDailySync, demo.Settings.DailyStart, demo.Settings.TimeZone = true, "02:00", "America/Chicago"
 	demo.Settings.DeletionThresholdPercent = 100
-	demo, _, err = db.SaveDistrict(demo, 0, store.Actor{User: "ops"}, nil)
+	demo, _, err = db.SaveDistrict(demo, 0, store.Actor{User: "ops"}, []string{store.NoteEnabledBeforeSelfCheck})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +79,10 @@ func TestServeWithADamagedDirectoryPage(t *testing.T) {
 	one := ts.connect(t, ana, "ana", 100, 30)
 	two := ts.connect(t, ben, "ben", 100, 30)
 	one.wait("Choose a district")
-	one.keys("Demo") // letters filter the list
+	one.keys("/", "Demo", "enter") // filter the list
 	one.keys("enter")
 	one.wait("Setup checklist")
-	one.wait("sync failed (storage)") // the Home page's last sync
+	one.wait("sync failed (the database could not be read or written)") // the Home page's last sync
 	one.keys("m", "down", "down", "enter")
 	one.wait("is damaged (")
 	one.wait("run rostersync db check")
@@ -94,7 +94,7 @@ func TestServeWithADamagedDirectoryPage(t *testing.T) {
 	two.wait("Allow sync to manage Guardians")
 	two.keys("down", "space", "ctrl+n")
 	two.wait("Permissions for synced staff")
-	two.keys("enter")
+	two.keys("ctrl+n")
 	two.wait("Save as revision 2?")
 	two.keys("y")
 	two.wait("Saved revision 2")

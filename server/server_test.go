@@ -32,7 +32,7 @@ func TestSSHSessionWalksAndSavesWithTheKeyInTheAudit(t *testing.T) {
 	tm.wait("Permissions for synced staff")
 	tm.resize(100, 30) // a resize re-renders at the new size
 	tm.wait("Permissions Admin")
-	tm.keys("enter")
+	tm.keys("ctrl+n")
 	tm.wait("Save as revision 2?")
 	tm.keys("y")
 	tm.wait("Saved revision 2")
@@ -181,9 +181,9 @@ func TestTwoSSHSessionsOnOneDistrictLoseNothing(t *testing.T) {
 		tm.keys("m", "enter", "enter", "enter")
 		tm.wait("Allow sync to manage Guardians")
 	}
-	a.keys("down", "space", "ctrl+n", "enter", "y")
+	a.keys("down", "space", "ctrl+n", "ctrl+n", "y")
 	a.wait("Saved revision 2")
-	b.keys("down", "down", "space", "ctrl+n", "enter", "y")
+	b.keys("down", "down", "space", "ctrl+n", "ctrl+n", "y")
 	b.wait("Someone else saved revision 2")
 	b.wait("Revision 2 by ana")
 	b.keys("a")
@@ -292,7 +292,7 @@ func TestServeRunsTheDailySyncOfEnabledDistrictsOnly(t *testing.T) {
 	demo.Settings.EnableDailySync = true
 	demo.Settings.DailyStart = "02:00"
 	demo.Settings.TimeZone = "America/Chicago"
-	if _, _, err := db.SaveDistrict(demo, 0, store.Actor{User: "ops"}, nil); err != nil {
+	if _, _, err := db.SaveDistrict(demo, 0, store.Actor{User: "ops"}, []string{store.NoteEnabledBeforeSelfCheck}); err != nil {
 		t.Fatal(err)
 	}
 	off := demo

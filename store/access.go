@@ -60,8 +60,8 @@ func (k AccessKey) Validate() error {
 			return fieldErr("district", "the district role needs at least one --district TENANT")
 		}
 		for _, d := range k.Districts {
-			if d <= 0 {
-				return fieldErr("district", "must be a positive whole number (a District Tenant ID), got %d", d)
+			if err := checkID("district", "a District Tenant ID", d); err != nil {
+				return err
 			}
 		}
 	default:

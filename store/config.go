@@ -94,17 +94,13 @@ func ParseConfig(data []byte) (ConfigImport, error) {
 	if err != nil {
 		return ci, err
 	}
-	if err := decodeField(top, "tenant_id", "", &ci.TenantID); err != nil {
+	if ci.TenantID, err = decodeID(top, "tenant_id"); err != nil {
 		return ci, err
 	}
-	if ci.TenantID <= 0 {
-		return ci, fieldErr("tenant_id", "must be a positive whole number, got %d", ci.TenantID)
-	}
-	if err := decodeField(top, "application_id", "", &ci.ApplicationID); err != nil {
-		return ci, err
-	}
-	if _, ok := top["application_id"]; ok && ci.ApplicationID <= 0 {
-		return ci, fieldErr("application_id", "must be a positive whole number, got %d", ci.ApplicationID)
+	if _, ok := top["application_id"]; ok {
+		if ci.ApplicationID, err = decodeID(top, "application_id"); err != nil {
+			return ci, err
+		}
 	}
 	if err := decodeField(top, "revision", "", &ci.Revision); err != nil {
 		return ci, err
@@ -203,10 +199,15 @@ type ImportOptions struct {
 	// Specialist: the person importing may set an application_id without
 	// ClassLink's list (the local operator).
 	Specialist bool
+	// EnableBeforeSelfCheck confirms turning Enable Daily sync on before
+	// the guide's self-check; the audit entry notes it
+	// (NoteEnabledBeforeSelfCheck). Without it such an import is refused.
+	EnableBeforeSelfCheck bool
 }
 
 // ImportConfig parses data and saves it as district tenantID's next revision
-// in one transaction. A file that carries a revision older than the stored
+// in one transaction. A file that changes nothing writes nothing and
+// returns the stored district with an empty AuditEntry (Revision 0). A file that carries a revision older than the stored
 // one is refused (it would silently undo the saves since) unless
 // opt.Force. Nothing is written on any error.
 func (db *DB) ImportConfig(tenantID int64, data []byte, who Actor, opt ImportOptions) (District, AuditEntry, error) {
@@ -235,7 +236,15 @@ func (db *DB) ImportConfig(tenantID int64, data []byte, who Actor, opt ImportOpt
 			return District{}, AuditEntry{}, err
 		}
 	}
+	if exists && len(Diff(cur, next)) == 0 {
+		// Nothing to save: a revision without changes would only make every
+		// older export look stale.
+		return cur, AuditEntry{}, nil
+	}
 	notes := []string{"imported from a config file"}
+	if opt.EnableBeforeSelfCheck {
+		notes = append(notes, NoteEnabledBeforeSelfCheck)
+	}
 	if !exists {
 		l := NoListing
 		if opt.Listing != nil {
@@ -278,6 +287,7 @@ func parseSettings(raw json.RawMessage) (Settings, error) {
 			return s, err
 		}
 	}
+	s = s.Canonical()
 	return s, s.Validate()
 }
 
@@ -372,6 +382,16 @@ func decodeField(m map[string]json.RawMessage, key, prefix string, dst any) erro
 		return &FieldError{Field: prefix + key, Msg: "has the wrong type: expected " + typeName(dst) + ", got " + untrusted.Quote(string(raw))}
 	}
 	return nil
+}
+
+// decodeID reads an ID key with the ID rule's message for anything else
+// (a number too large for int64 included).
+func decodeID(m map[string]json.RawMessage, key string) (int64, error) {
+	var n int64
+	if err := json.Unmarshal(m[key], &n); err != nil {
+		return 0, fieldErr(key, "must be %s, got %s", idRule, m[key])
+	}
+	return n, checkID(key, "", n)
 }
 
 func typeName(dst any) string {

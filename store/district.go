@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,20 +53,33 @@ func NewDistrict(tenantID, applicationID int64, name string) District {
 	}
 }
 
-// NewDemoDistrict is the built-in demo district.
-func NewDemoDistrict() District {
+// NewDemoDistrict is the built-in demo district with schools connected
+// (its roster's schools, so that a preview works at once).
+func NewDemoDistrict(schools ...string) District {
 	d := NewDistrict(DemoTenantID, DemoApplicationID, DemoName)
 	d.Demo = true
+	d.Schools = slices.Clone(schools)
+	if d.Schools == nil {
+		d.Schools = []string{}
+	}
 	return d
 }
 
+// DemoNote is the audit note of the revision that adds the demo district.
+const DemoNote = "added the built-in demo district"
+
+// MaxID is the largest Tenant ID or application_id rostersync accepts:
+// 2^53 − 1, the largest whole number every JSON reader (JavaScript's
+// included) reads exactly.
+const MaxID int64 = 1<<53 - 1
+
 // Validate checks IDs, settings and connection.
 func (d District) Validate() error {
-	if d.TenantID <= 0 {
-		return fieldErr("tenant_id", "must be a positive whole number, got %d", d.TenantID)
+	if err := checkID("tenant_id", "District Tenant ID", d.TenantID); err != nil {
+		return err
 	}
-	if d.ApplicationID <= 0 {
-		return fieldErr("application_id", "must be a positive whole number, got %d", d.ApplicationID)
+	if err := checkID("application_id", "District application_id", d.ApplicationID); err != nil {
+		return err
 	}
 	if err := CheckName(d.Name); err != nil {
 		return err
@@ -99,16 +113,31 @@ func ParseApplicationID(s string) (int64, error) {
 	return parseID("application_id", "District application_id", s)
 }
 
+// idRule is what every ID message says is allowed.
+const idRule = "a positive whole number no larger than 9007199254740991"
+
 func parseID(field, label, s string) (int64, error) {
 	s = strings.TrimSpace(s)
-	n, err := strconv.ParseInt(s, 10, 64)
 	if s == "" {
-		return 0, fieldErr(field, "%s is required: a positive whole number from ClassLink", label)
+		return 0, fieldErr(field, "%s is required: %s from ClassLink", label, idRule)
 	}
-	if err != nil || n <= 0 {
-		return 0, fieldErr(field, "%s must be a positive whole number, got %q", label, s)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > MaxID {
+		return 0, fieldErr(field, "%s must be %s, got %q", label, idRule, s)
 	}
 	return n, nil
+}
+
+// checkID is parseID's rule for an ID that is already a number.
+// An empty label leaves the message to the field key ("tenant_id: must be …").
+func checkID(field, label string, n int64) error {
+	if n > 0 && n <= MaxID {
+		return nil
+	}
+	if label == "" {
+		return fieldErr(field, "must be %s, got %d", idRule, n)
+	}
+	return fieldErr(field, "%s must be %s, got %d", label, idRule, n)
 }
 
 // Actor is who saved: the OS user locally, the SSH user and key fingerprint

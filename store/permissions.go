@@ -64,24 +64,26 @@ var AllPermissions = []Permission{
 
 type permissionText struct{ key, title, on, off string }
 
+// The on and off meanings follow the words of Connect's ClassLink setup
+// guide where it has them.
 var permissionTexts = [...]permissionText{
 	{"permissions_admin", "Permissions Admin",
-		"Can grant and revoke custom permissions of other staff in their scope.",
+		"Can grant and revoke the custom permissions of other staff in their scope.",
 		"Cannot change anyone's custom permissions."},
 	{"schoolwide_communications", "School-Wide Communications",
-		"Can send announcements and messages to every family and staff member of their schools.",
+		"Can use all schoolwide communication features: announcements and messages to every family and staff member of their schools.",
 		"Messages only the classrooms and people they are connected to."},
 	{"rostering_administrator", "Rostering Administrator",
-		"Can manage schools, classrooms and memberships, and see SIS sync results.",
-		"Cannot change rostering; sees only their own classrooms."},
+		"Can manage the schoolwide directory: enroll new students, add staff, assign students and staff to classrooms, manage guardians and set staff's job titles.",
+		"Cannot change the directory or classroom memberships; sees only their own classrooms."},
 	{"content_moderator", "Content Moderator",
 		"Can review, hide and remove flagged messages and posts in their scope.",
 		"Cannot moderate other people's content."},
 	{"users_manager", "Users Manager",
-		"Can add, edit, archive and invite staff, students and guardians in their scope.",
-		"Cannot manage other users' accounts."},
+		"Can update active student, staff and guardian accounts in their scope.",
+		"Cannot change other users' accounts."},
 	{"family_access", "Family Access",
-		"Can see guardians' contact details and message the families of students in their scope.",
+		"Can use the schoolwide directories to view and contact students and families in their scope.",
 		"Reaches families only through their own classrooms."},
 	{"engagement_visibility", "Engagement Visibility",
 		"Sees all engagement logs of students in their scope.",

@@ -240,7 +240,9 @@ func (r Run) Applied() bool {
 	return r.Mode == ModeApply && (r.Status == RunSucceeded || r.Status == RunUnchanged)
 }
 
-// RecordRun stores a finished run and returns it with its ID set.
+// RecordRun stores a finished run and returns it with its ID set; in the
+// same transaction it ticks the guide's steps the run verifies
+// (followGuideOnRun).
 func (db *DB) RecordRun(r Run) (Run, error) {
 	if r.TenantID <= 0 {
 		return r, fieldErr("tenant_id", "must be a positive whole number, got %d", r.TenantID)
@@ -255,7 +257,10 @@ func (db *DB) RecordRun(r Run) (Run, error) {
 			return err
 		}
 		r.ID = runID(r.TenantID, seq)
-		return putJSON(b, tenantKey(int64(seq)), r)
+		if err := putJSON(b, tenantKey(int64(seq)), r); err != nil {
+			return err
+		}
+		return db.followGuideOnRun(tx, r, db.now())
 	})
 	return r, err
 }
@@ -331,7 +336,10 @@ func (db *DB) FinishRun(r Run) (Run, error) {
 		if b == nil || b.Get(key) == nil {
 			return fieldErr("id", "no run %s is recorded", r.ID)
 		}
-		return putJSON(b, key, r)
+		if err := putJSON(b, key, r); err != nil {
+			return err
+		}
+		return db.followGuideOnRun(tx, r, db.now())
 	})
 	return r, err
 }

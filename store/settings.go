@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,28 +96,76 @@ func ParseThreshold(s string) (int, error) {
 	return n, nil
 }
 
-// ParseDailyStart checks a 24-hour "HH:MM" time.
+// ParseDailyStart checks a 24-hour time, "HH:MM" or "H:MM".
 func ParseDailyStart(s string) (hour, minute int, err error) {
-	t, perr := time.Parse("15:04", strings.TrimSpace(s))
-	if perr != nil || len(strings.TrimSpace(s)) != 5 {
+	s = strings.TrimSpace(s)
+	t, perr := time.Parse("15:04", s)
+	if perr != nil {
+		t, perr = time.Parse("15:04", "0"+s) // "7:00"
+	}
+	if perr != nil || len(s) < 4 || len(s) > 5 {
 		return 0, 0, fieldErr("settings.daily_start", "must be a 24-hour time HH:MM such as 02:00, got %q", s)
 	}
 	return t.Hour(), t.Minute(), nil
 }
 
-// LoadTimeZone checks an IANA time zone name such as America/Chicago.
-func LoadTimeZone(name string) (*time.Location, error) {
+// CanonicalDailyStart is a valid start time as it is stored: "7:00" is
+// "07:00".
+func CanonicalDailyStart(s string) (string, error) {
+	h, m, err := ParseDailyStart(s)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%02d:%02d", h, m), nil
+}
+
+// CanonicalTimeZone is the IANA name matching name in any letter case, as
+// IANA spells it ("america/chicago" is "America/Chicago").
+func CanonicalTimeZone(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	// "Local" and "" are accepted by time.LoadLocation but mean the server's
 	// zone, which is not the district's.
-	if name == "" || name == "Local" {
-		return nil, fieldErr("settings.time_zone", "must be an IANA time zone such as America/Chicago, got %q", name)
+	if name == "" || strings.EqualFold(name, "Local") {
+		return "", fieldErr("settings.time_zone", "must be an IANA time zone such as America/Chicago, got %q", name)
 	}
-	loc, err := time.LoadLocation(name)
+	for _, z := range zoneNames {
+		if strings.EqualFold(z, name) {
+			return z, nil
+		}
+	}
+	if _, err := time.LoadLocation(name); err == nil {
+		return name, nil // a zone newer than the list
+	}
+	return "", fieldErr("settings.time_zone", "unknown IANA time zone %q; use a name such as America/Chicago", name)
+}
+
+// ZoneNames lists every IANA time zone name, for completion.
+func ZoneNames() []string { return slices.Clone(zoneNames) }
+
+// LoadTimeZone reads an IANA time zone name such as America/Chicago, in
+// any letter case.
+func LoadTimeZone(name string) (*time.Location, error) {
+	canon, err := CanonicalTimeZone(name)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(canon)
 	if err != nil {
 		return nil, fieldErr("settings.time_zone", "unknown IANA time zone %q; use a name such as America/Chicago", name)
 	}
 	return loc, nil
+}
+
+// Canonical is s with the start time and time zone spelled as they are
+// stored; invalid values are left for Validate to name.
+func (s Settings) Canonical() Settings {
+	if v, err := CanonicalDailyStart(s.DailyStart); err == nil {
+		s.DailyStart = v
+	}
+	if v, err := CanonicalTimeZone(s.TimeZone); err == nil {
+		s.TimeZone = v
+	}
+	return s
 }
 
 // Validate checks every field and returns the first problem as a *FieldError.

@@ -295,6 +295,18 @@ func TestMain(m *testing.M) {
 		}
 		db.SaveDistrict(d, d.Revision, ana, nil)
 		os.Exit(4)
+	case "die-during-save-edit":
+		db, err := Open(os.Getenv("STORE_TEST_DB"), Options{})
+		if err != nil {
+			os.Exit(3)
+		}
+		draft, _, _ := db.Draft(ana.Owner(), 11)
+		db.beforeCommit = func() {
+			os.Stdout.WriteString("writing\n")
+			time.Sleep(time.Minute) // killed here, between the save and the commit
+		}
+		db.SaveEdit(ana.Owner(), draft.District, draft.Base.Revision, ana, nil)
+		os.Exit(4)
 	}
 	code := m.Run()
 	if dir := filepath.Dir(os.Getenv(SecretsKeyEnv)); strings.HasPrefix(filepath.Base(dir), "rostersync-store-test") {

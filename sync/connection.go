@@ -22,7 +22,10 @@ type ConnectionReport struct {
 	Counts    map[string]int `json:"counts,omitempty"` // X-Total-Count per collection
 	PermRev   string         `json:"perm_rev,omitempty"`
 	Reason    string         `json:"reason,omitempty"` // "credentials" or "upstream" when it failed
-	Error     string         `json:"error,omitempty"`
+	// Summary is the failure in one line for people (Explain); Error is
+	// the technical detail.
+	Summary string `json:"summary,omitempty"`
+	Error   string `json:"error,omitempty"`
 	// RetryAt is when ClassLink asked to be tried again (Retry-After), set
 	// when the test failed because it is rate-limiting.
 	RetryAt *time.Time `json:"retry_at,omitempty"`
@@ -48,7 +51,7 @@ func TestConnection(ctx context.Context, dial DialFunc, d store.District) Connec
 	defer cancel()
 	budgetText := budget.Round(time.Second).String()
 	fail := func(err error) ConnectionReport {
-		r.Reason, r.Error = classlink.Reason(err), fieldText(err)
+		r.Reason, r.Summary, r.Error = classlink.Reason(err), Explain(err), fieldText(err)
 		if r.Reason == "" {
 			r.Reason = store.ReasonCredentials
 		}
@@ -59,6 +62,7 @@ func TestConnection(ctx context.Context, dial DialFunc, d store.District) Connec
 				r.RetryAt, when = &at, "after "+at.Local().Format("15:04:05")
 			}
 			r.Error = fmt.Sprintf("ClassLink is rate-limiting requests (HTTP 429) and did not let the test through within %s; try again %s", budgetText, when)
+			r.Summary = "ClassLink is limiting requests right now: try the test again " + when + "."
 		} else if errors.Is(err, classlink.ErrOutOfTime) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			r.Error = fmt.Sprintf("ClassLink did not answer within the test's %s: %s", budgetText, r.Error)
 		}
@@ -67,7 +71,7 @@ func TestConnection(ctx context.Context, dial DialFunc, d store.District) Connec
 	c, err := dial(ctx, d)
 	if err != nil {
 		// What cannot be dialled is the connection's settings, as in a run.
-		r.Reason, r.Error = store.ReasonCredentials, fieldText(err)
+		r.Reason, r.Summary, r.Error = store.ReasonCredentials, Explain(err), fieldText(err)
 		return r
 	}
 	c = c.With(func(cfg *classlink.Config) {
@@ -90,7 +94,7 @@ func TestConnection(ctx context.Context, dial DialFunc, d store.District) Connec
 // Text is the report in one line, for the CLI.
 func (r ConnectionReport) Text() string {
 	if !r.OK {
-		return fmt.Sprintf("Connection test failed (%s): %s", r.Reason, r.Error)
+		return fmt.Sprintf("Connection test failed: %s\n  detail (%s): %s", r.Summary, r.Reason, r.Error)
 	}
 	school := "no school"
 	if r.School != "" {

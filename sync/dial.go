@@ -41,6 +41,9 @@ type Dialer struct {
 	// (serve: SSH users choose the URLs). Nil reaches anywhere a valid
 	// roster URL points.
 	Reach *Reach
+	// DemoSchools are the demo district's schools, connected when the
+	// demo district is added, so that its first preview works.
+	DemoSchools []string
 
 	// ClassLink's list of districts that shared the app, kept a while:
 	// every proxy dial checks the district's application_id against it.

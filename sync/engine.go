@@ -116,6 +116,14 @@ type BusyError struct {
 	Since    time.Time
 }
 
+// NoSchoolsError: the district has no school connected to the SIS, so
+// there is nothing to sync yet. No run is recorded.
+type NoSchoolsError struct{ TenantID int64 }
+
+func (e *NoSchoolsError) Error() string {
+	return fmt.Sprintf("no school of district %d is connected to the SIS yet, so there is nothing to sync: choose the schools in Settings → SIS Rostering → School connection to SIS (or \"schools\" in config import)", e.TenantID)
+}
+
 func (e *BusyError) Error() string {
 	return fmt.Sprintf("a sync of district %d is already running since %s", e.TenantID, e.Since.Local().Format(time.DateTime))
 }
@@ -127,8 +135,8 @@ func (e *BusyError) Error() string {
 // Every recorded run, failed ones too, is returned with a nil error: look
 // at Result.Run.Status and Reason (storage when the database could not be
 // read or written, e.g. a damaged file). The error is for runs that could
-// not happen or be recorded (no such district, a *BusyError, a database
-// too damaged to take the record).
+// not happen or be recorded (no such district, a *BusyError, a *NoSchoolsError, a
+// database too damaged to take the record).
 func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Result, error) {
 	switch opt.Trigger {
 	case "":
@@ -164,6 +172,11 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	if err != nil {
 		return Result{}, err
 	}
+	if len(d.Schools) == 0 {
+		// Not a run: nothing is asked of ClassLink, and nothing is missing
+		// from it (that would be schools_not_found).
+		return Result{}, &NoSchoolsError{TenantID: tenantID}
+	}
 	run.ConfigRevision = d.Revision
 	if run, err = e.DB.StartRun(run); err != nil {
 		return Result{}, err
@@ -193,9 +206,6 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	client, err := e.dial(bctx, d)
 	if err != nil {
 		return fail(store.ReasonCredentials, err)
-	}
-	if len(d.Schools) == 0 {
-		return fail(store.ReasonSchoolsNotFound, &missingSchoolsError{})
 	}
 	report(Progress{Phase: PhaseCheck})
 	rev, err := permRev(bctx, client)

@@ -74,7 +74,8 @@ func newFixture(t *testing.T, opt fixtureOptions) *fixture {
 	if opt.edit != nil {
 		opt.edit(&d)
 	}
-	if _, _, err := db.SaveDistrict(d, 0, store.Actor{User: "test"}, nil); err != nil {
+	// Tests that turn the daily sync on say they confirmed the guide's warning.
+	if _, _, err := db.SaveDistrict(d, 0, store.Actor{User: "test"}, []string{store.NoteEnabledBeforeSelfCheck}); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, db: db, srv: srv, roster: roster, timeout: 5 * time.Second}
@@ -122,7 +123,7 @@ func (f *fixture) editDistrict(edit func(*store.District)) {
 		f.t.Fatal(err)
 	}
 	edit(&d)
-	if _, _, err := f.db.SaveDistrict(d, d.Revision, store.Actor{User: "test"}, nil); err != nil {
+	if _, _, err := f.db.SaveDistrict(d, d.Revision, store.Actor{User: "test"}, []string{store.NoteEnabledBeforeSelfCheck}); err != nil {
 		f.t.Fatal(err)
 	}
 }

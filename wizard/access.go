@@ -31,7 +31,7 @@ func (m *Model) accessChanged(msg AccessChangedMsg) tea.Cmd {
 		if cancel, ok := m.previews[m.edit.Sync]; ok {
 			cancel()
 		}
-		m.edit, m.draftSaved, m.confirmQuit = nil, nil, false
+		m.edit, m.draftSaved, m.ask = nil, nil, askNothing
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Your access changed: you can no longer open district %d. Unsaved changes to it are kept as a draft.", lost), Error: true}
 	case m.edit == nil && m.top().ID() == screens.DropdownScreen:
 		// The list shows only what is allowed: build it again.

@@ -1,49 +1,81 @@
 package wizard
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"charm.land/huh/v2"
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // ErrInputEnded is returned when the accessible prompts run out of input
-// before the person confirmed a save; nothing is written then.
-var ErrInputEnded = errors.New("input ended before the settings were saved")
+// with changes not saved; they are kept as a draft.
+var ErrInputEnded = errors.New("input ended before the changes were saved")
+
+// ErrInterrupted is returned when the person pressed ctrl+c in the
+// accessible prompts; unsaved changes are kept as a draft.
+var ErrInterrupted = errors.New("interrupted")
 
 // RunAccessible walks the same click path as plain line prompts (huh's
-// accessible mode) for screen readers: pick a district, one prompt per
-// setting and per role group of the matrix, then review and save through
-// the same Edit.Save as the Review screen.
+// accessible mode) for screen readers: everything the guide asks, from
+// picking or adding the district to the connection, the schools, the
+// settings and permissions, the checklist, Preview sync, Run sync now and
+// the history, saving through the same Edit.Save as the Review screen.
+// Cancelling ctx (ctrl+c) keeps unsaved changes as a draft and says so.
 // Output is stripped of every escape code: screen readers read them aloud.
-func RunAccessible(opts Options, in io.Reader, out io.Writer) error {
+func RunAccessible(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Dialer == nil {
+		opts.Dialer = &rsync.Dialer{}
+	}
+	if opts.Engine == nil {
+		opts.Engine = &rsync.Engine{DB: opts.DB, Dial: opts.Dialer.Dial}
+	}
 	plain := colorprofile.NewWriter(out, nil)
 	plain.Profile = colorprofile.NoTTY
-	a := &accessible{opts: opts, in: &lineReader{r: in}, out: plain}
+	a := &accessible{opts: opts, ctx: ctx, in: newLineReader(ctx, in), out: plain}
+	if f, ok := in.(*os.File); ok && isTerminal(f) {
+		a.tty = &ttyReader{lineReader: a.in, fd: f.Fd()}
+	}
 	err := a.run()
-	if errors.Is(err, ErrInputEnded) {
-		if a.added != 0 {
-			return fmt.Errorf("%w: district %d was added, but none of its settings were saved", err, a.added)
+	stopped := errors.Is(err, ErrInputEnded) || errors.Is(err, ErrInterrupted)
+	if stopped && a.edit != nil && a.edit.Dirty() {
+		a.keepDraft()
+		a.say("Your %s to %s are kept as a draft: the next start offers to resume them.", ChangesText(len(a.edit.Changes())), a.edit.Saved.Name)
+		return fmt.Errorf("%w: %s kept as a draft", err, ChangesText(len(a.edit.Changes())))
+	}
+	if stopped {
+		if errors.Is(err, ErrInterrupted) {
+			a.say("Stopped. Nothing was left unsaved.")
+			return err
 		}
-		return fmt.Errorf("%w: nothing was written", err)
+		return nil // the input ended with nothing unsaved: a normal end
 	}
 	return err
 }
 
 type accessible struct {
-	opts  Options
-	in    *lineReader
-	out   io.Writer
-	added int64 // the district added at step 1, if any
+	opts Options
+	ctx  context.Context
+	in   *lineReader
+	tty  *ttyReader // set when the input is a terminal
+	out  io.Writer
+	edit *screens.Edit // the district being edited
 }
 
 // say prints one message; values from outside in it are escaped.
@@ -51,16 +83,22 @@ func (a *accessible) say(format string, args ...any) {
 	fmt.Fprintln(a.out, untrusted.Lines(fmt.Sprintf(format, args...)))
 }
 
-// ask runs one field as its own form, so the flow can branch between prompts.
+// ask runs one field as its own form, so the flow can branch between
+// prompts. An answer cut short by the end of the input or by ctrl+c is
+// not taken (huh fills in the default then).
 func (a *accessible) ask(f huh.Field) error {
-	err := huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(a.in).WithOutput(a.out).Run()
-	if err != nil {
-		return err
+	var in io.Reader = a.in
+	if a.tty != nil {
+		in = *a.tty
 	}
-	if a.in.eof {
+	err := huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(in).WithOutput(a.out).Run()
+	switch {
+	case a.in.interrupted():
+		return ErrInterrupted
+	case a.in.eof:
 		return ErrInputEnded
 	}
-	return nil
+	return err
 }
 
 func (a *accessible) confirm(title, help string, value *bool) error {
@@ -68,6 +106,35 @@ func (a *accessible) confirm(title, help string, value *bool) error {
 		a.say("%s", help)
 	}
 	return a.ask(huh.NewConfirm().Title(title).Value(value))
+}
+
+// choose asks for one of options by number; enter keeps current. (huh's
+// accessible select panics when the input ends after a wrong answer, so
+// the one list prompt is ours.)
+func (a *accessible) choose(title string, options []string, current int) (int, error) {
+	a.say("%s", title)
+	for i, o := range options {
+		a.say("%d. %s", i+1, o)
+	}
+	for {
+		fmt.Fprintf(a.out, "Enter a number between 1 and %d [%d]: ", len(options), current+1)
+		if !a.in.more() {
+			a.say("")
+			if a.in.interrupted() {
+				return 0, ErrInterrupted
+			}
+			return 0, ErrInputEnded
+		}
+		line := strings.TrimSpace(a.in.pending)
+		a.in.pending = ""
+		if line == "" {
+			return current, nil
+		}
+		if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(options) {
+			return n - 1, nil
+		}
+		a.say("%q is not one of the numbers 1 to %d.", line, len(options))
+	}
 }
 
 // input asks for text; an empty answer keeps the current value, which the
@@ -90,35 +157,150 @@ func (a *accessible) input(title string, value *string, validate func(string) er
 }
 
 func (a *accessible) run() error {
-	a.say("rostersync: District-Level Daily Sync setup, step by step.")
+	a.say("rostersync: District-Level Daily Sync setup, step by step. Answer each question and press enter; ctrl+c stops and keeps your changes as a draft.")
 	a.say("Step 1 of %d: District.", screens.TotalSteps)
 	d, err := a.chooseDistrict()
 	if err != nil {
 		return err
 	}
-	e := screens.NewEdit(d)
+	a.edit = screens.NewEdit(d)
 	if draft, ok, _ := a.opts.DB.Draft(a.opts.Actor.Owner(), d.TenantID); ok {
 		resume := true
-		if err := a.confirm(fmt.Sprintf("You left %s unsaved on this district. Resume them?", changesText(len(store.Diff(draft.Base, draft.District)))), "", &resume); err != nil {
+		if err := a.confirm(fmt.Sprintf("You left %s unsaved on this district. Resume them?", ChangesText(len(store.Diff(draft.Base, draft.District)))), "", &resume); err != nil {
 			return err
 		}
 		if resume {
-			e = editFromDraft(d, draft)
+			a.resume(d, draft)
+		} else {
+			a.opts.DB.DeleteDraft(a.opts.Actor.Owner(), d.TenantID)
 		}
 	}
-	a.say("Step 2 of %d: District Home Page. %s, Tenant ID %d, application_id %d, revision %d.", screens.TotalSteps, d.Name, d.TenantID, d.ApplicationID, d.Revision)
-	a.say("Steps 3 to 6: ⋮ menu, Settings, SIS Rostering, District-Level Daily Sync.")
-	if err := a.settings(e); err != nil {
-		return err
+	return a.home()
+}
+
+// resume puts a draft on top of the district as stored, telling the person
+// when someone saved the same fields since (as the Review screen does).
+func (a *accessible) resume(current store.District, d store.Draft) {
+	e := a.edit
+	e.Notes = d.Notes
+	if d.Base.Revision == current.Revision {
+		e.Draft = d.District
+		e.Draft.Checklist = current.Checklist
+		return
 	}
-	if err := a.guardians(e); err != nil {
-		return err
+	theirs := map[string]bool{}
+	for _, c := range store.Diff(d.Base, current) {
+		theirs[c.Field] = true
 	}
-	a.say("Step 7 of %d: Permissions for synced staff, one role group at a time.", screens.TotalSteps)
-	if err := a.permissions(e); err != nil {
-		return err
+	var both []string
+	for _, c := range store.Diff(d.Base, d.District) {
+		if theirs[c.Field] {
+			both = append(both, c.Label())
+		}
 	}
-	return a.review(e)
+	e.Draft = store.Rebase(d.Base, d.District, current)
+	a.say("%s saved revision %d since your draft began; your changes are re-applied on top.", current.SavedBy.User, current.Revision)
+	if len(both) > 0 {
+		a.say("You both changed: %s. Your values are kept; review them before saving.", strings.Join(both, ", "))
+	}
+}
+
+// homeChoice is an entry of the District Home Page menu.
+type homeChoice int
+
+const (
+	choiceSettings homeChoice = iota
+	choiceSchools
+	choiceConnection
+	choiceTest
+	choiceChecklist
+	choicePreview
+	choiceRunNow
+	choiceHistory
+	choiceSave
+	choiceQuit
+)
+
+// home is the District Home Page and its ⋮ menu, until the person quits.
+func (a *accessible) home() error {
+	for {
+		a.homeSummary()
+		labels := []string{"Settings: District-Level Daily Sync and permissions", "School connection to SIS"}
+		choices := []homeChoice{choiceSettings, choiceSchools}
+		add := func(label string, c homeChoice) { labels, choices = append(labels, label), append(choices, c) }
+		if !a.edit.Saved.Demo {
+			add("ClassLink connection", choiceConnection)
+		}
+		add("Test the ClassLink connection", choiceTest)
+		add("Setup checklist: mark a step done or not done", choiceChecklist)
+		add("Preview sync (dry run; the self-check)", choicePreview)
+		add("Run sync now (enable and launch)", choiceRunNow)
+		add("Sync history", choiceHistory)
+		if a.edit.Dirty() {
+			add(fmt.Sprintf("Review and save your %s", ChangesText(len(a.edit.Changes()))), choiceSave)
+		}
+		add("Quit", choiceQuit)
+		i, err := a.choose("What next?", labels, 0)
+		if err != nil {
+			return err
+		}
+		choice := choices[i]
+		switch choice {
+		case choiceSettings:
+			err = a.settingsPath()
+		case choiceSchools:
+			err = a.schools()
+		case choiceConnection:
+			err = a.connection()
+		case choiceTest:
+			a.testConnection()
+		case choiceChecklist:
+			err = a.checklist()
+		case choicePreview:
+			a.sync(true)
+		case choiceRunNow:
+			err = a.runNow()
+		case choiceHistory:
+			a.history()
+		case choiceSave:
+			err = a.review()
+		case choiceQuit:
+			if a.edit.Dirty() {
+				a.keepDraft()
+				a.say("Your %s are kept as a draft: the next start offers to resume them.", ChangesText(len(a.edit.Changes())))
+			}
+			a.say("Goodbye.")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// homeSummary is the District Home Page read aloud.
+func (a *accessible) homeSummary() {
+	d := a.edit.Saved
+	a.say("")
+	a.say("Step 2 of %d: District Home Page. %s, Tenant ID %d, application_id %d, revision %d, saved by %s.", screens.TotalSteps, d.Name, d.TenantID, d.ApplicationID, d.Revision, d.SavedBy.User)
+	if d.Demo {
+		a.say("This is the built-in demo district: its roster is sample data served on this machine.")
+	}
+	if last, ok, err := a.opts.DB.LastRun(d.TenantID); err == nil && ok {
+		a.say("Last sync: %s.", screens.RunLine(last))
+	} else {
+		a.say("No sync has run yet.")
+	}
+	done := 0
+	for _, step := range store.GuideSteps {
+		if d.Checklist[step].Done {
+			done++
+		}
+	}
+	a.say("Setup checklist: %d of %d steps done.", done, len(store.GuideSteps))
+	if a.edit.Dirty() {
+		a.say("You have %s not saved yet.", ChangesText(len(a.edit.Changes())))
+	}
 }
 
 func (a *accessible) chooseDistrict() (store.District, error) {
@@ -127,32 +309,45 @@ func (a *accessible) chooseDistrict() (store.District, error) {
 		return store.District{}, err
 	}
 	const addChoice, demoChoice = int64(-1), int64(-2)
-	var options []huh.Option[int64]
+	var labels []string
+	var ids []int64
 	demoStored := false
 	for _, d := range districts {
 		if !allowed(a.opts, d.TenantID) {
 			continue
 		}
 		demoStored = demoStored || d.Demo
-		options = append(options, huh.NewOption(fmt.Sprintf("%s (Tenant %d, revision %d)", untrusted.Text(d.Name), d.TenantID, d.Revision), d.TenantID))
+		label := fmt.Sprintf("%s (Tenant %d, revision %d)", untrusted.Text(d.Name), d.TenantID, d.Revision)
+		if d.Demo {
+			label = "Demo district, built-in sample data: " + label
+		}
+		labels, ids = append(labels, label), append(ids, d.TenantID)
 	}
 	if !demoStored && allowed(a.opts, store.DemoTenantID) {
-		options = append(options, huh.NewOption("Demo district, built-in sample data", demoChoice))
+		labels, ids = append(labels, "Demo district, built-in sample data"), append(ids, demoChoice)
 	}
-	options = append(options, huh.NewOption("Add a district by Tenant ID and application_id", addChoice))
-	choice := options[0].Value
-	if err := a.ask(huh.NewSelect[int64]().Title("Choose a district").Options(options...).Value(&choice)); err != nil {
+	labels, ids = append(labels, "Add a district by Tenant ID and application_id"), append(ids, addChoice)
+	i, err := a.choose("Choose a district", labels, 0)
+	if err != nil {
 		return store.District{}, err
 	}
+	choice := ids[i]
 	switch choice {
 	case demoChoice:
-		d, _, err := a.opts.DB.SaveDistrict(store.NewDemoDistrict(), 0, a.opts.Actor, []string{"added the built-in demo district"})
-		a.added = d.TenantID
+		d, _, err := a.opts.DB.SaveDistrict(store.NewDemoDistrict(a.opts.Dialer.DemoSchools...), 0, a.opts.Actor, []string{store.DemoNote})
 		return d, err
 	case addChoice:
 		return a.addDistrict()
 	}
 	return a.opts.DB.District(choice)
+}
+
+// countOf is "1 school" or "3 schools".
+func countOf(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 func allowed(o Options, tenantID int64) bool { return o.CanOpen == nil || o.CanOpen(tenantID) }
@@ -197,8 +392,27 @@ func (a *accessible) addDistrict() (store.District, error) {
 	}
 	ap, _ := store.ParseApplicationID(app)
 	d, _, err := a.opts.DB.AddDistrict(store.NewDistrict(t, ap, strings.TrimSpace(name)), listing, a.opts.Actor, specialist(a.opts), "district added in the wizard")
-	a.added = d.TenantID
+	if err == nil {
+		a.say("Added %s as revision %d.", untrusted.Text(d.Name), d.Revision)
+	}
 	return d, err
+}
+
+// settingsPath is steps 4 to 8: Settings, SIS Rostering, District-Level
+// Daily Sync, Permissions, Review.
+func (a *accessible) settingsPath() error {
+	a.say("Steps 3 to 5: ⋮ menu, Settings, SIS Rostering.")
+	if err := a.settings(a.edit); err != nil {
+		return err
+	}
+	if err := a.guardians(a.edit); err != nil {
+		return err
+	}
+	a.say("Step 7 of %d: Permissions for synced staff, one role group at a time.", screens.TotalSteps)
+	if err := a.permissions(a.edit); err != nil {
+		return err
+	}
+	return a.review()
 }
 
 func (a *accessible) settings(e *screens.Edit) error {
@@ -220,14 +434,17 @@ func (a *accessible) settings(e *screens.Edit) error {
 			e.Note(screens.NoteEnabledBeforeSelfCheck)
 		}
 	}
+	if !enable {
+		e.Unnote(screens.NoteEnabledBeforeSelfCheck)
+	}
 	s.EnableDailySync = enable
 	for i, f := range []*bool{&s.ManageGuardians, &s.UnarchiveReappearingClassrooms, &s.UpdateActiveUserContacts} {
 		if err := a.confirm(screens.DailySyncLabel(i+1)+"?", screens.DailySyncHelp(i+1), f); err != nil {
 			return err
 		}
-	}
-	if !s.ManageGuardians {
-		a.say("%s", screens.GuardiansOffNote)
+		if i == 0 && !s.ManageGuardians {
+			a.say("%s", screens.GuardiansOffNote)
+		}
 	}
 	threshold := strconv.Itoa(s.DeletionThresholdPercent)
 	a.say("%s", screens.DailySyncHelp(4))
@@ -238,30 +455,34 @@ func (a *accessible) settings(e *screens.Edit) error {
 		return err
 	}
 	s.DeletionThresholdPercent, _ = store.ParseThreshold(threshold)
-	if err := a.input("Daily start time, HH:MM 24-hour", &s.DailyStart, func(v string) error {
-		_, _, err := store.ParseDailyStart(v)
+	if err := a.input("Daily start time, 24-hour, such as 02:00", &s.DailyStart, func(v string) error {
+		_, err := store.CanonicalDailyStart(v)
 		return err
 	}); err != nil {
 		return err
 	}
-	s.DailyStart = strings.TrimSpace(s.DailyStart)
-	if err := a.input("Time zone, IANA name such as America/Chicago", &s.TimeZone, func(v string) error {
-		_, err := store.LoadTimeZone(v)
+	s.DailyStart, _ = store.CanonicalDailyStart(s.DailyStart)
+	if err := a.input("Time zone, IANA name such as America/Chicago (any letter case)", &s.TimeZone, func(v string) error {
+		_, err := store.CanonicalTimeZone(v)
 		return err
 	}); err != nil {
 		return err
 	}
-	s.TimeZone = strings.TrimSpace(s.TimeZone)
+	s.TimeZone, _ = store.CanonicalTimeZone(s.TimeZone)
 	return nil
 }
 
 func (a *accessible) permissions(e *screens.Edit) error {
+	a.say("What each permission means, when granted (on) and when not (off):")
+	for _, p := range store.AllPermissions {
+		a.say("%s. On: %s Off: %s", p.Title(), p.WhenOn(), p.WhenOff())
+	}
 	for _, g := range store.RoleGroups {
 		var opts []huh.Option[store.Permission]
 		var chosen []store.Permission
 		for _, p := range store.AllPermissions {
 			on := e.Draft.Permissions.Has(g, p)
-			opts = append(opts, huh.NewOption(p.Title()+": "+p.WhenOn(), p).Selected(on))
+			opts = append(opts, huh.NewOption(p.Title(), p).Selected(on))
 			if on {
 				chosen = append(chosen, p)
 			}
@@ -272,16 +493,325 @@ func (a *accessible) permissions(e *screens.Edit) error {
 			return err
 		}
 		for _, p := range store.AllPermissions {
-			e.Draft.Permissions.Set(g, p, false)
-		}
-		for _, p := range chosen {
-			e.Draft.Permissions.Set(g, p, true)
+			e.Draft.Permissions.Set(g, p, slices.Contains(chosen, p))
 		}
 	}
 	return nil
 }
 
-func (a *accessible) review(e *screens.Edit) error {
+// schools is School connection to SIS: ClassLink's schools, connected or not.
+func (a *accessible) schools() error {
+	a.say("School connection to SIS: only connected schools are synced.")
+	a.say("Asking ClassLink for the district's schools…")
+	ctx, cancel := context.WithTimeout(a.ctx, 2*time.Minute)
+	defer cancel()
+	var list []rsync.School
+	err := connectionRule(a.opts.Dialer, a.edit.Draft)
+	if err == nil {
+		list, err = rsync.Schools(ctx, a.opts.Engine.Dial, a.edit.Draft)
+	}
+	if err != nil {
+		a.say("Could not list the schools: %s", rsync.Explain(err))
+		a.say("Detail: %s", screens.ErrText(err))
+		return nil
+	}
+	var opts []huh.Option[string]
+	chosen := slices.Clone(a.edit.Draft.Schools)
+	known := map[string]bool{}
+	for _, s := range list {
+		known[s.SourcedID] = true
+		label := s.Name
+		if s.Identifier != "" {
+			label += ", school number " + s.Identifier
+		}
+		if s.Status == "tobedeleted" {
+			label += " (being removed in ClassLink)"
+		}
+		opts = append(opts, huh.NewOption(label, s.SourcedID).Selected(slices.Contains(chosen, s.SourcedID)))
+	}
+	for _, id := range chosen {
+		if !known[id] {
+			opts = append(opts, huh.NewOption("Not found in ClassLink: "+id, id).Selected(true))
+		}
+	}
+	if len(opts) == 0 {
+		a.say("ClassLink lists no schools for this district.")
+		return nil
+	}
+	a.say("ClassLink lists %s; %d connected. Enter a number to connect or disconnect a school, 0 when done.", countOf(len(list), "school"), len(chosen))
+	if err := a.ask(huh.NewMultiSelect[string]().Title("Connected schools").Options(opts...).Value(&chosen).Height(len(opts) + 2)); err != nil {
+		return err
+	}
+	slices.Sort(chosen)
+	a.edit.Draft.Schools = chosen
+	a.say("%s connected (not saved yet, unless nothing changed).", countOf(len(chosen), "school"))
+	return nil
+}
+
+// connection is the ClassLink connection: the Roster Server with OAuth
+// 1.0a, or the proxy.
+func (a *accessible) connection() error {
+	c := a.edit.Draft.Connection
+	mode := c.Mode
+	if mode == "" {
+		mode = store.ModeOAuth1
+	}
+	modes := []string{store.ModeOAuth1, store.ModeProxy}
+	i, err := a.choose("How does the sync reach the roster?", []string{"The district's Roster Server, with OAuth 1.0a key and secret", "ClassLink's proxy, with the partner token"}, slices.Index(modes, mode))
+	if err != nil {
+		return err
+	}
+	mode = modes[i]
+	next := store.Connection{Mode: mode, BaseURL: c.BaseURL}
+	if mode == store.ModeProxy {
+		a.say("%s", screens.TokenNote)
+		if next.BaseURL == "" || c.Mode != store.ModeProxy {
+			next.BaseURL = a.opts.Dialer.ProxyBaseURL(a.edit.Draft.ApplicationID)
+		}
+	}
+	check := func(s string) error {
+		d := a.edit.Draft
+		d.Connection = next
+		d.Connection.BaseURL = strings.TrimSpace(s)
+		if err := store.ValidateBaseURL(d.Connection.BaseURL); err != nil {
+			return err
+		}
+		return connectionRule(a.opts.Dialer, d)
+	}
+	if err := a.input("Base URL", &next.BaseURL, check); err != nil {
+		return err
+	}
+	next.BaseURL = strings.TrimSpace(next.BaseURL)
+	if mode == store.ModeOAuth1 {
+		next.ClientID, next.SignatureMethod = c.ClientID, c.SignatureMethod
+		if next.SignatureMethod == "" {
+			next.SignatureMethod = store.HMACSHA256
+		}
+		required := func(field string) func(string) error {
+			return func(s string) error {
+				if strings.TrimSpace(s) == "" {
+					return errors.New(field + " is required")
+				}
+				return nil
+			}
+		}
+		if err := a.input("Client ID (consumer key)", &next.ClientID, required("the client ID")); err != nil {
+			return err
+		}
+		next.ClientID = strings.TrimSpace(next.ClientID)
+		secret := ""
+		title := "Client secret (consumer secret; it is never shown)"
+		var validate func(string) error = required("the client secret")
+		if c.ClientSecret != "" {
+			title = "Client secret (never shown; enter keeps the stored one)"
+			validate = nil
+		}
+		echo := huh.EchoModeNormal // piped input is not shown anyway
+		if a.tty != nil {
+			echo = huh.EchoModePassword // the terminal does not show it
+		}
+		if err := a.ask(huh.NewInput().Title(title).EchoMode(echo).Value(&secret).Validate(func(s string) error {
+			if validate == nil {
+				return nil
+			}
+			return validate(s)
+		})); err != nil {
+			return err
+		}
+		next.ClientSecret = secret
+		if secret == "" {
+			next.ClientSecret = c.ClientSecret
+		}
+		methods := []string{store.HMACSHA256, store.HMACSHA1}
+		i, err := a.choose("Signature method", []string{"HMAC-SHA256 (ClassLink's default)", "HMAC-SHA1"}, max(slices.Index(methods, next.SignatureMethod), 0))
+		if err != nil {
+			return err
+		}
+		next.SignatureMethod = methods[i]
+	}
+	a.edit.Draft.Connection = next
+	a.say("Connection set (not saved yet). Save it, then test it from the menu.")
+	return nil
+}
+
+// testConnection runs the connection test of the district as saved.
+func (a *accessible) testConnection() {
+	d := a.edit.Saved
+	if a.edit.Draft.Connection != d.Connection {
+		a.say("This tests the saved connection; your unsaved connection changes are not in it.")
+	}
+	a.say("Testing the connection to ClassLink…")
+	ctx, cancel := context.WithTimeout(a.ctx, time.Minute)
+	defer cancel()
+	if err := connectionRule(a.opts.Dialer, d); err != nil {
+		a.say("Connection test failed: %s", rsync.Explain(err))
+		return
+	}
+	r := rsync.TestConnection(ctx, a.opts.Engine.Dial, d)
+	if !r.OK {
+		a.say("Connection test failed: %s", r.Summary)
+		a.say("Detail (%s): %s", r.Reason, r.Error)
+		return
+	}
+	a.say("%s.", screens.ReportText(report(d, r)))
+	if now, err := a.opts.DB.SetChecklistStep(d.TenantID, store.StepRosteringApp, store.ChecklistItem{Done: true, Verified: true, By: a.opts.Actor.Name()}); err == nil {
+		a.edit.Saved.Checklist, a.edit.Draft.Checklist = now.Checklist, now.Checklist
+		a.say("Step 1 is verified.")
+	}
+}
+
+// checklist reads the guide's nine steps and ticks or unticks one.
+func (a *accessible) checklist() error {
+	d := a.edit.Saved
+	var labels []string
+	for i, step := range store.GuideSteps {
+		item := d.Checklist[step]
+		state := "not done"
+		if item.Done {
+			state = "done"
+		}
+		if item.Verified {
+			state += ", verified by rostersync"
+		}
+		labels = append(labels, fmt.Sprintf("Step %d, %s: %s", i+1, step.Title(), state))
+	}
+	labels = append(labels, "Back to the District Home Page")
+	choice, err := a.choose("Setup checklist: choose a step to mark done or not done", labels, len(labels)-1)
+	if err != nil || choice == len(labels)-1 {
+		return err
+	}
+	step := store.GuideSteps[choice]
+	item := d.Checklist[step]
+	if step == store.StepSelfCheck && !item.Done && !a.previewPassed() {
+		a.say("Step 6 is the self-check: a Preview sync of revision %d without a threshold failure marks it done.", d.Revision)
+		return nil
+	}
+	if item.Done && item.Verified {
+		sure := false
+		if err := a.confirm(fmt.Sprintf("rostersync verified step %d. Untick it anyway?", choice+1), "", &sure); err != nil || !sure {
+			return err
+		}
+	}
+	now, err := a.opts.DB.SetChecklistStep(d.TenantID, step, store.ChecklistItem{Done: !item.Done, By: a.opts.Actor.Name()})
+	if err != nil {
+		return err
+	}
+	a.edit.Saved.Checklist, a.edit.Draft.Checklist = now.Checklist, now.Checklist
+	if now.Checklist[step].Done {
+		a.say("Step %d is marked done.", choice+1)
+	} else {
+		a.say("Step %d is marked not done.", choice+1)
+	}
+	return nil
+}
+
+func (a *accessible) previewPassed() bool {
+	r, ok, err := a.opts.DB.LastPreview(a.edit.Saved.TenantID)
+	e := screens.NewEdit(a.edit.Saved)
+	if err == nil && ok {
+		e.LastPreview = &r
+	}
+	return e.PreviewPassed()
+}
+
+// sync runs a preview (dry) or an applied run of the saved revision and
+// reads the plan out as text.
+func (a *accessible) sync(dry bool) {
+	d := a.edit.Saved
+	what := "sync"
+	if dry {
+		what = "preview"
+		a.say("Preview sync: a dry run of revision %d; nothing is changed.", d.Revision)
+	}
+	if a.edit.Dirty() {
+		a.say("It uses the saved revision %d; your unsaved changes are not in it.", d.Revision)
+	}
+	phase := ""
+	res, err := a.opts.Engine.Run(a.ctx, d.TenantID, rsync.RunOptions{DryRun: dry, Samples: 2, Progress: func(p rsync.Progress) {
+		if p.Phase != phase {
+			phase = p.Phase
+			a.say("%s…", strings.ToUpper(p.Phase[:1])+p.Phase[1:])
+		}
+	}})
+	if err != nil {
+		a.say("The %s could not run: %s", what, screens.ErrText(err))
+		return
+	}
+	run := res.Run
+	a.say("The %s.", screens.RunLine(run))
+	if run.Status == store.RunFailed && run.Reason != store.ReasonThreshold {
+		a.say("Detail: %s", run.Message)
+		return
+	}
+	for _, typ := range store.RecordTypes {
+		c := run.Counts.Of(typ)
+		var parts []string
+		for _, act := range store.Actions {
+			parts = append(parts, fmt.Sprintf("%s %d", act, *c.Of(act)))
+		}
+		a.say("%s: %s.", strings.ToUpper(typ[:1])+typ[1:], strings.Join(parts, ", "))
+		for _, s := range res.Samples {
+			if s.Type == typ {
+				a.say("  For example, %s %s.", s.Action, s.Name)
+			}
+		}
+	}
+	if run.Reason == store.ReasonThreshold {
+		a.say("Over the deletion threshold: nothing was archived. %s", run.Message)
+	}
+	if w := run.Warnings; w.InvalidPhone > 0 || w.GuardianWithoutContact > 0 {
+		a.say("Warnings: %d invalid phone numbers (left empty), %d guardians without a unique email or valid SMS number (skipped).", w.InvalidPhone, w.GuardianWithoutContact)
+	}
+	if now, err := a.opts.DB.District(d.TenantID); err == nil {
+		a.edit.Saved.Checklist, a.edit.Draft.Checklist = now.Checklist, now.Checklist
+		switch {
+		case dry && now.Checklist[store.StepSelfCheck].Done && run.Status != store.RunFailed:
+			a.say("The self-check passed (step 6). Run sync now applies this plan.")
+		case !dry && now.Checklist[store.StepEnable].Verified:
+			a.say("Step 7, enable and launch, is verified.")
+		}
+	}
+}
+
+// runNow is Run sync now: after a passed preview, and with a yes.
+func (a *accessible) runNow() error {
+	if !a.previewPassed() {
+		a.say("Preview the sync of revision %d first. A preview without a threshold failure is the guide's self-check; then Run sync now applies the same plan.", a.edit.Saved.Revision)
+		return nil
+	}
+	a.say("This is the guide's \"enable and launch\" step: the sync pulls the roster from ClassLink and applies it to the Connect directory now.")
+	sure := false
+	if err := a.confirm("Apply it now?", "", &sure); err != nil || !sure {
+		return err
+	}
+	a.sync(false)
+	return nil
+}
+
+// history reads the newest runs and revisions.
+func (a *accessible) history() {
+	items, err := a.opts.DB.History(a.edit.Saved.TenantID)
+	if err != nil {
+		a.say("Could not read the history: %s", err)
+		return
+	}
+	a.say("Sync history, newest first (%d entries; the 10 newest are read):", len(items))
+	for i, it := range items {
+		if i == 10 {
+			break
+		}
+		if r := it.Run; r != nil {
+			a.say("%s: %s.", r.StartedAt.Local().Format("Jan 2 15:04"), screens.RunLine(*r))
+			continue
+		}
+		e := it.Revision
+		a.say("%s: revision %d by %s, %s.", e.At.Local().Format("Jan 2 15:04"), e.Revision, e.Actor.Name(), ChangesText(len(e.Changes)))
+	}
+}
+
+// review is step 8: every change in full, then save through Edit.Save.
+func (a *accessible) review() error {
+	e := a.edit
 	a.say("Step 8 of %d: Review.", screens.TotalSteps)
 	changes := e.Changes()
 	if len(changes) == 0 {
@@ -296,55 +826,115 @@ func (a *accessible) review(e *screens.Edit) error {
 		a.say("Note: %s.", n)
 	}
 	save := false
-	if err := a.confirm(fmt.Sprintf("Save these %s as revision %d?", changesText(len(changes)), e.Saved.Revision+1), "", &save); err != nil {
-		a.keepDraft(e)
+	if err := a.confirm(fmt.Sprintf("Save these %s as revision %d?", ChangesText(len(changes)), e.Saved.Revision+1), "", &save); err != nil {
 		return err
 	}
 	if !save {
-		a.keepDraft(e)
+		a.keepDraft()
 		a.say("Not saved. Your changes are kept as a draft.")
 		return nil
 	}
 	if err := connectionRule(a.opts.Dialer, e.Draft); err != nil {
-		a.keepDraft(e)
+		a.keepDraft()
 		return err
 	}
 	saved, _, err := e.Save(a.opts.DB, a.opts.Actor)
+	var conflict *store.ConflictError
+	if errors.As(err, &conflict) {
+		a.say("Not saved: %s saved revision %d while you were editing.", conflict.Current.SavedBy.User, conflict.Current.Revision)
+		a.resume(conflict.Current, store.Draft{Base: e.Saved, District: e.Draft, Notes: e.Notes})
+		e.Saved = conflict.Current
+		a.say("Choose Review and save again to save your changes on top of theirs.")
+		return nil
+	}
 	if err != nil {
-		a.keepDraft(e)
+		a.keepDraft()
 		return err
 	}
-	a.opts.DB.DeleteDraft(a.opts.Actor.Owner(), saved.TenantID)
+	a.edit = screens.NewEdit(saved)
 	a.say("Saved revision %d.", saved.Revision)
 	return nil
 }
 
-func (a *accessible) keepDraft(e *screens.Edit) {
+func (a *accessible) keepDraft() {
+	e := a.edit
 	a.opts.DB.PutDraft(store.Draft{User: a.opts.Actor.Owner(), TenantID: e.Saved.TenantID, Screen: screens.ReviewScreen.String(), Base: e.Saved, District: e.Draft, Notes: e.Notes})
 }
 
 // lineReader hands out at most one line per Read. huh builds a new scanner
 // for every prompt, and a scanner that read ahead would swallow the answers
-// to the prompts after it when input is piped.
+// to the prompts after it when input is piped. Lines are read one at a
+// time in a goroutine, only when a prompt asks, so that cancelling ctx
+// (ctrl+c) ends a prompt that waits.
 type lineReader struct {
-	r   io.Reader
-	eof bool
+	ctx     context.Context
+	ask     chan struct{}
+	lines   chan lineRead
+	asked   bool
+	pending string
+	eof     bool
+}
+
+type lineRead struct {
+	s   string
+	err error
+}
+
+func newLineReader(ctx context.Context, r io.Reader) *lineReader {
+	l := &lineReader{ctx: ctx, ask: make(chan struct{}), lines: make(chan lineRead, 1)}
+	go func() {
+		br := bufio.NewReader(r)
+		for range l.ask {
+			s, err := br.ReadString('\n')
+			l.lines <- lineRead{s, err}
+		}
+	}()
+	return l
+}
+
+func (l *lineReader) interrupted() bool { return l.ctx.Err() != nil }
+
+// more waits for the next line; false means the input ended or ctx was
+// cancelled.
+func (l *lineReader) more() bool {
+	for l.pending == "" && !l.eof {
+		if !l.asked {
+			l.ask <- struct{}{}
+			l.asked = true
+		}
+		select {
+		case r := <-l.lines:
+			l.asked = false
+			l.pending = r.s
+			if r.err != nil && r.s == "" {
+				l.eof = true
+			}
+		case <-l.ctx.Done():
+			return false
+		}
+	}
+	return l.pending != ""
 }
 
 func (l *lineReader) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		k, err := l.r.Read(p[n : n+1])
-		n += k
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				l.eof = true
-			}
-			return n, err
-		}
-		if k == 1 && p[n-1] == '\n' {
-			break
-		}
+	if !l.more() {
+		return 0, io.EOF
 	}
+	n := copy(p, l.pending)
+	l.pending = l.pending[n:]
 	return n, nil
+}
+
+// ttyReader is a lineReader on a terminal: huh reads a secret straight
+// from the terminal with echo off (Fd), between two lines.
+type ttyReader struct {
+	*lineReader
+	fd uintptr
+}
+
+func (t ttyReader) Fd() uintptr { return t.fd }
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -19,13 +19,13 @@ func twoEditors(t *testing.T) (ana, ben *driver) {
 func TestSecondSaveIsToldAndCanReapplyOnTop(t *testing.T) {
 	ana, ben := twoEditors(t)
 	ana.toDailySync()
-	ana.keys("down", "space", "ctrl+n", "enter", "y")
+	ana.keys("down", "space", "ctrl+n", "ctrl+n", "y")
 	ana.see("Saved revision 2")
 
 	ben.toDailySync()
 	ben.keys("tab", "tab", "tab", "tab")
 	ben.clearAndType("40")
-	ben.keys("ctrl+n", "enter", "y")
+	ben.keys("ctrl+n", "ctrl+n", "y")
 	ben.see("Someone else saved revision 2 while you were editing", "Revision 2 by ana",
 		"Allow sync to manage Guardians: on → off", "Not saved yet: your 1 change.")
 	if d, _ := ben.db.District(store.DemoTenantID); d.Revision != 2 || d.Settings.DeletionThresholdPercent != 10 {
@@ -53,12 +53,12 @@ func TestSecondSaveCanReloadAndDropItsChanges(t *testing.T) {
 	ana.toDailySync()
 	ana.keys("tab", "tab", "tab", "tab")
 	ana.clearAndType("20")
-	ana.keys("ctrl+n", "enter", "y")
+	ana.keys("ctrl+n", "ctrl+n", "y")
 
 	ben.toDailySync()
 	ben.keys("tab", "tab", "tab", "tab")
 	ben.clearAndType("30")
-	ben.keys("ctrl+n", "enter", "y")
+	ben.keys("ctrl+n", "ctrl+n", "y")
 	ben.see("You both changed: Deletion threshold (%)")
 	ben.keys("r")
 	ben.see("Step 2 of 8", "Reloaded revision 2; your changes were dropped.", "revision 2")

@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -35,17 +36,20 @@ func connectionRule(dl *rsync.Dialer, d store.District) error {
 // connection that was tested.
 func report(d store.District, r rsync.ConnectionReport) screens.ConnectionReport {
 	return screens.ConnectionReport{TenantID: r.TenantID, Connection: d.Connection, OK: r.OK, Latency: r.Latency,
-		School: r.School, Counts: r.Counts, PermRev: r.PermRev, Reason: r.Reason, Err: r.Error}
+		School: r.School, Counts: r.Counts, PermRev: r.PermRev, Reason: r.Reason, Summary: r.Summary, Err: r.Error}
 }
 
-func (m *Model) testConnection(d store.District) tea.Cmd {
+// testConnection tests d's connection until ctx is cancelled.
+func (m *Model) testConnection(ctx context.Context, d store.District) tea.Cmd {
 	if err := m.checkConnection(d); err != nil {
-		r := screens.ConnectionReport{TenantID: d.TenantID, Connection: d.Connection, Reason: store.ReasonCredentials, Err: screens.ErrText(err)}
+		r := screens.ConnectionReport{TenantID: d.TenantID, Connection: d.Connection, Reason: store.ReasonCredentials, Summary: rsync.Explain(err), Err: screens.ErrText(err)}
 		return func() tea.Msg { return screens.ConnectionTestedMsg{Report: r} }
 	}
 	dial := m.opts.Engine.Dial
 	return func() tea.Msg { // bounded by rsync.ConnectionTestBudget
-		return screens.ConnectionTestedMsg{Report: report(d, rsync.TestConnection(context.Background(), dial, d))}
+		r := report(d, rsync.TestConnection(ctx, dial, d))
+		r.Cancelled = errors.Is(ctx.Err(), context.Canceled)
+		return screens.ConnectionTestedMsg{Report: r}
 	}
 }
 
@@ -66,28 +70,26 @@ func (m *Model) classLinkDistricts() tea.Cmd {
 }
 
 // tested records a finished connection test; a pass on the saved
-// connection marks guide step 1 verified.
-func (m *Model) tested(r screens.ConnectionReport) {
+// connection marks guide step 1 verified (in a command).
+func (m *Model) tested(r screens.ConnectionReport) tea.Cmd {
 	e := m.edit
-	if e == nil || e.Saved.TenantID != r.TenantID {
-		return
+	if e == nil || e.Saved.TenantID != r.TenantID || r.Cancelled {
+		return nil
 	}
-	e.Testing, e.LastTest = false, &r
-	if !r.OK {
-		m.flash = screens.FlashMsg{Text: "Connection test failed: " + r.Err, Error: true}
-		return
-	}
-	if r.Connection != e.Saved.Connection {
+	e.LastTest = &r
+	switch {
+	case !r.OK:
+		m.flash = screens.FlashMsg{Text: "Connection test failed: " + r.Summary, Error: true}
+		return nil
+	case r.Connection != e.Saved.Connection:
 		m.flash = screens.FlashMsg{Text: "The connection works; save it to mark step 1 verified."}
-		return
+		return nil
 	}
-	d, err := m.opts.DB.SetChecklistStep(r.TenantID, store.StepRosteringApp, store.ChecklistItem{Done: true, Verified: true, By: m.opts.Actor.Name()})
-	if err != nil {
-		m.flash = screens.FlashMsg{Text: err.Error(), Error: true}
-		return
-	}
-	e.Saved.Checklist, e.Draft.Checklist = d.Checklist, d.Checklist
-	m.flash = screens.FlashMsg{Text: "The connection works: step 1 is verified."}
+	db, by := m.opts.DB, m.opts.Actor.Name()
+	return m.work(func() tea.Msg {
+		d, err := db.SetChecklistStep(r.TenantID, store.StepRosteringApp, store.ChecklistItem{Done: true, Verified: true, By: by})
+		return screens.ChecklistMsg{District: d, Text: "The connection works: step 1 is verified.", Err: err}
+	})
 }
 
 // listedName is a district name from ClassLink fit to store: control

@@ -31,7 +31,7 @@ func TestASpecialistCorrectsTheDistrictsDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := newDriverOn(t, db, store.Actor{User: "ana"}, 100, 30)
-	d.keys("up", "enter")
+	d.keys("down", "enter") // below the demo
 	d.see("District application_id 6")
 	d.keys("m", "enter", "enter", "enter", "down", "space", "esc", "esc", "esc", "esc") // an unsaved change to keep
 	d.see("Unsaved changes: 1")
@@ -84,7 +84,7 @@ func TestRemovingADistrictAsksForItsTenantIDAndKeepsItsHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := newDriverOn(t, db, store.Actor{User: "ana"}, 80, 24)
-	d.keys("up", "enter")
+	d.keys("down", "enter") // below the demo
 	d.toDetails()
 	d.keys("down", "down", "down", "enter")
 	d.see("Remove Mistake USD from rostersync?", "Type the District Tenant ID, 4021")

@@ -37,6 +37,10 @@ func newDriver(t *testing.T, w, h int) *driver {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	// As the first start leaves it: the demo district, its school connected.
+	if err := db.AddDemo(classlinktest.DemoSchoolIDs()); err != nil {
+		t.Fatal(err)
+	}
 	return newDriverOn(t, db, store.Actor{User: "ana", Via: "local"}, w, h)
 }
 
@@ -50,8 +54,10 @@ func newDriverWith(t *testing.T, db *store.DB, opts Options, w, h int) *driver {
 	now := func() time.Time { return fixedNow }
 	if opts.Dialer == nil {
 		opts.Dialer = rsync.DialerFromEnv(classlinktest.SharedDemo)
+		opts.Dialer.DemoSchools = classlinktest.DemoSchoolIDs()
 	}
 	opts.DB, opts.Now, opts.DraftDelay, opts.Engine = db, now, time.Millisecond, &rsync.Engine{DB: db, Now: now, Dial: opts.Dialer.Dial}
+	opts.SpinEvery = -1 // commands run one by one here: a ticking spinner would never stop
 	d := &driver{t: t, db: db, m: New(opts)}
 	d.resize(w, h)
 	d.run(d.m.Init(), 0)
@@ -96,6 +102,9 @@ func (d *driver) keys(names ...string) {
 		d.send(keyPress(n))
 	}
 }
+
+// paste sends s as a bracketed paste, as modern terminals do.
+func (d *driver) paste(s string) { d.send(tea.PasteMsg{Content: s}) }
 
 // typeText sends each rune as a key press.
 func (d *driver) typeText(s string) {

@@ -43,7 +43,7 @@ func guardiansDistrict(t *testing.T, d *driver, edit func(*store.District)) {
 // toSISRostering walks from the Dropdown to SIS Rostering.
 func (d *driver) toSISRostering() {
 	d.t.Helper()
-	d.keys("enter", "m", "enter", "enter")
+	d.keys("down", "enter", "m", "enter", "enter") // Springfield is below the demo
 	d.see("Step 5 of 8", "Guardians source", "Upload Guardians")
 }
 
@@ -308,6 +308,7 @@ func TestAccessibleGuardiansSourcePinsOnAYes(t *testing.T) {
 	}
 	answers := strings.Join([]string{
 		"1",                        // Springfield USD
+		"1",                        // Settings
 		"", "", "", "", "", "", "", // the Daily Sync settings as they are
 		"y", "3", // change the guardians source: the SFTP folder
 		"sftp://nope", srv.Host, fmt.Sprint(srv.Port), srv.User, "/in", // a bad host is refused, then the folder's settings
@@ -318,7 +319,7 @@ func TestAccessibleGuardiansSourcePinsOnAYes(t *testing.T) {
 		"y", // save
 	}, "\n") + "\n"
 	var out strings.Builder
-	err := RunAccessible(Options{DB: db, Actor: store.Actor{User: "ana", Via: "local"}}, strings.NewReader(answers), &out)
+	err := RunAccessible(t.Context(), Options{DB: db, Actor: store.Actor{User: "ana", Via: "local"}}, strings.NewReader(answers), &out)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}

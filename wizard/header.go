@@ -41,18 +41,34 @@ func (m *Model) header() string {
 	}
 	first := step + st.Crumb.Render(" · ") + strings.Join(path, st.Crumb.Render(" ▸ "))
 
-	ctx := "rostersync · " + untrusted.Text(m.opts.Actor.Name())
+	ctx := st.Context.Render("rostersync · " + untrusted.Text(m.opts.Actor.Name()))
 	if e := m.edit; e != nil {
-		ctx = fmt.Sprintf("%s · Tenant %d · revision %d", untrusted.Text(e.Saved.Name), e.Saved.TenantID, e.Saved.Revision)
+		// The longest form that fits: the name and the unsaved count matter
+		// most, the IDs least.
+		unsaved := ""
 		if n := len(e.Changes()); n > 0 {
-			ctx += " · " + st.Warning.Render(fmt.Sprintf("● %s unsaved", changesText(n)))
+			unsaved = st.Context.Render(" · ") + st.Warning.Render(fmt.Sprintf("● %s unsaved", ChangesText(n)))
+		}
+		name := untrusted.Text(e.Saved.Name)
+		forms := []string{
+			fmt.Sprintf("%s · Tenant %d · revision %d", name, e.Saved.TenantID, e.Saved.Revision),
+			fmt.Sprintf("%s · rev %d", name, e.Saved.Revision),
+		}
+		ctx = ""
+		for _, f := range forms {
+			if lipgloss.Width(f)+lipgloss.Width(unsaved) <= width {
+				ctx = st.Context.Render(f) + unsaved
+				break
+			}
+		}
+		if ctx == "" {
+			ctx = st.Context.Render(screens.Truncate(name, max(width-lipgloss.Width(unsaved), 8))) + unsaved
 		}
 	}
-	return lipgloss.NewStyle().MaxWidth(width).Render(first) + "\n" +
-		lipgloss.NewStyle().MaxWidth(width).Render(st.Context.Render(ctx)) + "\n"
+	return screens.Truncate(first, width) + "\n" + screens.Truncate(ctx, width) + "\n"
 }
 
-// footer is the flash line, if any, and the current screen's keys.
+// footer is the flash line, if any, and the keys that work right now.
 func (m *Model) footer() string {
 	st := m.common.Styles
 	var b strings.Builder
@@ -64,20 +80,32 @@ func (m *Model) footer() string {
 		b.WriteString(s.Render(wrapTo(untrusted.Text(m.flash.Text), m.common.Width)) + "\n")
 	}
 	keys := m.common.Keys
+	typing := false
+	if t, ok := m.top().(screens.Typing); ok {
+		typing = t.Typing()
+	}
 	switch {
-	case m.confirmQuit:
-		b.WriteString(m.shortHelp([]key.Binding{keys.Confirm, keys.Deny}, nil))
+	case m.ask == askQuit:
+		b.WriteString(m.shortHelp([]key.Binding{screens.WithHelp(keys.Back, "stay"), screens.WithHelp(keys.Confirm, "quit, keep the draft"), discardKey}, nil))
+	case m.ask == askDiscard:
+		b.WriteString(m.shortHelp([]key.Binding{screens.WithHelp(keys.Back, "keep them"), screens.WithHelp(keys.Confirm, "discard and quit")}, nil))
 	case m.showHelp:
-		groups := append(m.top().FullHelp(), []key.Binding{screens.WithHelp(keys.Help, "fewer keys"), screens.WithHelp(keys.Quit, "quit (asks first if unsaved)")})
-		b.WriteString(m.fullHelp(groups))
+		b.WriteString(m.shortHelp([]key.Binding{screens.WithHelp(keys.Help, "close help"), screens.WithHelp(keys.Back, "close help"), helpScroll}, []key.Binding{keys.Quit}))
+	case typing:
+		b.WriteString(m.shortHelp(m.top().ShortHelp(), []key.Binding{keys.Quit}))
 	default:
-		b.WriteString(m.shortHelp(m.top().ShortHelp(), []key.Binding{keys.Help, keys.Quit}))
+		b.WriteString(m.shortHelp(m.top().ShortHelp(), []key.Binding{keys.Help, keys.QuitKey}))
 	}
 	return b.String()
 }
 
+var (
+	discardKey = key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "discard…"))
+	helpScroll = key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll"))
+)
+
 // shortHelp is one line of keys: the screen's, as many as fit, then the
-// ones that are always there ("? help", "ctrl+c quit"), which never drop.
+// ones that are always there ("? help", "q quit"), which never drop.
 func (m *Model) shortHelp(screen, always []key.Binding) string {
 	st := m.common.Styles.Help
 	item := func(b key.Binding) string {
@@ -100,14 +128,15 @@ func (m *Model) shortHelp(screen, always []key.Binding) string {
 		}
 		head = next
 	}
-	return lipgloss.NewStyle().MaxWidth(m.common.Width).Render(strings.Join(append(head, tail...), sep))
+	return screens.Truncate(strings.Join(append(head, tail...), sep), m.common.Width)
 }
 
-// fullHelp lays every binding out in as many columns as fit, so no key is
-// cut off on a narrow terminal (the help bubble's full view truncates).
-func (m *Model) fullHelp(groups [][]key.Binding) string {
+// helpPage is every key of the screen, one per line, shown in place of
+// the screen (it scrolls like any page).
+func (m *Model) helpPage() string {
 	st := m.common.Styles.Help
-	var entries []string
+	keys := m.common.Keys
+	groups := append(m.top().FullHelp(), []key.Binding{screens.WithHelp(keys.Help, "close this help"), screens.WithHelp(keys.QuitKey, "quit where no field is typed in"), screens.WithHelp(keys.Quit, "quit (asks first if unsaved)")})
 	keyW := 0
 	for _, g := range groups {
 		for _, b := range g {
@@ -116,26 +145,13 @@ func (m *Model) fullHelp(groups [][]key.Binding) string {
 			}
 		}
 	}
-	colW := 0
+	var lines []string
 	for _, g := range groups {
 		for _, b := range g {
-			if !b.Enabled() {
-				continue
+			if b.Enabled() {
+				lines = append(lines, st.FullKey.Render(fmt.Sprintf("%-*s", keyW, b.Help().Key))+"  "+st.FullDesc.Render(b.Help().Desc))
 			}
-			e := st.FullKey.Render(fmt.Sprintf("%-*s", keyW, b.Help().Key)) + " " + st.FullDesc.Render(b.Help().Desc)
-			entries = append(entries, e)
-			colW = max(colW, lipgloss.Width(e)+3)
 		}
 	}
-	cols := max(1, m.common.Width/max(colW, 1))
-	rows := (len(entries) + cols - 1) / cols
-	lines := make([]string, rows)
-	for i, e := range entries {
-		r := i % rows
-		if i/rows < cols-1 {
-			e += strings.Repeat(" ", colW-lipgloss.Width(e))
-		}
-		lines[r] += e
-	}
-	return lipgloss.NewStyle().MaxWidth(m.common.Width).Render(strings.Join(lines, "\n"))
+	return m.common.Styles.Title.Render("Keys on this screen") + "\n" + strings.Join(lines, "\n")
 }

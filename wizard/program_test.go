@@ -29,7 +29,7 @@ func TestProgramTypeAheadWalk(t *testing.T) {
 		return bytes.Contains([]byte(ansi.Strip(string(b))), []byte("Choose a district"))
 	}, teatest.WithDuration(5*time.Second))
 
-	for _, k := range []string{"enter", "m", "enter", "enter", "enter", "down", "space", "ctrl+n", "space", "enter", "y"} {
+	for _, k := range []string{"enter", "m", "enter", "enter", "enter", "down", "space", "ctrl+n", "space", "ctrl+n", "y"} {
 		tm.Send(keyPress(k))
 	}
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {

@@ -11,20 +11,6 @@ import (
 	"github.com/schoolstatus/rostersync/store"
 )
 
-// connectAllSchools walks to School connection to SIS, connects every
-// school and saves.
-func (d *driver) connectAllSchools() {
-	d.t.Helper()
-	d.keys("m", "enter", "enter", "down", "enter")
-	d.see("School connection to SIS", "Adams Academy", "0 of 1 connected")
-	d.keys("a")
-	d.see("1 of 1 connected", "[x] Adams Academy")
-	d.keys("ctrl+n")
-	d.see("Schools connected to SIS", "0 schools → 1 school")
-	d.keys("y")
-	d.see("Saved revision 2")
-}
-
 func TestPreviewThenRunNowThenBrowse(t *testing.T) {
 	d := newDriver(t, 80, 24)
 	d.keys("enter")
@@ -36,12 +22,10 @@ func TestPreviewThenRunNowThenBrowse(t *testing.T) {
 	if runs, _ := d.db.Runs(store.DemoTenantID); len(runs) != 0 {
 		t.Fatal("y started a sync without a passed preview")
 	}
-	d.keys("esc", "esc")
-	d.connectAllSchools()
-
-	d.keys("m", "down", "down", "enter")
-	d.see("Preview sync (dry run: nothing is changed)", "✓ preview succeeded", "students", "memberships",
-		"students · create", "step 6 is done", "The self-check passed (step 6)")
+	// The demo district has its school connected from the start.
+	d.keys("esc", "up", "enter")
+	d.see("Preview sync (a dry run: nothing is changed)", "✓ Preview succeeded", "students", "memberships",
+		"students · create", "the self-check (step 6) is done")
 	// Samples of another cell: staff updates are none; guardians skips have reasons.
 	d.keys("down", "down", "right", "right", "right", "right")
 	d.see("guardians · skip")
@@ -55,36 +39,46 @@ func TestPreviewThenRunNowThenBrowse(t *testing.T) {
 
 	d.keys("esc", "down", "enter")
 	d.see("Run sync now", "enable and launch", "The last preview", "Apply it now?")
+	d.keys("enter") // not an answer: applying takes y
+	d.see("Apply it now?")
 	d.keys("y")
-	d.see("✓ sync succeeded", "step 7 is done")
+	d.see("✓ Sync succeeded", "Step 7 is verified once Enable Daily sync is")
 	counts, _ := d.db.DirectoryCounts(store.DemoTenantID)
 	if counts.Students.Active == 0 || counts.Staff.Active == 0 || counts.Guardians.Active == 0 {
 		t.Fatalf("directory after the run: %+v", counts)
 	}
 
 	d.keys("esc", "down", "enter")
-	d.see("Sync history", "sync succeeded", "preview succeeded", "revision 2 by ana")
+	d.see("Sync history", "sync succeeded", "preview succeeded", "revision 1 by rostersync")
 	d.keys("enter")
-	d.see("run ", "manual", "revision 2")
+	d.see("run ", "manual", "revision 1")
 	d.keys("esc", "esc")
 
 	d.keys("down", "enter")
 	d.see("Directory", "[Users]", "district_admin")
-	d.keys("k")
+	d.keys("f")
 	d.see("· students ·")
+	d.keys("j", "k") // k is up here too
 	d.keys("tab")
 	d.see("[Classrooms]", "active")
 	d.keys("/")
 	d.typeText("zzzz-no-such")
-	d.see("Nothing here yet")
+	d.see(`Nothing matches "zzzz-no-such"`)
 	d.keys("esc", "esc", "esc")
-	d.see("Step 2 of 8", "Last sync: sync succeeded", "[x] 6. Self-check", "[x] 7. Enable and launch")
+	// A manual run while Enable Daily sync is off is not the launch (step 7).
+	d.see("Step 2 of 8", "Last sync: sync succeeded", "[x] 6. Self-check", "[ ] 7. Enable and launch")
 }
 
-func TestPreviewWithoutSchoolsFailsWithTheReason(t *testing.T) {
+func TestPreviewWithNoSchoolConnectedSaysSo(t *testing.T) {
 	d := newDriver(t, 80, 24)
-	d.keys("enter", "m", "down", "down", "enter")
-	d.see("✗ preview failed (schools_not_found)")
+	d.keys("enter", "m", "enter", "enter", "down", "enter", "space", "ctrl+n", "y")
+	d.see("Saved revision 2")
+	d.keys("m", "down", "down", "enter")
+	d.see("✗ No school of district 2 is connected to the SIS yet")
+	d.notSee("schools_not_found", "missing from ClassLink")
+	if runs, _ := d.db.Runs(store.DemoTenantID); len(runs) != 0 {
+		t.Fatalf("a run with no school was recorded: %+v", runs)
+	}
 	dist, _ := d.db.District(store.DemoTenantID)
 	if dist.Checklist[store.StepSelfCheck].Done {
 		t.Fatal("a failed preview marked the self-check")
@@ -102,10 +96,10 @@ func TestPreviewOverTheThresholdIsNoSelfCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
-	d.keys("enter", "m", "down", "down", "enter")
-	d.see("✓ preview succeeded")
+	d.keys("down", "enter", "m", "down", "down", "enter")
+	d.see("✓ Preview succeeded")
 	d.keys("esc", "down", "enter", "y")
-	d.see("✓ sync succeeded")
+	d.see("✓ Sync succeeded")
 
 	// A fifth of the students leave ClassLink overnight: over the 10 % threshold.
 	for s := range 100 {
@@ -114,7 +108,7 @@ func TestPreviewOverTheThresholdIsNoSelfCheck(t *testing.T) {
 		}
 	}
 	d.keys("esc", "up", "enter")
-	d.see("preview failed (threshold)", "Over the deletion threshold: nothing was archived", "0 (100)")
+	d.see("Preview failed (over the deletion threshold)", "Over the deletion threshold: nothing was archived", "0 (100)")
 	dist, _ = d.db.District(4021)
 	if dist.Checklist[store.StepSelfCheck].At.After(fixedNow) {
 		t.Fatal("the failed preview touched the self-check")
@@ -129,12 +123,12 @@ func TestPreviewOverTheThresholdIsNoSelfCheck(t *testing.T) {
 func TestResumeOnTheSchoolsScreenListsTheSchoolsAgain(t *testing.T) {
 	d := newDriver(t, 80, 24)
 	d.keys("enter", "m", "enter", "enter", "down", "enter")
-	d.see("Adams Academy")
+	d.see("[x] Adams Academy")
 	d.keys("space", "ctrl+c", "y")
 	next := newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
-	next.see("You left unsaved changes", "Schools connected to SIS: 0 schools → 1 school")
+	next.see("You left unsaved changes", "Schools connected to SIS: 1 school → 0 schools")
 	next.keys("enter")
-	next.see("School connection to SIS", "[x] Adams Academy", "1 of 1 connected")
+	next.see("School connection to SIS", "[ ] Adams Academy", "0 connected")
 }
 
 // Leaving the wizard cancels its preview (nobody will read it) and lets the
@@ -152,7 +146,8 @@ func TestQuittingCancelsTheSessionsPreview(t *testing.T) {
 	}
 	going := &gosync.WaitGroup{}
 	m := New(Options{DB: d.db, Actor: store.Actor{User: "ana"}, RunsGoing: going})
-	m.Update(screens.DistrictChosenMsg{District: saved})
+	_, open := m.Update(screens.DistrictChosenMsg{District: saved})
+	m.Update(open())         // the district is read in a command
 	m.startSync(saved, true) // its messages are never read
 	m.quit()
 	finished := make(chan struct{})
@@ -171,16 +166,17 @@ func TestQuittingCancelsTheSessionsPreview(t *testing.T) {
 func TestSchoolsFilterOpensWithSlashAndEscClearsIt(t *testing.T) {
 	d := newDriver(t, 80, 24)
 	d.keys("enter", "m", "enter", "enter", "down", "enter")
-	d.see("[ ] Adams Academy")
+	d.see("[x] Adams Academy")
 	d.keys("/")
 	d.typeText("zzz")
 	d.notSee("Adams Academy")
+	d.see(`No school matches "zzz"`)
 	d.keys("esc")
-	d.see("[ ] Adams Academy")
+	d.see("[x] Adams Academy")
 	d.keys("/")
-	d.typeText("adams")
+	d.paste("adams")
 	d.keys("enter", "space") // enter hands the keys back to the list
-	d.see("[x] Adams Academy", "1 of 1 connected")
+	d.see("[ ] Adams Academy", "0 connected")
 }
 
 // A run whose process died shows as interrupted, with how far it got, on
@@ -214,7 +210,7 @@ func TestInterruptedRunOnHomeAndInHistory(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	d := newDriverOn(t, db, store.Actor{User: "ana", Via: "local"}, 80, 24)
 	d.keys("enter")
-	d.see("Last sync: sync interrupted, scheduled, 10000 of 42000 writes applied,", "started 2 hours ago")
+	d.see("Last sync: sync interrupted, scheduled, 10000 of 42000 writes applied,", "2 hours ago")
 	d.keys("m", "down", "down", "down", "down", "enter")
 	d.see("Sync history", "sync interrupted, scheduled, 10000 of 42000 writes applied")
 	d.keys("down", "enter") // the run started before the revision's save

@@ -2,7 +2,7 @@ package wizard
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -30,6 +30,7 @@ func (m *Model) startSync(d store.District, dryRun bool) tea.Cmd {
 	if dryRun {
 		m.previews[state] = cancel
 	}
+	m.common.Post(screens.WaitMsg{}) // the spinner turns while it runs
 	ch := make(chan tea.Msg, 32)
 	engine, ended, going, stopping := m.opts.Engine, m.ended, m.opts.RunsGoing, m.opts.Runs.Done()
 	going.Add(1)
@@ -52,6 +53,12 @@ func (m *Model) startSync(d store.District, dryRun bool) tea.Cmd {
 				}
 			}})
 		done := syncDone{state: state, tenantID: d.TenantID, run: res.Run, err: err}
+		if err == nil {
+			// The run may have ticked guide steps: the edit takes the checklist.
+			if now, derr := engine.DB.District(d.TenantID); derr == nil {
+				done.district = &now
+			}
+		}
 		for _, s := range res.Samples {
 			done.samples = append(done.samples, screens.SyncSample{Type: s.Type, Action: s.Action, SourcedID: s.SourcedID, Name: s.Name, Fields: s.Fields, Reason: s.Reason})
 		}
@@ -75,6 +82,7 @@ type syncDone struct {
 	state    *screens.SyncState
 	tenantID int64
 	run      store.Run
+	district *store.District // as stored after the run
 	samples  []screens.SyncSample
 	err      error
 }
@@ -112,50 +120,52 @@ func (m *Model) syncProgressed(msg syncProgress) tea.Cmd {
 	return msg.next
 }
 
-// syncFinished records the outcome; a passed preview is the guide's
-// self-check (step 6), a successful applied run its launch (step 7).
+// syncFinished records the outcome in the edit. The guide's steps a run
+// verifies (a passed preview is the self-check, step 6; a successful run
+// with the daily sync on, step 7) were ticked by the store in the run's
+// own transaction; the run's message carries the district as it is now.
 func (m *Model) syncFinished(msg syncDone) {
 	s := msg.state
 	delete(m.previews, s)
 	s.Done, s.Run, s.Samples, s.Err = true, msg.run, msg.samples, msg.err
 	if msg.err != nil {
-		m.flash = screens.FlashMsg{Text: msg.err.Error(), Error: true}
+		m.flash = screens.FlashMsg{Text: screens.ErrText(msg.err), Error: true}
 		return
+	}
+	e := m.edit
+	if e != nil && e.Saved.TenantID == msg.tenantID {
+		e.Ran(msg.run)
+		if msg.district != nil {
+			e.Saved.Checklist, e.Draft.Checklist = msg.district.Checklist, msg.district.Checklist
+		}
 	}
 	run := msg.run
 	text := screens.RunLine(run)
-	if run.Status == store.RunFailed {
-		m.flash = screens.FlashMsg{Text: "The " + text + ": " + run.Message, Error: true}
-		return
+	switch {
+	case run.Status == store.RunFailed:
+		m.flash = screens.FlashMsg{Text: "The " + text + ".", Error: true}
+	case run.Mode == store.ModeDryRun:
+		m.flash = screens.FlashMsg{Text: "The " + text + ": the self-check (step 6) is done."}
+	case msg.district != nil && msg.district.Checklist[store.StepEnable].Verified:
+		m.flash = screens.FlashMsg{Text: "The " + text + ": step 7 (enable and launch) is verified."}
+	default:
+		m.flash = screens.FlashMsg{Text: "The " + text + ". Step 7 is verified once Enable Daily sync is on and a sync succeeds."}
 	}
-	step := store.StepEnable
-	if run.Mode == store.ModeDryRun {
-		step = store.StepSelfCheck
-	}
-	d, err := m.opts.DB.SetChecklistStep(msg.tenantID, step, store.ChecklistItem{Done: true, Verified: true, By: m.opts.Actor.Name()})
-	if err != nil {
-		m.flash = screens.FlashMsg{Text: err.Error(), Error: true}
-		return
-	}
-	if m.edit != nil && m.edit.Saved.TenantID == msg.tenantID {
-		m.edit.Saved.Checklist, m.edit.Draft.Checklist = d.Checklist, d.Checklist
-	}
-	m.flash = screens.FlashMsg{Text: fmt.Sprintf("The %s: step %d is done.", text, int(step)+1)}
 }
 
-// listSchools asks ClassLink for d's schools.
-func (m *Model) listSchools(d store.District) tea.Cmd {
+// listSchools asks ClassLink for d's schools until ctx is cancelled.
+func (m *Model) listSchools(ctx context.Context, d store.District) tea.Cmd {
 	if err := m.checkConnection(d); err != nil {
-		return func() tea.Msg { return screens.SchoolsMsg{TenantID: d.TenantID, Err: err} }
+		return func() tea.Msg { return screens.SchoolsMsg{TenantID: d.TenantID, Err: err, Summary: rsync.Explain(err)} }
 	}
 	dial := m.opts.Engine.Dial
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		msg := screens.SchoolsMsg{TenantID: d.TenantID}
 		schools, err := rsync.Schools(ctx, dial, d)
 		if err != nil {
-			msg.Err = err
+			msg.Err, msg.Summary, msg.Cancelled = err, rsync.Explain(err), errors.Is(ctx.Err(), context.Canceled)
 			return msg
 		}
 		for _, s := range schools {

@@ -2,8 +2,8 @@ package wizard
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -27,6 +27,9 @@ const (
 // draftDelay is how long after the last change the draft is written, so a
 // lost connection loses at most this much work without a write per key.
 const draftDelay = 700 * time.Millisecond
+
+// spinEvery is how often the spinner turns while something is awaited.
+const spinEvery = 250 * time.Millisecond
 
 // Options configure one wizard session.
 type Options struct {
@@ -59,9 +62,23 @@ type Options struct {
 	// (Upload Guardians' path and sample file). Only RunLocal sets it: an
 	// SSH session never reads the server's files.
 	LocalFiles bool
+	// SpinEvery is how often the spinner turns while something is awaited;
+	// zero means every 250 ms, below zero never (tests that run commands
+	// one by one).
+	SpinEvery time.Duration
 }
 
-// Model is the router: a stack of screens along the click path.
+// The quit dialog's two questions.
+const (
+	askNothing = iota
+	askQuit
+	askDiscard
+)
+
+// Model is the router: a stack of screens along the click path. It never
+// touches the database in Update or View: reads and writes run as
+// commands and come back as messages (see held for the keys that arrive
+// meanwhile).
 type Model struct {
 	opts   Options
 	common *screens.Common
@@ -70,7 +87,8 @@ type Model struct {
 
 	width, height int
 	showHelp      bool
-	confirmQuit   bool
+	helpScroll    int
+	ask           int // the quit dialog's question, if showing
 	flash         screens.FlashMsg
 
 	// ended closes when the session quits: sync goroutines stop reporting.
@@ -78,10 +96,26 @@ type Model struct {
 	// previews cancel the dry runs still going when the session quits.
 	previews map[*screens.SyncState]func()
 
-	// draftSaved is the draft last written, to skip writes that change nothing.
+	// drafts writes this session's drafts, newest last (see keepDraft).
+	drafts *draftWriter
+	// draftSaved is the draft last handed to the writer, to skip writes
+	// that change nothing.
 	draftSaved []byte
 	draftTimer bool
 	quitting   bool
+	// keptDraft says the session ended with unsaved changes kept.
+	keptDraft bool
+
+	// busy counts database work that navigation waits for (a save, opening
+	// a district); keys that arrive meanwhile are held, then replayed in
+	// order, so type-ahead lands where the person meant.
+	busy     int
+	held     []tea.Msg
+	spinning bool
+
+	// overflowed counts frames a screen drew too big for its area (tests
+	// assert it stays zero: every screen lays itself out to fit).
+	overflowed int
 }
 
 // New builds a session's wizard.
@@ -104,6 +138,9 @@ func New(opts Options) *Model {
 	if opts.DraftDelay <= 0 {
 		opts.DraftDelay = draftDelay
 	}
+	if opts.SpinEvery == 0 {
+		opts.SpinEvery = spinEvery
+	}
 	st := screens.NewStyles(true)
 	m := &Model{
 		opts: opts,
@@ -118,12 +155,15 @@ func New(opts Options) *Model {
 			Specialist: specialist(opts),
 
 			ProxyBaseURL: opts.Dialer.ProxyBaseURL,
+			DemoSchools:  opts.Dialer.DemoSchools,
 		},
 		width:    80,
 		height:   24,
 		ended:    make(chan struct{}),
 		previews: map[*screens.SyncState]func(){},
+		drafts:   &draftWriter{db: opts.DB},
 	}
+	// Before the loop starts: the one read that decides the first screen.
 	if d, ok, err := opts.DB.LatestDraft(opts.Actor.Owner()); err == nil && ok && m.common.Allowed(d.TenantID) {
 		m.stack = []screens.Screen{screens.NewResume(m.common, d)}
 	} else {
@@ -143,7 +183,9 @@ func New(opts Options) *Model {
 }
 
 // Init asks the terminal for its background so styles suit it.
-func (m *Model) Init() tea.Cmd { return tea.Batch(tea.RequestBackgroundColor, m.top().Init()) }
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(tea.RequestBackgroundColor, m.top().Init(), m.afterScreen())
+}
 
 func (m *Model) top() screens.Screen { return m.stack[len(m.stack)-1] }
 
@@ -152,6 +194,14 @@ func (m *Model) Edit() *screens.Edit { return m.edit }
 
 // Screen is the screen on top.
 func (m *Model) Screen() screens.ID { return m.top().ID() }
+
+// KeptDraft reports whether the session ended with unsaved changes kept
+// as a draft, so the terminal can say so after the wizard closes.
+func (m *Model) KeptDraft() bool { return m.keptDraft }
+
+// tooSmall reports a terminal below the minimum: only ctrl+c and resizing
+// act then, since the person cannot see what a key would do.
+func (m *Model) tooSmall() bool { return m.width < MinWidth || m.height < MinHeight }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -163,7 +213,37 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		*m.common.Styles = *screens.NewStyles(msg.IsDark())
 		return m, nil
 	case tea.KeyPressMsg:
+		if m.busy > 0 && !key.Matches(msg, m.common.Keys.Quit) {
+			m.held = append(m.held, msg)
+			return m, nil
+		}
 		return m, m.key(msg)
+	case tea.PasteMsg:
+		if m.busy > 0 {
+			m.held = append(m.held, msg)
+			return m, nil
+		}
+		if m.tooSmall() || m.ask != askNothing {
+			return m, nil
+		}
+		return m, tea.Batch(m.updateScreen(msg), m.scheduleDraft())
+	case workDone:
+		return m, m.workDone(msg)
+	case screens.DoMsg:
+		return m, m.work(msg.Work)
+	case screens.WaitMsg:
+		if m.spinning || m.opts.SpinEvery < 0 {
+			return m, nil
+		}
+		m.spinning = true
+		return m, m.spinTick()
+	case spinMsg:
+		m.common.SpinFrame++
+		if !m.common.Waiting() && (m.edit == nil || m.edit.Sync == nil || m.edit.Sync.Done) {
+			m.spinning = false
+			return m, nil
+		}
+		return m, m.spinTick()
 	case screens.FlashMsg:
 		m.flash = msg
 		return m, nil
@@ -173,32 +253,48 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.back()
 	case screens.DistrictChosenMsg:
 		return m, m.choose(msg.District)
+	case opened:
+		return m, m.opened(msg)
 	case screens.SavedMsg:
 		return m, m.saved(msg)
 	case screens.ResumeMsg:
 		return m, m.resume(msg)
+	case screens.ChecklistMsg:
+		m.checklistChanged(msg)
+		return m, nil
+	case screens.RunsMsg:
+		if e := m.edit; e != nil && e.Saved.TenantID == msg.TenantID {
+			e.LastRun, e.LastPreview = msg.LastRun, msg.LastPreview
+		}
+		return m, nil
+	case draftWritten:
+		if msg.err != nil {
+			m.draftSaved = nil // try again at the next change
+			m.flash = screens.FlashMsg{Text: "Could not keep a draft: " + msg.err.Error(), Error: true}
+		}
+		return m, nil
 	case syncProgress:
 		return m, m.syncProgressed(msg)
 	case syncDone:
 		m.syncFinished(msg)
 		return m, nil
 	case screens.ConnectionTestedMsg:
-		m.tested(msg.Report)
-		return m, nil
+		return m, tea.Batch(m.tested(msg.Report), m.broadcast(msg))
+	case screens.SchoolsMsg:
+		return m, m.broadcast(msg)
 	case screens.DistrictRemovedMsg:
 		return m, m.removed(msg)
 	case screens.ReloadedMsg:
-		m.saved(screens.SavedMsg{District: msg.District})
+		cmd := m.saved(screens.SavedMsg{District: msg.District})
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Reloaded revision %d; your changes were dropped.", msg.District.Revision)}
-		return m, nil
+		return m, tea.Batch(cmd, m.deleteDraft(msg.District.TenantID))
 	case EndMsg:
 		return m, m.quit()
 	case AccessChangedMsg:
 		return m, m.accessChanged(msg)
 	case draftTickMsg:
 		m.draftTimer = false
-		m.KeepDraft()
-		return m, nil
+		return m, m.keepDraft()
 	}
 	return m, m.updateScreen(msg)
 }
@@ -208,7 +304,24 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) updateScreen(msg tea.Msg) tea.Cmd {
 	s, cmd := m.top().Update(msg)
 	m.stack[len(m.stack)-1] = s
-	cmds := []tea.Cmd{cmd}
+	return tea.Batch(cmd, m.afterScreen())
+}
+
+// broadcast gives a result every screen in the stack may be waiting for
+// (a connection test started on Home, now under the ⋮ menu).
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, s := range m.stack {
+		next, cmd := s.Update(msg)
+		m.stack[i] = next
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(append(cmds, m.afterScreen())...)
+}
+
+// afterScreen handles what screens posted to the outbox, in order.
+func (m *Model) afterScreen() tea.Cmd {
+	var cmds []tea.Cmd
 	for _, posted := range m.common.TakeOutbox() {
 		_, c := m.Update(posted)
 		cmds = append(cmds, c)
@@ -216,48 +329,109 @@ func (m *Model) updateScreen(msg tea.Msg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// workDone carries the message of database work the keys waited for.
+type workDone struct{ msg tea.Msg }
+
+// work runs fn as a command; keys that arrive before its message are
+// held (see busy).
+func (m *Model) work(fn func() tea.Msg) tea.Cmd {
+	m.busy++
+	return func() tea.Msg { return workDone{msg: fn()} }
+}
+
+func (m *Model) workDone(msg workDone) tea.Cmd {
+	m.busy--
+	_, cmd := m.Update(msg.msg)
+	cmds := []tea.Cmd{cmd}
+	for m.busy == 0 && len(m.held) > 0 {
+		next := m.held[0]
+		m.held = m.held[1:]
+		_, c := m.Update(next)
+		cmds = append(cmds, c)
+	}
+	return tea.Batch(cmds...)
+}
+
+type spinMsg struct{}
+
+func (m *Model) spinTick() tea.Cmd {
+	return tea.Tick(m.opts.SpinEvery, func(time.Time) tea.Msg { return spinMsg{} })
+}
+
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	keys := m.common.Keys
-	if m.confirmQuit {
-		switch msg.String() {
-		case "y", "enter", "ctrl+c":
-			return m.quit()
-		case "d":
-			if m.edit != nil {
-				m.opts.DB.DeleteDraft(m.opts.Actor.Owner(), m.edit.Saved.TenantID)
-				m.edit = nil
-			}
-			return m.quit()
-		case "n", "esc":
-			m.confirmQuit = false
-			m.layout()
+	if m.tooSmall() {
+		if key.Matches(msg, keys.Quit) {
+			return m.quit() // the changes are kept as a draft; nothing is lost
 		}
 		return nil
 	}
+	if m.ask != askNothing {
+		return m.answerQuit(msg)
+	}
 	m.flash = screens.FlashMsg{}
-	if key.Matches(msg, keys.Quit) {
+	typing := false
+	if t, ok := m.top().(screens.Typing); ok {
+		typing = t.Typing()
+	}
+	if key.Matches(msg, keys.Quit) || !typing && key.Matches(msg, keys.QuitKey) {
 		if m.edit != nil && m.edit.Dirty() {
-			m.confirmQuit = true
+			m.ask = askQuit
 			m.layout()
 			return nil
 		}
 		return m.quit()
 	}
-	typing := false
-	if t, ok := m.top().(screens.Typing); ok {
-		typing = t.Typing()
+	if m.showHelp {
+		// Only the help's own keys act while it covers the screen.
+		switch {
+		case key.Matches(msg, keys.Help), key.Matches(msg, keys.Back):
+			m.showHelp = false
+		case key.Matches(msg, keys.Up):
+			m.helpScroll = max(m.helpScroll-1, 0)
+		case key.Matches(msg, keys.Down):
+			m.helpScroll++
+		}
+		m.layout()
+		return nil
 	}
 	if !typing && key.Matches(msg, keys.Help) {
-		m.showHelp = !m.showHelp
+		m.showHelp, m.helpScroll = true, 0
 		m.layout()
 		return nil
 	}
 	return tea.Batch(m.updateScreen(msg), m.scheduleDraft())
 }
 
+// answerQuit handles a key while the quit dialog shows: y quits keeping
+// the draft, d asks again before discarding, n or esc stays; ctrl+c a
+// second time quits keeping the draft (nothing is lost).
+func (m *Model) answerQuit(msg tea.KeyPressMsg) tea.Cmd {
+	keys := m.common.Keys
+	switch {
+	case key.Matches(msg, keys.Quit):
+		return m.quit()
+	case m.ask == askDiscard && (key.Matches(msg, keys.Deny) || key.Matches(msg, keys.Back)):
+		m.ask = askQuit // back to the first question
+	case key.Matches(msg, keys.Deny), key.Matches(msg, keys.Back):
+		m.ask = askNothing
+	case m.ask == askQuit && key.Matches(msg, keys.Confirm):
+		return m.quit()
+	case m.ask == askQuit && msg.String() == "d":
+		m.ask = askDiscard
+	case m.ask == askDiscard && key.Matches(msg, keys.Confirm):
+		m.drafts.write(m.drafts.next(), store.Draft{User: m.opts.Actor.Owner(), TenantID: m.edit.Saved.TenantID}, false)
+		m.edit = nil
+		return m.quit()
+	}
+	m.layout()
+	return nil
+}
+
 // quit keeps the draft, releases this session's syncs and ends the program.
 func (m *Model) quit() tea.Cmd {
 	m.KeepDraft()
+	m.keptDraft = m.edit != nil && m.edit.Dirty()
 	m.End()
 	return tea.Quit
 }
@@ -319,15 +493,14 @@ func (m *Model) open(id screens.ID) tea.Cmd {
 	}
 	s := m.newScreen(id)
 	m.stack = append(m.stack, s)
-	m.KeepDraft()
-	return s.Init()
+	return tea.Batch(m.keepDraft(), s.Init())
 }
 
 func (m *Model) back() tea.Cmd {
 	if len(m.stack) <= 1 {
 		return nil
 	}
-	m.KeepDraft()
+	keep := m.keepDraft()
 	m.stack = m.stack[:len(m.stack)-1]
 	if m.top().ID() == screens.DropdownScreen && m.edit != nil {
 		// Leaving the district: its unsaved changes stay as a draft.
@@ -337,9 +510,55 @@ func (m *Model) back() tea.Cmd {
 		m.edit = nil
 		m.draftSaved = nil
 		m.stack[0] = screens.NewDropdown(m.common)
-		return m.stack[0].Init() // ClassLink's list, again
+		return tea.Batch(keep, m.stack[0].Init()) // the districts, again
 	}
-	return nil
+	if r, ok := m.top().(screens.Refresher); ok {
+		return tea.Batch(keep, r.Refresh())
+	}
+	return keep
+}
+
+// opened is a district read for editing, with the person's draft and the
+// district's newest runs.
+type opened struct {
+	district     store.District
+	draft        *store.Draft
+	last, review *store.Run
+	since        []store.AuditEntry // saves after the draft's base
+	screen       screens.ID         // where to land
+	resumed      bool               // from the Resume question
+	err          error
+}
+
+// load reads district tenantID for editing: a command, as all database
+// work is; the keys typed meanwhile wait for it.
+func (m *Model) load(tenantID int64, screen screens.ID, resumed bool) tea.Cmd {
+	db, owner := m.opts.DB, m.opts.Actor.Owner()
+	return m.work(func() tea.Msg {
+		o := opened{screen: screen, resumed: resumed}
+		o.district, o.err = db.District(tenantID)
+		if o.err != nil {
+			return o
+		}
+		if d, ok, err := db.Draft(owner, tenantID); err == nil && ok {
+			o.draft = &d
+			if d.Base.Revision != o.district.Revision {
+				all, _ := db.Audit(tenantID)
+				for _, e := range all {
+					if e.Revision > d.Base.Revision {
+						o.since = append(o.since, e)
+					}
+				}
+			}
+		}
+		if r, ok, err := db.LastRun(tenantID); err == nil && ok {
+			o.last = &r
+		}
+		if r, ok, err := db.LastPreview(tenantID); err == nil && ok {
+			o.review = &r
+		}
+		return o
+	})
 }
 
 // choose starts editing a district, picking up the person's draft for it.
@@ -348,81 +567,126 @@ func (m *Model) choose(d store.District) tea.Cmd {
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("You do not have access to district %d.", d.TenantID), Error: true}
 		return nil
 	}
-	m.edit = screens.NewEdit(d)
-	if draft, ok := m.draftFor(d.TenantID); ok {
-		m.edit = editFromDraft(d, draft)
-		m.flash = screens.FlashMsg{Text: "Your unsaved changes to this district were restored."}
+	return m.load(d.TenantID, screens.HomeScreen, false)
+}
+
+func (m *Model) opened(o opened) tea.Cmd {
+	if o.err != nil {
+		m.stack = m.stack[:1]
+		m.flash = screens.FlashMsg{Text: "Cannot open the district: " + o.err.Error(), Error: true}
+		return nil
 	}
-	m.stack = []screens.Screen{m.stack[0], m.newScreen(screens.HomeScreen)}
+	m.edit = screens.NewEdit(o.district)
+	m.edit.LastRun, m.edit.LastPreview = o.last, o.review
+	m.draftSaved = nil
+	if o.draft != nil {
+		m.draftSaved = []byte("restored") // undoing every change deletes it
+	}
+	dropdown := m.stack[0]
+	if o.resumed {
+		dropdown = screens.NewDropdown(m.common)
+	}
+	var conflict *store.ConflictError
+	if d := o.draft; d != nil {
+		m.edit.Draft, m.edit.Notes = d.District, d.Notes
+		m.edit.Saved = d.Base
+		if d.Base.Revision != o.district.Revision {
+			conflict = m.rebaseDraft(o.district, *d, o.since)
+		} else {
+			m.edit.Saved, m.edit.Draft.Checklist = o.district, o.district.Checklist
+		}
+		if !o.resumed && conflict == nil {
+			m.flash = screens.FlashMsg{Text: "Your unsaved changes to this district were restored."}
+		}
+	}
+	m.stack = []screens.Screen{dropdown}
+	for _, step := range screens.Path(o.screen)[1:] {
+		m.stack = append(m.stack, m.newScreen(step))
+	}
+	if conflict != nil {
+		// Someone saved a field this person changed too: the same review
+		// as a conflicting save.
+		review := screens.NewReview(m.common, m.edit)
+		review.Conflict(conflict)
+		m.stack = append(m.stack, review)
+	}
+	var cmds []tea.Cmd
+	if o.resumed {
+		cmds = append(cmds, dropdown.Init())
+	}
+	return tea.Batch(append(cmds, m.top().Init())...)
+}
+
+// rebaseDraft puts a draft started on an older revision on top of current.
+// When the other saves changed none of the person's fields it says so and
+// goes on; when they did, it returns the conflict to review.
+func (m *Model) rebaseDraft(current store.District, d store.Draft, since []store.AuditEntry) *store.ConflictError {
+	theirs := map[string]bool{}
+	for _, c := range store.Diff(d.Base, current) {
+		theirs[c.Field] = true
+	}
+	for _, c := range store.Diff(d.Base, d.District) {
+		if theirs[c.Field] {
+			// The review shows who saved what; the edit stays on the draft's
+			// base until the person chooses.
+			return &store.ConflictError{Current: current, Since: since}
+		}
+	}
+	m.edit.Draft = store.Rebase(d.Base, d.District, current)
+	m.edit.Saved = current
+	m.flash = screens.FlashMsg{Text: fmt.Sprintf("%s saved revision %d since; your changes were re-applied on top.", current.SavedBy.User, current.Revision)}
 	return nil
 }
 
-func (m *Model) draftFor(tenantID int64) (store.Draft, bool) {
-	d, ok, err := m.opts.DB.Draft(m.opts.Actor.Owner(), tenantID)
-	return d, ok && err == nil
-}
-
-// editFromDraft rebuilds an edit; when someone saved since the draft began,
-// the person's changes are re-applied on top of the newer revision.
-func editFromDraft(current store.District, d store.Draft) *screens.Edit {
-	e := screens.NewEdit(current)
-	if d.Base.Revision == current.Revision {
-		e.Draft = d.District
-		e.Draft.Checklist = current.Checklist
-	} else {
-		e.Draft = store.Rebase(d.Base, d.District, current)
-	}
-	e.Notes = d.Notes
-	return e
-}
-
 func (m *Model) resume(msg screens.ResumeMsg) tea.Cmd {
-	dropdown := screens.NewDropdown(m.common)
 	if !msg.Resume {
-		m.opts.DB.DeleteDraft(m.opts.Actor.Owner(), msg.Draft.TenantID)
+		dropdown := screens.NewDropdown(m.common)
 		m.stack = []screens.Screen{dropdown}
-		return dropdown.Init()
+		return tea.Batch(m.deleteDraft(msg.Draft.TenantID), dropdown.Init())
 	}
 	if !m.common.Allowed(msg.Draft.TenantID) { // access narrowed while Resume was shown
+		dropdown := screens.NewDropdown(m.common)
 		m.stack = []screens.Screen{dropdown}
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("You do not have access to district %d.", msg.Draft.TenantID), Error: true}
 		return dropdown.Init()
 	}
-	current, err := m.opts.DB.District(msg.Draft.TenantID)
-	if err != nil {
-		m.stack = []screens.Screen{dropdown}
-		m.flash = screens.FlashMsg{Text: "Cannot resume: " + err.Error(), Error: true}
-		return nil
-	}
-	m.edit = editFromDraft(current, msg.Draft)
 	id, _ := screens.ParseID(msg.Draft.Screen)
-	m.stack = []screens.Screen{dropdown}
-	for _, step := range screens.Path(id)[1:] {
-		m.stack = append(m.stack, m.newScreen(step))
-	}
-	if current.Revision != msg.Draft.Base.Revision {
-		m.flash = screens.FlashMsg{Text: fmt.Sprintf("%s saved revision %d since; your changes were re-applied on top.", current.SavedBy, current.Revision)}
-	}
-	return m.top().Init()
+	return m.load(msg.Draft.TenantID, id, true)
 }
 
 func (m *Model) saved(msg screens.SavedMsg) tea.Cmd {
-	m.opts.DB.DeleteDraft(m.opts.Actor.Owner(), msg.District.TenantID)
-	m.draftSaved = nil
+	m.draftSaved = nil // the save deleted the draft in its transaction
 	var running *screens.SyncState
+	var last, preview *store.Run
 	if m.edit != nil && m.edit.Saved.TenantID == msg.District.TenantID {
-		running = m.edit.Sync
+		running, last, preview = m.edit.Sync, m.edit.LastRun, m.edit.LastPreview
 	}
 	m.edit = screens.NewEdit(msg.District)
-	m.edit.Sync = running
+	m.edit.Sync, m.edit.LastRun, m.edit.LastPreview = running, last, preview
 	m.stack = []screens.Screen{m.stack[0], m.newScreen(screens.HomeScreen)}
 	if msg.Entry.Revision > 0 {
-		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Saved revision %d (%s).", msg.Entry.Revision, changesText(len(msg.Entry.Changes)))}
+		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Saved revision %d (%s).", msg.Entry.Revision, ChangesText(len(msg.Entry.Changes)))}
 	}
 	return nil
 }
 
-func changesText(n int) string {
+// checklistChanged takes a district whose checklist changed in the
+// database into the edit.
+func (m *Model) checklistChanged(msg screens.ChecklistMsg) {
+	if msg.Err != nil {
+		m.flash = screens.FlashMsg{Text: screens.ErrText(msg.Err), Error: true}
+		return
+	}
+	if e := m.edit; e != nil && e.Saved.TenantID == msg.District.TenantID {
+		e.Saved.Checklist, e.Draft.Checklist = msg.District.Checklist, msg.District.Checklist
+	}
+	if msg.Text != "" {
+		m.flash = screens.FlashMsg{Text: msg.Text}
+	}
+}
+
+// ChangesText is "1 change" or "N changes".
+func ChangesText(n int) string {
 	if n == 1 {
 		return "1 change"
 	}
@@ -444,37 +708,10 @@ func (m *Model) scheduleDraft() tea.Cmd {
 	return tea.Tick(m.opts.DraftDelay, func(time.Time) tea.Msg { return draftTickMsg{} })
 }
 
-// KeepDraft writes the person's unsaved changes (or removes a draft that no
-// longer differs from the saved revision). Failing to keep a draft must not
-// stop the wizard, so the error is shown, not returned.
-func (m *Model) KeepDraft() {
-	if m.edit == nil {
-		return
-	}
-	e := m.edit
-	d := store.Draft{User: m.opts.Actor.Owner(), TenantID: e.Saved.TenantID, Screen: m.top().ID().String(), Base: e.Saved, District: e.Draft, Notes: e.Notes}
-	if !e.Dirty() {
-		if m.draftSaved != nil {
-			m.opts.DB.DeleteDraft(d.User, d.TenantID)
-			m.draftSaved = nil
-		}
-		return
-	}
-	raw, _ := json.Marshal(d)
-	if string(raw) == string(m.draftSaved) {
-		return
-	}
-	if err := m.opts.DB.PutDraft(d); err != nil {
-		m.flash = screens.FlashMsg{Text: "Could not keep a draft: " + err.Error(), Error: true}
-		return
-	}
-	m.draftSaved = raw
-}
-
 // layout gives the screen the room the header and footer leave.
 func (m *Model) layout() {
 	m.common.Width = m.width - 2
-	m.common.Height = m.height - headerHeight - lipgloss.Height(m.footer())
+	m.common.Height = max(m.height-headerHeight-lipgloss.Height(m.footer()), 1)
 }
 
 func (m *Model) View() tea.View {
@@ -491,26 +728,57 @@ func (m *Model) View() tea.View {
 // Render is the whole frame as text, used by View and by tests.
 func (m *Model) Render() string {
 	st := m.common.Styles
-	if m.width < MinWidth || m.height < MinHeight {
+	if m.tooSmall() {
 		return st.Warning.Render(fmt.Sprintf("Terminal too small: %d×%d.", m.width, m.height)) + "\n" +
-			wrapTo(fmt.Sprintf("rostersync needs at least %d×%d. Make the window larger; nothing is lost.", MinWidth, MinHeight), m.width)
+			wrapTo(fmt.Sprintf("rostersync needs at least %d×%d. Make the window larger; nothing is lost. Only ctrl+c (quit, keeping your changes as a draft) works until then.", MinWidth, MinHeight), m.width)
 	}
 	m.layout()
-	body := m.top().View()
-	if m.confirmQuit {
+	var body string
+	switch {
+	case m.ask != askNothing:
 		body = m.quitDialog()
+	case m.showHelp:
+		body = screens.Scrolled(st, m.helpPage(), &m.helpScroll, m.common.Width, m.common.Height)
+	default:
+		body = m.top().View()
 	}
-	body = lipgloss.NewStyle().Height(m.common.Height).MaxHeight(m.common.Height).MaxWidth(m.common.Width).Render(body)
+	body = m.fitBody(body)
 	return st.App.Render(m.header() + "\n" + body + "\n" + m.footer())
+}
+
+// fitBody holds a screen to its area. Screens lay themselves out to fit;
+// if one does not, what is cut is still marked, never silently dropped
+// (Overflowed counts it for the tests).
+func (m *Model) fitBody(body string) string {
+	w, h := m.common.Width, m.common.Height
+	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+	if len(lines) > h {
+		m.overflowed++
+		lines = append(lines[:h-1], m.common.Styles.Muted.Render(fmt.Sprintf("  ↓ %d more", len(lines)-h+1)))
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			m.overflowed++
+			lines[i] = screens.Truncate(l, w)
+		}
+	}
+	return lipgloss.NewStyle().Height(h).Render(strings.Join(lines, "\n"))
 }
 
 func (m *Model) quitDialog() string {
 	st := m.common.Styles
-	text := st.Warning.Render("Quit with unsaved changes?") + "\n" +
-		wrapTo(fmt.Sprintf("You have %s to %s not saved yet. They are kept as a draft: the next time you start rostersync you can resume where you left off.",
-			changesText(len(m.edit.Changes())), m.edit.Saved.Name), m.common.Width-4) + "\n\n" +
-		"y/enter: quit and keep the draft · d: quit and discard · n/esc: stay"
-	return st.Dialog.Render(text)
+	w := m.common.Width
+	if m.ask == askDiscard {
+		return screens.Dialog(st, w, fmt.Sprintf("Discard %s to %s?", ChangesText(len(m.edit.Changes())), m.edit.Saved.Name),
+			"They cannot be brought back.",
+			screens.Choice{Key: "n/esc", Text: "keep them (back)"}, screens.Choice{Key: "y", Text: "discard them and quit"})
+	}
+	return screens.Dialog(st, w, "Quit with unsaved changes?",
+		fmt.Sprintf("You have %s to %s not saved yet. Quitting keeps them as a draft: the next time you start rostersync you can resume where you left off.",
+			ChangesText(len(m.edit.Changes())), m.edit.Saved.Name),
+		screens.Choice{Key: "n/esc", Text: "stay"},
+		screens.Choice{Key: "y", Text: "quit and keep the draft"},
+		screens.Choice{Key: "d", Text: "discard the changes and quit (asks again)"})
 }
 
 func wrapTo(s string, w int) string { return lipgloss.Wrap(s, max(w, 20), " ") }
