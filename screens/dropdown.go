@@ -129,14 +129,16 @@ func (d *Dropdown) applyFilter() {
 	d.cursor = max(0, min(d.cursor, len(d.shown)-1))
 }
 
-// Init reads the stored districts and asks ClassLink for the districts
-// that shared the app, when a partner token is set.
+// Init reads the stored districts (keys typed meanwhile wait for the
+// list, so an early enter opens the district it would open) and asks
+// ClassLink for the districts that shared the app, when a partner token
+// is set.
 func (d *Dropdown) Init() tea.Cmd {
 	db := d.c.DB
-	load := func() tea.Msg {
+	load := d.c.Do(func() tea.Msg {
 		list, err := db.Districts()
 		return districtsLoaded{districts: list, err: err}
-	}
+	})
 	if d.c.ClassLinkDistricts == nil {
 		return load
 	}

@@ -203,7 +203,15 @@ func (m *Model) KeptDraft() bool { return m.keptDraft }
 // act then, since the person cannot see what a key would do.
 func (m *Model) tooSmall() bool { return m.width < MinWidth || m.height < MinHeight }
 
+// Update handles msg, then whatever the screens posted meanwhile (a
+// screen's Init may post database work too), so that nothing waits in the
+// outbox for the next message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	return m, tea.Batch(cmd, m.afterScreen())
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -319,12 +327,15 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 	return tea.Batch(append(cmds, m.afterScreen())...)
 }
 
-// afterScreen handles what screens posted to the outbox, in order.
+// afterScreen handles what screens posted to the outbox, in order, until
+// it is empty.
 func (m *Model) afterScreen() tea.Cmd {
 	var cmds []tea.Cmd
-	for _, posted := range m.common.TakeOutbox() {
-		_, c := m.Update(posted)
-		cmds = append(cmds, c)
+	for posted := m.common.TakeOutbox(); len(posted) > 0; posted = m.common.TakeOutbox() {
+		for _, msg := range posted {
+			_, c := m.update(msg)
+			cmds = append(cmds, c)
+		}
 	}
 	return tea.Batch(cmds...)
 }
