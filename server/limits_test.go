@@ -50,8 +50,10 @@ func TestAHugeWindowIsClampedOnEveryPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The emulator draws 120×40 of what the server sends; the PTY claims 4000×2000.
-	tm := openTerm(t, client, termOpts{w: 120, h: 40, ptyW: 4000, ptyH: 2000})
+	// The emulator draws what the server sends at the clamped 400×200 (a
+	// smaller one breaks on the renderer's line moves below its last row);
+	// the PTY claims 4000×2000.
+	tm := openTerm(t, client, termOpts{w: 400, h: 200, ptyW: 4000, ptyH: 2000})
 	tm.wait("Choose a district")
 	if err := tm.sess.WindowChange(3000, 5000); err != nil {
 		t.Fatal(err)
