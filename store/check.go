@@ -66,12 +66,15 @@ func (r *CheckReport) problem(format string, args ...any) {
 // transaction it rolls back, as bbolt requires while other writers may
 // commit: saves wait for it.
 func (db *DB) Check() CheckReport {
-	r := CheckReport{Path: db.path, PageSize: db.bolt.Info().PageSize}
+	r := CheckReport{Path: db.path}
 	if st, err := os.Stat(db.path); err == nil {
 		r.Bytes = st.Size()
 	}
 	faulted := false
 	if err := db.view(func(tx *bolt.Tx) error {
+		// Info reads the memory map: only inside a transaction is it safe
+		// from a writer growing the file meanwhile.
+		r.PageSize = db.bolt.Info().PageSize
 		r.Pages = tx.Size() / int64(r.PageSize)
 		return walkAll(tx)
 	}); err != nil {
