@@ -346,6 +346,9 @@ func (s *scanner) ref(field string, dst *string) error {
 	default:
 		return s.typeError(field, "an object")
 	}
+	if s.compactRef(dst) {
+		return nil
+	}
 	if !s.open('}') {
 		return nil
 	}
@@ -368,6 +371,52 @@ func (s *scanner) ref(field string, dst *string) error {
 			return err
 		}
 	}
+}
+
+// compactRef reads the shape servers send, {"href":"…","sourcedId":"…",
+// "type":"…"} without spaces, in one pass; anything else (or a sourcedId
+// that needs unescaping) is left for the general path, with nothing read.
+func (s *scanner) compactRef(dst *string) bool {
+	const (
+		href = `{"href":`
+		id   = `,"sourcedId":`
+		typ  = `,"type":`
+	)
+	start := s.i
+	back := func() bool { s.i = start; return false }
+	if !s.lit(href) || !s.plainStr() || !s.lit(id) {
+		return back()
+	}
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return back()
+	}
+	raw, esc, high, err := s.str()
+	if err != nil || esc || high {
+		return back()
+	}
+	if !s.lit(typ) || !s.plainStr() || !s.lit("}") {
+		return back()
+	}
+	*dst = string(raw)
+	return true
+}
+
+// lit consumes the literal bytes w if they come next.
+func (s *scanner) lit(w string) bool {
+	if len(s.b)-s.i >= len(w) && string(s.b[s.i:s.i+len(w)]) == w {
+		s.i += len(w)
+		return true
+	}
+	return false
+}
+
+// plainStr consumes a well-formed string if one comes next.
+func (s *scanner) plainStr() bool {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return false
+	}
+	_, _, _, err := s.str()
+	return err == nil
 }
 
 // list reads an array into the elements of *dst the way encoding/json

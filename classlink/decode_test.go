@@ -266,6 +266,10 @@ func FuzzDecodeEnrollments(f *testing.F) {
 		`{"enrollments":[{"sourcedId":"e","primary":true,"primary":null,"class":null,"class":{"sourcedId":"c"},"class":{"href":"x"}}]}`,
 		`{"enrollments":[{"sourcedId":"e","primary":"yes"}]}`,
 		`{"enrollments":[{"sourcedId":"e","class":"c"}]}`,
+		`{"enrollments":[{"sourcedId":"e","class":{"href":"/c\/x","sourcedId":"c\u00e9","type":"class"},"user":{"href":"h","sourcedId":"u","type":"t","x":1}}]}`,
+		`{"enrollments":[{"sourcedId":"e","class":{"href":"h","sourcedId":"c","type":"\u0001"},"user":{"href":"h","sourcedId":null,"type":"t"}}]}`,
+		"{\"enrollments\":[{\"sourcedId\":\"e\",\"class\":{\"href\":\"h\",\"sourcedId\":\"c\xff\",\"type\":\"t\"},\"user\":{\"href\":\"h\x01\",\"sourcedId\":\"u\",\"type\":\"t\"}}]}",
+		`{"enrollments":[{"sourcedId":"e","class":{"href":"h","sourcedId":"c","type":"t"} ,"user":{ "href":"h","sourcedId":"u","type":"t"}}]}`,
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		differential[enrollmentWire](t, data, "enrollments", DecodeEnrollments, func(e Enrollment) string { return e.SourcedID })

@@ -9,6 +9,11 @@ import (
 // encoding/json does.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	return append(appendStringBody(b, s), '"')
+}
+
+// appendStringBody writes s escaped, without the quotes.
+func appendStringBody(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -45,8 +50,7 @@ func appendString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 func sortedKeys(m map[string]string) []string {

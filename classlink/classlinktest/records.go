@@ -342,9 +342,13 @@ func appendRef(b []byte, base, path, typ, id string) []byte {
 	if id == "" {
 		return append(b, "null"...)
 	}
-	b = append(b, `{"href":`...)
-	b = appendString(b, base+"/"+path+"/"+id)
-	b = append(b, `,"sourcedId":`...)
+	b = append(b, `{"href":"`...)
+	b = appendStringBody(b, base)
+	b = append(b, '/')
+	b = append(b, path...)
+	b = append(b, '/')
+	b = appendStringBody(b, id)
+	b = append(b, `","sourcedId":`...)
 	b = appendString(b, id)
 	b = append(b, `,"type":"`...)
 	b = append(b, typ...)
