@@ -306,17 +306,26 @@ func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOption
 		total := first.total
 		link := c.nextLink(p.header, p.reqURL)
 
-		// Guess the next page and fetch it while this one is decoded.
-		guess := pageAsk{link: link, offset: offset + size, size: size}
+		// Guess the next page and fetch it while this one is decoded, from
+		// the moment the caller took the page's first record (a caller
+		// that wanted one record, as a probe, costs no request more).
+		each := fn
 		if link != nil || total < 0 || offset+size < total {
-			if spare == nil {
-				spare = getBuffer(hint)
+			guess := pageAsk{link: link, offset: offset + size, size: size}
+			each = func(r T) error {
+				if err := fn(r); err != nil || ahead != nil {
+					return err
+				}
+				if spare == nil {
+					spare = getBuffer(hint)
+				}
+				ahead, spare = c.startFetch(ctx, coll, opt, guess, spare), nil
+				return nil
 			}
-			ahead, spare = c.startFetch(ctx, coll, opt, guess, spare), nil
 		}
 
 		pageStart := offset
-		n, derr := decodePage(body, coll.key, rd, ids, fn)
+		n, derr := decodePage(body, coll.key, rd, ids, each)
 		putBuffer(spare)
 		spare = body
 		offset += n
