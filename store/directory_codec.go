@@ -65,6 +65,21 @@ func (r *reader) str() string {
 	return s
 }
 
+// raw is str without the copy: the bytes, valid as long as the record.
+func (r *reader) raw() []byte {
+	if r.err != nil {
+		return nil
+	}
+	n, k := binary.Uvarint(r.b)
+	if k <= 0 || uint64(len(r.b)-k) < n {
+		r.err = errCorrupt
+		return nil
+	}
+	s := r.b[k : k+int(n)]
+	r.b = r.b[k+int(n):]
+	return s
+}
+
 func (r *reader) uvarint() uint64 {
 	if r.err != nil {
 		return 0
@@ -250,6 +265,12 @@ func encodeMembership(m Membership) ([]byte, error) {
 }
 
 func decodeMembership(key, raw []byte) (Membership, error) {
+	return decodeMembershipAfter(&Membership{}, key, raw)
+}
+
+// decodeMembershipAfter decodes a membership, using prev's classroom and
+// role strings when they hold the same bytes instead of new copies.
+func decodeMembershipAfter(prev *Membership, key, raw []byte) (Membership, error) {
 	i := 0
 	for i < len(key) && key[i] != 0 {
 		i++
@@ -265,8 +286,13 @@ func decodeMembership(key, raw []byte) (Membership, error) {
 	if flags&^flagActive != 0 {
 		return Membership{}, errCorrupt
 	}
-	m := Membership{ClassroomID: string(key[:i]), UserID: string(key[i+1:]), Status: flagStatus(flags)}
-	m.Role = r.str()
+	m := Membership{ClassroomID: prev.ClassroomID, UserID: string(key[i+1:]), Status: flagStatus(flags), Role: prev.Role}
+	if string(key[:i]) != m.ClassroomID {
+		m.ClassroomID = string(key[:i])
+	}
+	if role := r.raw(); string(role) != m.Role {
+		m.Role = string(role)
+	}
 	return m, r.done()
 }
 

@@ -313,7 +313,15 @@ func (db *DB) WalkClassrooms(tenantID int64, fn func(Classroom) error) error {
 
 // WalkMemberships walks memberships in (classroom, user) order.
 func (db *DB) WalkMemberships(tenantID int64, fn func(Membership) error) error {
-	return walk(db, tenantID, sectionMembers, decodeMembership, fn)
+	// Memberships of one classroom are adjacent and roles are few: the
+	// strings of the membership before are reused (an L-tier district has
+	// millions of memberships).
+	var prev Membership
+	return walk(db, tenantID, sectionMembers, func(k, v []byte) (Membership, error) {
+		m, err := decodeMembershipAfter(&prev, k, v)
+		prev = m
+		return m, err
+	}, fn)
 }
 
 // WalkDirectorySchools walks schools in sourcedId order.

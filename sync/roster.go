@@ -370,11 +370,32 @@ func buildRoster(p *pulled, o *orgsPull) *roster {
 		r.members[i].user = moved[r.members[i].user]
 	}
 	// Indexes follow sourcedId order, so this is (classroom, user) order.
-	slices.SortStableFunc(r.members, func(a, b rosterMember) int {
-		return cmp.Or(cmp.Compare(a.class, b.class), cmp.Compare(a.user, b.user))
-	})
+	r.members = sortMembers(r.members, len(r.classes))
 	r.members = slices.CompactFunc(r.members, func(a, b rosterMember) bool { return a.class == b.class && a.user == b.user })
 	return r
+}
+
+// sortMembers sorts by class, then user, keeping the order of equal pairs:
+// a counting sort by class (millions of memberships, a few hundred
+// thousand classes at most), then each class's few members by user.
+func sortMembers(m []rosterMember, classes int) []rosterMember {
+	start := make([]int, classes+1)
+	for _, x := range m {
+		start[x.class+1]++
+	}
+	for i := 1; i <= classes; i++ {
+		start[i] += start[i-1]
+	}
+	out := make([]rosterMember, len(m))
+	next := slices.Clone(start[:classes])
+	for _, x := range m {
+		out[next[x.class]] = x
+		next[x.class]++
+	}
+	for k := range classes {
+		slices.SortStableFunc(out[start[k]:start[k+1]], func(a, b rosterMember) int { return cmp.Compare(a.user, b.user) })
+	}
+	return out
 }
 
 // linkGuardians resolves student–guardian links from both sides (agents may
