@@ -24,11 +24,29 @@ type District struct {
 	cache   viewCache
 }
 
-// overlay holds one collection's changes; it stays small.
+// overlay holds one collection's changes; it stays small. An overlay is
+// never changed once published: a change makes a new one.
 type overlay struct {
 	replaced map[int]Record // generated index → its new version
 	removed  []int          // generated indexes no longer served, sorted
 	added    []Record       // records with new sourcedIds, sorted by sourcedId
+
+	// addedAt[a] counts the generated records that sort before added[a],
+	// found once (by binary search over generated ids) on first use.
+	addedOnce sync.Once
+	addedAt   []int
+}
+
+// positions returns addedAt for a view of collection c of g.
+func (o *overlay) positions(g *generator, c Collection, n int) []int {
+	o.addedOnce.Do(func() {
+		o.addedAt = make([]int, len(o.added))
+		for a, r := range o.added {
+			id := r.ID()
+			o.addedAt[a] = sort.Search(n, func(i int) bool { return g.id(c, i) >= id })
+		}
+	})
+	return o.addedAt
 }
 
 func (o *overlay) clone() *overlay {

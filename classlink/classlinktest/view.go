@@ -140,13 +140,9 @@ func (v *view) seekPlain(k int) cursor {
 	removedBefore := func(i int) int { return sort.SearchInts(v.ov.removed, i) } // removed indexes < i
 	kept := func(i int) int { return i - removedBefore(i) }                      // kept generated indexes < i
 	// Added records that come before position k.
+	at := v.ov.positions(v.g, v.c, v.n)
 	a := 0
-	for a < len(v.ov.added) {
-		id := v.ov.added[a].ID()
-		lb := sort.Search(v.n, func(i int) bool { return v.g.id(v.c, i) >= id })
-		if a+kept(lb) >= k {
-			break
-		}
+	for a < len(v.ov.added) && a+kept(at[a]) < k {
 		a++
 	}
 	// The (k-a)-th kept generated index.
