@@ -71,7 +71,7 @@ func directoryUsersCommand() *cobra.Command {
 				return db.DirectoryUsers(id, f, after, directoryPage)
 			}
 			if asJSON {
-				return streamJSON(out, page)
+				return streamJSON(out, releasing(db, page))
 			}
 			all, err := allPages(page)
 			if err != nil {
@@ -150,7 +150,7 @@ in the roster data". --unarchive makes an archived classroom active.`,
 				return db.DirectoryClassrooms(id, f, after, directoryPage)
 			}
 			if asJSON {
-				return streamJSON(out, page)
+				return streamJSON(out, releasing(db, page))
 			}
 			all, err := allPages(page)
 			if err != nil {
@@ -230,6 +230,21 @@ func streamJSON[T any](w io.Writer, page func(after string) ([]T, string, error)
 		bw.WriteString("\n]\n")
 	}
 	return bw.Flush()
+}
+
+// releasing wraps a page reader so that the database file's pages are
+// given back every few pages: a listing of an L-tier directory would keep
+// the whole section resident otherwise.
+func releasing[T any](db *store.DB, page func(after string) ([]T, string, error)) func(string) ([]T, string, error) {
+	n := 0
+	return func(after string) ([]T, string, error) {
+		if n++; n%20 == 0 {
+			if err := db.ReleaseFilePages(); err != nil {
+				return nil, "", err
+			}
+		}
+		return page(after)
+	}
 }
 
 // prefixFlag turns a filter's *FieldError into one naming the flag.

@@ -331,6 +331,7 @@ func (db *DB) WalkDirectorySchools(tenantID int64, fn func(School) error) error 
 
 func walk[T any](db *DB, tenantID int64, name []byte, decode func(k, v []byte) (T, error), fn func(T) error) error {
 	chunk := make([]T, 0, walkChunk)
+	chunks := 0
 	var after []byte // the last key read, copied out of the transaction
 	for {
 		chunk = chunk[:0]
@@ -372,5 +373,15 @@ func walk[T any](db *DB, tenantID int64, name []byte, decode func(k, v []byte) (
 		if !more {
 			return nil
 		}
+		if chunks++; chunks%releaseEvery == 0 {
+			if err := db.ReleaseFilePages(); err != nil {
+				return err
+			}
+		}
 	}
 }
+
+// releaseEvery is how many chunks a walk reads between two
+// ReleaseFilePages: a walk over a large directory would otherwise keep
+// the whole file resident.
+const releaseEvery = 64

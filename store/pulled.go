@@ -71,7 +71,10 @@ func (db *DB) SavePulledRoster(tenantID int64, meta []byte, write func(w io.Writ
 		w.abandon()
 		return err
 	}
-	return w.finish(meta)
+	if err := w.finish(meta); err != nil {
+		return err
+	}
+	return db.ReleaseFilePages()
 }
 
 // PulledRosterMeta is the meta of the district's pulled roster; ok is
@@ -91,7 +94,7 @@ func (db *DB) PulledRosterMeta(tenantID int64) (meta []byte, ok bool, err error)
 // ReadPulledRoster hands read the district's pulled roster stream, inside
 // one read transaction (read must not write to the database).
 func (db *DB) ReadPulledRoster(tenantID int64, read func(r io.Reader) error) error {
-	return db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b := existingPulled(tx, tenantID)
 		var chunks *bolt.Bucket
 		if b != nil {
@@ -104,6 +107,10 @@ func (db *DB) ReadPulledRoster(tenantID int64, read func(r io.Reader) error) err
 		}
 		return read(&chunkReader{c: chunks.Cursor()})
 	})
+	if err == nil {
+		err = db.ReleaseFilePages()
+	}
+	return err
 }
 
 // DropPulledRoster forgets the district's pulled roster.

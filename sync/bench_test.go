@@ -8,7 +8,8 @@ package sync
 // SyncM is a first sync of the M tier into an empty directory (every
 // record created); SyncMAgain re-syncs an unchanged M roster (pull and
 // plan, nothing written). SyncL is the L tier's first sync; it reports the
-// wall time, the peak Go heap in use and the process's peak RSS. The
+// wall time, the peak Go heap in use and the process's peak RSS (with
+// -benchtime 2x, over a second first sync in the same process). The
 // loopback server generating and encoding the pages runs in the same
 // process, on the same cores, so the numbers include its work.
 
@@ -16,11 +17,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
@@ -123,22 +120,7 @@ func BenchmarkSyncL(b *testing.B) {
 	_, fresh := benchDistrict(b, classlinktest.TierL)
 	LimitMemory() // as main does
 	records := 0
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	go func() { // sample the heap while the sync runs
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-		}
-	}()
+	mem := watchMemory()
 	b.ResetTimer()
 	var run store.Run
 	for range b.N {
@@ -148,12 +130,8 @@ func BenchmarkSyncL(b *testing.B) {
 		run = syncOnce(b, db, &records)
 	}
 	b.StopTimer()
-	close(stop)
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	mem.report(b)
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/sync")
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
-	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-rss-MiB")
 	b.ReportMetric(float64(run.Counts.Changes()), "writes/op")
 }

@@ -11,7 +11,6 @@ package sync
 
 import (
 	"os"
-	"syscall"
 	"testing"
 
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
@@ -40,6 +39,7 @@ func benchRerun(b *testing.B, tier classlinktest.Tier) {
 	roster := srv.Tenant(testApp).District
 	var pages, pulled, writes int
 	var bytes int64
+	mem := watchMemory() // the reruns only
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
@@ -61,9 +61,7 @@ func benchRerun(b *testing.B, tier classlinktest.Tier) {
 	b.ReportMetric(float64(pulled)/n, "records-pulled/op")
 	b.ReportMetric(float64(bytes)/n/(1<<20), "MiB-pulled/op")
 	b.ReportMetric(float64(writes)/n, "writes/op")
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-rss-MiB")
+	mem.report(b)
 }
 
 func BenchmarkSyncMRerun(b *testing.B) { benchRerun(b, classlinktest.TierM) }
