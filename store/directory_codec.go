@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // Directory values are small binary records rather than JSON: a sync of a
@@ -201,22 +202,36 @@ func decodeUser(id string, raw []byte) (DirectoryUser, error) {
 		u.RoleGroup = roleGroupKeys[group]
 	}
 	u.Permissions = []string{}
-	for _, p := range AllPermissions {
-		if perms&(1<<p) != 0 {
-			u.Permissions = append(u.Permissions, p.Key())
+	if perms != 0 {
+		u.Permissions = make([]string, 0, bits.OnesCount8(perms))
+		for _, p := range AllPermissions {
+			if perms&(1<<p) != 0 {
+				u.Permissions = append(u.Permissions, p.Key())
+			}
 		}
 	}
-	u.GivenName, u.FamilyName, u.Email, u.Mobile, u.HomePhone = r.str(), r.str(), r.str(), r.str(), r.str()
+	// Every string of the user shares one allocation (the sync reads
+	// every user of a district on each run).
+	body, all := r.b, string(r.b)
+	str := func() string {
+		s := r.raw()
+		end := len(body) - len(r.b)
+		return all[end-len(s) : end]
+	}
+	u.GivenName, u.FamilyName, u.Email, u.Mobile, u.HomePhone = str(), str(), str(), str(), str()
 	n := r.uvarint()
 	if n > uint64(len(r.b)) { // each entry takes at least one byte
 		return u, errCorrupt
 	}
-	u.GuardianOf = make([]string, 0, n)
-	for range n {
-		u.GuardianOf = append(u.GuardianOf, r.str())
+	u.GuardianOf = []string{}
+	if n > 0 {
+		u.GuardianOf = make([]string, 0, n)
+		for range n {
+			u.GuardianOf = append(u.GuardianOf, str())
+		}
 	}
 	if flags&flagLanguage != 0 {
-		u.Language = r.str()
+		u.Language = str()
 	}
 	return u, r.done()
 }

@@ -16,9 +16,16 @@ import (
 // it. It runs inside a read transaction, which holds bbolt's map in place.
 func (db *DB) ReleaseFilePages() error {
 	return db.view(func(tx *bolt.Tx) error {
-		if n := tx.Size(); n > 0 {
-			syscall.Syscall(syscall.SYS_MADVISE, db.bolt.Info().Data, uintptr(n), syscall.MADV_DONTNEED)
-		}
+		db.releaseIn(tx)
 		return nil
 	})
+}
+
+// releaseIn is ReleaseFilePages inside a transaction already open (a
+// second read transaction in the same goroutine could wait on a writer
+// that waits on the first).
+func (db *DB) releaseIn(tx *bolt.Tx) {
+	if n := tx.Size(); n > 0 {
+		syscall.Syscall(syscall.SYS_MADVISE, db.bolt.Info().Data, uintptr(n), syscall.MADV_DONTNEED)
+	}
 }

@@ -105,7 +105,7 @@ func (db *DB) ReadPulledRoster(tenantID int64, read func(r io.Reader) error) err
 		if chunks == nil {
 			return ErrNotFound
 		}
-		return read(&chunkReader{c: chunks.Cursor()})
+		return read(&chunkReader{c: chunks.Cursor(), release: func() { db.releaseIn(tx) }})
 	})
 	if err == nil {
 		err = db.ReleaseFilePages()
@@ -213,24 +213,28 @@ func (w *pulledWriter) abandon() {
 	})
 }
 
-// chunkReader reads a generation's chunks in order as one stream.
+// chunkReader reads a generation's chunks in order as one stream, giving
+// the file's pages back every few chunks.
 type chunkReader struct {
 	c       *bolt.Cursor
-	started bool
+	release func()
+	read    int
 	cur     []byte
 }
 
 func (r *chunkReader) Read(p []byte) (int, error) {
 	for len(r.cur) == 0 {
 		var v []byte
-		if !r.started {
+		if r.read == 0 {
 			_, v = r.c.First()
-			r.started = true
 		} else {
 			_, v = r.c.Next()
 		}
 		if v == nil {
 			return 0, io.EOF
+		}
+		if r.read++; r.read%8 == 0 {
+			r.release()
 		}
 		r.cur = v
 	}

@@ -55,16 +55,17 @@ type changes struct {
 	permRev     string
 }
 
-// pullChanges pulls what changed since prev was pulled, consistently
-// (one x-perm-rev, restarted like a full pull), and returns prev updated.
-// prev is spent either way.
-func pullChanges(ctx context.Context, c *classlink.Client, d store.District, prev *pulled, report func(Progress)) (*pulled, *orgsPull, error) {
+// pullChanges pulls what changed since the kept roster was pulled,
+// consistently (one x-perm-rev, restarted like a full pull), and returns
+// it updated (it is spent either way).
+func pullChanges(ctx context.Context, c *classlink.Client, d store.District, kept *keptRoster, report func(Progress)) (*pulled, *orgsPull, error) {
 	var ch *changes
+	var prev *pulled
 	attempt := 0
 	err := classlink.Consistent(ctx, func(ctx context.Context) error {
 		attempt++
 		var err error
-		ch, err = pullChangesOnce(ctx, c, d, prev, attempt, report)
+		ch, prev, err = pullChangesOnce(ctx, c, d, kept, attempt, report)
 		return err
 	})
 	if err != nil {
@@ -73,20 +74,22 @@ func pullChanges(ctx context.Context, c *classlink.Client, d store.District, pre
 	return prev.update(ch), ch.orgs, nil
 }
 
-func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District, prev *pulled, attempt int, report func(Progress)) (*changes, error) {
+// pullChangesOnce pulls the changes of every collection first, while the
+// kept roster is still being read, then sweeps the sourcedIds against it.
+func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District, kept *keptRoster, attempt int, report func(Progress)) (*changes, *pulled, error) {
 	o, err := pullOrgs(ctx, c, d, func(coll classlink.Collection, n int) {
 		report(Progress{Phase: PhasePull, Collection: coll, Records: n, Attempt: attempt})
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var orgs []string
 	for id := range o.districtOrgs {
 		orgs = append(orgs, id)
 	}
 	slices.Sort(orgs)
-	if !slices.Equal(orgs, prev.meta.DistrictOrgs) {
-		return nil, &fullPullNeeded{"the district's orgs of type district changed"}
+	if !slices.Equal(orgs, kept.meta.DistrictOrgs) {
+		return nil, nil, &fullPullNeeded{"the district's orgs of type district changed"}
 	}
 	ch := &changes{orgs: o, since: newWatermarks(), permRev: o.permRev}
 	revs := []string{o.permRev}
@@ -97,7 +100,7 @@ func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District,
 	for k, coll := range changingCollections {
 		cc := &ch.colls[k]
 		cc.changed = map[string]bool{}
-		opt := classlink.ListOptions{Filter: classlink.ModifiedSince(prev.meta.Since[coll].Add(-changeMargin))}
+		opt := classlink.ListOptions{Filter: classlink.ModifiedSince(kept.meta.Since[coll].Add(-changeMargin))}
 		n := 0
 		seen := func(id, modified string) {
 			n++
@@ -144,21 +147,26 @@ func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District,
 		}
 		if err != nil {
 			if refusedFilter(err) {
-				return nil, &fullPullNeeded{fmt.Sprintf("ClassLink refused the filter on %s (%v)", coll, err)}
+				return nil, nil, &fullPullNeeded{fmt.Sprintf("ClassLink refused the filter on %s (%v)", coll, err)}
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		pass(coll, PassChanges, n)
 		revs = append(revs, info.PermRev)
-
-		if err := ch.sweep(ctx, c, coll, prev, cc, func(n int) { pass(coll, PassIDs, n) }, &revs); err != nil {
-			return nil, err
+	}
+	prev, err := kept.wait()
+	if err != nil {
+		return nil, nil, &fullPullNeeded{err.Error()}
+	}
+	for k, coll := range changingCollections {
+		if err := ch.sweep(ctx, c, coll, prev, &ch.colls[k], func(n int) { pass(coll, PassIDs, n) }, &revs); err != nil {
+			return nil, nil, err
 		}
 	}
 	if err := sameRevision(revs); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ch, nil
+	return ch, prev, nil
 }
 
 // sweep reads the sourcedIds still there and marks them in prev; a

@@ -17,12 +17,12 @@ import (
 // without moving its dateLastModified is set right within a week.
 const DefaultFullPullEvery = 7 * 24 * time.Hour
 
-// pull pulls the district's roster: what changed since prev, the roster
-// the district kept from its last run (lastPulled), else everything, why
-// being the reason. Progress says which (Pass, FullPull).
-func (e *Engine) pull(ctx context.Context, c *classlink.Client, d store.District, prev *pulled, why string, report func(Progress)) (*pulled, *orgsPull, error) {
-	if prev != nil {
-		p, o, err := pullChanges(ctx, c, d, prev, report)
+// pull pulls the district's roster: what changed since the roster the
+// district kept from its last run (lastPulled), else everything, why being
+// the reason. Progress says which (Pass, FullPull).
+func (e *Engine) pull(ctx context.Context, c *classlink.Client, d store.District, kept *keptRoster, why string, report func(Progress)) (*pulled, *orgsPull, error) {
+	if kept != nil {
+		p, o, err := pullChanges(ctx, c, d, kept, report)
 		var need *fullPullNeeded
 		if !errors.As(err, &need) {
 			return p, o, err
@@ -38,9 +38,23 @@ func (e *Engine) pull(ctx context.Context, c *classlink.Client, d store.District
 	return p, o, nil
 }
 
+// keptRoster is the roster kept from the last run: its meta at once, its
+// records read in the background while the changes are pulled.
+type keptRoster struct {
+	meta pulledMeta
+	done chan struct{}
+	p    *pulled
+	err  error
+}
+
+func (k *keptRoster) wait() (*pulled, error) {
+	<-k.done
+	return k.p, k.err
+}
+
 // lastPulled is the roster kept from the district's last run if a pull of
-// changes may update it; otherwise nil and why not.
-func (e *Engine) lastPulled(d store.District, opt RunOptions) (*pulled, string, error) {
+// changes may update it, being read; otherwise nil and why not.
+func (e *Engine) lastPulled(d store.District, opt RunOptions) (*keptRoster, string, error) {
 	raw, ok, err := e.DB.PulledRosterMeta(d.TenantID)
 	if err != nil || !ok {
 		return nil, "no roster kept from an earlier run", err
@@ -65,19 +79,19 @@ func (e *Engine) lastPulled(d store.District, opt RunOptions) (*pulled, string, 
 			return nil, "the last pull has no dateLastModified to start from", nil
 		}
 	}
-	var p *pulled
-	err = e.DB.ReadPulledRoster(d.TenantID, func(r io.Reader) error {
-		var err error
-		p, err = decodePulled(r, meta)
-		return err
-	})
-	switch {
-	case errors.Is(err, errPulledCorrupt):
-		return nil, err.Error(), nil
-	case err != nil:
-		return nil, "", err
-	}
-	return p, "", nil
+	k := &keptRoster{meta: meta, done: make(chan struct{})}
+	go func() {
+		defer close(k.done)
+		k.err = e.DB.ReadPulledRoster(d.TenantID, func(r io.Reader) error {
+			var err error
+			k.p, err = decodePulled(r, meta)
+			return err
+		})
+		if k.err != nil && !errors.Is(k.err, errPulledCorrupt) {
+			k.err = fmt.Errorf("the roster kept from the last run cannot be read: %w", k.err)
+		}
+	}()
+	return k, "", nil
 }
 
 // keepPulled keeps p for the next run's pull of changes, or forgets the

@@ -403,17 +403,17 @@ func sortMembers(m []rosterMember, classes int) []rosterMember {
 // in-scope students, drops guardians without any, and frees the agents. It
 // returns where each user that stayed moved to.
 func (r *roster) linkGuardians() (moved []int32) {
-	idx := make(map[string]int32, len(r.users))
-	for i, u := range r.users {
-		if u.kind == kindStudent || u.kind == kindGuardian {
-			idx[u.id] = int32(i)
-		}
+	// users is sorted by sourcedId: a binary search finds an agent without
+	// a map of a million entries.
+	find := func(id string) (int32, bool) {
+		j, ok := sort.Find(len(r.users), func(k int) int { return strings.Compare(id, r.users[k].id) })
+		return int32(j), ok
 	}
 	type link struct{ guardian, student int32 }
 	var links []link
 	for i, u := range r.users {
 		for _, a := range u.agents {
-			j, ok := idx[a]
+			j, ok := find(a)
 			if !ok {
 				continue
 			}
