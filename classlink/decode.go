@@ -78,7 +78,7 @@ func decodePage[T any](b []byte, key string, rd recordDecoder[T], ids *idCheck, 
 			}
 		}
 	}
-	if s.ws() != 0 {
+	if s.ws(); s.i < len(s.b) {
 		return n, s.syntax("after the top-level object")
 	}
 	if !found {
