@@ -29,7 +29,8 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 
 // BenchmarkKeystrokeDuringSyncM measures how long a key takes to reach the
 // screen (key sent to the program → the frame's first bytes written) while
-// an M-tier sync of another district applies in the same process, as it
+// an M-tier sync of another district writes its directory (planning and
+// applying) in the same process, as it
 // does under `rostersync serve` when the daily schedule or another session
 // runs one. The person moves and toggles on District-Level Daily Sync and
 // goes back and forth to SIS Rostering (draft writes, screen changes).
@@ -99,7 +100,9 @@ func BenchmarkKeystrokeDuringSyncM(b *testing.B) {
 		go func() {
 			defer done.Store(true)
 			res, err := engine.Run(context.Background(), syncTenant, rsync.RunOptions{Progress: func(pr rsync.Progress) {
-				if pr.Phase == rsync.PhaseApply {
+				// The directory is written from planning on (creates and
+				// updates go as the plan goes), then in the apply phase.
+				if pr.Phase == rsync.PhasePlan || pr.Phase == rsync.PhaseApply {
 					applying.Store(true)
 				}
 			}})
@@ -110,11 +113,11 @@ func BenchmarkKeystrokeDuringSyncM(b *testing.B) {
 		for !applying.Load() && !done.Load() {
 			time.Sleep(5 * time.Millisecond)
 		}
-		// Toggle, move, and go back and forth while the run applies.
+		// Toggle, move, and go back and forth while the run writes.
 		cycle := []string{"space", "down", "space", "up", "esc", "enter", "down", "down"}
 		for i := 0; !done.Load(); i++ {
 			latencies = append(latencies, press(cycle[i%len(cycle)]))
-			time.Sleep(15 * time.Millisecond)
+			time.Sleep(10 * time.Millisecond)
 		}
 		p.Send(keyPress("ctrl+c"))
 		p.Send(keyPress("y"))
