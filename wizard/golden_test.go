@@ -189,6 +189,8 @@ func TestGoldenConnectionScreens(t *testing.T) {
 				{name: "connection-full-review", keys: []string{"ctrl+n"}, focus: "Save as revision 2?"},
 				{name: "home-test-failed", keys: []string{"y", "t"}, focus: "Connection test failed"},
 				{name: "home-test-detail", keys: []string{"d"}, focus: "Detail ("},
+				{name: "district-details", keys: []string{"esc", "m", "down", "down", "down", "down", "down", "down", "down", "enter"}, focus: "› District name:"},
+				{name: "district-remove", keys: []string{"down", "down", "down", "enter"}, focus: "› Tenant ID:"},
 			})
 		})
 	}
