@@ -24,10 +24,11 @@ func (m *Model) accessChanged(msg AccessChangedMsg) tea.Cmd {
 	m.common.CanOpen = msg.CanOpen
 	m.opts.Role = msg.Role
 	m.common.Specialist = specialist(m.opts)
+	var keep tea.Cmd
 	switch {
 	case m.edit != nil && !m.common.Allowed(m.edit.Saved.TenantID):
 		lost := m.edit.Saved.TenantID
-		m.KeepDraft()
+		keep = m.keepDraft() // written in a command, as every draft
 		if cancel, ok := m.previews[m.edit.Sync]; ok {
 			cancel()
 		}
@@ -41,5 +42,5 @@ func (m *Model) accessChanged(msg AccessChangedMsg) tea.Cmd {
 	dropdown := screens.NewDropdown(m.common)
 	m.stack = []screens.Screen{dropdown}
 	m.layout()
-	return dropdown.Init()
+	return tea.Batch(keep, dropdown.Init())
 }
