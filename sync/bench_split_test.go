@@ -8,7 +8,8 @@ package sync
 //	go test ./sync -run '^$' -bench SyncMSplit -benchtime 3x
 //	ROSTERSYNC_BENCH_L=1 go test ./sync -run '^$' -bench SyncLSplit -benchtime 1x -timeout 30m
 //
-// It reports the wall time of a sync (s/sync), the CPU seconds of this
+// It reports the wall time of a sync (s/sync) and of its pull (until the
+// plan starts, s-until-plan), the CPU seconds of this
 // process while it ran (sync-cpu-s, the product's) and of the server
 // (server-cpu-s), and this process's peak RSS (the server's memory is not
 // in it). ROSTERSYNC_BENCH_SERVE_PROFILE=FILE writes the server's CPU
@@ -16,6 +17,7 @@ package sync
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -157,7 +159,7 @@ func benchSplit(b *testing.B, tier classlinktest.Tier) {
 		return db
 	}
 	records := 0
-	var wall time.Duration
+	var wall, pulling time.Duration
 	var own, served float64
 	var run store.Run
 	b.ResetTimer()
@@ -166,10 +168,22 @@ func benchSplit(b *testing.B, tier classlinktest.Tier) {
 		db := fresh()
 		runtime.GC()
 		own0, served0, start := cpuSeconds(), serverCPU(), time.Now()
+		count := countPulled(&records)
+		var planned time.Time
 		b.StartTimer()
-		run = syncOnce(b, db, &records)
+		res, err := (&Engine{DB: db, Dial: (&Dialer{}).Dial}).Run(context.Background(), testTenant, RunOptions{Progress: func(p Progress) {
+			count(p)
+			if p.Phase == PhasePlan && planned.IsZero() {
+				planned = time.Now()
+			}
+		}})
 		b.StopTimer()
+		if err != nil || res.Run.Status != store.RunSucceeded {
+			b.Fatalf("run: %+v %v", res.Run, err)
+		}
+		run = res.Run
 		wall += time.Since(start)
+		pulling += planned.Sub(start)
 		own += cpuSeconds() - own0
 		served += serverCPU() - served0
 	}
@@ -177,6 +191,7 @@ func benchSplit(b *testing.B, tier classlinktest.Tier) {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	b.ReportMetric(wall.Seconds()/n, "s/sync")
+	b.ReportMetric(pulling.Seconds()/n, "s-until-plan/sync")
 	b.ReportMetric(own/n, "sync-cpu-s/op")
 	b.ReportMetric(served/n, "server-cpu-s/op")
 	b.ReportMetric(float64(records)/wall.Seconds(), "records/s")
