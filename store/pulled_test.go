@@ -5,9 +5,9 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 func readPulled(t *testing.T, db *DB, tenant int64) ([]byte, error) {
@@ -21,16 +21,19 @@ func readPulled(t *testing.T, db *DB, tenant int64) ([]byte, error) {
 	return got, err
 }
 
-// A pulled roster reads back as written across chunks and transactions;
-// a new one replaces it; a failed or interrupted write leaves the
-// previous one current, and its leftovers go with the next save.
+// A pulled roster reads back as written; a new one replaces it; a failed
+// or interrupted write leaves the previous one, and its leftovers go with
+// the next save. Its files are the owner's alone.
 func TestPulledRosterReplacesWholeOrNotAtAll(t *testing.T) {
 	db := openTemp(t)
 	if _, err := readPulled(t, db, 4); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("empty: %v", err)
 	}
+	if _, ok, err := db.PulledRosterMeta(4); ok || err != nil {
+		t.Fatalf("meta of none: %v %v", ok, err)
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	first := make([]byte, 2*pulledChunk+12345)
+	first := make([]byte, 3<<20+12345)
 	for i := range first {
 		first[i] = byte(rng.IntN(256))
 	}
@@ -52,18 +55,17 @@ func TestPulledRosterReplacesWholeOrNotAtAll(t *testing.T) {
 	if got, err := readPulled(t, db, 4); err != nil || !bytes.Equal(got, first) {
 		t.Fatalf("read back %d bytes (%v), wrote %d", len(got), err, len(first))
 	}
+	for _, p := range []string{db.PulledDir(), db.pulledFile(4)} {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm()&0o077 != 0 {
+			t.Fatalf("%s: %v %v", p, st.Mode(), err)
+		}
+	}
 	if err := save("two", first[:10], errors.New("the pull broke")); err == nil {
 		t.Fatal("a failed write was saved")
 	}
-	// A save killed half-way: a generation that never became current.
-	w := &pulledWriter{db: db, tenantID: 4, buf: make([]byte, 0, pulledChunk)}
-	db.update(func(tx *bolt.Tx) error {
-		b, _ := pulledBucket(tx, 4)
-		w.gen, _ = b.NextSequence()
-		_, err := b.CreateBucket(genKey(w.gen))
-		return err
-	})
-	w.Write(first)
+	// A save killed half-way leaves its temporary file.
+	killed := filepath.Join(db.PulledDir(), "4.123.tmp")
+	os.WriteFile(killed, first[:1000], 0o600)
 	if meta, ok, _ := db.PulledRosterMeta(4); !ok || string(meta) != "one" {
 		t.Fatalf("meta after failures: %q %v", meta, ok)
 	}
@@ -76,14 +78,14 @@ func TestPulledRosterReplacesWholeOrNotAtAll(t *testing.T) {
 	if got, _ := readPulled(t, db, 4); string(got) != "small" {
 		t.Fatalf("after the third save: %.20q", got)
 	}
-	db.view(func(tx *bolt.Tx) error {
-		n := 0
-		existingPulled(tx, 4).ForEachBucket(func([]byte) error { n++; return nil })
-		if n != 1 {
-			t.Errorf("%d generations kept, want 1", n)
-		}
-		return nil
-	})
+	if left, _ := filepath.Glob(filepath.Join(db.PulledDir(), "*.tmp")); len(left) != 0 {
+		t.Errorf("leftovers: %v", left)
+	}
+	// A file that is not one reads as none.
+	os.WriteFile(db.pulledFile(5), []byte("garbage"), 0o600)
+	if _, ok, err := db.PulledRosterMeta(5); ok || err != nil {
+		t.Fatalf("a damaged file: %v %v", ok, err)
+	}
 	if err := db.DropPulledRoster(4); err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,11 @@ func (e *Engine) apply(ctx context.Context, run store.Run, p *plan, report func(
 		if err := e.DB.ApplyDirectory(p.tenantID, b); err != nil {
 			return err
 		}
+		// A batch reads pages from all over the file (an archive reads
+		// its record where it lies): give them back after each one.
+		if err := e.DB.ReleaseFilePages(); err != nil {
+			return err
+		}
 		applied += b.Len()
 		batches[i] = nil // committed: free its memory
 		report(Progress{Phase: PhaseApply, Applied: applied, ToApply: total})

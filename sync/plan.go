@@ -112,6 +112,11 @@ func (p *plan) commit() {
 		if p.err = p.db.ApplyDirectory(p.tenantID, p.batch); p.err != nil {
 			return
 		}
+		// A batch of scattered updates reads pages from all over the
+		// file: give them back after each one.
+		if p.err = p.db.ReleaseFilePages(); p.err != nil {
+			return
+		}
 	}
 	p.written += p.batch.Len()
 	p.batch.Reset()

@@ -47,17 +47,19 @@ func (p *plan) membership(r *roster, t rosterMember, cur *store.Membership) {
 		return
 	}
 	want := store.Membership{ClassroomID: class, UserID: user, Role: r.roles[t.role], Status: store.StatusActive}
-	id := class + "/" + user
+	var action string
+	var fields []string
 	switch {
 	case cur == nil:
-		p.note(TypeMemberships, ActionCreate, id, "", nil, "")
+		action = ActionCreate
 	case cur.Status != store.StatusActive:
-		p.note(TypeMemberships, ActionUnarchive, id, "", nil, "")
+		action = ActionUnarchive
 	case cur.Role != want.Role:
-		p.note(TypeMemberships, ActionUpdate, id, "", []string{"role"}, "")
+		action, fields = ActionUpdate, []string{"role"}
 	default:
-		return
+		return // most memberships, on most runs: no id to build
 	}
+	p.note(TypeMemberships, action, class+"/"+user, "", fields, "")
 	p.write().PutMembership(want)
 }
 

@@ -284,7 +284,9 @@ func decodePulled(r io.Reader, meta pulledMeta) (*pulled, error) {
 	p.dropped[dropClasses] = pr.ids()
 
 	n = pr.count()
-	p.users = make([]rosterUser, 0, min(n, 1<<22))
+	// Room for a day's new users, so that merging them in does not move
+	// every user to a bigger array.
+	p.users = make([]rosterUser, 0, min(n+n/64+256, 1<<22))
 	prev = ""
 	for range n {
 		if pr.err != nil {

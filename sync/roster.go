@@ -357,6 +357,7 @@ func buildRoster(p *pulled, o *orgsPull) *roster {
 	}
 	t := &p.enrollments
 	r.roles = t.roles
+	r.members = make([]rosterMember, 0, t.len())
 	for i := range t.len() {
 		ci, ui := classAt[t.class[i]], userAt[t.user[i]]
 		if ci >= 0 && ui >= 0 {
