@@ -120,23 +120,8 @@ func (s *Connection) visible(f int) bool {
 }
 
 func (s *Connection) move(delta int) tea.Cmd {
-	f := s.focus
-	for {
-		f = (f + delta + cnFields) % cnFields
-		if s.visible(f) {
-			break
-		}
-	}
-	s.focus = f
-	var cmd tea.Cmd
-	for i := range s.inputs {
-		if cnURL+i == f {
-			cmd = s.inputs[i].Focus()
-		} else {
-			s.inputs[i].Blur()
-		}
-	}
-	return cmd
+	s.focus = nextField(s.focus, delta, cnFields, s.visible)
+	return focusInput(s.inputs[:], cnURL, s.focus)
 }
 
 // urlExample is the Roster Server URL's shape, shown under the empty field.

@@ -100,16 +100,8 @@ func (s *Details) FullHelp() [][]key.Binding {
 }
 
 func (s *Details) move(delta int) tea.Cmd {
-	s.focus = (s.focus + delta + dtFields) % dtFields
-	var cmd tea.Cmd
-	for i := range s.inputs {
-		if i == s.focus {
-			cmd = s.inputs[i].Focus()
-		} else {
-			s.inputs[i].Blur()
-		}
-	}
-	return cmd
+	s.focus = nextField(s.focus, delta, dtFields, nil)
+	return focusInput(s.inputs[:], 0, s.focus)
 }
 
 func (s *Details) Update(msg tea.Msg) (Screen, tea.Cmd) {

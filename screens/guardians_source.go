@@ -157,23 +157,8 @@ func (s *GuardiansSource) layout() {
 }
 
 func (s *GuardiansSource) move(delta int) tea.Cmd {
-	f := s.focus
-	for {
-		f = (f + delta + gsFields) % gsFields
-		if s.visible(f) {
-			break
-		}
-	}
-	s.focus = f
-	var cmd tea.Cmd
-	for i := range s.inputs {
-		if gsFirstInput+i == f {
-			cmd = s.inputs[i].Focus()
-		} else {
-			s.inputs[i].Blur()
-		}
-	}
-	return cmd
+	s.focus = nextField(s.focus, delta, gsFields, s.visible)
+	return focusInput(s.inputs[:], gsFirstInput, s.focus)
 }
 
 // pending is a host key a test showed that is not the pinned one: the

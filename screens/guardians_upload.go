@@ -208,15 +208,8 @@ func (s *UploadGuardians) key(km tea.KeyPressMsg) tea.Cmd {
 func (s *UploadGuardians) visible(f int) bool { return f != ufSample || s.local() }
 
 func (s *UploadGuardians) move(delta int) tea.Cmd {
-	f := s.focus
-	for {
-		f = (f + delta + ufFields) % ufFields
-		if s.visible(f) {
-			break
-		}
-	}
-	s.focus = f
-	if f == ufFile && s.local() {
+	s.focus = nextField(s.focus, delta, ufFields, s.visible)
+	if s.focus == ufFile && s.local() {
 		return s.path.Focus()
 	}
 	s.path.Blur()
