@@ -159,7 +159,7 @@ func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District,
 		return nil, nil, &fullPullNeeded{err.Error()}
 	}
 	for k, coll := range changingCollections {
-		if err := ch.sweep(ctx, c, coll, prev, &ch.colls[k], func(n int) { pass(coll, PassIDs, n) }, &revs); err != nil {
+		if err := ch.sweep(ctx, c, k, prev, func(n int) { pass(coll, PassIDs, n) }, &revs); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -172,10 +172,10 @@ func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District,
 // sweep reads the sourcedIds still there and marks them in prev; a
 // sourcedId neither pulled last time nor among the changes means a record
 // changed without a newer dateLastModified.
-func (ch *changes) sweep(ctx context.Context, c *classlink.Client, coll classlink.Collection, prev *pulled, cc *collectionChanges, progress func(int), revs *[]string) error {
-	var kept, dropped known
-	drop := map[classlink.Collection]int{classlink.Classes: dropClasses, classlink.Users: dropUsers, classlink.Enrollments: dropEnrollments}[coll]
-	dropped = knownStrings(prev.dropped[drop])
+func (ch *changes) sweep(ctx context.Context, c *classlink.Client, k int, prev *pulled, progress func(int), revs *[]string) error {
+	coll, cc := changingCollections[k], &ch.colls[k]
+	var kept known
+	dropped := knownStrings(prev.dropped[k]) // changingCollections and dropped share their order
 	switch coll {
 	case classlink.Classes:
 		kept = known{n: len(prev.classes), cmp: func(i int, id string) int { return strings.Compare(id, prev.classes[i].id) }}
@@ -264,24 +264,29 @@ func (k *known) mark(id string) bool {
 
 type bitset []uint64
 
-func newBitset(n int) bitset                                   { return make(bitset, (n+63)/64) }
-func (b bitset) set(i int)                                     { b[i/64] |= 1 << (i % 64) }
-func (b bitset) has(i int) bool                                { return b[i/64]&(1<<(i%64)) != 0 }
-func (b bitset) keep(i int, c map[string]bool, id string) bool { return b.has(i) && !c[id] }
+func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
+func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+
+// stays reports whether entry i of a kept list stays: the sweep found it
+// and it did not change.
+func (cc *collectionChanges) stays(seen bitset, i int, id string) bool {
+	return seen.has(i) && !cc.changed[id]
+}
 
 // update merges ch into p: what vanished or changed goes, the changes come
 // in, each list stays in sourcedId order. p is changed in place.
 func (p *pulled) update(ch *changes) *pulled {
 	cl, us, en := &ch.colls[dropClasses], &ch.colls[dropUsers], &ch.colls[dropEnrollments]
 
-	p.classes = mergeKept(p.classes, func(i int) bool { return cl.kept.keep(i, cl.changed, p.classes[i].id) },
+	p.classes = mergeKept(p.classes, func(i int) bool { return cl.stays(cl.kept, i, p.classes[i].id) },
 		sortDedupe(ch.classes, func(k rosterClass) string { return k.id }), func(k rosterClass) string { return k.id })
-	p.users = mergeKept(p.users, func(i int) bool { return us.kept.keep(i, us.changed, p.users[i].id) },
+	p.users = mergeKept(p.users, func(i int) bool { return us.stays(us.kept, i, p.users[i].id) },
 		sortDedupe(ch.users, func(u rosterUser) string { return u.id }), func(u rosterUser) string { return u.id })
 	for k, cc := range []*collectionChanges{cl, us, en} {
 		old := p.dropped[k]
 		slices.Sort(ch.dropped[k])
-		p.dropped[k] = mergeKept(old, func(i int) bool { return cc.dropped.keep(i, cc.changed, old[i]) },
+		p.dropped[k] = mergeKept(old, func(i int) bool { return cc.stays(cc.dropped, i, old[i]) },
 			slices.Compact(ch.dropped[k]), func(s string) string { return s })
 	}
 
