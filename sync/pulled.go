@@ -236,11 +236,6 @@ func (t *enrollTable) sort() {
 	*t = s
 }
 
-// find returns the index of id, or false.
-func (t *enrollTable) find(id string) (int, bool) {
-	return sort.Find(t.len(), func(i int) int { return compareStr(id, t.id(i)) })
-}
-
 // compareStr compares a string with bytes without converting either.
 func compareStr(s string, b []byte) int {
 	n := min(len(s), len(b))
