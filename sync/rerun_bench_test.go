@@ -7,7 +7,8 @@ package sync
 //	ROSTERSYNC_BENCH_L=1 go test ./sync -run '^$' -bench SyncLRerun -benchtime 1x -timeout 30m
 //
 // Besides the time it reports what the rerun pulled (pages, records and
-// bytes the server sent) and wrote (directory changes).
+// bytes the server sent; of the records, how many came as changes and how
+// many as sourcedIds swept) and wrote (directory changes).
 
 import (
 	"os"
@@ -37,7 +38,7 @@ func benchRerun(b *testing.B, tier classlinktest.Tier) {
 	records := 0
 	syncOnce(b, db, &records)
 	roster := srv.Tenant(testApp).District
-	var pages, pulled, writes int
+	var pages, pulled, changed, ids, writes int
 	var bytes int64
 	mem := watchMemory() // the reruns only
 	b.ResetTimer()
@@ -53,12 +54,20 @@ func benchRerun(b *testing.B, tier classlinktest.Tier) {
 			pages++
 			pulled += r.Records
 			bytes += r.Bytes
+			switch {
+			case r.Filter != "":
+				changed += r.Records
+			case r.Fields == "sourcedId":
+				ids += r.Records
+			}
 		}
 	}
 	n := float64(b.N)
 	b.ReportMetric(b.Elapsed().Seconds()/n, "s/rerun")
 	b.ReportMetric(float64(pages)/n, "pages/op")
 	b.ReportMetric(float64(pulled)/n, "records-pulled/op")
+	b.ReportMetric(float64(changed)/n, "changed-records/op")
+	b.ReportMetric(float64(ids)/n, "ids-swept/op")
 	b.ReportMetric(float64(bytes)/n/(1<<20), "MiB-pulled/op")
 	b.ReportMetric(float64(writes)/n, "writes/op")
 	mem.report(b)
