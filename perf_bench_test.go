@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -101,7 +100,7 @@ func BenchmarkDirectoryUsersJSON(b *testing.B) {
 		go func() { done <- cmd.Wait() }()
 	watch:
 		for {
-			peakKB = max(peakKB, procStatusKB(cmd.Process.Pid, "VmHWM:"))
+			peakKB = max(peakKB, statusKB(cmd.Process.Pid, "VmHWM:"))
 			select {
 			case err := <-done:
 				if err != nil {
@@ -191,21 +190,9 @@ func BenchmarkServeScheduledSyncL(b *testing.B) {
 				b.Fatal("the daily runs did not finish")
 			}
 		}
-		hwm := procStatusKB(cmd.Process.Pid, "VmHWM:")
+		hwm := statusKB(cmd.Process.Pid, "VmHWM:")
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 		b.ReportMetric(float64(hwm)/1024, "peak-rss-MiB")
 	}
-}
-
-// procStatusKB reads one kB field of /proc/PID/status.
-func procStatusKB(pid int, field string) int {
-	raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, l := range strings.Split(string(raw), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
-			n, _ := strconv.Atoi(f[1])
-			return n
-		}
-	}
-	return 0
 }

@@ -45,14 +45,11 @@ type collectionChanges struct {
 
 // changes are the records of one pull of changes, not yet merged.
 type changes struct {
-	orgs        *orgsPull
-	since       watermarks
-	classes     []rosterClass
-	users       []rosterUser
-	enrollments enrollTable
-	dropped     [3][]string
-	colls       [3]collectionChanges
-	permRev     string
+	orgs  *orgsPull
+	since watermarks
+	records
+	colls   [3]collectionChanges
+	permRev string
 }
 
 // pullChanges pulls what changed since the kept roster was pulled,
@@ -117,31 +114,19 @@ func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District,
 		case classlink.Classes:
 			info, err = c.Classes(ctx, opt, func(r classlink.Class) error {
 				seen(r.SourcedID, r.DateLastModified)
-				if kept, ok := o.keepClass(r); ok {
-					ch.classes = append(ch.classes, kept)
-				} else if usableID(r.SourcedID) {
-					ch.dropped[dropClasses] = append(ch.dropped[dropClasses], r.SourcedID)
-				}
+				ch.takeClass(o.scope, r)
 				return nil
 			})
 		case classlink.Users:
 			info, err = c.Users(ctx, opt, func(r classlink.User) error {
 				seen(r.SourcedID, r.DateLastModified)
-				if kept, ok := o.keepUser(r); ok {
-					ch.users = append(ch.users, kept)
-				} else if usableID(r.SourcedID) {
-					ch.dropped[dropUsers] = append(ch.dropped[dropUsers], r.SourcedID)
-				}
+				ch.takeUser(o.scope, r)
 				return nil
 			})
 		case classlink.Enrollments:
 			info, err = c.Enrollments(ctx, opt, func(r classlink.Enrollment) error {
 				seen(r.SourcedID, r.DateLastModified)
-				if !keepEnrollment(r) || !ch.enrollments.add(r.SourcedID, r.Class, r.User, r.Role) {
-					if usableID(r.SourcedID) {
-						ch.dropped[dropEnrollments] = append(ch.dropped[dropEnrollments], r.SourcedID)
-					}
-				}
+				ch.takeEnrollment(r)
 				return nil
 			})
 		}

@@ -18,13 +18,46 @@ import (
 // roster), so that a daily run updates it with what changed since
 // (changes.go) and builds the same roster a full pull would.
 type pulled struct {
-	meta        pulledMeta
-	since       watermarks
+	meta  pulledMeta
+	since watermarks
+	records
+	counts pulledCounts
+}
+
+// records are what a pull kept of classes, users and enrollments, and the
+// ids of those it did not keep: a whole pull's, or a pull of changes'.
+type records struct {
 	classes     []rosterClass // keepClass
 	users       []rosterUser  // keepUser, with their agents
 	enrollments enrollTable   // every active enrollment
 	dropped     [3][]string   // classes, users and enrollments pulled but not kept
-	counts      pulledCounts
+}
+
+// takeClass files a pulled class as kept or dropped.
+func (r *records) takeClass(s scope, k classlink.Class) {
+	if kept, ok := s.keepClass(k); ok {
+		r.classes = append(r.classes, kept)
+	} else if usableID(k.SourcedID) {
+		r.dropped[dropClasses] = append(r.dropped[dropClasses], k.SourcedID)
+	}
+}
+
+// takeUser files a pulled user as kept or dropped.
+func (r *records) takeUser(s scope, u classlink.User) {
+	if kept, ok := s.keepUser(u); ok {
+		r.users = append(r.users, kept)
+	} else if usableID(u.SourcedID) {
+		r.dropped[dropUsers] = append(r.dropped[dropUsers], u.SourcedID)
+	}
+}
+
+// takeEnrollment files a pulled enrollment as kept or dropped.
+func (r *records) takeEnrollment(e classlink.Enrollment) {
+	if !keepEnrollment(e) || !r.enrollments.add(e.SourcedID, e.Class, e.User, e.Role) {
+		if usableID(e.SourcedID) {
+			r.dropped[dropEnrollments] = append(r.dropped[dropEnrollments], e.SourcedID)
+		}
+	}
 }
 
 // Indexes of pulled.dropped.

@@ -208,11 +208,7 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 			progress(classlink.Classes, p.counts.classes)
 		}
 		p.since.see(classlink.Classes, k.DateLastModified)
-		if kept, ok := o.keepClass(k); ok {
-			p.classes = append(p.classes, kept)
-		} else if usableID(k.SourcedID) {
-			p.dropped[dropClasses] = append(p.dropped[dropClasses], k.SourcedID)
-		}
+		p.takeClass(o.scope, k)
 		return nil
 	})
 	if err != nil {
@@ -246,11 +242,7 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 				progress(classlink.Enrollments, p.counts.enrollments)
 			}
 			enrollSince.see(classlink.Enrollments, e.DateLastModified)
-			if keepEnrollment(e) {
-				p.enrollments.add(e.SourcedID, e.Class, e.User, e.Role)
-			} else if usableID(e.SourcedID) {
-				p.dropped[dropEnrollments] = append(p.dropped[dropEnrollments], e.SourcedID)
-			}
+			p.takeEnrollment(e)
 			return nil
 		})
 		if enrollErr != nil {
@@ -263,11 +255,7 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 			progress(classlink.Users, p.counts.users)
 		}
 		p.since.see(classlink.Users, u.DateLastModified)
-		if kept, ok := o.keepUser(u); ok {
-			p.users = append(p.users, kept)
-		} else if usableID(u.SourcedID) {
-			p.dropped[dropUsers] = append(p.dropped[dropUsers], u.SourcedID)
-		}
+		p.takeUser(o.scope, u)
 		return nil
 	})
 	if err != nil {
