@@ -32,6 +32,10 @@ run and shows what would change without changing anything. A run that has
 not begun to change the directory after --time-budget (waits ClassLink asks
 for included) fails with reason upstream and changes nothing.
 
+With no database at --db yet, it makes one holding the built-in demo
+district (Tenant 2), so "rostersync sync --district 2" works at once; a run
+that cannot happen leaves no new database behind.
+
 Exit status: 0 when the run succeeded or found nothing changed; 1 when it
 failed, with the reason (threshold, credentials, schools_not_found,
 upstream, storage). ctrl+c (SIGINT) or SIGTERM stops the run, which is
@@ -51,11 +55,12 @@ recorded as cancelled.`,
 			if err := checkFullPullDays(); err != nil {
 				return err
 			}
-			db, err := openExisting()
+			// A first `rostersync sync --district 2` works on a machine
+			// with no database yet: it is made, with the demo district.
+			db, created, err := openOrCreate()
 			if err != nil {
 				return err
 			}
-			defer db.Close()
 			out := cmd.OutOrStdout()
 			show := newProgressLine(out, out == io.Writer(os.Stdout) && isTerminal(os.Stdout))
 			if asJSON {
@@ -69,6 +74,9 @@ recorded as cancelled.`,
 			engine.BatchSize, engine.RunBudget = batch, budget
 			res, err := engine.Run(cmd.Context(), id, rsync.RunOptions{DryRun: dryRun, Trigger: store.TriggerManual, Progress: show.update, Samples: samples, FullPull: full})
 			show.done()
+			// A run that could not happen (no such district, …) leaves no
+			// database it made; a recorded run keeps it.
+			closeOrDiscard(db, created, err)
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,6 +27,20 @@ func TestEndToEndTheDemoWorksFromAFreshDatabase(t *testing.T) {
 	out, code := run(t, "", "sync", "--district", "2", "--db", db)
 	if code != 0 || !strings.Contains(out, "succeeded") {
 		t.Fatalf("sync --district 2: exit %d\n%s", code, out)
+	}
+
+	// With no database at all, the first sync of the demo makes one; a sync
+	// of a district that is not there leaves none behind.
+	first := filepath.Join(t.TempDir(), "first.db")
+	if out, code := run(t, "", "sync", "--district", "2", "--db", first); code != 0 || !strings.Contains(out, "succeeded") {
+		t.Fatalf("sync --district 2 with no database: exit %d\n%s", code, out)
+	}
+	none := filepath.Join(t.TempDir(), "none.db")
+	if out, code := run(t, "", "sync", "--district", "99", "--db", none); code == 0 || !strings.Contains(out, "Tenant ID 99") {
+		t.Fatalf("sync --district 99 with no database: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(none); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a sync that could not happen left a database behind: %v", err)
 	}
 
 	// A database first opened by another command has the demo too.
