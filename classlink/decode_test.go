@@ -59,6 +59,11 @@ func TestDecodeUsersMessy(t *testing.T) {
 	if !reflect.DeepEqual(u1.RoleOrgs("administrator"), []string{"d1", "s9"}) {
 		t.Errorf("1.1 role orgs = %v", u1.RoleOrgs("administrator"))
 	}
+	// The primary role sent as the 1.1 role too is held where roles[] says.
+	both := User{Role: "principal", Orgs: []string{"s1", "s2"}, Roles: []RoleAssignment{{"primary", "principal", "s1"}, {"secondary", "teacher", "s2"}}}
+	if got := both.RoleOrgs("principal"); !reflect.DeepEqual(got, []string{"s1"}) {
+		t.Errorf("1.1 role also in roles[] with an org: held at %v, want [s1]", got)
+	}
 }
 
 func TestDecodeOtherCollections(t *testing.T) {

@@ -137,17 +137,19 @@ func (u User) HasRole(role string) bool {
 	return false
 }
 
-// RoleOrgs returns the orgs a role applies to: for a 1.2 role the org of
-// each matching roles[] entry, for the 1.1 role the user's Orgs.
+// RoleOrgs returns the orgs a role is held at: the orgs its roles[]
+// entries name, or, when none names one (the 1.1 role, a 1.2 entry
+// without an org), the user's Orgs. A 1.1 role sent beside roles[]
+// entries naming orgs for it is held only there.
 func (u User) RoleOrgs(role string) []string {
 	var out []string
-	if u.Role == role {
-		out = append(out, u.Orgs...)
-	}
 	for _, r := range u.Roles {
 		if r.Role == role && r.Org != "" {
 			out = append(out, r.Org)
 		}
+	}
+	if len(out) == 0 && u.HasRole(role) {
+		out = append(out, u.Orgs...)
 	}
 	return out
 }

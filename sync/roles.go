@@ -64,7 +64,9 @@ var guardianRoles = map[string]bool{"parent": true, "guardian": true, "relative"
 // also teaches is a school administrator; a principal elsewhere who
 // teaches here is a teacher here); staff roles win over student and
 // guardian roles, and student over guardian. A 1.2 role applies to its
-// org, a 1.1 role (or a 1.2 one without an org) to the user's orgs.
+// org, a 1.1 role (or a 1.2 one without an org) to the user's orgs,
+// unless a 1.2 entry names an org for the same role: a server that sends
+// the primary role as the 1.1 role too says where it is held in roles[].
 // districtOrgs are the sourcedIds of orgs of type district: a 1.1
 // administrator held there is a district administrator, otherwise a
 // school one.
@@ -102,8 +104,8 @@ func classify(u classlink.User, selected, districtOrgs map[string]bool) (userKin
 }
 
 // heldAt says whether role is held at a selected school and at a district
-// org: at the orgs of its 1.2 entries, or the user's orgs for the 1.1 role
-// and when no entry names an org (u.RoleOrgs, without building the list).
+// org: at the orgs its 1.2 entries name, or, when none names one, at the
+// user's orgs (u.RoleOrgs, without building the list).
 func heldAt(u classlink.User, role string, selected, districtOrgs map[string]bool) (atSchool, atDistrict bool) {
 	see := func(o string) {
 		atSchool = atSchool || selected[o]
@@ -116,7 +118,7 @@ func heldAt(u classlink.User, role string, selected, districtOrgs map[string]boo
 			see(r.Org)
 		}
 	}
-	if u.Role == role || !named {
+	if !named {
 		for _, o := range u.Orgs {
 			see(o)
 		}

@@ -43,6 +43,12 @@ func TestClassifyCountsOnlyRolesHeldHere(t *testing.T) {
 		{"1.1 administrator of a school here and one elsewhere", classlink.User{Role: "administrator", Orgs: []string{"elsewhere", "here"}}, kindStaff, store.SchoolAdmin},
 		{"1.1 administrator only elsewhere", classlink.User{Role: "administrator", Orgs: []string{"elsewhere"}}, kindNone, store.SupportStaff},
 		{"1.1 teacher here, 1.2 principal elsewhere", classlink.User{Role: "teacher", Orgs: []string{"here"}, Roles: r12("principal", "elsewhere")}, kindStaff, store.Teacher},
+		// A server sending the primary role as the 1.1 role too, beside
+		// roles[] naming where each is held.
+		{"principal elsewhere also sent as the 1.1 role, teacher here", classlink.User{Role: "principal", Orgs: []string{"elsewhere", "here"},
+			Roles: r12("principal", "elsewhere", "teacher", "here")}, kindStaff, store.Teacher},
+		{"principal here also sent as the 1.1 role, teacher elsewhere", classlink.User{Role: "principal", Orgs: []string{"elsewhere", "here"},
+			Roles: r12("principal", "here", "teacher", "elsewhere")}, kindStaff, store.SchoolAdmin},
 		{"1.1 teacher here and 1.2 principal here", classlink.User{Role: "teacher", Orgs: []string{"here"}, Roles: r12("principal", "here-too")}, kindStaff, store.SchoolAdmin},
 		{"student here", classlink.User{Role: "student", Orgs: []string{"here"}}, kindStudent, store.SupportStaff},
 		{"student elsewhere", classlink.User{Role: "student", Orgs: []string{"elsewhere"}}, kindNone, store.SupportStaff},
