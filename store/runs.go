@@ -452,12 +452,15 @@ func (r *Run) interrupted() {
 	switch {
 	case r.Mode == ModeDryRun:
 		r.Message = fmt.Sprintf("while %s; a dry run changes nothing", p.Phase)
+	// The next run plans the whole roster against the whole directory
+	// (whether it pulled everything or what changed), so it completes
+	// whatever this one left undone.
 	case p.Applied > 0 && p.ToApply > 0:
-		r.Message = fmt.Sprintf("while %s, after %d of %d directory writes; the next run pulls in full and completes them", p.Phase, p.Applied, p.ToApply)
+		r.Message = fmt.Sprintf("while %s, after %d of %d directory writes; the next run completes them", p.Phase, p.Applied, p.ToApply)
 	case p.Applied > 0:
-		r.Message = fmt.Sprintf("while %s, after %d directory writes; the next run pulls in full and completes them", p.Phase, p.Applied)
+		r.Message = fmt.Sprintf("while %s, after %d directory writes; the next run completes them", p.Phase, p.Applied)
 	default:
-		r.Message = fmt.Sprintf("while %s, before changing the directory; the next run pulls in full", p.Phase)
+		r.Message = fmt.Sprintf("while %s, before changing the directory; the next run syncs as usual", p.Phase)
 	}
 	r.Message = "interrupted: the process stopped (killed, crashed or out of disk) " + r.Message
 }

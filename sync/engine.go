@@ -394,8 +394,9 @@ func permRev(ctx context.Context, c *classlink.Client) (string, error) {
 // unchanged reports whether the district's latest finished apply run
 // brought the directory to this roster revision and configuration, with no
 // hand edit since it started. An apply run that failed or was interrupted
-// since then may have changed part of the directory: the next one pulls
-// in full.
+// since then may have changed part of the directory: the next one plans
+// again (the whole roster against the whole directory, however it was
+// pulled), which completes it.
 func (e *Engine) unchanged(d store.District, rev string) (bool, error) {
 	if rev == "" {
 		return false, nil // a server without x-perm-rev: always pull

@@ -66,6 +66,42 @@ func TestRunStoppedBetweenBatchesReadsAsInterrupted(t *testing.T) {
 	}
 }
 
+// A run interrupted while it applies is completed by the next one, which
+// pulls only what changed: every run plans the whole roster against the
+// whole directory, so the record's promise holds without a full pull.
+func TestAnInterruptedApplyIsCompletedByAPullOfChanges(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	full := newTwin(t, f)
+	f.mustSucceed()
+	f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 150, ContactEdits: 50})
+	f.engine.BatchSize = 10
+	batches := 0
+	f.engine.Run(context.Background(), testTenant, RunOptions{Progress: func(p Progress) {
+		if p.Applied > 0 {
+			if batches++; batches == 2 {
+				f.db.Close() // the process goes away
+			}
+		}
+	}})
+	f.reopen()
+	killed, _, _ := f.db.LastRun(testTenant)
+	if killed.Status != store.RunInterrupted || !strings.HasSuffix(killed.Message, "after 20 directory writes; the next run completes them") {
+		t.Fatalf("the interrupted run: %s %q", killed.Status, killed.Message)
+	}
+	next, kind := pullKind(t, f.engine, RunOptions{})
+	want, _ := pullKind(t, full.engine, RunOptions{})
+	if kind != PassChanges || next.Status != store.RunSucceeded {
+		t.Fatalf("the next run: %s, pulled %q", next.Status, kind)
+	}
+	if a, b := dumpDirectory(t, f.db, testTenant), dumpDirectory(t, full.db, testTenant); !a.equal(b) || want.Status != store.RunSucceeded {
+		t.Fatalf("after the next run the directory differs from a clean sync's: %d/%d users, %d/%d memberships",
+			len(a.Users), len(b.Users), len(a.Memberships), len(b.Memberships))
+	}
+	if r := f.run(RunOptions{}); r.Status != store.RunUnchanged {
+		t.Fatalf("then: %s, want unchanged", r.Status)
+	}
+}
+
 // The "unchanged" shortcut holds only when the latest finished apply run
 // was applied: an interrupted one since may have changed part of the
 // directory, even at the same roster revision and configuration.

@@ -214,5 +214,5 @@ func TestInterruptedRunOnHomeAndInHistory(t *testing.T) {
 	d.keys("m", "down", "down", "down", "down", "enter")
 	d.see("Sync history", "sync interrupted, scheduled, 10000 of 42000 writes applied")
 	d.keys("down", "enter") // the run started before the revision's save
-	d.see("interrupted: the process stopped", "after 10000 of 42000 directory writes", "the next run pulls in full")
+	d.see("interrupted: the process stopped", "after 10000 of 42000 directory writes", "the next run completes them")
 }
