@@ -215,6 +215,11 @@ func TestFilterModifiedSinceAndStatus(t *testing.T) {
 	if !slices.Equal(ids, want) || info.Total != 3 {
 		t.Errorf("delta ids = %v (total %d), want %v", ids, info.Total, want)
 	}
+	// The server's Date header is the district's clock, the one that
+	// stamped the changes: noon of the epoch's day.
+	if wantDate := since.Add(12 * time.Hour); !info.Date.Equal(wantDate) {
+		t.Errorf("the pull's server date = %v, want %v", info.Date, wantDate)
+	}
 	if r := f.srv.RequestsTo("users"); r[len(r)-1].Filter != classlink.ModifiedSince(since) {
 		t.Errorf("filter sent = %q", r[len(r)-1].Filter)
 	}

@@ -94,6 +94,10 @@ type PullInfo struct {
 	Retries  int    // requests that were repeated
 	PageSize int    // page size at the end (smaller after a 502)
 	Elapsed  time.Duration
+	// Date is the server's clock when it answered the first page (its
+	// Date header): the clock its dateLastModified stamps come from.
+	// Zero when it sent none or one that does not parse.
+	Date time.Time
 }
 
 // Orgs streams every org (district, schools, …) to fn in sourcedId order.
@@ -292,6 +296,9 @@ func pull[T any](ctx context.Context, c *Client, coll collection, opt ListOption
 		if first == nil {
 			first = &ph
 			info.Total, info.PermRev = ph.total, ph.permRev
+			if date, err := http.ParseTime(p.header.Get("Date")); err == nil {
+				info.Date = date.UTC()
+			}
 			ids = newIDCheck(min(max(ph.total, 0), size))
 			if opt.Begin != nil {
 				opt.Begin(ph.total)

@@ -18,7 +18,9 @@ import (
 // A daily run updates the roster pulled last time with what changed
 // since, instead of pulling everything again (DESIGN §3): for classes,
 // users and enrollments, the records whose dateLastModified is newer than
-// the newest it has (filter=dateLastModified>'…', less changeMargin), and
+// where the last pull left off (watermarks.since: the newest date it had,
+// never after that pull began; filter=dateLastModified>'…', less
+// changeMargin), and
 // a sweep of the sourcedIds still there (fields=sourcedId) to find the
 // records that vanished. Orgs are few and always pulled whole. The result
 // is the roster a full pull would make, or a *fullPullNeeded when only a
@@ -88,7 +90,7 @@ func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District,
 	if !slices.Equal(orgs, kept.meta.DistrictOrgs) {
 		return nil, nil, &fullPullNeeded{"the district's orgs of type district changed"}
 	}
-	ch := &changes{orgs: o, since: newWatermarks(), permRev: o.permRev}
+	ch := &changes{orgs: o, since: newWatermarks(o.start), permRev: o.permRev}
 	revs := []string{o.permRev}
 	pass := func(coll classlink.Collection, kind string, n int) {
 		report(Progress{Phase: PhasePull, Collection: coll, Records: n, Attempt: attempt, Pass: kind})
@@ -303,6 +305,7 @@ func (p *pulled) update(ch *changes) *pulled {
 
 	p.counts = pulledCounts{orgs: ch.orgs.count, classes: cl.ids, users: us.ids, enrollments: en.ids}
 	p.meta.PermRev = ch.permRev
+	p.since.until = ch.since.until
 	for _, c := range changingCollections {
 		if ch.since.unreadable[c] {
 			p.since.unreadable[c] = true

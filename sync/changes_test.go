@@ -2,12 +2,15 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -187,8 +190,8 @@ func TestDailyRunsOfChangesEqualFullPulls(t *testing.T) {
 // A run pulls everything when a pull of changes cannot be trusted to make
 // the same roster: the server refuses the filter, the last full pull is a
 // week old (or FullPullEvery), the settings changed, it was asked to, or
-// the kept roster is damaged. A dry run reads the kept roster but keeps
-// nothing.
+// the kept roster is damaged, or the last full pull is dated after now.
+// A dry run reads the kept roster but keeps nothing.
 func TestFullPullWhenChangesCannotDo(t *testing.T) {
 	now := time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
 	f := newFixture(t, fixtureOptions{})
@@ -248,4 +251,149 @@ func TestFullPullWhenChangesCannotDo(t *testing.T) {
 	expect("damaged", "damaged", RunOptions{})
 	day(1)
 	expect("repaired by the full pull", PassChanges, RunOptions{})
+
+	// The clock was ahead when the last full pull was stamped: the week
+	// since cannot be counted, so it is over (not suspended until the
+	// clock catches up).
+	day(-40)
+	expect("the last full pull dated in the future", "dated after now", RunOptions{})
+	day(1)
+	expect("a day after it", PassChanges, RunOptions{})
+}
+
+// One record dated in the future (a SIS clock ahead, a date typed wrong)
+// is not where the next pull of changes starts: the edits of the days
+// after it, older than it, still reach the directory, as a full pull
+// brings them.
+func TestAFutureDatedRecordDoesNotHideLaterEdits(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	full := newTwin(t, f)
+	pullKind(t, f.engine, RunOptions{})
+	pullKind(t, full.engine, RunOptions{FullPull: true})
+
+	f.roster.AdvanceDay(classlinktest.DayChanges{})
+	f.roster.Put(classlinktest.User{SourcedID: "usr-future", Status: "active", EnabledUser: true, GivenName: "Fu", FamilyName: "Ture",
+		Role: "teacher", Orgs: []string{f.roster.SchoolID(0)}, Kind: classlinktest.KindStaff,
+		DateLastModified: classlinktest.Stamp(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))})
+	if _, kind := pullKind(t, f.engine, RunOptions{}); kind != PassChanges {
+		t.Fatalf("day 1 pulled %q", kind)
+	}
+	pullKind(t, full.engine, RunOptions{FullPull: true})
+	for _, db := range []*store.DB{f.db, full.db} { // a full pull keeps a start no later either
+		if since := keptSince(t, db, classlinktest.Users); since.Year() == 2099 {
+			t.Fatalf("the next pull of users starts at %v", since)
+		}
+	}
+
+	// The next day a student changes name and another becomes tobedeleted.
+	f.roster.AdvanceDay(classlinktest.DayChanges{})
+	modifyUser(f, f.roster.StudentID(3), func(u *classlinktest.User) { u.GivenName = "Renamed" })
+	f.roster.MarkToBeDeleted(classlinktest.Users, f.roster.StudentID(4))
+	got, kind := pullKind(t, f.engine, RunOptions{})
+	want, _ := pullKind(t, full.engine, RunOptions{FullPull: true})
+	if kind != PassChanges {
+		t.Fatalf("day 2 pulled %q", kind)
+	}
+	if got.Counts != want.Counts || got.Counts.Students.Update != 1 || got.Counts.Students.Archive != 1 {
+		t.Errorf("run of changes %+v, full run %+v", got.Counts, want.Counts)
+	}
+	if a, b := dumpDirectory(t, f.db, testTenant), dumpDirectory(t, full.db, testTenant); !a.equal(b) {
+		t.Errorf("the directories differ: student 3 is %q here; student 4 %s here", f.user(f.roster.StudentID(3)).GivenName, f.user(f.roster.StudentID(4)).Status)
+	}
+}
+
+// keptSince is where the next pull of changes of a collection starts.
+func keptSince(t *testing.T, db *store.DB, c classlink.Collection) time.Time {
+	t.Helper()
+	raw, ok, err := db.PulledRosterMeta(testTenant)
+	var meta pulledMeta
+	if err != nil || !ok || json.Unmarshal(raw, &meta) != nil {
+		t.Fatalf("no kept roster: %v", err)
+	}
+	return meta.Since[c]
+}
+
+// On a server that keeps no x-perm-rev, records change while a pull goes
+// on, some after the pull read them and some before; when the pull takes
+// longer than the margin (a time budget allows 24 hours), a start taken
+// from the newest date seen would be later than the changes the pull
+// missed. The next pull starts no later than this one began, so the next
+// run brings them.
+func TestChangesMadeDuringALongPullAreNotMissed(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.srv.SetPaging(classlinktest.Paging{NoPermRev: true})
+	f.pageSize = 50
+	full := newTwin(t, f)
+	pullKind(t, f.engine, RunOptions{})
+	f.roster.AdvanceDay(classlinktest.DayChanges{})
+
+	var users []string
+	for _, r := range f.roster.Records(classlinktest.Users, 0, 1<<20) {
+		users = append(users, r.ID())
+	}
+	first, last := users[0], users[len(users)-1]          // on the first page, and on the last
+	began := time.Date(2026, 8, 2, 12, 0, 0, 0, time.UTC) // the district's clock (its Date header) today
+	rename := func(id, name string, at time.Time) {
+		u := f.rosterUser(id)
+		u.GivenName, u.DateLastModified = name, classlinktest.Stamp(at)
+		f.roster.Put(u)
+	}
+	once := false
+	f.onRequest = func(r *http.Request) {
+		if !once && strings.HasSuffix(r.URL.Path, "/users") && r.URL.Query().Get("offset") == "100" {
+			once = true // the pull has read the first page of users by now
+			rename(first, "Changed Early", began.Add(30*time.Minute))
+			rename(last, "Changed Late", began.Add(2*time.Hour))
+		}
+	}
+	if r, kind := pullKind(t, f.engine, RunOptions{FullPull: true}); r.Status != store.RunSucceeded || !once {
+		t.Fatalf("the long pull: %s %q (changes made: %v)", r.Status, kind, once)
+	}
+	f.onRequest = nil
+	if since := keptSince(t, f.db, classlinktest.Users); since.After(began) {
+		t.Fatalf("the next pull of users starts at %v, after the pull began (%v)", since, began)
+	}
+	f.roster.AdvanceDay(classlinktest.DayChanges{})
+	if _, kind := pullKind(t, f.engine, RunOptions{}); kind != PassChanges {
+		t.Fatalf("the next day pulled %q", kind)
+	}
+	pullKind(t, full.engine, RunOptions{FullPull: true})
+	if a, b := dumpDirectory(t, f.db, testTenant), dumpDirectory(t, full.db, testTenant); !a.equal(b) {
+		t.Errorf("the directories differ: the record changed after the pull read it is %q, the other %q",
+			f.user(first).GivenName, f.user(last).GivenName)
+	}
+}
+
+// Where the next pull of changes starts: the newest date pulled, never
+// after the pull began by the server's clock, whatever the dates say.
+func TestWhereTheNextPullOfChangesStarts(t *testing.T) {
+	began := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name  string
+		dates []string
+		want  time.Time
+	}{
+		{"the newest date", []string{"2026-11-30T10:00:00.000Z", "2026-12-01T17:30:00Z", "2026-12-01"}, time.Date(2026, 12, 1, 17, 30, 0, 0, time.UTC)},
+		{"a date in 2099 is passed over", []string{"2026-12-01T17:30:00Z", "2099-01-01T00:00:00Z"}, time.Date(2026, 12, 1, 17, 30, 0, 0, time.UTC)},
+		{"a change made while the pull went on is passed over", []string{"2026-12-01T17:30:00Z", "2026-12-02T11:00:00Z"}, time.Date(2026, 12, 1, 17, 30, 0, 0, time.UTC)},
+		// 10:30 in a zone ten hours ahead of UTC, written without a zone:
+		// read as UTC it lies ahead of the server's clock.
+		{"a zone-less date of a zone ahead of UTC", []string{"2026-12-01T20:00:00", "2026-12-02T10:30:00"}, time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)},
+		{"every date ahead: the pull's start", []string{"2026-12-02T10:30:00", "2099-01-01"}, began},
+		{"no record: the pull's start", nil, began},
+	}
+	for _, tc := range cases {
+		w := newWatermarks(began)
+		for _, d := range tc.dates {
+			w.see(classlink.Users, d)
+		}
+		if got := w.since(classlink.Users); !got.Equal(tc.want) {
+			t.Errorf("%s: starts at %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	w := newWatermarks(began)
+	w.see(classlink.Users, "yesterday")
+	if w.usable() {
+		t.Error("an unreadable date left the collection usable for a pull of changes")
+	}
 }

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -33,6 +34,17 @@ type fixture struct {
 	timeout time.Duration
 	// pageSize is the client's page size; 0 is classlink's default.
 	pageSize int
+	// onRequest, when set, sees every request to ClassLink before it goes.
+	onRequest func(*http.Request)
+}
+
+type requestHook struct {
+	fn func(*http.Request)
+}
+
+func (h requestHook) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.fn(r)
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 type fixtureOptions struct {
@@ -93,6 +105,9 @@ func (f *fixture) dial(ctx context.Context, d store.District) (*classlink.Client
 	cfg.RequestTimeout = f.timeout
 	cfg.MaxAttempts = 3
 	cfg.PageSize = f.pageSize
+	if f.onRequest != nil {
+		cfg.HTTPClient = &http.Client{Transport: requestHook{f.onRequest}}
+	}
 	return classlink.New(cfg)
 }
 

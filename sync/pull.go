@@ -73,6 +73,10 @@ func (e *Engine) lastPulled(d store.District, opt RunOptions) (*keptRoster, stri
 		return nil, fmt.Sprintf("the settings changed since the last pull (revision %d, now %d)", meta.ConfigRevision, d.Revision), nil
 	case e.now().Sub(meta.FullPullAt) >= every:
 		return nil, fmt.Sprintf("the last full pull is older than %s", every), nil
+	case meta.FullPullAt.After(e.now()):
+		// The clock was ahead then (or is behind now): the week cannot be
+		// counted, so it is over.
+		return nil, "the last full pull is dated after now (the clock was changed)", nil
 	}
 	for _, c := range changingCollections {
 		if meta.Since[c].IsZero() {
@@ -100,7 +104,10 @@ func (e *Engine) keepPulled(tenantID int64, p *pulled) error {
 	if !p.since.usable() {
 		return e.DB.DropPulledRoster(tenantID)
 	}
-	p.meta.Since = p.since.newest
+	p.meta.Since = map[classlink.Collection]time.Time{}
+	for _, c := range changingCollections {
+		p.meta.Since[c] = p.since.since(c)
+	}
 	meta, err := json.Marshal(p.meta)
 	if err != nil {
 		return err

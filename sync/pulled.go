@@ -75,16 +75,17 @@ type pulledMeta struct {
 	DistrictOrgs   []string  `json:"district_orgs"`
 	PermRev        string    `json:"perm_rev"`
 	FullPullAt     time.Time `json:"full_pull_at"`
-	// Since is, per collection, the newest dateLastModified pulled: the
-	// next run asks for what changed after it.
+	// Since is, per collection, where the next run's pull of changes
+	// starts (less changeMargin): watermarks.since.
 	Since map[classlink.Collection]time.Time `json:"since"`
 }
 
-// pulledFormat is the layout of the stream (pulled_codec.go).
-const pulledFormat = 1
+// pulledFormat is the layout of the meta and the stream (pulled_codec.go).
+// Format 1 could keep a Since after the pull (a record dated in the future).
+const pulledFormat = 2
 
 func newPulled(d store.District, o *orgsPull) *pulled {
-	p := &pulled{since: newWatermarks()}
+	p := &pulled{since: newWatermarks(o.start)}
 	p.meta.Format = pulledFormat
 	p.meta.ConfigRevision = d.Revision
 	for id := range o.districtOrgs {
@@ -106,16 +107,22 @@ func (p *pulled) sort() {
 	p.enrollments.sort()
 }
 
-// watermarks track the newest dateLastModified per collection; a record
-// without a readable one makes its collection unusable for a pull of
+// watermarks track, per collection, the newest dateLastModified pulled
+// that is not after the moment the pull began (until, by the server's
+// clock: pullStart). A record dated later — a SIS clock ahead, a date
+// typed wrong, a zone-less date in a zone ahead of UTC, a change made
+// while the pull went on — never moves where the next pull starts: every
+// change made after the pull read a record is dated after until. A record
+// without a readable date makes its collection unusable for a pull of
 // changes.
 type watermarks struct {
+	until      time.Time
 	newest     map[classlink.Collection]time.Time
 	unreadable map[classlink.Collection]bool
 }
 
-func newWatermarks() watermarks {
-	return watermarks{newest: map[classlink.Collection]time.Time{}, unreadable: map[classlink.Collection]bool{}}
+func newWatermarks(until time.Time) watermarks {
+	return watermarks{until: until, newest: map[classlink.Collection]time.Time{}, unreadable: map[classlink.Collection]bool{}}
 }
 
 func (w watermarks) see(c classlink.Collection, date string) {
@@ -123,9 +130,23 @@ func (w watermarks) see(c classlink.Collection, date string) {
 	switch {
 	case !ok:
 		w.unreadable[c] = true
+	case t.After(w.until):
+		// Dated after the pull began: not a starting point (see above).
 	case t.After(w.newest[c]):
 		w.newest[c] = t
 	}
+}
+
+// since is where the next pull of changes of collection c starts (less
+// changeMargin): the newest date pulled, never after the pull began; the
+// pull's start itself when no record had an earlier date (an empty
+// collection, or one whose every date is ahead of the server's clock).
+// Too early only costs records pulled again; too late would miss changes.
+func (w watermarks) since(c classlink.Collection) time.Time {
+	if t := w.newest[c]; !t.IsZero() && t.Before(w.until) {
+		return t
+	}
+	return w.until
 }
 
 // take adopts o's watermark of collection c (kept apart while c was
@@ -139,10 +160,11 @@ func (w watermarks) take(o watermarks, c classlink.Collection) {
 	}
 }
 
-// usable reports whether every collection has a trustworthy newest date.
+// usable reports whether every collection has a trustworthy start for
+// the next pull of changes.
 func (w watermarks) usable() bool {
 	for _, c := range changingCollections {
-		if w.unreadable[c] || w.newest[c].IsZero() {
+		if w.unreadable[c] || w.since(c).IsZero() {
 			return false
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -268,7 +269,15 @@ func (pr *pulledReader) byte() byte {
 // decodePulled reads what encode wrote into a pulled roster with meta.
 func decodePulled(r io.Reader, meta pulledMeta) (*pulled, error) {
 	pr := &pulledReader{r: bufio.NewReaderSize(r, 256<<10)}
-	p := &pulled{meta: meta, since: newWatermarks()}
+	// The kept starts were never after that pull began; a pull of changes
+	// moves until to its own start (update).
+	var until time.Time
+	for _, t := range meta.Since {
+		if t.After(until) {
+			until = t
+		}
+	}
+	p := &pulled{meta: meta, since: newWatermarks(until)}
 	n := pr.count()
 	p.classes = make([]rosterClass, 0, min(n, 1<<20))
 	prev := ""

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	gosync "sync"
+	"time"
 
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/store"
@@ -78,6 +79,9 @@ type orgsPull struct {
 	schools []rosterSchool
 	count   int
 	permRev string
+	// start is when the pull began by the server's clock (the Date of its
+	// answer), else by this machine's: pullStart.
+	start time.Time
 }
 
 // share estimates how many of a collection's total records a pull keeps:
@@ -102,6 +106,7 @@ func pullOrgs(ctx context.Context, c *classlink.Client, d store.District, progre
 		return nil, &missingSchoolsError{}
 	}
 	found := map[string]string{}
+	asked := time.Now()
 	info, err := c.Orgs(ctx, classlink.ListOptions{}, func(org classlink.Org) error {
 		o.count++
 		if strings.EqualFold(org.Type, "district") {
@@ -117,6 +122,7 @@ func pullOrgs(ctx context.Context, c *classlink.Client, d store.District, progre
 	}
 	progress(classlink.Orgs, o.count)
 	o.permRev = info.PermRev
+	o.start = pullStart(info, asked)
 	if o.count == 0 {
 		return nil, &classlink.Error{Kind: classlink.ErrMalformed, Op: "orgs", Offset: -1, Detail: "ClassLink sent no orgs at all"}
 	}
@@ -133,6 +139,19 @@ func pullOrgs(ctx context.Context, c *classlink.Client, d store.District, progre
 	}
 	slices.SortFunc(o.schools, func(a, b rosterSchool) int { return strings.Compare(a.id, b.id) })
 	return o, nil
+}
+
+// pullStart is when a pull began, the moment no later change can be dated
+// before: by the server's clock, which stamps dateLastModified (the Date
+// of its first answer), else by this machine's when the server sends
+// none. The demo district's server tells its own clock, whose dates are
+// not today's; a server whose Date is off only makes the next pull start
+// earlier than it could.
+func pullStart(info classlink.PullInfo, asked time.Time) time.Time {
+	if !info.Date.IsZero() {
+		return info.Date
+	}
+	return asked.UTC()
 }
 
 // keepClass is what a pull keeps of a class: active classes of selected
@@ -230,7 +249,7 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 	}
 	both, stop := context.WithCancel(ctx)
 	defer stop()
-	enrollSince := newWatermarks()
+	enrollSince := newWatermarks(o.start)
 	var enrollInfo classlink.PullInfo
 	var enrollErr error
 	enrolled := make(chan struct{})

@@ -53,6 +53,9 @@ type Paging struct {
 	// NoTotal leaves out X-Total-Count and x-count; a client knows it has
 	// everything when a page comes back empty.
 	NoTotal bool
+	// NoPermRev leaves out x-perm-rev, as servers that keep no roster
+	// revision do: a change during a pull goes unnoticed by the client.
+	NoPermRev bool
 }
 
 // Server is a OneRoster server on 127.0.0.1.
@@ -366,6 +369,11 @@ func isSchool(r Record) bool { o, ok := r.(Org); return ok && o.Type == "school"
 // serveCollection answers one page, generating and encoding records as it
 // writes them.
 func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, t *Tenant, base string, rec *Request) {
+	// The Date header tells the district's clock, the one its changes are
+	// stamped with (noon of its current day unless Options.Now says
+	// otherwise), as a real server's comes from the clock that stamps
+	// its records; generated data is never dated after it.
+	w.Header().Set("Date", t.District.now().UTC().Format(http.TimeFormat))
 	coll, ok := endpoints[rec.Endpoint]
 	if !ok {
 		rec.Status = s.fail(w, http.StatusNotFound, "unknown collection "+rec.Endpoint)
@@ -444,7 +452,9 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, t *Tena
 		h.Set("X-Total-Count", strconv.Itoa(total))
 		h.Set("x-count", strconv.Itoa(total))
 	}
-	h.Set("x-perm-rev", v.rev)
+	if !paging.NoPermRev {
+		h.Set("x-perm-rev", v.rev)
+	}
 	if paging.Link && want > 0 && offset+want < total {
 		h.Set("Link", "<"+nextLink(r, limit, offset+want)+`>; rel="next"`)
 	}
