@@ -419,7 +419,7 @@ func fileState(t *testing.T, dir string) string {
 // the database is damaged, db check says so, the backup checks clean and is
 // put in place, and the server starts on it with the history whole.
 func TestRestoreProcedureFromTheREADME(t *testing.T) {
-	path, _, _ := syncedS(t)
+	path, _, roster := syncedS(t)
 	dir := filepath.Dir(path)
 	historyBefore, code := runIn(t, path, "history", "--district", "9", "--json")
 	if code != 0 {
@@ -478,6 +478,14 @@ func TestRestoreProcedureFromTheREADME(t *testing.T) {
 	if out, code := runIn(t, path+".damaged", "history", "--district", "9"); code != 0 {
 		t.Fatalf("step 4 (%d): %s", code, out)
 	}
+	// … and remove the rosters the syncs kept beside it.
+	kept := filepath.Join(path+".pulled", "9")
+	if _, err := os.Stat(kept); err != nil {
+		t.Fatalf("step 4: no roster kept by the syncs: %v", err)
+	}
+	if out, err := exec.Command("rm", "-r", path+".pulled").CombinedOutput(); err != nil {
+		t.Fatalf("step 4: %v %s", err, out)
+	}
 	// 5. Put the backup in place, private.
 	if out, err := exec.Command("install", "-m", "600", backup, path).CombinedOutput(); err != nil {
 		t.Fatalf("step 5: %v %s", err, out)
@@ -497,6 +505,15 @@ func TestRestoreProcedureFromTheREADME(t *testing.T) {
 	users, classrooms := directoryJSON(t, binary(t), path)
 	if len(users) == 0 || len(classrooms) == 0 {
 		t.Fatalf("the restored directory: %d users, %d classrooms", len(users), len(classrooms))
+	}
+	// The next run, after a change in ClassLink, pulls in full and keeps
+	// a roster for the restored database.
+	roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 1})
+	if out, code := runIn(t, path, "sync", "--district", "9", "--json"); code != 0 || !strings.Contains(out, `"status": "succeeded"`) {
+		t.Fatalf("the next run (%d): %s", code, out)
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Fatalf("the next run kept no roster: %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // The pulled roster: what the sync keeps of a district's last pull (every
@@ -23,6 +26,33 @@ import (
 // buffers and leave as much free space in the file. A file is written
 // under a temporary name, synced and renamed over the old one, so a kill
 // leaves the previous one.
+
+// keyDatabaseID is the meta key of the database's own random identity.
+var keyDatabaseID = []byte("database_id")
+
+// DatabaseID is this database's own identity, random, made the first time
+// it is asked for and kept in the file (so in its backups and compacted
+// copies too): the sync notes it in each pulled roster it keeps, so that a
+// roster kept beside a database that was deleted and made again is never
+// taken for one of the new database's.
+func (db *DB) DatabaseID() (string, error) {
+	var id string
+	if err := db.view(func(tx *bolt.Tx) error {
+		id = string(tx.Bucket(bucketMeta).Get(keyDatabaseID))
+		return nil
+	}); err != nil || id != "" {
+		return id, err
+	}
+	err := db.update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if id = string(meta.Get(keyDatabaseID)); id != "" {
+			return nil
+		}
+		id = rand.Text()
+		return meta.Put(keyDatabaseID, []byte(id))
+	})
+	return id, err
+}
 
 // pulledMagic starts every pulled roster file.
 const pulledMagic = "rostersync pulled roster\n"

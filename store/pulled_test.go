@@ -93,3 +93,42 @@ func TestPulledRosterReplacesWholeOrNotAtAll(t *testing.T) {
 		t.Fatal("dropped, yet still there")
 	}
 }
+
+// A database's ID is made once and kept: the same after a reopen and in
+// a backup, another for any other database (one made again at the same
+// path included).
+func TestEachDatabaseHasItsOwnID(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rostersync.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := db.DatabaseID()
+	if again, _ := db.DatabaseID(); err != nil || len(id) < 20 || again != id {
+		t.Fatalf("ID %q then %q (%v)", id, again, err)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := db.Backup(backup, false); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, p := range []string{path, backup} {
+		other, err := Open(p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := other.DatabaseID(); err != nil || got != id {
+			t.Errorf("%s: ID %q (%v), want %q", p, got, err, id)
+		}
+		other.Close()
+	}
+	os.Remove(path)
+	made, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer made.Close()
+	if got, err := made.DatabaseID(); err != nil || got == id || got == "" {
+		t.Errorf("a database made again at the same path: ID %q (%v), the old one %q", got, err, id)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/store/storetest"
 )
 
 // twin is a second database of the fixture's district, synced with a full
@@ -395,5 +397,80 @@ func TestWhereTheNextPullOfChangesStarts(t *testing.T) {
 	w.see(classlink.Users, "yesterday")
 	if w.usable() {
 		t.Error("an unreadable date left the collection usable for a pull of changes")
+	}
+}
+
+// A restored backup numbers its next save as a later one was numbered
+// before: the roster kept for that revision (and other schools) is not
+// taken for the restored district's. The daily run after the restore pulls
+// in full, so no classroom of a school no longer connected stays active;
+// and sync --full is never "unchanged".
+func TestARestoredDatabaseDoesNotUseARosterKeptForOtherSchools(t *testing.T) {
+	f := newFixture(t, fixtureOptions{edit: func(d *store.District) { d.Schools = d.Schools[:1] }})
+	school0, school1 := f.roster.SchoolID(0), f.roster.SchoolID(1)
+	f.mustSucceed() // revision 1, school 0
+	path := f.db.Path()
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := f.db.Backup(backup, false); err != nil {
+		t.Fatal(err)
+	}
+	f.editDistrict(func(d *store.District) { d.Schools = []string{school0, school1} }) // revision 2
+	f.roster.AdvanceDay(classlinktest.DayChanges{})
+	f.mustSucceed() // keeps a roster pulled for revision 2: schools 0 and 1
+
+	// The backup takes the database's place (the README's restore steps,
+	// had they left the kept rosters where they were).
+	f.db.Close()
+	storetest.Copy(t, backup, path)
+	f.reopen()
+	f.editDistrict(func(d *store.District) { d.Schools = []string{school1} }) // revision 2 again, school 1 only
+	if d := f.mustDistrict(); d.Revision != 2 {
+		t.Fatalf("revision %d", d.Revision)
+	}
+	f.roster.AdvanceDay(classlinktest.DayChanges{})
+	if r, kind := pullKind(t, f.engine, RunOptions{}); r.Status != store.RunSucceeded || !strings.Contains(kind, "other connected schools") {
+		t.Fatalf("the run after the restore: %s, pulled %q", r.Status, kind)
+	}
+	active0 := 0
+	f.db.EachClassroom(testTenant, func(c store.Classroom) error {
+		if c.School == school0 && c.Active() {
+			active0++
+		}
+		return nil
+	})
+	if active0 > 0 {
+		t.Errorf("%d classrooms of school 0, which is not connected any more, are active after the run", active0)
+	}
+	if r, kind := pullKind(t, f.engine, RunOptions{FullPull: true}); r.Status != store.RunSucceeded || !strings.Contains(kind, "full pull was asked") {
+		t.Errorf("sync --full with nothing changed: %s, pulled %q", r.Status, kind)
+	}
+	if r := f.run(RunOptions{}); r.Status != store.RunUnchanged {
+		t.Errorf("then a run: %s, want unchanged", r.Status)
+	}
+}
+
+// A roster kept beside a database that was deleted and made again is not
+// taken for the new database's, even for the same district, revision and
+// schools: the new database may reach another server.
+func TestARosterKeptForAnotherDatabaseIsNotUsed(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.mustSucceed()
+	d := f.mustDistrict()
+	path := f.db.Path()
+	f.db.Close()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	f.reopen() // a new, empty database beside the kept rosters
+	d.Revision = 0
+	if _, _, err := f.db.SaveDistrict(d, 0, store.Actor{User: "test"}, []string{store.NoteEnabledBeforeSelfCheck}); err != nil {
+		t.Fatal(err)
+	}
+	if r, kind := pullKind(t, f.engine, RunOptions{}); r.Status != store.RunSucceeded || !strings.Contains(kind, "another database") {
+		t.Fatalf("the first run of the new database: %s, pulled %q", r.Status, kind)
+	}
+	f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 1})
+	if _, kind := pullKind(t, f.engine, RunOptions{}); kind != PassChanges {
+		t.Fatalf("the next day: pulled %q", kind)
 	}
 }

@@ -212,9 +212,13 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	if err != nil {
 		return fail(pullReason(bctx, err), err)
 	}
-	unchanged, err := e.unchanged(d, rev)
-	if err != nil {
-		return storage(err)
+	// A full pull asked for is done whatever the revisions say: it is how a
+	// person repairs a directory they do not trust.
+	unchanged := false
+	if !opt.FullPull {
+		if unchanged, err = e.unchanged(d, rev); err != nil {
+			return storage(err)
+		}
 	}
 	if unchanged {
 		run.Status, run.PermRev = store.RunUnchanged, rev

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/schoolstatus/rostersync/classlink"
@@ -59,6 +60,10 @@ func (e *Engine) lastPulled(d store.District, opt RunOptions) (*keptRoster, stri
 	if err != nil || !ok {
 		return nil, "no roster kept from an earlier run", err
 	}
+	dbID, err := e.DB.DatabaseID()
+	if err != nil {
+		return nil, "", err
+	}
 	var meta pulledMeta
 	every := e.FullPullEvery
 	if every <= 0 {
@@ -69,8 +74,12 @@ func (e *Engine) lastPulled(d store.District, opt RunOptions) (*keptRoster, stri
 		return nil, "the roster kept from an earlier run is in an older format", nil
 	case opt.FullPull:
 		return nil, "a full pull was asked for", nil
+	case meta.Database != dbID:
+		return nil, "the roster kept was pulled for another database (the database was made again, or replaced)", nil
 	case meta.ConfigRevision != d.Revision:
 		return nil, fmt.Sprintf("the settings changed since the last pull (revision %d, now %d)", meta.ConfigRevision, d.Revision), nil
+	case !slices.Equal(meta.Schools, connectedSchools(d)):
+		return nil, "the roster kept was pulled for other connected schools", nil
 	case e.now().Sub(meta.FullPullAt) >= every:
 		return nil, fmt.Sprintf("the last full pull is older than %s", every), nil
 	case meta.FullPullAt.After(e.now()):
@@ -104,6 +113,11 @@ func (e *Engine) keepPulled(tenantID int64, p *pulled) error {
 	if !p.since.usable() {
 		return e.DB.DropPulledRoster(tenantID)
 	}
+	dbID, err := e.DB.DatabaseID()
+	if err != nil {
+		return err
+	}
+	p.meta.Database = dbID
 	p.meta.Since = map[classlink.Collection]time.Time{}
 	for _, c := range changingCollections {
 		p.meta.Since[c] = p.since.since(c)

@@ -67,11 +67,17 @@ const (
 	dropEnrollments
 )
 
-// pulledMeta says what a pulled roster was pulled for: a pull for other
-// settings, or other district orgs, cannot be updated, only replaced.
+// pulledMeta says what a pulled roster was pulled for: a pull for another
+// database, other settings, other connected schools or other district orgs
+// cannot be updated, only replaced. The schools and district orgs are its
+// scope (what it kept depends on them); the revision alone cannot tell,
+// as a restored backup, or a database made again beside the kept rosters,
+// numbers its next save as an earlier one was.
 type pulledMeta struct {
 	Format         int       `json:"format"`
+	Database       string    `json:"database"` // store.DB.DatabaseID
 	ConfigRevision int64     `json:"config_revision"`
+	Schools        []string  `json:"schools"` // the connected schools, sorted
 	DistrictOrgs   []string  `json:"district_orgs"`
 	PermRev        string    `json:"perm_rev"`
 	FullPullAt     time.Time `json:"full_pull_at"`
@@ -88,11 +94,20 @@ func newPulled(d store.District, o *orgsPull) *pulled {
 	p := &pulled{since: newWatermarks(o.start)}
 	p.meta.Format = pulledFormat
 	p.meta.ConfigRevision = d.Revision
+	p.meta.Schools = connectedSchools(d)
 	for id := range o.districtOrgs {
 		p.meta.DistrictOrgs = append(p.meta.DistrictOrgs, id)
 	}
 	slices.Sort(p.meta.DistrictOrgs)
 	return p
+}
+
+// connectedSchools are the district's connected schools, sorted: the
+// scope a kept roster was pulled for.
+func connectedSchools(d store.District) []string {
+	s := slices.Clone(d.Schools)
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // sort puts every list in sourcedId order (a server's own sort may
