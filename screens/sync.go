@@ -45,6 +45,7 @@ var reasonTexts = map[string]string{
 	store.ReasonCredentials:     "ClassLink refused the connection",
 	store.ReasonSchoolsNotFound: "a connected school is missing from ClassLink",
 	store.ReasonUpstream:        "ClassLink could not be reached",
+	store.ReasonCancelled:       "stopped after it had begun to change the directory",
 	store.ReasonGuardiansFile:   "the guardians file was refused or could not be read",
 	store.ReasonStorage:         "the database could not be read or written",
 }
@@ -155,6 +156,8 @@ func runDetail(st *Styles, run store.Run, width int, detail bool) string {
 		lines = append(lines, st.Error.Render(wrap(upperFirst(run.Message)+".", width)))
 	case run.Reason == store.ReasonCredentials:
 		lines = append(lines, st.Error.Render(wrap("ClassLink refused the connection: check ⋮ → ClassLink connection (t on the District Home Page tests it). Nothing was changed.", width)))
+	case run.Reason == store.ReasonCancelled:
+		lines = append(lines, st.Warning.Render(wrap("Stopped before it finished: the counts are the changes it made. The next sync completes the rest.", width)))
 	case run.Status == store.RunFailed:
 		if run.Reason == store.ReasonStorage {
 			lines = append(lines, st.Error.Render(wrap(untrusted.Text(upperFirst(run.Message)), width)))

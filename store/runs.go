@@ -40,6 +40,12 @@ const (
 	ReasonCredentials     = "credentials"
 	ReasonSchoolsNotFound = "schools_not_found"
 	ReasonUpstream        = "upstream"
+	// ReasonCancelled: the run was stopped by its caller (ctrl+c, a
+	// server stopping) after it had changed the directory; its counts are
+	// the changes it committed, and the next run completes the rest. A
+	// run stopped before changing anything fails with reason upstream.
+	// Either way its message starts with CancelledPrefix.
+	ReasonCancelled = "cancelled"
 	// ReasonGuardiansFile: a guardians file was refused as a whole, or
 	// the SFTP folder could not be read.
 	ReasonGuardiansFile = "guardians_file"

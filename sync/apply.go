@@ -12,7 +12,8 @@ import (
 // allowed. A kill between two batches leaves a directory the next run
 // finishes.
 func (e *Engine) apply(ctx context.Context, run store.Run, p *plan, report func(Progress)) error {
-	batches := append(p.writes.list[:len(p.writes.list):len(p.writes.list)], p.archives.list...)
+	held := len(p.writes.list)
+	batches := append(p.writes.list[:held:held], p.archives.list...)
 	applied := p.written
 	total := applied + p.writes.total + p.archives.total
 	p.writes, p.archives = batchList{}, batchList{} // batches alone holds them now
@@ -35,7 +36,13 @@ func (e *Engine) apply(ctx context.Context, run store.Run, p *plan, report func(
 			return err
 		}
 		applied += b.Len()
+		p.written += b.Len()
 		batches[i] = nil // committed: free its memory
+		if k := i - held; k >= 0 && k < len(p.archived) {
+			for _, typ := range Types {
+				p.committed.Of(typ).Archive += p.archived[k].Of(typ).Archive
+			}
+		}
 		report(Progress{Phase: PhaseApply, Applied: applied, ToApply: total})
 	}
 	return nil

@@ -274,11 +274,22 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	p.noteRun = func(b *store.DirectoryBatch, applied int) {
 		b.ForRun(run, store.RunProgress{Phase: PhasePlan, Applied: applied, At: e.now()})
 	}
-	if err := p.walk(e.DB, ros); err != nil {
-		if ctx.Err() == nil {
+	// stopped ends a run whose walk or apply failed: on the database, or
+	// cancelled by its caller, maybe after committing changes.
+	stopped := func(phase string, err error) (Result, error) {
+		switch {
+		case ctx.Err() == nil:
 			return storage(err)
+		case opt.DryRun || p.written == 0:
+			return fail(store.ReasonUpstream, fmt.Errorf("cancelled while applying; the next run completes the changes: %w", err))
 		}
-		return fail(store.ReasonUpstream, fmt.Errorf("cancelled while applying; the next run completes the changes: %w", err))
+		run.Status, run.Reason, run.Counts = store.RunFailed, store.ReasonCancelled, p.committed
+		run.Message = fmt.Sprintf("%sstopped while %s, after %d directory writes were committed (the counts are those changes); the next run completes the rest",
+			store.CancelledPrefix, phase, p.written)
+		return e.record(run, nil)
+	}
+	if err := p.walk(e.DB, ros); err != nil {
+		return stopped(store.PhasePlanning, err)
 	}
 	ros = nil // what is left to do are the archives; let the roster go
 	p.checkThreshold()
@@ -289,10 +300,7 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	}
 	if !opt.DryRun {
 		if err := e.apply(ctx, run, p, report); err != nil {
-			if ctx.Err() == nil {
-				return storage(err)
-			}
-			return fail(store.ReasonUpstream, fmt.Errorf("cancelled while applying; the next run completes the changes: %w", err))
+			return stopped(store.PhaseApplying, err)
 		}
 	}
 	samples := p.samples.list

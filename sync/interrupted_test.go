@@ -292,3 +292,85 @@ func TestBackupWhileARunAppliesThenRestore(t *testing.T) {
 			len(got.Users), len(live.Users), len(got.Memberships), len(live.Memberships))
 	}
 }
+
+// A run cancelled by its caller (ctrl+c, a server stopping) after the
+// plan committed some of its writes records what it committed: counts
+// that the next run's add up to a clean run's, reason cancelled (not
+// upstream, which says nothing changed). Cancelled while applying the
+// archives, it counts the archives committed too. Cancelled before any
+// write it stays upstream with nothing counted.
+func TestACancelledRunRecordsTheChangesItCommitted(t *testing.T) {
+	cancelAt := func(f *fixture, stop func(Progress) bool) store.Run {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		res, err := f.engine.Run(ctx, testTenant, RunOptions{Progress: func(p Progress) {
+			if stop(p) {
+				cancel()
+			}
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Run
+	}
+	sum := func(a, b store.RunCounts) store.RunCounts {
+		for _, typ := range Types {
+			for _, act := range store.Actions {
+				*a.Of(typ).Of(act) += *b.Of(typ).Of(act)
+			}
+		}
+		return a
+	}
+	clean := newFixture(t, fixtureOptions{})
+	first := clean.mustSucceed()
+
+	t.Run("while planning", func(t *testing.T) {
+		f := newFixture(t, fixtureOptions{})
+		r := cancelAt(f, func(p Progress) bool { return p.Phase == PhasePlan && p.Applied >= 2*f.engine.BatchSize })
+		d := dumpDirectory(t, f.db, testTenant)
+		if r.Status != store.RunFailed || r.Reason != store.ReasonCancelled || !r.Cancelled() ||
+			!strings.Contains(r.Message, "directory writes were committed") || !strings.Contains(r.Message, "the next run completes the rest") {
+			t.Fatalf("run: %s/%s %q", r.Status, r.Reason, r.Message)
+		}
+		users := r.Counts.Students.Create + r.Counts.Staff.Create + r.Counts.Guardians.Create
+		if r.Counts.Changes() == 0 || users != len(d.Users) || r.Counts.Classrooms.Create != len(d.Classrooms) ||
+			r.Counts.Memberships.Create != len(d.Memberships) || r.Counts.Changes() >= first.Counts.Changes() {
+			t.Fatalf("counts %+v for %d users, %d classrooms, %d memberships in the directory", r.Counts, len(d.Users), len(d.Classrooms), len(d.Memberships))
+		}
+		next := f.mustSucceed()
+		if got := sum(r.Counts, next.Counts); got != first.Counts {
+			t.Errorf("the cancelled run's counts and the next run's add up to %+v, a clean run's are %+v", got, first.Counts)
+		}
+	})
+
+	t.Run("while applying the archives", func(t *testing.T) {
+		f := newFixture(t, fixtureOptions{})
+		f.mustSucceed()
+		f.roster.AdvanceDay(classlinktest.DayChanges{Withdrawn: 40, DroppedClasses: 2})
+		f.engine.BatchSize = 10
+		r := cancelAt(f, func(p Progress) bool { return p.Phase == PhaseApply && p.ToApply > 0 && p.Applied >= 30 })
+		archived := 0
+		for _, u := range dumpDirectory(t, f.db, testTenant).Users {
+			archived += btoi(!u.Active())
+		}
+		if r.Reason != store.ReasonCancelled || r.Counts.Students.Archive+r.Counts.Guardians.Archive != archived || archived == 0 {
+			t.Fatalf("run: %s/%s %q, counts %+v, %d users archived", r.Status, r.Reason, r.Message, r.Counts, archived)
+		}
+		next := f.mustSucceed()
+		clean := newFixture(t, fixtureOptions{})
+		clean.mustSucceed()
+		clean.roster.AdvanceDay(classlinktest.DayChanges{Withdrawn: 40, DroppedClasses: 2})
+		if got, want := sum(r.Counts, next.Counts), clean.mustSucceed().Counts; got != want {
+			t.Errorf("the cancelled run's counts and the next run's add up to %+v, a clean run's are %+v", got, want)
+		}
+	})
+
+	t.Run("before any change", func(t *testing.T) {
+		f := newFixture(t, fixtureOptions{})
+		r := cancelAt(f, func(p Progress) bool { return p.Phase == PhasePlan })
+		if r.Reason != store.ReasonUpstream || !r.Cancelled() || r.Counts != (store.RunCounts{}) || len(dumpDirectory(t, f.db, testTenant).Users) != 0 {
+			t.Fatalf("run: %s/%s %q, counts %+v", r.Status, r.Reason, r.Message, r.Counts)
+		}
+	})
+}

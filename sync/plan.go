@@ -49,6 +49,11 @@ type plan struct {
 	report  func(Progress)
 	written int
 	err     error
+	// committed counts the changes committed so far, for a run stopped
+	// before it finished: the walk's creates, updates and unarchives, then
+	// the archives of each batch apply commits (archived, per batch).
+	committed store.RunCounts
+	archived  []store.RunCounts
 	// noteRun, when set, makes each batch's commit note the run's
 	// progress (applied: the writes committed with it).
 	noteRun func(b *store.DirectoryBatch, applied int)
@@ -118,6 +123,9 @@ func (p *plan) commit() {
 			return
 		}
 	}
+	if !p.dryRun {
+		p.committed = writesOf(p.counts)
+	}
 	p.written += p.batch.Len()
 	p.batch.Reset()
 	if !p.dryRun {
@@ -125,14 +133,39 @@ func (p *plan) commit() {
 	}
 }
 
-// archive is the batch to add one archive to.
-func (p *plan) archive() *store.DirectoryBatch { return p.archives.next() }
+// writesOf is c without archives and skips: the changes the walk
+// commits as it goes.
+func writesOf(c store.RunCounts) store.RunCounts {
+	for _, typ := range Types {
+		n := c.Of(typ)
+		n.Archive, n.Skip = 0, 0
+	}
+	return c
+}
+
+// archive is the batch to add one archive of a record of type typ to
+// ("" for a school, which is not counted); each batch tallies its own.
+func (p *plan) archive(typ string) *store.DirectoryBatch {
+	b := p.archives.next()
+	if len(p.archived) < len(p.archives.list) {
+		p.archived = append(p.archived, store.RunCounts{})
+	}
+	if typ != "" {
+		p.archived[len(p.archived)-1].Of(typ).Archive++
+	}
+	return b
+}
 
 // count is the counter of a record type.
 func (p *plan) count(typ string) *store.Counts { return p.counts.Of(typ) }
 
-// note counts one planned action and keeps a sample of it.
+// note counts one planned action and keeps a sample of it. A create,
+// update or unarchive is followed by its write: a full batch is committed
+// first, so that what was committed is what was counted (committed).
 func (p *plan) note(typ, action, id, name string, fields []string, reason string) {
+	if p.batch != nil && p.batch.Len() >= p.size && action != ActionArchive && action != ActionSkip {
+		p.commit()
+	}
 	*p.count(typ).Of(action)++
 	p.samples.add(Sample{Type: typ, Action: action, SourcedID: id, Name: name, Fields: fields, Reason: reason})
 }
@@ -157,7 +190,7 @@ func (p *plan) checkThreshold() {
 	for _, typ := range Types {
 		p.count(typ).Archive = 0
 	}
-	p.archives = batchList{}
+	p.archives, p.archived = batchList{}, nil
 	p.overlayArchives = nil
 }
 

@@ -23,7 +23,7 @@ func (p *plan) planClassrooms(db *store.DB, r *roster) error {
 		}
 		if cur.Managed && cur.Active() {
 			p.note(TypeClassrooms, ActionArchive, cur.SourcedID, cur.Name, nil, "")
-			p.archive().ArchiveClassroom(cur.SourcedID)
+			p.archive(TypeClassrooms).ArchiveClassroom(cur.SourcedID)
 		}
 		return p.err
 	})

@@ -30,7 +30,7 @@ func (p *plan) planMemberships(db *store.DB, r *roster) error {
 		}
 		if cur.Status == store.StatusActive && !p.held[cur.ClassroomID] {
 			p.note(TypeMemberships, ActionArchive, cur.ClassroomID+"/"+cur.UserID, "", nil, "")
-			p.archive().ArchiveMembership(cur.ClassroomID, cur.UserID)
+			p.archive(TypeMemberships).ArchiveMembership(cur.ClassroomID, cur.UserID)
 		}
 		return p.err
 	})
@@ -78,7 +78,7 @@ func (p *plan) planSchools(db *store.DB, r *roster) error {
 		case selected && (cur.Name != name || cur.Status != store.StatusActive):
 			p.write().PutSchool(store.School{SourcedID: cur.SourcedID, Name: name, Status: store.StatusActive})
 		case !selected && cur.Status == store.StatusActive:
-			p.archive().ArchiveSchool(cur.SourcedID)
+			p.archive("").ArchiveSchool(cur.SourcedID)
 		}
 		return p.err
 	})

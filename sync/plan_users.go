@@ -159,8 +159,9 @@ func (p *plan) absentUser(cur store.DirectoryUser) {
 	if !p.sisManaged(cur) || !cur.Active() || cur.Kind == store.KindGuardian && !p.settings.ManageGuardians {
 		return
 	}
-	p.note(kindOf(cur.Kind).countsName(), ActionArchive, cur.SourcedID, strings.TrimSpace(cur.GivenName+" "+cur.FamilyName), nil, "")
-	p.archive().ArchiveUser(cur.SourcedID)
+	typ := kindOf(cur.Kind).countsName()
+	p.note(typ, ActionArchive, cur.SourcedID, strings.TrimSpace(cur.GivenName+" "+cur.FamilyName), nil, "")
+	p.archive(typ).ArchiveUser(cur.SourcedID)
 	if p.keepUsers {
 		cur.Status = store.StatusArchived
 		p.overlayArchives = append(p.overlayArchives, cur)
