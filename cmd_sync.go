@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
 	"github.com/schoolstatus/rostersync/untrusted"
@@ -38,7 +39,8 @@ that cannot happen leaves no new database behind.
 
 Exit status: 0 when the run succeeded or found nothing changed; 1 when it
 failed, with the reason (threshold, credentials, schools_not_found,
-upstream, storage). ctrl+c (SIGINT) or SIGTERM stops the run, which is
+upstream, storage, guardians_file: the SFTP folder's guardians.csv could
+not be read or was refused, after the roster was applied). ctrl+c (SIGINT) or SIGTERM stops the run, which is
 recorded as cancelled.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -189,15 +191,13 @@ func writeRunSummary(w io.Writer, res rsync.Result) {
 	}
 	fmt.Fprintf(w, "%s of district %d: %s in %s\n", what, r.TenantID, status, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
 	fmt.Fprintf(w, "run %s · config revision %d · roster revision %q\n", r.ID, r.ConfigRevision, r.PermRev)
-	if r.Message != "" {
-		fmt.Fprintln(w, untrusted.Text(r.Message))
-	}
+	writeRunMessage(w, r)
 	writeFileSummary(w, r, nil, 0)
 	if r.Status == store.RunUnchanged {
 		fmt.Fprintln(w, "Nothing changed in ClassLink or in the settings since the last sync.")
 		return
 	}
-	if r.Status == store.RunFailed && r.Reason != store.ReasonThreshold {
+	if !screens.RunPlanned(r) {
 		return // it ended before planning: there are no counts to show
 	}
 	fmt.Fprintln(w)
@@ -228,6 +228,23 @@ func writeRunSummary(w io.Writer, res rsync.Result) {
 			}
 			fmt.Fprintln(w, untrusted.Text(line))
 		}
+	}
+}
+
+// writeRunMessage says what became of a failed run, why and what to do
+// (sync.ExplainRun), then the technical detail when it says more; a run
+// that did not fail prints its message (a warning) as it is.
+func writeRunMessage(w io.Writer, r store.Run) {
+	explained := rsync.ExplainRun(r)
+	if explained == "" {
+		if r.Message != "" {
+			fmt.Fprintln(w, untrusted.Text(r.Message))
+		}
+		return
+	}
+	fmt.Fprintln(w, untrusted.Text(explained))
+	if tech := screens.RunTechnical(r, explained); tech != "" {
+		fmt.Fprintln(w, "Detail: "+untrusted.Text(tech))
 	}
 }
 

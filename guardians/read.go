@@ -50,7 +50,10 @@ type Options struct {
 // RefusedError is a file refused as a whole: nothing may change.
 type RefusedError struct{ Reason string }
 
-func (e *RefusedError) Error() string { return "guardians file refused: " + e.Reason }
+func (e *RefusedError) Error() string { return RefusedPrefix + e.Reason }
+
+// RefusedPrefix starts a refused file's message, before the reason.
+const RefusedPrefix = "guardians file refused: "
 
 func refuse(format string, args ...any) error {
 	return &RefusedError{Reason: fmt.Sprintf(format, args...)}

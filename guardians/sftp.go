@@ -8,9 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"os"
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -34,6 +36,9 @@ type SFTP struct {
 	Folder string
 	// HostKey is the server's pinned host key fingerprint ("SHA256:…").
 	HostKey string
+	// District is the district's Tenant ID, for messages: the command
+	// that pins a host key names it (0 leaves it out).
+	District int64
 }
 
 // Addr is host:port.
@@ -57,23 +62,87 @@ func (s SFTP) Path() string {
 // Fingerprint with the server's and confirm it before it is trusted.
 type UnknownHostKeyError struct {
 	Addr, Fingerprint, KeyType string
+	District                   int64
 }
 
 func (e *UnknownHostKeyError) Error() string {
-	return fmt.Sprintf("the SFTP server %s presents host key %s (%s), which is not pinned yet; nothing was read. Check the fingerprint with the server's administrator, then confirm it",
-		e.Addr, e.Fingerprint, e.KeyType)
+	return fmt.Sprintf("the SFTP host key is not pinned yet: the server %s presents host key %s (%s). "+
+		"Check it with the server's administrator, then pin it: %s",
+		e.Addr, e.Fingerprint, e.KeyType, pinHint(e.District, e.Fingerprint))
 }
 
-// HostKeyMismatchError: the server's host key is not the pinned one. It
-// may be an attacker between us and the server, or a key the server's
-// administrator changed; either way nothing is sent or read.
+// HostKeyMismatchError: the server's host key is not the pinned one (or
+// not the one a person confirmed). It may be an attacker between us and
+// the server, or a key the server's administrator changed; either way
+// nothing is sent or read.
 type HostKeyMismatchError struct {
 	Addr, Pinned, Fingerprint, KeyType string
+	// Confirmed: Pinned is the key a person just confirmed, not the
+	// district's pinned one.
+	Confirmed bool
+	District  int64
 }
 
 func (e *HostKeyMismatchError) Error() string {
-	return fmt.Sprintf("the SFTP server %s presents host key %s (%s), but %s is pinned: refusing to connect (someone may be intercepting the connection). If the server's key was changed on purpose, confirm the new key",
-		e.Addr, e.Fingerprint, e.KeyType, e.Pinned)
+	if e.Confirmed {
+		return fmt.Sprintf("the SFTP server %s presents host key %s (%s), not %s, the one you confirmed: refusing to connect; nothing was sent. Check the fingerprint again with the server's administrator",
+			e.Addr, e.Fingerprint, e.KeyType, e.Pinned)
+	}
+	return fmt.Sprintf("the SFTP server %s presents host key %s (%s), but %s is pinned: refusing to connect (someone may be intercepting the connection); nothing was sent. "+
+		"Only if the server's administrator confirms the key changed, pin the new one: %s",
+		e.Addr, e.Fingerprint, e.KeyType, e.Pinned, pinHint(e.District, e.Fingerprint))
+}
+
+// pinHint says where a confirmed host key is pinned: the wizard, or the
+// command (with the district when known).
+func pinHint(district int64, fingerprint string) string {
+	cmd := "rostersync guardians sftp test --district TENANT --trust-host-key " + fingerprint
+	if district > 0 {
+		cmd = fmt.Sprintf("rostersync guardians sftp test --district %d --trust-host-key %s", district, fingerprint)
+	}
+	return "Guardians source → Host key in the wizard (enter tests, y pins), or " + cmd
+}
+
+// dialError says in a person's words why the TCP connection to the SFTP
+// server failed and what to check; it wraps err, whose text is the
+// technical detail.
+type dialError struct {
+	addr string
+	err  error
+	// timeout is how long the connection was given.
+	timeout time.Duration
+}
+
+func (e *dialError) Unwrap() error { return e.err }
+
+func (e *dialError) Error() string {
+	var dns *net.DNSError
+	var op *net.OpError
+	check := "check the host and port of the district's SFTP folder"
+	switch {
+	case errors.As(e.err, &dns) && dns.IsNotFound:
+		return fmt.Sprintf("the SFTP server's name %q does not exist: check the host of the district's SFTP folder for a typo", dns.Name)
+	case errors.Is(e.err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("nothing is listening at the SFTP server %s (connection refused): %s", e.addr, check)
+	case errors.Is(e.err, context.DeadlineExceeded), isTimeout(e.err):
+		return fmt.Sprintf("the SFTP server %s did not answer within %s: %s, and that this machine may reach it", e.addr, e.timeout, check)
+	case errors.As(e.err, &op) && op.Err != nil:
+		// The system's words without the Go chain ("dial tcp …: connect:").
+		inner := op.Err
+		var sys *os.SyscallError
+		if errors.As(inner, &sys) {
+			inner = sys.Err
+		}
+		return fmt.Sprintf("could not connect to the SFTP server %s (%v): %s", e.addr, inner, check)
+	case strings.HasPrefix(e.err.Error(), "cannot connect to"):
+		return fmt.Sprintf("could not connect to the SFTP server %s: %s, and that this machine may reach it", e.addr, check)
+	}
+	return fmt.Sprintf("could not connect to the SFTP server %s: %v", e.addr, e.err)
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }
 
 // SFTPOptions tune DialSFTP.
@@ -119,11 +188,11 @@ func DialSFTP(ctx context.Context, cfg SFTP, opt SFTPOptions) (*SFTPConn, error)
 			c.HostKey = got
 			return nil
 		case opt.TrustHostKey != "":
-			return &HostKeyMismatchError{Addr: addr, Pinned: opt.TrustHostKey, Fingerprint: got, KeyType: key.Type()}
+			return &HostKeyMismatchError{Addr: addr, Pinned: opt.TrustHostKey, Fingerprint: got, KeyType: key.Type(), Confirmed: true, District: cfg.District}
 		case cfg.HostKey == "":
-			return &UnknownHostKeyError{Addr: addr, Fingerprint: got, KeyType: key.Type()}
+			return &UnknownHostKeyError{Addr: addr, Fingerprint: got, KeyType: key.Type(), District: cfg.District}
 		}
-		return &HostKeyMismatchError{Addr: addr, Pinned: cfg.HostKey, Fingerprint: got, KeyType: key.Type()}
+		return &HostKeyMismatchError{Addr: addr, Pinned: cfg.HostKey, Fingerprint: got, KeyType: key.Type(), District: cfg.District}
 	}
 	timeout := opt.Timeout
 	if timeout <= 0 {
@@ -137,7 +206,7 @@ func DialSFTP(ctx context.Context, cfg SFTP, opt SFTPOptions) (*SFTPConn, error)
 	}
 	conn, err := dial(dctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("connect to the SFTP server %s: %w", addr, err)
+		return nil, &dialError{addr: addr, err: err, timeout: timeout}
 	}
 	deadline, _ := dctx.Deadline()
 	conn.SetDeadline(deadline)
@@ -154,11 +223,11 @@ func DialSFTP(ctx context.Context, cfg SFTP, opt SFTPOptions) (*SFTPConn, error)
 		case errors.As(err, &mismatch):
 			return nil, mismatch
 		case strings.Contains(err.Error(), "unable to authenticate"):
-			return nil, fmt.Errorf("the SFTP server %s refused the login of user %q with the %s given", addr, cfg.User, authNames(cfg))
+			return nil, fmt.Errorf("the SFTP server %s refused the login of user %q with the %s given: check the user, password and private key of the district's SFTP folder", addr, cfg.User, authNames(cfg))
 		case dctx.Err() != nil && ctx.Err() == nil:
-			return nil, fmt.Errorf("the SFTP server %s did not complete the SSH handshake within %s", addr, timeout)
+			return nil, fmt.Errorf("the SFTP server %s did not complete the SSH handshake within %s: check the port is the SFTP server's", addr, timeout)
 		}
-		return nil, fmt.Errorf("SSH handshake with the SFTP server %s: %w", addr, err)
+		return nil, fmt.Errorf("the SFTP server %s did not complete the SSH handshake (is it an SSH server on that port?): %w", addr, err)
 	}
 	conn.SetDeadline(time.Time{})
 	c.ssh = ssh.NewClient(sc, chans, reqs)

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -186,4 +187,39 @@ func TestSFTPReadFileKeepsTheBytes(t *testing.T) {
 	if _, err := conn.ReadFile(0); !errors.As(err, &missing) {
 		t.Fatalf("ReadFile of a missing file = %v", err)
 	}
+}
+
+// A failed connection says in a person's words what failed and what to
+// do: no Go error chain, and the pinning command names the district.
+func TestSFTPFailuresSayWhatToDo(t *testing.T) {
+	ctx := context.Background()
+	srv := sftptest.Start(t)
+	unpinned := srv.Config("/")
+	unpinned.HostKey, unpinned.District = "", 4321
+	_, err := guardians.DialSFTP(ctx, unpinned, guardians.SFTPOptions{})
+	if msg := err.Error(); !strings.HasPrefix(msg, "the SFTP host key is not pinned yet: the server") ||
+		!strings.Contains(msg, "Guardians source → Host key") ||
+		!strings.Contains(msg, "rostersync guardians sftp test --district 4321 --trust-host-key "+srv.HostKey) {
+		t.Errorf("unpinned: %s", msg)
+	}
+
+	// A port nobody listens on (a listener opened and closed).
+	closed := srv.Config("/")
+	closed.Host, closed.Port = "127.0.0.1", freePort(t)
+	_, err = guardians.DialSFTP(ctx, closed, guardians.SFTPOptions{})
+	if msg := err.Error(); !strings.Contains(msg, "nothing is listening at the SFTP server 127.0.0.1:") ||
+		!strings.Contains(msg, "check the host and port") || strings.Contains(msg, "dial tcp") {
+		t.Errorf("closed port: %s", msg)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
 }

@@ -48,6 +48,9 @@ type Common struct {
 	// CheckConnection says what this session may not connect to (a proxy
 	// URL off this district's, plain http over SSH); nil accepts all.
 	CheckConnection func(d store.District) error
+	// ExplainRun says what became of a failed or unfinished run, why, and
+	// what to do (sync.ExplainRun); nil shows the run's message.
+	ExplainRun func(store.Run) string
 	// Guardians reaches the guardians file engine and local files for
 	// Guardians source and Upload Guardians.
 	Guardians *GuardiansActions

@@ -17,11 +17,15 @@ type Edit struct {
 	LastTest *ConnectionReport
 	// Sync is the district's running or last sync in this session.
 	Sync *SyncState
-	// LastRun and LastPreview are the district's newest run and newest
-	// preview (nil: none), loaded when the district opens and refreshed
-	// when a run ends, so that no view reads the database.
-	LastRun, LastPreview *store.Run
+	// LastRun and LastPreview are the district's newest roster run and
+	// newest preview (nil: none), and LastUpload a guardians file upload
+	// newer than both; loaded when the district opens and refreshed when a
+	// run ends, so that no view reads the database.
+	LastRun, LastPreview, LastUpload *store.Run
 }
+
+// TookRuns takes what LatestRuns read.
+func (e *Edit) TookRuns(m RunsMsg) { e.LastRun, e.LastPreview, e.LastUpload = m.LastRun, m.LastPreview, m.LastUpload }
 
 // PreviewPassed reports whether the newest preview, of the saved
 // revision, succeeded without crossing the deletion threshold: what the
@@ -34,7 +38,11 @@ func (e *Edit) PreviewPassed() bool {
 // Ran records a finished run as the newest (and, for a dry run, the newest
 // preview).
 func (e *Edit) Ran(r store.Run) {
-	e.LastRun = &r
+	if !r.Roster() {
+		e.LastUpload = &r
+		return
+	}
+	e.LastRun, e.LastUpload = &r, nil
 	if r.Mode == store.ModeDryRun {
 		e.LastPreview = &r
 	}

@@ -6,6 +6,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/schoolstatus/rostersync/store"
 	"github.com/schoolstatus/rostersync/untrusted"
@@ -49,7 +50,7 @@ func (h *History) ShortHelp() []key.Binding {
 	k := h.c.Keys
 	if h.open {
 		keys := []key.Binding{with(k.Back, "close"), with(k.Up, "scroll up"), with(k.Down, "scroll down")}
-		if r := h.items[h.cursor].Run; r != nil && r.Status == store.RunFailed {
+		if r := h.items[h.cursor].Run; r != nil && h.c.runTechnical(*r) != "" {
 			keys = append(keys, detailKey)
 		}
 		return keys
@@ -118,16 +119,26 @@ func (h *History) View() string {
 		return page{Head: head, Body: h.itemDetail(h.items[h.cursor]), Focus: -1, Scroll: &h.scroll}.render(st, w, h.c.Height)
 	}
 	var b strings.Builder
+	focus, focusEnd := 0, 0
 	for i, it := range h.items {
 		text := itemLine(h.c, it)
+		style := lipgloss.NewStyle()
 		if r := it.Run; r != nil && r.Status == store.RunFailed {
-			text = st.Error.Render(text)
+			style = st.Error
 		} else if r != nil && r.Status == store.RunInterrupted {
-			text = st.Warning.Render(text)
+			style = st.Warning
 		}
-		b.WriteString(line(st, i == h.cursor, truncate(text, w-2)) + "\n")
+		if i != h.cursor {
+			b.WriteString(line(st, false, truncate(style.Render(text), w-2)) + "\n")
+			continue
+		}
+		// The focused entry reads in full.
+		focus = lineCount(b.String())
+		row := st.Focused.Render(cursorMark+" ") + indent(wrap(style.Render(text), w-2), "  ")[2:]
+		focusEnd = focus + lineCount(row) - 1
+		b.WriteString(row + "\n")
 	}
-	return page{Head: head, Body: b.String(), Focus: h.cursor, Scroll: &h.scroll}.render(st, w, h.c.Height)
+	return page{Head: head, Body: b.String(), Focus: focus, FocusEnd: focusEnd, Scroll: &h.scroll}.render(st, w, h.c.Height)
 }
 
 func (h *History) itemDetail(it store.HistoryItem) string {
@@ -139,7 +150,7 @@ func (h *History) itemDetail(it store.HistoryItem) string {
 		b.WriteString(st.Muted.Render(wrap(fmt.Sprintf("run %s · %s · revision %d · %s to %s", r.ID, r.Trigger, r.ConfigRevision,
 			r.StartedAt.Local().Format("Jan 02 15:04:05"), r.FinishedAt.Local().Format("15:04:05")), w)) + "\n\n")
 		b.WriteString(planTable(st, *r, -1, -1, w) + "\n")
-		if d := runDetail(st, *r, w, h.detail); d != "" {
+		if d := runDetail(h.c, *r, w, h.detail); d != "" {
 			b.WriteString(d + "\n")
 		}
 		return b.String()

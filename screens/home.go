@@ -42,12 +42,9 @@ func (h *Home) Refresh() tea.Cmd {
 		if err != nil {
 			return nil // the page keeps what it shows; opening it again says why
 		}
-		msg := RunsMsg{TenantID: tenant}
-		if r, ok, err := db.LastRun(tenant); err == nil && ok {
-			msg.LastRun = &r
-		}
-		if r, ok, err := db.LastPreview(tenant); err == nil && ok {
-			msg.LastPreview = &r
+		msg, err := LatestRuns(db, tenant)
+		if err != nil {
+			return ChecklistMsg{District: d}
 		}
 		return tea.BatchMsg{
 			func() tea.Msg { return ChecklistMsg{District: d} },
@@ -186,16 +183,22 @@ func (h *Home) setStep(done bool) tea.Cmd {
 	return h.c.SetStep(h.edit.Saved.TenantID, step, store.ChecklistItem{Done: done, By: h.c.Actor.Name()}, "")
 }
 
-// lastSync is the running sync or the newest run.
+// lastSync is the running sync or the newest roster run.
 func (h *Home) lastSync() string {
 	st := h.c.Styles
 	if s := h.edit.Sync; s != nil && !s.Done {
 		return st.Warning.Render(s.Phase + "…")
 	}
-	r := h.edit.LastRun
-	switch {
-	case r == nil:
+	if h.edit.LastRun == nil {
 		return st.Muted.Render("no sync has run yet")
+	}
+	return h.runText(*h.edit.LastRun)
+}
+
+// runText is a run in a line with when it ended (or started).
+func (h *Home) runText(run store.Run) string {
+	st, r := h.c.Styles, &run
+	switch {
 	case r.Status == store.RunFailed:
 		return st.Error.Render(RunLine(*r) + ", " + h.c.SinceText(r.FinishedAt))
 	case r.Status == store.RunInterrupted || r.Status == store.RunRunning:
@@ -231,7 +234,11 @@ func (h *Home) View() string {
 	if line := h.testLine(); line != "" {
 		b.WriteString(line + "\n")
 	}
-	b.WriteString(wrap("Last sync: "+h.lastSync(), w) + "\n\n")
+	b.WriteString(wrap("Last sync: "+h.lastSync(), w) + "\n")
+	if u := h.edit.LastUpload; u != nil {
+		b.WriteString(wrap("Last guardians file: "+h.runText(*u), w) + "\n")
+	}
+	b.WriteString("\n")
 	b.WriteString(st.Title.Render("Setup checklist") + "\n")
 	focus, focusEnd := 0, 0
 	for i, step := range store.GuideSteps {

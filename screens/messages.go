@@ -47,10 +47,35 @@ type ChecklistMsg struct {
 	Err      error
 }
 
-// RunsMsg carries a district's newest run and newest preview.
+// RunsMsg carries a district's newest roster run (a sync or a preview),
+// newest preview, and a guardians file upload newer than either.
 type RunsMsg struct {
 	TenantID             int64
 	LastRun, LastPreview *store.Run
+	LastUpload           *store.Run
+}
+
+// LatestRuns reads what RunsMsg carries in one walk of the district's
+// runs, newest first. Guardians file uploads are not syncs: they never
+// count as the last sync or a preview, and an upload older than both is
+// left to the history.
+func LatestRuns(db *store.DB, tenantID int64) (RunsMsg, error) {
+	msg := RunsMsg{TenantID: tenantID}
+	_, _, err := db.FindRun(tenantID, func(r store.Run) bool {
+		switch {
+		case !r.Roster():
+			if msg.LastUpload == nil && msg.LastRun == nil {
+				msg.LastUpload = &r
+			}
+		case msg.LastRun == nil:
+			msg.LastRun = &r
+		}
+		if r.Roster() && r.Mode == store.ModeDryRun && msg.LastPreview == nil {
+			msg.LastPreview = &r
+		}
+		return msg.LastRun != nil && msg.LastPreview != nil
+	})
+	return msg, err
 }
 
 // FlashMsg shows a short status line in the footer.

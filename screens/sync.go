@@ -50,7 +50,7 @@ var reasonTexts = map[string]string{
 	store.ReasonStorage:         "the database could not be read or written",
 }
 
-// ReasonText is a run's failure reason in words.
+// ReasonText is a failure reason in words.
 func ReasonText(reason string) string {
 	if t, ok := reasonTexts[reason]; ok {
 		return t
@@ -58,19 +58,61 @@ func ReasonText(reason string) string {
 	return reason
 }
 
+// runReason is why r failed, in a few words: a guardians file's failure
+// says which file and what became of it.
+func runReason(r store.Run) string {
+	if r.Reason != store.ReasonGuardiansFile {
+		return ReasonText(r.Reason)
+	}
+	failed := r.GuardiansFile != nil && r.GuardiansFile.Status == store.FileFailed
+	switch {
+	case r.Cancelled():
+		return "cancelled"
+	case !r.Roster() && failed:
+		return "the file could not be read"
+	case !r.Roster():
+		return "the file was refused"
+	case failed:
+		return "guardians.csv could not be read"
+	}
+	return "guardians.csv was refused"
+}
+
+// RunWhat names a run: a sync, a preview, or a guardians file upload (a
+// dry run or applied), never an upload called a sync.
+func RunWhat(r store.Run) string {
+	switch {
+	case !r.Roster() && r.Mode == store.ModeDryRun:
+		return "guardians file upload (dry run)"
+	case !r.Roster():
+		return "guardians file upload"
+	case r.Mode == store.ModeDryRun:
+		return "preview"
+	}
+	return "sync"
+}
+
+// RunPlanned reports a finished run whose counts are a plan (or what was
+// applied): every run but one that failed before planning. A run over the
+// threshold planned; so did a roster run whose guardians file failed
+// after the roster part.
+func RunPlanned(r store.Run) bool {
+	switch {
+	case r.Status != store.RunFailed, r.Reason == store.ReasonThreshold:
+		return true
+	}
+	return r.Reason == store.ReasonGuardiansFile && r.Roster() && !r.Cancelled()
+}
+
 // RunLine is a run in one line, for Home and the history.
 func RunLine(r store.Run) string {
-	mode := "sync"
-	if r.Mode == store.ModeDryRun {
-		mode = "preview"
-	}
 	status := r.Status
 	if r.Status == store.RunUnchanged {
 		status = "found nothing changed"
 	}
-	text := mode + " " + status
+	text := RunWhat(r) + " " + status
 	if r.Reason != "" {
-		text += " (" + ReasonText(r.Reason) + ")"
+		text += " (" + runReason(r) + ")"
 	}
 	if r.Trigger == store.TriggerSchedule {
 		text += ", scheduled"
@@ -81,7 +123,7 @@ func RunLine(r store.Run) string {
 			return text + fmt.Sprintf(", %d of %d writes applied", p.Applied, p.ToApply)
 		}
 		if p.Applied > 0 {
-			return text + fmt.Sprintf(", %d writes applied", p.Applied)
+			return text + fmt.Sprintf(", %s applied", plural(p.Applied, "write"))
 		}
 		return text + ", while " + p.Phase
 	}
@@ -145,41 +187,64 @@ func planTable(st *Styles, run store.Run, row, col, width int) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// runDetail is the explanation under the plan table; detail adds the
-// technical message of a failure.
-func runDetail(st *Styles, run store.Run, width int, detail bool) string {
+// runDetail is the explanation under the plan table (what happened, why,
+// what to do: Common.ExplainRun); detail adds the technical message of a
+// failure, when it says more.
+func runDetail(c *Common, run store.Run, width int, detail bool) string {
+	st := c.Styles
 	var lines []string
-	switch {
-	case run.Reason == store.ReasonThreshold:
-		lines = append(lines, st.Error.Render(wrap("Over the deletion threshold: nothing was archived (numbers in brackets are what the run tried to archive). Creates and updates still count. Check the roster in ClassLink, or raise the threshold if the change is expected.", width)))
-	case run.Reason == store.ReasonSchoolsNotFound:
-		lines = append(lines, st.Error.Render(wrap(upperFirst(run.Message)+".", width)))
-	case run.Reason == store.ReasonCredentials:
-		lines = append(lines, st.Error.Render(wrap("ClassLink refused the connection: check ⋮ → ClassLink connection (t on the District Home Page tests it). Nothing was changed.", width)))
-	case run.Reason == store.ReasonCancelled:
-		lines = append(lines, st.Warning.Render(wrap("Stopped before it finished: the counts are the changes it made. The next sync completes the rest.", width)))
-	case run.Status == store.RunFailed:
-		if run.Reason == store.ReasonStorage {
-			lines = append(lines, st.Error.Render(wrap(untrusted.Text(upperFirst(run.Message)), width)))
-			break
+	if text := c.explainRun(run); text != "" {
+		style := st.Error
+		if run.Status == store.RunInterrupted || run.Reason == store.ReasonCancelled {
+			style = st.Warning
 		}
-		lines = append(lines, st.Error.Render(wrap("ClassLink could not be reached, or its answer was incomplete; nothing was changed. Try again in a few minutes.", width)))
-	case run.Status == store.RunInterrupted:
-		lines = append(lines, st.Warning.Render(wrap(untrusted.Text(run.Message), width)))
-	case run.Status == store.RunUnchanged:
+		lines = append(lines, style.Render(wrap(untrusted.Text(text), width)))
+	}
+	if run.Status == store.RunUnchanged {
 		lines = append(lines, st.Success.Render(wrap("Nothing changed in ClassLink or in the settings since the last sync.", width)))
 	}
-	if run.Status == store.RunFailed && run.Reason != store.ReasonThreshold && run.Reason != store.ReasonSchoolsNotFound && run.Reason != store.ReasonStorage {
+	if tech := c.runTechnical(run); tech != "" {
 		if detail {
-			lines = append(lines, st.Muted.Render(wrap("Detail ("+run.Reason+"): "+run.Message, width)))
+			lines = append(lines, st.Muted.Render(wrap(untrusted.Text("Detail ("+run.Reason+"): "+tech), width)))
 		} else {
 			lines = append(lines, st.Muted.Render("d shows the technical detail"))
 		}
 	}
 	if w := run.Warnings; w.InvalidPhone > 0 || w.GuardianWithoutContact > 0 {
-		lines = append(lines, st.Warning.Render(wrap(fmt.Sprintf("Warnings: %d invalid phone numbers (left empty), %d guardians without a unique email or valid SMS (skipped)", w.InvalidPhone, w.GuardianWithoutContact), width)))
+		lines = append(lines, st.Warning.Render(wrap(fmt.Sprintf("Warnings: %s (left empty), %s without a unique email or valid SMS (skipped)",
+			plural(w.InvalidPhone, "invalid phone number"), plural(w.GuardianWithoutContact, "guardian")), width)))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// explainRun is Common.ExplainRun, or the run's own message without it.
+func (c *Common) explainRun(r store.Run) string {
+	if c.ExplainRun != nil {
+		return c.ExplainRun(r)
+	}
+	if r.Status == store.RunFailed || r.Status == store.RunInterrupted {
+		return upperFirst(r.Message)
+	}
+	return ""
+}
+
+// runTechnical is a failed run's technical message, when the explanation
+// does not already say it in full ("" then: d has nothing more to show).
+// Threshold, missing schools, storage and guardians file failures are
+// explained with their message.
+func (c *Common) runTechnical(r store.Run) string { return RunTechnical(r, c.explainRun(r)) }
+
+// RunTechnical is runTechnical for an explanation already made (the CLI's).
+func RunTechnical(r store.Run, explained string) string {
+	switch {
+	case r.Status != store.RunFailed, r.Message == "", r.Cancelled():
+		return ""
+	case r.Reason == store.ReasonThreshold, r.Reason == store.ReasonSchoolsNotFound, r.Reason == store.ReasonStorage, r.Reason == store.ReasonGuardiansFile:
+		return ""
+	case strings.Contains(strings.ToLower(explained), strings.ToLower(strings.TrimSuffix(r.Message, "."))):
+		return ""
+	}
+	return r.Message
 }
 
 func upperFirst(s string) string {

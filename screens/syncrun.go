@@ -72,7 +72,7 @@ var rerunKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "preview agai
 // technical detail to show.
 func (s *SyncRun) failedRun() bool {
 	sync := s.edit.Sync
-	return sync != nil && sync.Done && sync.Err == nil && sync.Run.Status == store.RunFailed
+	return sync != nil && sync.Done && sync.Err == nil && s.c.runTechnical(sync.Run) != ""
 }
 
 func (s *SyncRun) ShortHelp() []key.Binding {
@@ -245,16 +245,16 @@ func (s *SyncRun) resultView(sync *SyncState) (string, int, int) {
 	st, w := s.c.Styles, s.c.Width
 	var b strings.Builder
 	run := sync.Run
-	if run.Status == store.RunFailed && run.Reason != store.ReasonThreshold {
+	if !RunPlanned(run) {
 		// Nothing was planned: the reason is all there is to show.
-		return b.String() + runDetail(st, run, w, s.detail), -1, -1
+		return b.String() + runDetail(s.c, run, w, s.detail), -1, -1
 	}
 	tableTop := strings.Count(b.String(), "\n")
 	table := planTable(st, run, s.row, s.col, w)
 	b.WriteString(table + "\n")
 	// The table from its heads to the focused row, then as many samples as fit.
 	focus := tableTop
-	if d := runDetail(st, run, w, s.detail); d != "" {
+	if d := runDetail(s.c, run, w, s.detail); d != "" {
 		b.WriteString(d + "\n")
 	}
 	typ, action := store.RecordTypes[s.row], store.Actions[s.col]

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
 	"syscall"
 
 	"github.com/schoolstatus/rostersync/classlink"
+	"github.com/schoolstatus/rostersync/guardians"
 	"github.com/schoolstatus/rostersync/store"
 )
 
@@ -82,4 +84,92 @@ func upper(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// ExplainRun says what became of a finished run that failed (or did not
+// finish), in a person's words: what happened to the directory, why, and
+// what to do. It is built on the run's record alone (reason, counts,
+// guardians_file, message), so the wizard, the accessible prompts and the
+// CLI say the same about a run read back from the history. "" for a run
+// with nothing to explain.
+func ExplainRun(r store.Run) string {
+	dry := r.Mode == store.ModeDryRun
+	changes := r.Counts.Changes()
+	switch {
+	case r.Status == store.RunInterrupted:
+		return upper(r.Message) + "."
+	case r.Status != store.RunFailed:
+		return ""
+	case r.Reason == store.ReasonCancelled: // stopped after it began to write
+		return "Stopped before it finished: the counts are the changes it made. The next sync completes the rest."
+	case r.Cancelled():
+		return upper(strings.TrimPrefix(r.Message, store.CancelledPrefix)) + "."
+	case r.Reason == store.ReasonGuardiansFile && !r.Roster():
+		return explainUpload(r)
+	case r.Reason == store.ReasonGuardiansFile:
+		return explainSFTPFile(r, dry, changes)
+	case r.Reason == store.ReasonThreshold && !r.Roster():
+		if dry {
+			return "Over the guardians' deletion threshold: nothing would be archived; the file's creates, updates and links would still be made. Check the file lists every guardian, or raise the threshold if the change is expected."
+		}
+		return "Over the guardians' deletion threshold: nothing was archived; the file's creates, updates and links were applied. Check the file lists every guardian, or raise the threshold if the change is expected."
+	case r.Reason == store.ReasonThreshold:
+		if dry {
+			return "Over the deletion threshold: nothing would be archived (numbers in brackets are what the run would try to archive); creates and updates would still be made. Check the roster in ClassLink, or raise the threshold if the change is expected."
+		}
+		return "Over the deletion threshold: nothing was archived (numbers in brackets are what the run tried to archive); creates and updates were applied. Check the roster in ClassLink, or raise the threshold if the change is expected."
+	case r.Reason == store.ReasonSchoolsNotFound:
+		return upper(r.Message) + ". Check School connection to SIS; nothing was changed."
+	case r.Reason == store.ReasonCredentials:
+		return "ClassLink refused the connection, so nothing was changed: check ⋮ → ClassLink connection (t on the District Home Page tests it)."
+	case r.Reason == store.ReasonStorage:
+		return upper(r.Message) + "."
+	case r.Reason == store.ReasonUpstream && changes > 0 && !dry:
+		return fmt.Sprintf("The run stopped after applying %s: %s. The next run completes the changes.", plural(changes, "change"), r.Message)
+	case r.Reason == store.ReasonUpstream && strings.Contains(r.Message, "time budget"):
+		return upper(r.Message) + "."
+	case r.Reason == store.ReasonUpstream:
+		return "ClassLink could not be reached, or its answer was incomplete; nothing was changed. Try again in a few minutes."
+	}
+	return upper(r.Message) + "."
+}
+
+// explainUpload: a guardians file upload that was refused (or stopped).
+func explainUpload(r store.Run) string {
+	gf := r.GuardiansFile
+	why := r.Message
+	if gf != nil && gf.Message != "" {
+		why = gf.Message
+	}
+	why = strings.TrimPrefix(why, guardians.RefusedPrefix)
+	if gf != nil && gf.Status == store.FileFailed {
+		return upper(why) + "."
+	}
+	return "The guardians file was refused, so nothing was changed: " + why + "."
+}
+
+// explainSFTPFile: a roster run whose guardians.csv from the SFTP folder
+// could not be read or was refused, after the roster part was applied
+// (or planned, in a preview).
+func explainSFTPFile(r store.Run, dry bool, changes int) string {
+	roster := fmt.Sprintf("The roster was applied (%s)", plural(changes, "change"))
+	if dry {
+		roster = fmt.Sprintf("The roster part of the preview planned %s", plural(changes, "change"))
+	}
+	gf := r.GuardiansFile
+	if gf == nil {
+		return roster + "; the guardians file failed: " + r.Message + "."
+	}
+	why := strings.TrimPrefix(gf.Message, guardians.RefusedPrefix)
+	if gf.Status == store.FileRefused {
+		return roster + "; guardians.csv from the SFTP folder was refused, so guardians were left as they are: " + why + "."
+	}
+	return roster + "; guardians.csv was not read: " + why + "."
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

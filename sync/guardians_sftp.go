@@ -17,7 +17,7 @@ type SFTPDialFunc func(ctx context.Context, network, addr string) (net.Conn, err
 // sftpSettings turns a district's SFTP folder into the client's settings.
 func sftpSettings(d store.District) (guardians.SFTP, error) {
 	s := d.Guardians.SFTP
-	cfg := guardians.SFTP{Host: s.Host, Port: s.Port, User: s.User, Password: s.Password, Folder: s.Folder, HostKey: s.HostKey}
+	cfg := guardians.SFTP{Host: s.Host, Port: s.Port, User: s.User, Password: s.Password, Folder: s.Folder, HostKey: s.HostKey, District: d.TenantID}
 	if err := d.SecretProblemOf("guardians."); err != nil {
 		return cfg, err // a lost or different secrets key
 	}

@@ -265,7 +265,7 @@ func TestUploadGuardiansOverSSHNeverReadsServerFiles(t *testing.T) {
 	d.keys("down", "down", "down", "down", "enter")
 	d.see("File: SFTP /in/guardians.csv")
 	d.keys("enter")
-	d.see("this server does not connect to")
+	d.see("could not connect to the SFTP server", "it is a loopback address")
 	if srv.Reads.Load() != 0 {
 		t.Fatal("a remote session reached a loopback SFTP server")
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 	"github.com/schoolstatus/rostersync/untrusted"
 )
 
@@ -69,7 +70,9 @@ func WriteHistoryText(w io.Writer, items []store.HistoryItem) {
 		if r := item.Run; r != nil {
 			what := "run " + r.ID
 			detail := screens.RunLine(*r)
-			if r.Message != "" {
+			if why := rsync.ExplainRun(*r); why != "" {
+				detail += ": " + why
+			} else if r.Message != "" {
 				detail += ": " + r.Message
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.StartedAt.Local().Format(time.DateTime), what, r.Trigger, untrusted.Text(detail))

@@ -108,7 +108,7 @@ func TestPreviewOverTheThresholdIsNoSelfCheck(t *testing.T) {
 		}
 	}
 	d.keys("esc", "up", "enter")
-	d.see("Preview failed (over the deletion threshold)", "Over the deletion threshold: nothing was archived", "0 (100)")
+	d.see("Preview failed (over the deletion threshold)", "Over the deletion threshold: nothing would be archived", "0 (100)")
 	dist, _ = d.db.District(4021)
 	if dist.Checklist[store.StepSelfCheck].At.After(fixedNow) {
 		t.Fatal("the failed preview touched the self-check")
@@ -214,5 +214,5 @@ func TestInterruptedRunOnHomeAndInHistory(t *testing.T) {
 	d.keys("m", "down", "down", "down", "down", "enter")
 	d.see("Sync history", "sync interrupted, scheduled, 10000 of 42000 writes applied")
 	d.keys("down", "enter") // the run started before the revision's save
-	d.see("interrupted: the process stopped", "after 10000 of 42000 directory writes", "the next run completes them")
+	d.see("Interrupted: the process stopped", "after 10000 of 42000 directory writes", "the next run completes them")
 }

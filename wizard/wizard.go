@@ -156,6 +156,7 @@ func New(opts Options) *Model {
 
 			ProxyBaseURL: opts.Dialer.ProxyBaseURL,
 			DemoSchools:  opts.Dialer.DemoSchools,
+			ExplainRun:   rsync.ExplainRun,
 		},
 		width:    80,
 		height:   24,
@@ -272,7 +273,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case screens.RunsMsg:
 		if e := m.edit; e != nil && e.Saved.TenantID == msg.TenantID {
-			e.LastRun, e.LastPreview = msg.LastRun, msg.LastPreview
+			e.TookRuns(msg)
 		}
 		return m, nil
 	case draftWritten:
@@ -532,13 +533,13 @@ func (m *Model) back() tea.Cmd {
 // opened is a district read for editing, with the person's draft and the
 // district's newest runs.
 type opened struct {
-	district     store.District
-	draft        *store.Draft
-	last, review *store.Run
-	since        []store.AuditEntry // saves after the draft's base
-	screen       screens.ID         // where to land
-	resumed      bool               // from the Resume question
-	err          error
+	district store.District
+	draft    *store.Draft
+	runs     screens.RunsMsg
+	since    []store.AuditEntry // saves after the draft's base
+	screen   screens.ID         // where to land
+	resumed  bool               // from the Resume question
+	err      error
 }
 
 // load reads district tenantID for editing: a command, as all database
@@ -562,12 +563,7 @@ func (m *Model) load(tenantID int64, screen screens.ID, resumed bool) tea.Cmd {
 				}
 			}
 		}
-		if r, ok, err := db.LastRun(tenantID); err == nil && ok {
-			o.last = &r
-		}
-		if r, ok, err := db.LastPreview(tenantID); err == nil && ok {
-			o.review = &r
-		}
+		o.runs, _ = screens.LatestRuns(db, tenantID)
 		return o
 	})
 }
@@ -588,7 +584,7 @@ func (m *Model) opened(o opened) tea.Cmd {
 		return nil
 	}
 	m.edit = screens.NewEdit(o.district)
-	m.edit.LastRun, m.edit.LastPreview = o.last, o.review
+	m.edit.TookRuns(o.runs)
 	m.draftSaved = nil
 	if o.draft != nil {
 		m.draftSaved = []byte("restored") // undoing every change deletes it
@@ -668,12 +664,12 @@ func (m *Model) resume(msg screens.ResumeMsg) tea.Cmd {
 func (m *Model) saved(msg screens.SavedMsg) tea.Cmd {
 	m.draftSaved = nil // the save deleted the draft in its transaction
 	var running *screens.SyncState
-	var last, preview *store.Run
+	var last, preview, upload *store.Run
 	if m.edit != nil && m.edit.Saved.TenantID == msg.District.TenantID {
-		running, last, preview = m.edit.Sync, m.edit.LastRun, m.edit.LastPreview
+		running, last, preview, upload = m.edit.Sync, m.edit.LastRun, m.edit.LastPreview, m.edit.LastUpload
 	}
 	m.edit = screens.NewEdit(msg.District)
-	m.edit.Sync, m.edit.LastRun, m.edit.LastPreview = running, last, preview
+	m.edit.Sync, m.edit.LastRun, m.edit.LastPreview, m.edit.LastUpload = running, last, preview, upload
 	m.stack = []screens.Screen{m.stack[0], m.newScreen(screens.HomeScreen)}
 	if msg.Entry.Revision > 0 {
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Saved revision %d (%s).", msg.Entry.Revision, ChangesText(len(msg.Entry.Changes)))}
