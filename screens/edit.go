@@ -25,7 +25,9 @@ type Edit struct {
 }
 
 // TookRuns takes what LatestRuns read.
-func (e *Edit) TookRuns(m RunsMsg) { e.LastRun, e.LastPreview, e.LastUpload = m.LastRun, m.LastPreview, m.LastUpload }
+func (e *Edit) TookRuns(m RunsMsg) {
+	e.LastRun, e.LastPreview, e.LastUpload = m.LastRun, m.LastPreview, m.LastUpload
+}
 
 // PreviewPassed reports whether the newest preview, of the saved
 // revision, succeeded without crossing the deletion threshold: what the

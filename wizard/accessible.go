@@ -730,6 +730,10 @@ func (a *accessible) sync(dry bool) {
 	res, err := a.opts.Engine.Run(a.ctx, d.TenantID, rsync.RunOptions{DryRun: dry, Samples: 2, Progress: func(p rsync.Progress) {
 		if p.Phase != phase {
 			phase = p.Phase
+			if phase == rsync.PhaseGuardiansFile {
+				a.say("Reading the guardians file…")
+				return
+			}
 			a.say("%s…", strings.ToUpper(p.Phase[:1])+p.Phase[1:])
 		}
 	}})
@@ -739,8 +743,13 @@ func (a *accessible) sync(dry bool) {
 	}
 	run := res.Run
 	a.say("The %s.", screens.RunLine(run))
-	if run.Status == store.RunFailed && run.Reason != store.ReasonThreshold {
-		a.say("Detail: %s", run.Message)
+	if why := rsync.ExplainRun(run); why != "" {
+		a.say("%s", why)
+		if tech := screens.RunTechnical(run, why); tech != "" {
+			a.say("Detail: %s", tech)
+		}
+	}
+	if !screens.RunPlanned(run) {
 		return
 	}
 	for _, typ := range store.RecordTypes {
@@ -755,9 +764,6 @@ func (a *accessible) sync(dry bool) {
 				a.say("  For example, %s %s.", s.Action, s.Name)
 			}
 		}
-	}
-	if run.Reason == store.ReasonThreshold {
-		a.say("Over the deletion threshold: nothing was archived. %s", run.Message)
 	}
 	if w := run.Warnings; w.InvalidPhone > 0 || w.GuardianWithoutContact > 0 {
 		a.say("Warnings: %d invalid phone numbers (left empty), %d guardians without a unique email or valid SMS number (skipped).", w.InvalidPhone, w.GuardianWithoutContact)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/guardians/sftptest"
 	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
@@ -108,4 +109,28 @@ func TestRefusedUploadIsAnUploadWithItsReason(t *testing.T) {
 	d.keys("enter")
 	d.seeFlat("The guardians file was refused, so nothing was changed: the first line must be the header")
 	d.notSeeFlat("ClassLink could not be reached", "preview failed")
+}
+
+// H1: the accessible prompts explain a preview whose guardians.csv could
+// not be read as the wizard does, and still read the roster's plan out.
+func TestAccessiblePreviewExplainsAGuardiansFileFailure(t *testing.T) {
+	srv := sftptest.Start(t)
+	db := accessibleDB(t)
+	if _, _, err := db.SaveDistrict(store.NewDemoDistrict(classlinktest.DemoSchoolIDs()...), 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	demoWithUnpinnedSFTP(t, db, srv)
+	text, err := runAccessible(t, db, "1", "5", "8") // the demo, Preview sync, Quit
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	flat := strings.Join(strings.Fields(text), " ")
+	mustSay(t, flat, "The preview failed (guardians.csv could not be read), ", "The roster part of the preview planned",
+		"guardians.csv was not read: the SFTP host key is not pinned yet", "Reading the guardians file…", "Students: create")
+	if strings.Contains(flat, "Guardians_file") {
+		t.Fatalf("a raw phase name is read out:\n%s", text)
+	}
+	if strings.Contains(flat, "ClassLink could not be reached") {
+		t.Fatalf("accessible preview blames ClassLink:\n%s", text)
+	}
 }
