@@ -145,6 +145,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Engine == nil {
 		opts.Engine = &rsync.Engine{DB: opts.DB, Dial: opts.Dialer.Dial}
 	}
+	if opts.Engine.Log == nil {
+		opts.Engine.Log = opts.Log
+	}
 	if opts.Engine.SFTPDial == nil {
 		// Guardians SFTP folders are typed by SSH users too.
 		opts.Engine.SFTPDial = opts.Dialer.Reach.DialAddress

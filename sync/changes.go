@@ -31,8 +31,13 @@ import (
 // not quite in order; a record changed in it is pulled again, harmlessly.
 const changeMargin = time.Hour
 
-// fullPullNeeded says why a pull of changes cannot make the roster.
-type fullPullNeeded struct{ reason string }
+// fullPullNeeded says why a pull of changes cannot make the roster;
+// kept is set when the roster kept from the last run could not be read
+// (a person is told: the cache is not doing its job).
+type fullPullNeeded struct {
+	reason string
+	kept   error
+}
 
 func (e *fullPullNeeded) Error() string { return "a full pull is needed: " + e.reason }
 
@@ -88,7 +93,7 @@ func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District,
 	}
 	slices.Sort(orgs)
 	if !slices.Equal(orgs, kept.meta.DistrictOrgs) {
-		return nil, nil, &fullPullNeeded{"the district's orgs of type district changed"}
+		return nil, nil, &fullPullNeeded{reason: "the district's orgs of type district changed"}
 	}
 	ch := &changes{orgs: o, since: newWatermarks(o.start), permRev: o.permRev}
 	revs := []string{o.permRev}
@@ -134,7 +139,7 @@ func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District,
 		}
 		if err != nil {
 			if refusedFilter(err) {
-				return nil, nil, &fullPullNeeded{fmt.Sprintf("ClassLink refused the filter on %s (%v)", coll, err)}
+				return nil, nil, &fullPullNeeded{reason: fmt.Sprintf("ClassLink refused the filter on %s (%v)", coll, err)}
 			}
 			return nil, nil, err
 		}
@@ -143,7 +148,7 @@ func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District,
 	}
 	prev, err := kept.wait()
 	if err != nil {
-		return nil, nil, &fullPullNeeded{err.Error()}
+		return nil, nil, &fullPullNeeded{reason: err.Error(), kept: err}
 	}
 	for k, coll := range changingCollections {
 		if err := ch.sweep(ctx, c, k, prev, func(n int) { pass(coll, PassIDs, n) }, &revs); err != nil {
@@ -203,7 +208,7 @@ func (ch *changes) sweep(ctx context.Context, c *classlink.Client, k int, prev *
 	progress(cc.ids)
 	*revs = append(*revs, info.PermRev)
 	if unknown != "" {
-		return &fullPullNeeded{fmt.Sprintf("%s %s is there but was neither pulled last time nor changed since (its dateLastModified did not move)", coll, unknown)}
+		return &fullPullNeeded{reason: fmt.Sprintf("%s %s is there but was neither pulled last time nor changed since (its dateLastModified did not move)", coll, unknown)}
 	}
 	cc.kept, cc.dropped = kept.seen, dropped.seen
 	return nil

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"charm.land/log/v2"
 
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
@@ -472,5 +475,71 @@ func TestARosterKeptForAnotherDatabaseIsNotUsed(t *testing.T) {
 	f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 1})
 	if _, kind := pullKind(t, f.engine, RunOptions{}); kind != PassChanges {
 		t.Fatalf("the next day: pulled %q", kind)
+	}
+}
+
+// The kept roster is a cache beside the database: a PATH.pulled that
+// cannot be read or written costs a full pull and a warning (in the run's
+// message and the log), never the run, and the daily schedule goes on.
+// Reason storage stays for the database itself.
+func TestAKeptRosterThatCannotBeReadOrWrittenOnlyCostsAFullPull(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		spoil func(f *fixture)
+		want  []string
+	}{
+		{"the folder is a file", func(f *fixture) {
+			dir := f.db.PulledDir()
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dir, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"warning: the roster kept from the last run cannot be read", "so this run pulled the whole roster",
+			"warning: the roster pulled could not be kept for the next run"}},
+		{"the file cannot be replaced", func(f *fixture) {
+			kept := filepath.Join(f.db.PulledDir(), "9")
+			if err := os.Remove(kept); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(kept, "in the way"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"warning: the roster pulled could not be kept for the next run"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, s, clock := scheduled(t, true)
+			var logged bytes.Buffer
+			f.engine.Log = log.New(&logged)
+			f.mustSucceed()
+			c.spoil(f)
+			f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 2})
+			next, _ := NextDailyStart(store.DefaultSettings(), clock.Now())
+			clock.Set(next)
+			if ran := runDue(t, s); len(ran) != 1 {
+				t.Fatalf("ran %v", ran)
+			}
+			last, _, _ := f.db.LastRun(testTenant)
+			if last.Status != store.RunSucceeded || last.Reason != "" || last.Counts.Students.Create != 2 {
+				t.Fatalf("scheduled run: %s/%s %q, counts %+v", last.Status, last.Reason, last.Message, last.Counts)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(last.Message, w) {
+					t.Errorf("message %q does not say %q", last.Message, w)
+				}
+			}
+			if !strings.Contains(logged.String(), "WARN") || !strings.Contains(logged.String(), "could not be kept") {
+				t.Errorf("log: %q", logged.String())
+			}
+			f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 1})
+			clock.Set(next.Add(24 * time.Hour))
+			if ran := runDue(t, s); len(ran) != 1 {
+				t.Fatalf("the next day's scheduled run did not start")
+			}
+			if last, _, _ := f.db.LastRun(testTenant); last.Status != store.RunSucceeded || last.Counts.Students.Create != 1 {
+				t.Fatalf("the next day's run: %s/%s %q", last.Status, last.Reason, last.Message)
+			}
+		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	gosync "sync"
 	"time"
 
+	"charm.land/log/v2"
+
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -58,6 +60,10 @@ type Engine struct {
 	// guardians file step that follow are not cut off. 0 means
 	// DefaultRunBudget.
 	RunBudget time.Duration
+	// Log hears what the operator of a long-running process should see
+	// beside the run records: warnings about the kept rosters (also in
+	// the run's message). Nil logs nothing.
+	Log *log.Logger
 	// FullPullEvery is how old the last full pull may be before a run
 	// pulls everything again instead of only what changed; 0 means
 	// DefaultFullPullEvery.
@@ -188,6 +194,20 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	// bctx bounds everything until the directory is changed.
 	bctx, cancel := context.WithTimeoutCause(ctx, budget, errRunBudget)
 	defer cancel()
+	// warnings are told in the run's message whatever its outcome.
+	var warnings []string
+	warn := func(msg string) {
+		warnings = append(warnings, msg)
+		if e.Log != nil {
+			e.Log.Warn("sync: "+msg, "district", tenantID)
+		}
+	}
+	finish := func(samples []Sample) (Result, error) {
+		for _, w := range warnings {
+			note(&run, "warning: "+w)
+		}
+		return e.record(run, samples)
+	}
 	fail := func(reason string, err error) (Result, error) {
 		run.Status, run.Reason, run.Message = store.RunFailed, reason, err.Error()
 		switch {
@@ -199,7 +219,7 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 			run.Message = fmt.Sprintf("the run used up its time budget of %s before changing anything, so nothing was changed; "+
 				"ClassLink answered too slowly or asked to wait too long (%s). Try again later, or allow more time with --time-budget", budget, err)
 		}
-		return e.record(run, nil)
+		return finish(nil)
 	}
 	storage := func(err error) (Result, error) { return fail(store.ReasonStorage, damageOf(err)) }
 
@@ -235,11 +255,11 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		return e.record(run, nil)
 	}
 
-	prev, why, err := e.lastPulled(d, opt)
+	prev, why, err := e.lastPulled(d, opt, warn)
 	if err != nil {
 		return storage(err)
 	}
-	pulled, orgs, err := e.pull(bctx, client, d, prev, why, report)
+	pulled, orgs, err := e.pull(bctx, client, d, prev, why, warn, report)
 	if err != nil {
 		var missing *missingSchoolsError
 		if errors.As(err, &missing) {
@@ -248,7 +268,7 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		return fail(pullReason(bctx, err), err)
 	}
 	if !opt.DryRun {
-		if err := e.keepPulled(d.TenantID, pulled); err != nil {
+		if err := e.keepPulled(d.TenantID, pulled, warn); err != nil {
 			return storage(err)
 		}
 	}
@@ -286,7 +306,7 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		run.Status, run.Reason, run.Counts = store.RunFailed, store.ReasonCancelled, p.committed
 		run.Message = fmt.Sprintf("%sstopped while %s, after %d directory writes were committed (the counts are those changes); the next run completes the rest",
 			store.CancelledPrefix, phase, p.written)
-		return e.record(run, nil)
+		return finish(nil)
 	}
 	if err := p.walk(e.DB, ros); err != nil {
 		return stopped(store.PhasePlanning, err)
@@ -316,7 +336,7 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 		}
 		samples = append(samples, more...)
 	}
-	return e.record(run, samples)
+	return finish(samples)
 }
 
 // userChanges counts a run's planned changes to users.

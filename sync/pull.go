@@ -21,7 +21,7 @@ const DefaultFullPullEvery = 7 * 24 * time.Hour
 // pull pulls the district's roster: what changed since the roster the
 // district kept from its last run (lastPulled), else everything, why being
 // the reason. Progress says which (Pass, FullPull).
-func (e *Engine) pull(ctx context.Context, c *classlink.Client, d store.District, kept *keptRoster, why string, report func(Progress)) (*pulled, *orgsPull, error) {
+func (e *Engine) pull(ctx context.Context, c *classlink.Client, d store.District, kept *keptRoster, why string, warn func(string), report func(Progress)) (*pulled, *orgsPull, error) {
 	if kept != nil {
 		p, o, err := pullChanges(ctx, c, d, kept, report)
 		var need *fullPullNeeded
@@ -29,6 +29,9 @@ func (e *Engine) pull(ctx context.Context, c *classlink.Client, d store.District
 			return p, o, err
 		}
 		why = need.reason
+		if need.kept != nil {
+			warn(need.reason + ", so this run pulled the whole roster")
+		}
 	}
 	report(Progress{Phase: PhasePull, FullPull: why})
 	p, o, err := pullAll(ctx, c, d, report)
@@ -54,11 +57,19 @@ func (k *keptRoster) wait() (*pulled, error) {
 }
 
 // lastPulled is the roster kept from the district's last run if a pull of
-// changes may update it, being read; otherwise nil and why not.
-func (e *Engine) lastPulled(d store.District, opt RunOptions) (*keptRoster, string, error) {
+// changes may update it, being read; otherwise nil and why not. The kept
+// roster is a cache beside the database: one that cannot be read costs a
+// full pull and a warning (warn), never the run; the error is the
+// database's.
+func (e *Engine) lastPulled(d store.District, opt RunOptions, warn func(string)) (*keptRoster, string, error) {
 	raw, ok, err := e.DB.PulledRosterMeta(d.TenantID)
-	if err != nil || !ok {
-		return nil, "no roster kept from an earlier run", err
+	if err != nil {
+		why := fmt.Sprintf("the roster kept from the last run cannot be read (%v)", err)
+		warn(why + ", so this run pulled the whole roster")
+		return nil, why, nil
+	}
+	if !ok {
+		return nil, "no roster kept from an earlier run", nil
 	}
 	dbID, err := e.DB.DatabaseID()
 	if err != nil {
@@ -108,10 +119,16 @@ func (e *Engine) lastPulled(d store.District, opt RunOptions) (*keptRoster, stri
 }
 
 // keepPulled keeps p for the next run's pull of changes, or forgets the
-// kept one when p's dates cannot be trusted.
-func (e *Engine) keepPulled(tenantID int64, p *pulled) error {
+// kept one when p's dates cannot be trusted. A kept roster that cannot be
+// written (or forgotten) is a warning (warn), not a failure: the next run
+// pulls in full, or what changed since an older kept roster. The error is
+// the database's.
+func (e *Engine) keepPulled(tenantID int64, p *pulled, warn func(string)) error {
 	if !p.since.usable() {
-		return e.DB.DropPulledRoster(tenantID)
+		if err := e.DB.DropPulledRoster(tenantID); err != nil {
+			warn(fmt.Sprintf("the roster kept from an earlier run could not be removed (%v); its dates cannot be trusted, delete %s", err, e.DB.PulledDir()))
+		}
+		return nil
 	}
 	dbID, err := e.DB.DatabaseID()
 	if err != nil {
@@ -126,5 +143,8 @@ func (e *Engine) keepPulled(tenantID int64, p *pulled) error {
 	if err != nil {
 		return err
 	}
-	return e.DB.SavePulledRoster(tenantID, meta, p.encode)
+	if err := e.DB.SavePulledRoster(tenantID, meta, p.encode); err != nil {
+		warn(fmt.Sprintf("the roster pulled could not be kept for the next run (%v), so the next run pulls the whole roster again or what changed since an older kept one", err))
+	}
+	return nil
 }
