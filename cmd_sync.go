@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"charm.land/log/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/schoolstatus/rostersync/screens"
@@ -74,6 +75,9 @@ recorded as cancelled.`,
 			}
 			engine := newEngine(db, classLink())
 			engine.BatchSize, engine.RunBudget = batch, budget
+			// The stack of a run stopped by a bug; warnings are in the
+			// run's message already.
+			engine.Log = log.NewWithOptions(os.Stderr, log.Options{Level: log.ErrorLevel, Prefix: "rostersync"})
 			res, err := engine.Run(cmd.Context(), id, rsync.RunOptions{DryRun: dryRun, Trigger: store.TriggerManual, Progress: show.update, Samples: samples, FullPull: full})
 			show.done()
 			// A run that could not happen (no such district, …) leaves no

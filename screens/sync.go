@@ -48,6 +48,7 @@ var reasonTexts = map[string]string{
 	store.ReasonCancelled:       "stopped after it had begun to change the directory",
 	store.ReasonGuardiansFile:   "the guardians file was refused or could not be read",
 	store.ReasonStorage:         "the database could not be read or written",
+	store.ReasonInternal:        "an internal error stopped it",
 }
 
 // ReasonText is a failure reason in words.

@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -54,8 +56,20 @@ func (db *DB) DatabaseID() (string, error) {
 	return id, err
 }
 
-// pulledMagic starts every pulled roster file.
-const pulledMagic = "rostersync pulled roster\n"
+// pulledMagic starts every pulled roster file. Version 2 ends with a
+// CRC-32C (Castagnoli) of all that comes before it, big-endian: a file
+// written before it reads as none, and costs one whole pull.
+const pulledMagic = "rostersync pulled roster 2\n"
+
+// pulledTrailer is the size of the checksum that ends the file.
+const pulledTrailer = 4
+
+var pulledCRC = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrPulledDamaged: a pulled roster file's checksum does not match what
+// it holds (a bad disk, a byte changed by hand). It is a cache: the sync
+// pulls in full instead.
+var ErrPulledDamaged = errors.New("the pulled roster kept from the last run is damaged (its checksum does not match)")
 
 // PulledDir is the folder of the database's pulled rosters.
 func (db *DB) PulledDir() string { return db.path + ".pulled" }
@@ -89,12 +103,15 @@ func (db *DB) SavePulledRoster(tenantID int64, meta []byte, write func(w io.Writ
 		}
 	}()
 	w := bufio.NewWriterSize(f, 1<<20)
-	w.WriteString(pulledMagic)
-	w.Write(binary.AppendUvarint(nil, uint64(len(meta))))
-	w.Write(meta)
-	if err := write(w); err != nil {
+	sum := crc32.New(pulledCRC)
+	hw := io.MultiWriter(w, sum)
+	io.WriteString(hw, pulledMagic)
+	hw.Write(binary.AppendUvarint(nil, uint64(len(meta))))
+	hw.Write(meta)
+	if err := write(hw); err != nil {
 		return err
 	}
+	w.Write(binary.BigEndian.AppendUint32(nil, sum.Sum32()))
 	if err := w.Flush(); err != nil {
 		return err
 	}
@@ -117,20 +134,39 @@ func (db *DB) SavePulledRoster(tenantID int64, meta []byte, write func(w io.Writ
 // PulledRosterMeta is the meta of the district's pulled roster; ok is
 // false when there is none (or its file is not one).
 func (db *DB) PulledRosterMeta(tenantID int64) (meta []byte, ok bool, err error) {
-	err = db.readPulled(tenantID, func(m []byte, _ *bufio.Reader) error {
-		meta, ok = m, true
-		return nil
-	})
+	pf, err := db.openPulled(tenantID)
 	if errors.Is(err, ErrNotFound) || errors.Is(err, errPulledHeader) {
 		return nil, false, nil
 	}
-	return meta, ok, err
+	if err != nil {
+		return nil, false, err
+	}
+	pf.f.Close()
+	return pf.meta, true, nil
 }
 
 // ReadPulledRoster hands read the district's pulled roster stream;
-// ErrNotFound when there is none.
+// ErrNotFound when there is none. The file's checksum is checked once
+// read returns, before its result may be used: ErrPulledDamaged (wrapped)
+// when it does not match, whatever read returned. The meta alone
+// (PulledRosterMeta) is not checked; the same checksum covers it.
 func (db *DB) ReadPulledRoster(tenantID int64, read func(r io.Reader) error) error {
-	return db.readPulled(tenantID, func(_ []byte, r *bufio.Reader) error { return read(r) })
+	pf, err := db.openPulled(tenantID)
+	if err != nil {
+		return err
+	}
+	defer pf.f.Close()
+	stream := io.TeeReader(io.LimitReader(pf.r, pf.stream), pf.sum)
+	err = read(stream)
+	// What read left unread counts too; then the trailer.
+	if _, cerr := io.Copy(io.Discard, stream); cerr != nil {
+		return cerr
+	}
+	var trailer [pulledTrailer]byte
+	if _, terr := io.ReadFull(pf.r, trailer[:]); terr != nil || binary.BigEndian.Uint32(trailer[:]) != pf.sum.Sum32() {
+		return fmt.Errorf("%s: %w", pf.f.Name(), ErrPulledDamaged)
+	}
+	return err
 }
 
 // DropPulledRoster forgets the district's pulled roster.
@@ -143,27 +179,54 @@ func (db *DB) DropPulledRoster(tenantID int64) error {
 
 var errPulledHeader = errors.New("not a pulled roster file")
 
-func (db *DB) readPulled(tenantID int64, fn func(meta []byte, r *bufio.Reader) error) error {
+// pulledReader is an open pulled roster file read up to its stream: the
+// meta, the checksum so far, and the stream's length.
+type pulledReader struct {
+	f      *os.File
+	r      *bufio.Reader
+	meta   []byte
+	sum    hash.Hash32
+	stream int64
+}
+
+func (db *DB) openPulled(tenantID int64) (_ *pulledReader, err error) {
 	f, err := os.Open(db.pulledFile(tenantID))
 	if errors.Is(err, os.ErrNotExist) {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
 	r := bufio.NewReaderSize(f, 1<<20)
+	notOne := fmt.Errorf("%s: %w", f.Name(), errPulledHeader)
 	head := make([]byte, len(pulledMagic))
 	if _, err := io.ReadFull(r, head); err != nil || !bytes.Equal(head, []byte(pulledMagic)) {
-		return fmt.Errorf("%s: %w", f.Name(), errPulledHeader)
+		return nil, notOne
 	}
 	n, err := binary.ReadUvarint(r)
 	if err != nil || n > 1<<20 {
-		return fmt.Errorf("%s: %w", f.Name(), errPulledHeader)
+		return nil, notOne
 	}
 	meta := make([]byte, n)
 	if _, err := io.ReadFull(r, meta); err != nil {
-		return fmt.Errorf("%s: %w", f.Name(), errPulledHeader)
+		return nil, notOne
 	}
-	return fn(meta, r)
+	sum := crc32.New(pulledCRC)
+	sum.Write(head)
+	sum.Write(binary.AppendUvarint(nil, n))
+	sum.Write(meta)
+	stream := st.Size() - int64(len(head)+len(binary.AppendUvarint(nil, n))+len(meta)+pulledTrailer)
+	if stream < 0 {
+		return nil, notOne
+	}
+	return &pulledReader{f: f, r: r, meta: meta, sum: sum, stream: stream}, nil
 }

@@ -132,3 +132,38 @@ func TestEachDatabaseHasItsOwnID(t *testing.T) {
 		t.Errorf("a database made again at the same path: ID %q (%v), the old one %q", got, err, id)
 	}
 }
+
+// A pulled roster ends with a checksum of all it holds: a byte changed
+// anywhere after the header, or a file cut short, reads as damaged once
+// the stream was read, whatever the reader made of it.
+func TestPulledRosterChecksum(t *testing.T) {
+	db := openTemp(t)
+	data := bytes.Repeat([]byte("roster "), 5000)
+	if err := db.SavePulledRoster(4, []byte(`{"format":2}`), func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readPulled(t, db, 4); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("intact: %v", err)
+	}
+	good, err := os.ReadFile(db.pulledFile(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []int{len(pulledMagic) + 3, len(good) / 2, len(good) - 2} {
+		bad := bytes.Clone(good)
+		bad[at] ^= 0x10
+		os.WriteFile(db.pulledFile(4), bad, 0o600)
+		if _, err := readPulled(t, db, 4); !errors.Is(err, ErrPulledDamaged) {
+			t.Errorf("byte %d of %d changed: %v", at, len(good), err)
+		}
+	}
+	os.WriteFile(db.pulledFile(4), good[:len(good)-100], 0o600)
+	if _, err := readPulled(t, db, 4); !errors.Is(err, ErrPulledDamaged) {
+		t.Errorf("cut short: %v", err)
+	}
+	// A reader that stops early still has the checksum checked.
+	os.WriteFile(db.pulledFile(4), good, 0o600)
+	if err := db.ReadPulledRoster(4, func(io.Reader) error { return nil }); err != nil {
+		t.Errorf("intact, read in part: %v", err)
+	}
+}

@@ -46,6 +46,10 @@ const (
 	// run stopped before changing anything fails with reason upstream.
 	// Either way its message starts with CancelledPrefix.
 	ReasonCancelled = "cancelled"
+	// ReasonInternal: a bug in rostersync stopped the run (a panic the
+	// engine recovered; the stack is in the log). What it committed
+	// before stays and the next run completes the rest.
+	ReasonInternal = "internal"
 	// ReasonGuardiansFile: a guardians file was refused as a whole, or
 	// the SFTP folder could not be read.
 	ReasonGuardiansFile = "guardians_file"

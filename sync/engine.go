@@ -143,7 +143,21 @@ func (e *BusyError) Error() string {
 // read or written, e.g. a damaged file). The error is for runs that could
 // not happen or be recorded (no such district, a *BusyError, a *NoSchoolsError, a
 // database too damaged to take the record).
-func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Result, error) {
+//
+// A panic in the run is recovered here (recover.go): the run is recorded
+// failed with reason internal and the stack goes to Log.
+func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (res Result, err error) {
+	var rec store.Run
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = e.recovered(v, tenantID, rec)
+		}
+	}()
+	return e.run(ctx, tenantID, opt, &rec)
+}
+
+// run is Run; rec is the run record once it is started.
+func (e *Engine) run(ctx context.Context, tenantID int64, opt RunOptions, rec *store.Run) (Result, error) {
 	switch opt.Trigger {
 	case "":
 		opt.Trigger = store.TriggerManual
@@ -187,6 +201,7 @@ func (e *Engine) Run(ctx context.Context, tenantID int64, opt RunOptions) (Resul
 	if run, err = e.DB.StartRun(run); err != nil {
 		return Result{}, err
 	}
+	*rec = run
 	budget := e.RunBudget
 	if budget <= 0 {
 		budget = DefaultRunBudget

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -31,6 +32,10 @@ func (e *Engine) pull(ctx context.Context, c *classlink.Client, d store.District
 		why = need.reason
 		if need.kept != nil {
 			warn(need.reason + ", so this run pulled the whole roster")
+			if keptDamaged(need.kept) {
+				// Discarded, for a dry run too, which keeps nothing new.
+				e.DB.DropPulledRoster(d.TenantID)
+			}
 		}
 	}
 	report(Progress{Phase: PhasePull, FullPull: why})
@@ -106,16 +111,33 @@ func (e *Engine) lastPulled(d store.District, opt RunOptions, warn func(string))
 	k := &keptRoster{meta: meta, done: make(chan struct{})}
 	go func() {
 		defer close(k.done)
+		defer func() {
+			// A bug reading the cache costs a full pull, not the process
+			// (this goroutine is outside Run's recover).
+			if v := recover(); v != nil {
+				k.p, k.err = nil, fmt.Errorf("%w (%v)", errPulledCorrupt, v)
+				e.logPanic(d.TenantID, v, debug.Stack())
+			}
+		}()
 		k.err = e.DB.ReadPulledRoster(d.TenantID, func(r io.Reader) error {
 			var err error
 			k.p, err = decodePulled(r, meta)
 			return err
 		})
-		if k.err != nil && !errors.Is(k.err, errPulledCorrupt) {
+		if k.err != nil {
+			k.p = nil
+		}
+		if k.err != nil && !keptDamaged(k.err) {
 			k.err = fmt.Errorf("the roster kept from the last run cannot be read: %w", k.err)
 		}
 	}()
 	return k, "", nil
+}
+
+// keptDamaged reports a kept roster whose checksum or contents are wrong
+// (rather than a file that could not be read).
+func keptDamaged(err error) bool {
+	return errors.Is(err, errPulledCorrupt) || errors.Is(err, store.ErrPulledDamaged)
 }
 
 // keepPulled keeps p for the next run's pull of changes, or forgets the

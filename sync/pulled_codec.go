@@ -2,6 +2,7 @@ package sync
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -194,14 +195,25 @@ func (pr *pulledReader) ids() []string {
 	}
 	list := make([]string, 0, min(n, 1<<16))
 	prev := ""
-	for range n {
+	for i := range n {
 		if pr.err != nil {
 			return nil
 		}
-		prev = pr.id(prev)
-		list = append(list, prev)
+		id := pr.id(prev)
+		pr.ascending(i, prev, id)
+		list = append(list, id)
+		prev = id
 	}
 	return list
+}
+
+// ascending checks that entry i of a list comes after the one before:
+// every list is in sourcedId order without repeats, which the merge and
+// the sweep's binary searches rely on.
+func (pr *pulledReader) ascending(i int, prev, id string) {
+	if i > 0 && id <= prev {
+		pr.err = errPulledCorrupt
+	}
 }
 
 func (pr *pulledReader) strs() []string {
@@ -281,11 +293,12 @@ func decodePulled(r io.Reader, meta pulledMeta) (*pulled, error) {
 	n := pr.count()
 	p.classes = make([]rosterClass, 0, min(n, 1<<20))
 	prev := ""
-	for range n {
+	for i := range n {
 		if pr.err != nil {
 			break
 		}
 		k := rosterClass{id: pr.id(prev)}
+		pr.ascending(i, prev, k.id)
 		k.name, k.school = pr.str(), pr.str()
 		p.classes = append(p.classes, k)
 		prev = k.id
@@ -297,12 +310,14 @@ func decodePulled(r io.Reader, meta pulledMeta) (*pulled, error) {
 	// every user to a bigger array.
 	p.users = make([]rosterUser, 0, min(n+n/64+256, 1<<22))
 	prev = ""
-	for range n {
+	for i := range n {
 		if pr.err != nil {
 			break
 		}
 		u := pr.user(prev)
-		if u.kind < kindStudent || u.kind > kindGuardian {
+		pr.ascending(i, prev, u.id)
+		// Every field is an index somewhere later (Key, countsName).
+		if u.kind < kindStudent || u.kind > kindGuardian || u.group < 0 || int(u.group) >= len(store.RoleGroups) {
 			pr.err = errPulledCorrupt
 		}
 		p.users = append(p.users, u)
@@ -315,13 +330,14 @@ func decodePulled(r io.Reader, meta pulledMeta) (*pulled, error) {
 	n = pr.count()
 	t.grow(min(n, 1<<16))
 	var id []byte
-	for range n {
+	for i := range n {
 		if pr.err != nil {
 			break
 		}
 		shared := pr.uvarint()
 		rest := pr.bytes(pr.uvarint())
-		if shared > len(id) {
+		// After the shared prefix, the rest must sort after the last id's.
+		if shared > len(id) || i > 0 && bytes.Compare(rest, id[shared:]) <= 0 {
 			pr.err = errPulledCorrupt
 			break
 		}

@@ -3,10 +3,16 @@ package sync
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
+	"github.com/schoolstatus/rostersync/store"
 )
 
 func pulledOf(t testing.TB, f *fixture) *pulled {
@@ -79,9 +85,76 @@ func FuzzDecodePulled(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// Whatever decodes is usable as the plan uses it.
+		for _, u := range p.users {
+			_, _, _ = u.group.Key(), u.kind.store(), u.kind.countsName()
+		}
+		t2 := &p.enrollments
+		for i := range t2.len() {
+			_, _, _ = t2.classes[t2.class[i]], t2.users[t2.user[i]], t2.roles[t2.role[i]]
+		}
 		again, err := decodePulled(bytes.NewReader(encoded(t, p)), pulledMeta{})
 		if err != nil || !reflect.DeepEqual(again.users, p.users) || !reflect.DeepEqual(again.enrollments, p.enrollments) {
 			t.Fatalf("a stream read, written and read again differs (%v)", err)
 		}
 	})
+}
+
+// A kept roster whose contents are wrong (a role group out of range,
+// written with a valid checksum) or whose bytes changed on disk (its
+// checksum) is discarded: the daily run pulls in full, says so in its
+// message, and keeps a good one again for the next run's pull of changes.
+func TestADamagedKeptRosterIsPulledAgainInFull(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		spoil func(f *fixture)
+	}{
+		{"a role group out of range", func(f *fixture) {
+			raw, _, _ := f.db.PulledRosterMeta(testTenant)
+			var meta pulledMeta
+			if err := json.Unmarshal(raw, &meta); err != nil {
+				t.Fatal(err)
+			}
+			var p *pulled
+			if err := f.db.ReadPulledRoster(testTenant, func(r io.Reader) (err error) { p, err = decodePulled(r, meta); return err }); err != nil {
+				t.Fatal(err)
+			}
+			for i := range p.users {
+				if p.users[i].kind == kindStaff {
+					p.users[i].group = 9
+					break
+				}
+			}
+			if err := f.db.SavePulledRoster(testTenant, raw, p.encode); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a byte changed on disk", func(f *fixture) {
+			path := filepath.Join(f.db.PulledDir(), "9")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[len(b)/2] ^= 0x04
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, fixtureOptions{})
+			f.mustSucceed()
+			c.spoil(f)
+			f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 1})
+			r, kind := pullKind(t, f.engine, RunOptions{})
+			if r.Status != store.RunSucceeded || r.Counts.Students.Create != 1 || !strings.Contains(kind, "damaged") ||
+				!strings.Contains(r.Message, "warning: ") || !strings.Contains(r.Message, "damaged") || !strings.Contains(r.Message, "pulled the whole roster") {
+				t.Fatalf("run: %s/%s %q, pulled %q", r.Status, r.Reason, r.Message, kind)
+			}
+			f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 1})
+			if r, kind := pullKind(t, f.engine, RunOptions{}); r.Status != store.RunSucceeded || kind != PassChanges || r.Message != "" {
+				t.Fatalf("the next run: %s %q, pulled %q", r.Status, r.Message, kind)
+			}
+		})
+	}
 }

@@ -253,8 +253,10 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 	var enrollInfo classlink.PullInfo
 	var enrollErr error
 	enrolled := make(chan struct{})
+	var caught *panicked
 	go func() {
 		defer close(enrolled)
+		defer catch(&caught, stop)
 		enrollInfo, enrollErr = c.Enrollments(both, classlink.ListOptions{Begin: p.enrollments.grow}, func(e classlink.Enrollment) error {
 			p.counts.enrollments++
 			if p.counts.enrollments%progressEvery == 0 {
@@ -281,6 +283,9 @@ func pullOnce(ctx context.Context, c *classlink.Client, d store.District, attemp
 		stop()
 	}
 	<-enrolled
+	if caught != nil {
+		panic(caught) // for Run to recover
+	}
 	if err := firstFailure(ctx, err, enrollErr); err != nil {
 		return nil, nil, err
 	}

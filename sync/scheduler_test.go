@@ -1,12 +1,17 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
 
+	"charm.land/log/v2"
+
+	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -340,5 +345,54 @@ func TestMissedRunSurvivesAnUnrelatedSaveAndACancelledRun(t *testing.T) {
 	last := runs[len(runs)-1]
 	if last.Status != store.RunSucceeded || !last.StartedAt.Equal(day3.Add(7*time.Hour)) {
 		t.Fatalf("runs: %+v", runs)
+	}
+}
+
+// A bug that panics in one district's run does not take down the process
+// (serve runs every district's daily sync in one): the run is recorded
+// failed with reason internal, its message says where, the stack goes to
+// the log, the scheduler goes on with the next district, and the
+// district is not left out of the next day's schedule.
+func TestAPanicInARunIsRecordedAndTheScheduleGoesOn(t *testing.T) {
+	f, s, clock := scheduled(t, true)
+	var logged bytes.Buffer
+	f.engine.Log = log.New(&logged)
+	other := f.mustDistrict() // the same ClassLink, another tenant
+	other.TenantID, other.ApplicationID, other.Revision = testTenant+1, testApp+1, 0
+	if _, _, err := f.db.SaveDistrict(other, 0, store.Actor{User: "test"}, []string{store.NoteEnabledBeforeSelfCheck}); err != nil {
+		t.Fatal(err)
+	}
+	f.engine.Dial = func(ctx context.Context, d store.District) (*classlink.Client, error) {
+		if d.TenantID == testTenant {
+			_ = store.RoleGroup(d.TenantID).Key() // a bug
+		}
+		return f.dial(ctx, d)
+	}
+	next, _ := NextDailyStart(store.DefaultSettings(), clock.Now())
+	clock.Set(next)
+	if ran := runDue(t, s); len(ran) != 2 {
+		t.Fatalf("ran %v", ran)
+	}
+	r, _, _ := f.db.LastRun(testTenant)
+	if r.Status != store.RunFailed || r.Reason != store.ReasonInternal || !strings.Contains(r.Message, "internal error") ||
+		!strings.Contains(r.Message, "index out of range") || !strings.Contains(r.Message, "at store/permissions.go:") {
+		t.Fatalf("the run that panicked: %s/%s %q", r.Status, r.Reason, r.Message)
+	}
+	if !strings.Contains(logged.String(), "ERRO") || !strings.Contains(logged.String(), "goroutine") || !strings.Contains(logged.String(), "permissions.go") {
+		t.Errorf("log: %.300q", logged.String())
+	}
+	if o, _, _ := f.db.LastRun(testTenant + 1); o.Status != store.RunSucceeded {
+		t.Errorf("the other district's run: %s/%s %q", o.Status, o.Reason, o.Message)
+	}
+	if _, err := f.engine.Run(context.Background(), testTenant, RunOptions{}); err != nil {
+		t.Fatalf("the claim of the district was not released: %v", err)
+	}
+	f.engine.Dial = f.dial
+	clock.Set(next.Add(24 * time.Hour))
+	if ran := runDue(t, s); len(ran) != 2 {
+		t.Fatalf("the next day ran %v", ran)
+	}
+	if r, _, _ := f.db.LastRun(testTenant); r.Status != store.RunSucceeded && r.Status != store.RunUnchanged {
+		t.Fatalf("the next day's run: %s/%s %q", r.Status, r.Reason, r.Message)
 	}
 }
