@@ -22,8 +22,9 @@ import (
 )
 
 // ErrInputEnded is returned when the accessible prompts run out of input
-// with changes not saved; they are kept as a draft.
-var ErrInputEnded = errors.New("input ended before the changes were saved")
+// (stdin closed, ctrl+d) before an answer: the prompt's value is left as it
+// was, and changes not saved are kept as a draft.
+var ErrInputEnded = errors.New("the input ended before an answer")
 
 // ErrInterrupted is returned when the person pressed ctrl+c in the
 // accessible prompts; unsaved changes are kept as a draft.
@@ -64,7 +65,8 @@ func RunAccessible(ctx context.Context, opts Options, in io.Reader, out io.Write
 			a.say("Stopped. Nothing was left unsaved.")
 			return err
 		}
-		return nil // the input ended with nothing unsaved: a normal end
+		a.say("The input ended before an answer: stopped, nothing was changed.")
+		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	return err
 }
@@ -95,17 +97,57 @@ func (a *accessible) ask(f huh.Field) error {
 	switch {
 	case a.in.interrupted():
 		return ErrInterrupted
-	case a.in.eof:
+	case a.in.eof, errors.Is(err, io.EOF): // io.EOF: a secret read from the terminal
 		return ErrInputEnded
 	}
 	return err
 }
 
+// line reads one answer, trimmed. The end of the input is ErrInputEnded
+// and ctrl+c ErrInterrupted: never an answer.
+func (a *accessible) line() (string, error) {
+	if !a.in.more() {
+		a.say("")
+		if a.in.interrupted() {
+			return "", ErrInterrupted
+		}
+		return "", ErrInputEnded
+	}
+	line := strings.TrimSpace(a.in.pending)
+	a.in.pending = ""
+	return line, nil
+}
+
+// confirm asks yes or no; enter keeps *value. Only y/yes and n/no are
+// answers: anything else asks again, and the end of the input leaves
+// *value as it was (huh's accessible confirm takes what was typed last,
+// even an answer it refused, as "no").
 func (a *accessible) confirm(title, help string, value *bool) error {
 	if help != "" {
 		a.say("%s", help)
 	}
-	return a.ask(huh.NewConfirm().Title(title).Value(value))
+	keep, hint := "no", "[y/N]"
+	if *value {
+		keep, hint = "yes", "[Y/n]"
+	}
+	for {
+		fmt.Fprintf(a.out, "%s %s ", title, hint)
+		answer, err := a.line()
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(answer) {
+		case "":
+			return nil
+		case "y", "yes":
+			*value = true
+			return nil
+		case "n", "no":
+			*value = false
+			return nil
+		}
+		a.say("%s is not an answer: type y for yes or n for no (enter keeps %s).", untrusted.Quote(answer), keep)
+	}
 }
 
 // choose asks for one of options by number; enter keeps current. (huh's
@@ -118,27 +160,23 @@ func (a *accessible) choose(title string, options []string, current int) (int, e
 	}
 	for {
 		fmt.Fprintf(a.out, "Enter a number between 1 and %d [%d]: ", len(options), current+1)
-		if !a.in.more() {
-			a.say("")
-			if a.in.interrupted() {
-				return 0, ErrInterrupted
-			}
-			return 0, ErrInputEnded
+		line, err := a.line()
+		if err != nil {
+			return 0, err
 		}
-		line := strings.TrimSpace(a.in.pending)
-		a.in.pending = ""
 		if line == "" {
 			return current, nil
 		}
 		if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(options) {
 			return n - 1, nil
 		}
-		a.say("%q is not one of the numbers 1 to %d.", line, len(options))
+		a.say("%s is not one of the numbers 1 to %d.", untrusted.Quote(line), len(options))
 	}
 }
 
 // input asks for text; an empty answer keeps the current value, which the
-// title shows.
+// title shows. *value changes only on an accepted answer (huh's input
+// hands back a refused answer when the input ends after it).
 func (a *accessible) input(title string, value *string, validate func(string) error) error {
 	current := *value
 	if current != "" {
@@ -153,7 +191,44 @@ func (a *accessible) input(title string, value *string, validate func(string) er
 		}
 		return nil
 	}
-	return a.ask(huh.NewInput().Title(title).Value(value).Validate(check))
+	v := current
+	if err := a.ask(huh.NewInput().Title(title).Value(&v).Validate(check)); err != nil {
+		return err
+	}
+	*value = v
+	return nil
+}
+
+// secret asks for a secret without showing it: on a terminal it is read
+// with echo off (huh's and x/term's password reads spin at ctrl+d);
+// piped input is not shown anyway. validate sees every answer, the empty
+// one too.
+func (a *accessible) secret(title string, validate func(string) error) (string, error) {
+	for {
+		fmt.Fprintf(a.out, "%s ", title)
+		read := a.line
+		if a.tty != nil {
+			read = func() (string, error) {
+				v, err := readSecretLine(a.tty.fd, a.line)
+				fmt.Fprintln(a.out) // the enter was not echoed either
+				if errors.Is(err, io.EOF) {
+					err = ErrInputEnded
+				}
+				return v, err
+			}
+		}
+		v, err := read()
+		if err != nil {
+			return "", err
+		}
+		if validate != nil {
+			if err := validate(v); err != nil {
+				a.say("%s", screens.ErrText(err))
+				continue
+			}
+		}
+		return v, nil
+	}
 }
 
 func (a *accessible) run() error {
@@ -599,23 +674,14 @@ func (a *accessible) connection() error {
 			return err
 		}
 		next.ClientID = strings.TrimSpace(next.ClientID)
-		secret := ""
 		title := "Client secret (consumer secret; it is never shown)"
 		var validate func(string) error = required("the client secret")
 		if c.ClientSecret != "" {
 			title = "Client secret (never shown; enter keeps the stored one)"
 			validate = nil
 		}
-		echo := huh.EchoModeNormal // piped input is not shown anyway
-		if a.tty != nil {
-			echo = huh.EchoModePassword // the terminal does not show it
-		}
-		if err := a.ask(huh.NewInput().Title(title).EchoMode(echo).Value(&secret).Validate(func(s string) error {
-			if validate == nil {
-				return nil
-			}
-			return validate(s)
-		})); err != nil {
+		secret, err := a.secret(title, validate)
+		if err != nil {
 			return err
 		}
 		next.ClientSecret = secret

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"charm.land/huh/v2"
 
 	"github.com/schoolstatus/rostersync/screens"
 	"github.com/schoolstatus/rostersync/store"
@@ -18,9 +17,8 @@ import (
 // guardians is SIS Rostering → Guardians source as prompts, asked only
 // while Manage Guardians is off: the source, the SFTP folder's settings
 // and its host key, pinned only when the person confirms the key a test
-// showed. Password and private key are not typed here (a line prompt
-// shows what is typed): they are kept as stored, and set on the Guardians
-// source screen or with config import.
+// showed. The password and the private key are read as the client
+// secret is: never shown.
 func (a *accessible) guardians(e *screens.Edit) error {
 	if e.Draft.Settings.ManageGuardians {
 		return nil
@@ -31,14 +29,12 @@ func (a *accessible) guardians(e *screens.Edit) error {
 	if err := a.confirm("Change the guardians source?", "", &change); err != nil || !change {
 		return err
 	}
-	source := g.SourceOrNone()
-	opts := []huh.Option[string]{
-		huh.NewOption("None", store.GuardiansNone), huh.NewOption("Uploads of guardians.csv", store.GuardiansUpload),
-		huh.NewOption("An SFTP folder read by the daily sync", store.GuardiansSFTP),
-	}
-	if err := a.ask(huh.NewSelect[string]().Title("Guardians source").Options(opts...).Value(&source)); err != nil {
+	sources := []string{store.GuardiansNone, store.GuardiansUpload, store.GuardiansSFTP}
+	i, err := a.choose("Guardians source", []string{"None", "Uploads of guardians.csv", "An SFTP folder read by the daily sync"}, max(slices.Index(sources, g.SourceOrNone()), 0))
+	if err != nil {
 		return err
 	}
+	source := sources[i]
 	g.Source = source
 	if source != store.GuardiansSFTP {
 		return nil
@@ -83,11 +79,91 @@ func (a *accessible) guardians(e *screens.Edit) error {
 	if err := a.confirm("Abandon: archive guardians from earlier files that the daily file no longer lists?", "", &g.Abandon); err != nil {
 		return err
 	}
-	if s.Password == "" && s.PrivateKey == "" {
-		a.say("No SFTP password or private key is stored: set one on the Guardians source screen or with config import before the daily sync can read the folder.")
-		return nil
+	if err := a.sftpSecrets(e); err != nil {
+		return err
 	}
 	return a.pinHostKey(e)
+}
+
+// sftpSecrets asks for the SFTP account's password and private key, one
+// of them at least, as the Guardians source screen does; enter keeps a
+// stored one.
+func (a *accessible) sftpSecrets(e *screens.Edit) error {
+	s := &e.Draft.Guardians.SFTP
+	a.say("The SFTP account signs in with a password, a private key, or both. Neither is ever shown.")
+	for {
+		title := "SFTP password (never shown; enter for none)"
+		if s.Password != "" {
+			title = "SFTP password (never shown; enter keeps the stored one)"
+		}
+		pw, err := a.secret(title, func(v string) error { return checkSFTPSecret("guardians.sftp.password", *s, v) })
+		if err != nil {
+			return err
+		}
+		if pw != "" {
+			s.Password = pw
+		}
+		title = "SFTP private key: paste the key's text, which ends at its -----END line (enter for none)"
+		if s.PrivateKey != "" {
+			title = "SFTP private key: paste the key's text, which ends at its -----END line (enter keeps the stored one)"
+		}
+		key, err := a.privateKey(title, *s)
+		if err != nil {
+			return err
+		}
+		if key != "" {
+			s.PrivateKey = key
+		}
+		if s.Password != "" || s.PrivateKey != "" {
+			return nil
+		}
+		a.say("A password or a private key is required: the daily sync signs in with it.")
+	}
+}
+
+// privateKey reads a pasted private key line by line up to its -----END
+// line, and asks again while the key is refused. "" is no answer.
+func (a *accessible) privateKey(title string, s store.SFTPFolder) (string, error) {
+	for {
+		first, err := a.secret(title, nil)
+		if err != nil || strings.TrimSpace(first) == "" {
+			return "", err
+		}
+		lines := []string{strings.TrimSpace(first)}
+		size := len(first)
+		for strings.HasPrefix(lines[0], "-----BEGIN") && !strings.HasPrefix(lines[len(lines)-1], "-----END") && size <= store.MaxPrivateKeyLength {
+			next, err := a.secret("More of the key:", nil)
+			if err != nil {
+				return "", err
+			}
+			lines, size = append(lines, strings.TrimSpace(next)), size+len(next)+1
+		}
+		key := strings.Join(lines, "\n") + "\n"
+		if err := checkSFTPSecret("guardians.sftp.private_key", s, key); err != nil {
+			a.say("%s.", err)
+			continue
+		}
+		return key, nil
+	}
+}
+
+// checkSFTPSecret is the store's rule for one SFTP secret, v, alone: an
+// empty v is no answer.
+func checkSFTPSecret(field string, s store.SFTPFolder, v string) error {
+	if v == "" {
+		return nil
+	}
+	try := store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: s}
+	if field == "guardians.sftp.password" {
+		try.SFTP.Password = v
+	} else {
+		try.SFTP.PrivateKey = v
+	}
+	var fe *store.FieldError
+	if err := try.Validate(); errors.As(err, &fe) && fe.Field == field {
+		return err
+	}
+	return nil
 }
 
 // pinHostKey tests the folder and, when the server shows a key that is not

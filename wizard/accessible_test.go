@@ -75,6 +75,7 @@ func TestAccessiblePromptsSaveThroughTheSameEdit(t *testing.T) {
 		"4", "0", // teacher: add Content Moderator
 		"0", // support staff unchanged
 		"y", // save
+		"8", // Quit
 	)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
@@ -162,7 +163,7 @@ func TestAccessibleCtrlCKeepsADraftAndSaysSo(t *testing.T) {
 
 func TestAccessibleAddDistrictValidatesIDs(t *testing.T) {
 	db := accessibleDB(t)
-	text, err := runAccessible(t, db, "2", "abc", "0", "12345678901234567890", "77", "x", "9", "Springfield")
+	text, err := runAccessible(t, db, "2", "abc", "0", "12345678901234567890", "77", "x", "9", "Springfield", "9") // …, Quit
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
@@ -250,4 +251,33 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// M8: the end of the input at a yes/no prompt, even after a refused
+// answer, changes nothing: the setting keeps its value, nothing is saved
+// or kept as a draft, and the run ends in an error that says so.
+func TestAccessibleEndOfInputAtAPromptChangesNothing(t *testing.T) {
+	db := accessibleDB(t)
+	text, err := runAccessible(t, db, "1", "1", "n", "maybe") // Allow sync to manage Guardians? "maybe", then the input ends
+	if !errors.Is(err, ErrInputEnded) || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("err = %v\n%s", err, text)
+	}
+	mustSay(t, text, `"maybe" is not an answer: type y for yes or n for no (enter keeps yes).`, "The input ended before an answer: stopped, nothing was changed.")
+	d, _ := db.District(store.DemoTenantID)
+	if d.Revision != 1 || !d.Settings.ManageGuardians {
+		t.Fatalf("the end of the input changed the district: %+v", d.Settings)
+	}
+	if draft, ok, _ := db.Draft("ana", store.DemoTenantID); ok {
+		t.Fatalf("a draft was kept: %+v", draft.District.Settings)
+	}
+	// A refused time zone, then the end of the input: the draft keeps the
+	// answers given before it, never the refused text.
+	_, err = runAccessible(t, db, "1", "1", "n", "n", "", "", "", "", "Mars/Base")
+	if !errors.Is(err, ErrInputEnded) {
+		t.Fatalf("err = %v", err)
+	}
+	draft, ok, _ := db.Draft("ana", store.DemoTenantID)
+	if !ok || draft.District.Settings.ManageGuardians || draft.District.Settings.TimeZone != "America/Chicago" {
+		t.Fatalf("draft = %+v, %v", draft.District.Settings, ok)
+	}
 }

@@ -296,13 +296,16 @@ func TestGoldenGuardiansScreens(t *testing.T) {
 	}
 }
 
+// H2: the accessible prompts set up an SFTP folder from nothing, as the
+// Guardians source screen does: its password read and never said, a key
+// refused with its field named, the host key pinned on a yes, then saved.
 func TestAccessibleGuardiansSourcePinsOnAYes(t *testing.T) {
 	srv := sftptest.Start(t)
 	srv.Put("/in/readme.txt", []byte("x"))
 	db := accessibleDB(t)
 	dist := store.NewDistrict(4021, 5, "Springfield USD")
 	dist.Settings.ManageGuardians = false
-	dist.Guardians = store.GuardiansSource{Source: store.GuardiansUpload, SFTP: store.SFTPFolder{Password: srv.Password}}
+	dist.Guardians = store.GuardiansSource{Source: store.GuardiansUpload}
 	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -312,18 +315,26 @@ func TestAccessibleGuardiansSourcePinsOnAYes(t *testing.T) {
 		"", "", "", "", "", "", "", // the Daily Sync settings as they are
 		"y", "3", // change the guardians source: the SFTP folder
 		"sftp://nope", srv.Host, fmt.Sprint(srv.Port), srv.User, "/in", // a bad host is refused, then the folder's settings
-		"",                 // abandon: no
-		"y",                // test the connection
-		"y",                // pin the key it shows
-		"0", "0", "0", "0", // permissions as they are
+		"",                          // abandon: no
+		srv.Password,                // the password
+		"/home/ana/.ssh/id_ed25519", // a key's path is refused
+		"",                          // no private key
+		"y",                         // test the connection
+		"y",                         // pin the key it shows
+		"0", "0", "0", "0",          // permissions as they are
 		"y", // save
+		"9", // Quit
 	}, "\n") + "\n"
 	var out strings.Builder
 	err := RunAccessible(t.Context(), Options{DB: db, Actor: store.Actor{User: "ana", Via: "local"}}, strings.NewReader(answers), &out)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"Guardians source", "must be a host name or IP address", "presents host key " + srv.HostKey + ", type ssh-ed25519", "Pin this host key?", "Saved revision 2."} {
+	if strings.Contains(out.String(), srv.Password) {
+		t.Fatalf("the password was said:\n%s", out.String())
+	}
+	for _, want := range []string{"Guardians source", "must be a host name or IP address", "SFTP password (never shown; enter for none)",
+		"guardians.sftp.private_key: is not a private key in OpenSSH or PEM format (paste the key's text, not its path).", "presents host key " + srv.HostKey + ", type ssh-ed25519", "Pin this host key?", "Saved revision 2."} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
@@ -331,5 +342,34 @@ func TestAccessibleGuardiansSourcePinsOnAYes(t *testing.T) {
 	got, _ := db.District(4021)
 	if g := got.Guardians; g.Source != store.GuardiansSFTP || g.SFTP.HostKey != srv.HostKey || g.SFTP.Host != srv.Host || g.SFTP.Folder != "/in" || g.SFTP.Password != srv.Password {
 		t.Fatalf("saved guardians = %+v", g.Masked())
+	}
+}
+
+// H2: a private key pasted into the prompt is read to its -----END line
+// and saved whole; it signs in for the test, and is never said.
+func TestAccessibleSFTPPrivateKeyIsPastedWhole(t *testing.T) {
+	srv := sftptest.Start(t)
+	db := accessibleDB(t)
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Settings.ManageGuardians = false
+	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	keyLines := strings.Split(strings.TrimSpace(srv.ClientKey), "\n")
+	answers := append([]string{"1", "1", "", "", "", "", "", "", "", "y", "3", srv.Host, fmt.Sprint(srv.Port), srv.User, "", "",
+		""}, // no password
+		keyLines...)
+	answers = append(answers, "y", "y", "0", "0", "0", "0", "y", "9")
+	var out strings.Builder
+	err := RunAccessible(t.Context(), Options{DB: db, Actor: store.Actor{User: "ana", Via: "local"}}, strings.NewReader(strings.Join(answers, "\n")+"\n"), &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), keyLines[1]) {
+		t.Fatalf("the key was said:\n%s", out.String())
+	}
+	got, _ := db.District(4021)
+	if g := got.Guardians.SFTP; strings.TrimSpace(g.PrivateKey) != strings.TrimSpace(srv.ClientKey) || g.Password != "" || g.HostKey != srv.HostKey {
+		t.Fatalf("saved SFTP = %+v\n%s", g, out.String())
 	}
 }
