@@ -243,11 +243,19 @@ func TestEndToEndPlainTerminalsStayUsable(t *testing.T) {
 func TestEndToEndAccessiblePrompts(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "rostersync.db")
 	// The demo, Settings, Enable off, Guardians off, the rest kept, the
-	// matrix unchanged, save; then the input ends at the Home menu.
-	answers := "1\n1\nn\nn\n\n\n\n\n\n\n0\n0\n0\n0\ny\n" // guardians off: keep the guardians source
+	// matrix unchanged, save, Quit.
+	answers := "1\n1\nn\nn\n\n\n\n\n\n\n0\n0\n0\n0\ny\n8\n" // guardians off: keep the guardians source
 	out, code := run(t, answers, "--accessible", "--db", db)
 	if code != 0 || !strings.Contains(out, "Saved revision 2.") || strings.Contains(out, "\x1b[") {
 		t.Fatalf("accessible run: exit %d\n%q", code, out)
+	}
+	// M8: input that ends at a prompt stops with exit 1 and changes nothing.
+	out, code = run(t, "1\n1\ny\n", "--accessible", "--db", db) // Enable Daily sync? y, then the input ends at the warning
+	if code != 1 || !strings.Contains(out, "the input ended before an answer") {
+		t.Fatalf("accessible run that ended early: exit %d\n%s", code, out)
+	}
+	if show, _ := run(t, "", "config", "show", "--district", "2", "--json", "--db", db); !strings.Contains(show, `"enable_daily_sync": false`) {
+		t.Fatalf("input that ended early changed the district:\n%s", show)
 	}
 	out, _ = run(t, "", "config", "show", "--district", "2", "--json", "--db", db)
 	if !strings.Contains(out, `"manage_guardians": false`) {
