@@ -32,7 +32,9 @@ settings make of it, checks the deletion threshold, applies it to the
 Connect directory and records the run (see history). --dry-run records the
 run and shows what would change without changing anything. A run that has
 not begun to change the directory after --time-budget (waits ClassLink asks
-for included) fails with reason upstream and changes nothing.
+for included) fails with reason upstream and changes nothing; reading
+guardians.csv from an SFTP folder has what is left of it (at least 5m, or
+the whole budget when shorter).
 
 With no database at --db yet, it makes one holding the built-in demo
 district (Tenant 2), so "rostersync sync --district 2" works at once; a run

@@ -56,8 +56,9 @@ type Engine struct {
 	// directory: the x-perm-rev check and the pull, with every wait
 	// ClassLink asks for (Retry-After). Past it the run fails with reason
 	// upstream and changes nothing; a wait that would end past it is not
-	// started. The plan (which commits as it goes), the archives and the
-	// guardians file step that follow are not cut off. 0 means
+	// started. The plan (which commits as it goes) and the archives that
+	// follow are not cut off; reading guardians.csv from an SFTP folder
+	// has what is left of it, and at least SFTPFloor (sftpTime). 0 means
 	// DefaultRunBudget.
 	RunBudget time.Duration
 	// Log hears what the operator of a long-running process should see
@@ -202,10 +203,7 @@ func (e *Engine) run(ctx context.Context, tenantID int64, opt RunOptions, rec *s
 		return Result{}, err
 	}
 	*rec = run
-	budget := e.RunBudget
-	if budget <= 0 {
-		budget = DefaultRunBudget
-	}
+	budget := e.runBudget()
 	// bctx bounds everything until the directory is changed.
 	bctx, cancel := context.WithTimeoutCause(ctx, budget, errRunBudget)
 	defer cancel()
@@ -357,6 +355,13 @@ func (e *Engine) run(ctx context.Context, tenantID int64, opt RunOptions, rec *s
 // userChanges counts a run's planned changes to users.
 func userChanges(c store.RunCounts) int {
 	return c.Students.Changes() + c.Staff.Changes() + c.Guardians.Changes()
+}
+
+func (e *Engine) runBudget() time.Duration {
+	if e.RunBudget <= 0 {
+		return DefaultRunBudget
+	}
+	return e.RunBudget
 }
 
 func (e *Engine) now() time.Time {

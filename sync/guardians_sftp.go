@@ -3,9 +3,11 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/schoolstatus/rostersync/guardians"
 	"github.com/schoolstatus/rostersync/store"
@@ -62,12 +64,14 @@ func (e *Engine) sftpStep(ctx context.Context, d store.District, run *store.Run,
 	if err != nil {
 		return failed(err)
 	}
-	conn, err := guardians.DialSFTP(ctx, cfg, guardians.SFTPOptions{Dial: e.SFTPDial})
-	if err != nil {
-		return failed(err)
-	}
-	defer conn.Close()
-	f, err := conn.Fetch(guardians.Options{Encoding: encoding})
+	budget := e.runBudget()
+	limit := sftpTime(budget, budget-e.now().Sub(run.StartedAt))
+	var f *guardians.File
+	err = e.readSFTP(ctx, cfg, limit, func(conn *guardians.SFTPConn) (err error) {
+		f, err = conn.Fetch(guardians.Options{Encoding: encoding})
+		return err
+	}, fmt.Sprintf("what was left of the run's time budget of %s, and at least %s or the whole budget", budget, SFTPFloor),
+		"allow more time with --time-budget")
 	var missing *guardians.MissingFileError
 	var refused *guardians.RefusedError
 	switch {
@@ -131,20 +135,57 @@ func overlaid(users eachUser, p *plan) eachUser {
 	}
 }
 
+// SFTPFloor is the least time reading guardians.csv from an SFTP folder
+// is given (connecting, logging in and reading it), unless the run's
+// budget itself is shorter: a slow ClassLink that used most of the budget
+// does not leave the daily SFTP step none.
+const SFTPFloor = 5 * time.Minute
+
+// sftpTime is how long reading guardians.csv from SFTP may take: what is
+// left of the run's budget, and at least SFTPFloor or the whole budget,
+// whichever is shorter. A server that is slow, or trickles bytes without
+// ever going idle, holds the run (and in serve, its district's run slot)
+// no longer than that.
+func sftpTime(budget, left time.Duration) time.Duration {
+	return max(left, min(budget, SFTPFloor))
+}
+
+// errSFTPTime is the cause of a context whose time for SFTP ran out.
+var errSFTPTime = errors.New("the time for reading guardians.csv from SFTP ran out")
+
+// readSFTP connects to the SFTP folder of cfg and calls read with the
+// connection, all within limit. Past it the connection is closed and the
+// error says what ran out (limit, what it was: of; what to do: hint).
+func (e *Engine) readSFTP(ctx context.Context, cfg guardians.SFTP, limit time.Duration, read func(*guardians.SFTPConn) error, of, hint string) error {
+	sctx, cancel := context.WithTimeoutCause(ctx, limit, errSFTPTime)
+	defer cancel()
+	conn, err := guardians.DialSFTP(sctx, cfg, guardians.SFTPOptions{Dial: e.SFTPDial})
+	if err == nil {
+		err = read(conn)
+		conn.Close()
+	}
+	if err != nil && ctx.Err() == nil && context.Cause(sctx) == errSFTPTime {
+		return fmt.Errorf("the time for reading %s from the SFTP server %s ran out after %s (%s): the server sent it too slowly or not at all; "+
+			"guardians were left as they are. Check the SFTP server, or %s", cfg.Path(), cfg.Addr(), limit.Round(time.Millisecond), of, hint)
+	}
+	return err
+}
+
 // FetchGuardiansSFTP reads guardians.csv from d's SFTP folder as it is,
 // for a person to preview and then apply those very bytes
-// (RunGuardiansFile with Source sftp). It returns the file's path there.
-func FetchGuardiansSFTP(ctx context.Context, dial SFTPDialFunc, d store.District) ([]byte, string, error) {
+// (RunGuardiansFile with Source sftp), within SFTPFloor (or the run
+// budget, when shorter). It returns the file's path there.
+func (e *Engine) FetchGuardiansSFTP(ctx context.Context, d store.District) ([]byte, string, error) {
 	cfg, err := sftpSettings(d)
 	if err != nil {
 		return nil, cfg.Path(), err
 	}
-	conn, err := guardians.DialSFTP(ctx, cfg, guardians.SFTPOptions{Dial: dial})
-	if err != nil {
-		return nil, cfg.Path(), err
-	}
-	defer conn.Close()
-	data, err := conn.ReadFile(0)
+	budget := e.runBudget()
+	var data []byte
+	err = e.readSFTP(ctx, cfg, sftpTime(budget, 0), func(conn *guardians.SFTPConn) (err error) {
+		data, err = conn.ReadFile(0)
+		return err
+	}, fmt.Sprintf("%s, or the time budget when shorter", SFTPFloor), "try again later")
 	return data, cfg.Path(), err
 }
 

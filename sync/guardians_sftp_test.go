@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/guardians/sftptest"
@@ -147,16 +148,88 @@ func TestFetchGuardiansSFTPKeepsTheBytesAndFollowsTheDial(t *testing.T) {
 	f, srv := sftpDistrict(t)
 	d, _ := f.db.District(testTenant)
 	srv.Put("/district/guardians.csv", []byte("x"))
-	data, path, err := FetchGuardiansSFTP(context.Background(), nil, d)
+	data, path, err := f.engine.FetchGuardiansSFTP(context.Background(), d)
 	if err != nil || string(data) != "x" || path != "/district/guardians.csv" {
 		t.Fatalf("FetchGuardiansSFTP = %q %q %v", data, path, err)
 	}
 	// A served rostersync's address rules refuse the loopback server.
 	reach := (&Reach{}).DialAddress
-	if _, _, err := FetchGuardiansSFTP(context.Background(), reach, d); err == nil {
+	f.engine.SFTPDial = reach
+	if _, _, err := f.engine.FetchGuardiansSFTP(context.Background(), d); err == nil {
 		t.Fatal("FetchGuardiansSFTP reached a loopback server through Reach")
 	}
 	if r := TestSFTP(context.Background(), reach, d, ""); r.OK || r.Error == "" {
 		t.Fatalf("TestSFTP through Reach = %+v", r)
+	}
+}
+
+// A slow SFTP server, or one that trickles bytes without ever going idle,
+// holds neither a run (in serve, its district's run slot) nor a person's
+// upload without bound: reading guardians.csv has what is left of the
+// run's time budget (at least SFTPFloor, or the whole budget when that is
+// shorter). Past it the run fails with reason guardians_file and a
+// message that says that time ran out and what to do; the roster's
+// changes stand.
+func TestATricklingSFTPServerIsCutOffByTheRunBudget(t *testing.T) {
+	f, srv := sftpDistrict(t)
+	s := f.roster.StudentID
+	srv.Put("/district/guardians.csv", []byte(fileHead+strings.Repeat(s(0)+",G-1,Ana,Ruiz,ana@example.org,,,\n", 3000)))
+	f.mustSucceed()
+	srv.Trickle(20 * time.Millisecond)
+	run := func(budget time.Duration) store.Run {
+		t.Helper()
+		f.engine.RunBudget = budget
+		done := make(chan Result, 1)
+		go func() {
+			res, _ := f.engine.Run(context.Background(), testTenant, RunOptions{})
+			done <- res
+		}()
+		select {
+		case res := <-done:
+			return res.Run
+		case <-time.After(time.Minute): // liveness, not a timing
+			t.Fatal("the run was not cut off")
+		}
+		return store.Run{}
+	}
+	outOfTime := func(r store.Run, budget string) {
+		t.Helper()
+		gf := r.GuardiansFile
+		if r.Status != store.RunFailed || r.Reason != store.ReasonGuardiansFile || gf == nil || gf.Status != store.FileFailed ||
+			!strings.Contains(r.Message, "the time for reading /district/guardians.csv from the SFTP server") ||
+			!strings.Contains(r.Message, "ran out after "+budget+" (what was left of the run's time budget of "+budget) ||
+			!strings.Contains(r.Message, "allow more time with --time-budget") {
+			t.Fatalf("run: %s/%s %q", r.Status, r.Reason, r.Message)
+		}
+	}
+
+	// Nothing changed in ClassLink: one request, then the SFTP step.
+	outOfTime(run(300*time.Millisecond), "300ms")
+
+	// The roster changed: it is applied, then the SFTP step is cut off.
+	students := func() (n int) {
+		for _, u := range dumpDirectory(t, f.db, testTenant).Users {
+			n += btoi(u.Kind == store.KindStudent)
+		}
+		return n
+	}
+	before := students()
+	f.roster.AdvanceDay(classlinktest.DayChanges{NewStudents: 2})
+	r := run(1500 * time.Millisecond)
+	outOfTime(r, "1.5s")
+	if r.Counts.Students.Create != 2 || students() != before+2 {
+		t.Fatalf("the roster's changes: %+v, %d students then %d", r.Counts, before, students())
+	}
+
+	// A person fetching the file to upload it: the same bound, said so.
+	f.engine.RunBudget = 300 * time.Millisecond
+	d, _ := f.db.District(testTenant)
+	if _, _, err := f.engine.FetchGuardiansSFTP(context.Background(), d); err == nil ||
+		!strings.Contains(err.Error(), "ran out after 300ms (5m0s, or the time budget when shorter)") {
+		t.Fatalf("fetch: %v", err)
+	}
+	srv.Trickle(0)
+	if data, _, err := f.engine.FetchGuardiansSFTP(context.Background(), d); err != nil || len(data) < 3000 {
+		t.Fatalf("at full speed again: %d bytes, %v", len(data), err)
 	}
 }

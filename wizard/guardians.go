@@ -59,14 +59,13 @@ func (m *Model) testSFTP(d store.District, trust string) tea.Cmd {
 // readGuardians reads a local file, or (path "") guardians.csv from the
 // district's SFTP folder; a remote session never reads a local path.
 func (m *Model) readGuardians(d store.District, path string) tea.Cmd {
-	remote, dial := !m.opts.LocalFiles, m.sftpDial()
+	remote, engine := !m.opts.LocalFiles, m.opts.Engine
 	return func() tea.Msg {
 		msg := screens.GuardiansFileReadMsg{File: screens.GuardiansFile{TenantID: d.TenantID, Name: path}}
 		if path == "" {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
+			// The engine bounds the read (sync.SFTPFloor) and says so.
 			msg.File.SFTP = true
-			msg.File.Data, msg.File.Name, msg.Err = rsync.FetchGuardiansSFTP(ctx, dial, d)
+			msg.File.Data, msg.File.Name, msg.Err = engine.FetchGuardiansSFTP(context.Background(), d)
 			return msg
 		}
 		if remote {

@@ -22,6 +22,7 @@ import (
 	gosync "sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -45,6 +46,10 @@ type Server struct {
 	// Logins counts successful authentications; Reads counts files opened
 	// for reading.
 	Logins, Reads atomic.Int64
+
+	// trickle, when set (Trickle), is the pause before each byte served.
+	trickle atomic.Int64
+	stop    chan struct{}
 
 	ln    net.Listener
 	wg    gosync.WaitGroup
@@ -93,7 +98,7 @@ func New(root string) (*Server, error) {
 		Root: root, HostKey: ssh.FingerprintSHA256(hostSigner.PublicKey()),
 		User: "district", Password: "correct horse battery staple",
 		ClientKey: string(pem.EncodeToMemory(block)), ClientSigner: clientSigner,
-		conns: map[net.Conn]bool{},
+		conns: map[net.Conn]bool{}, stop: make(chan struct{}),
 	}
 	cfg := &ssh.ServerConfig{
 		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
@@ -143,8 +148,18 @@ func New(root string) (*Server, error) {
 	return s, nil
 }
 
+// Trickle makes the server send files one byte at a time, every pause
+// (0: at full speed again): a server that is slow but never idle, which
+// no read timeout catches, only a deadline for the whole transfer.
+func (s *Server) Trickle(pause time.Duration) { s.trickle.Store(int64(pause)) }
+
 // Close stops accepting, closes open connections and waits for them.
 func (s *Server) Close() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
 	s.ln.Close()
 	s.mu.Lock()
 	for c := range s.conns {
@@ -224,8 +239,33 @@ func (h handler) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 		return nil, err
 	}
 	h.s.Reads.Add(1)
+	if pause := time.Duration(h.s.trickle.Load()); pause > 0 {
+		return trickled{f, pause, h.s.stop}, nil
+	}
 	return f, nil
 }
+
+// trickled serves a file one byte per read request, each after a pause.
+type trickled struct {
+	f     *os.File
+	pause time.Duration
+	stop  <-chan struct{}
+}
+
+func (t trickled) ReadAt(p []byte, off int64) (int, error) {
+	select {
+	case <-time.After(t.pause):
+	case <-t.stop:
+		return 0, errors.New("the server is closing")
+	}
+	n, err := t.f.ReadAt(p[:min(len(p), 1)], off)
+	if err == nil && n < len(p) {
+		err = io.EOF // a short read must say why; pkg/sftp still sends the byte
+	}
+	return n, err
+}
+
+func (t trickled) Close() error { return t.f.Close() }
 
 func (h handler) Filewrite(*sftp.Request) (io.WriterAt, error) {
 	return nil, sftp.ErrSSHFxPermissionDenied
