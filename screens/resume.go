@@ -18,11 +18,14 @@ type ResumeMsg struct {
 }
 
 // Resume is shown at start when the person left unsaved changes last time.
+// Starting over asks again, and only y discards the draft: enter, n and
+// esc keep it (a draft cannot be brought back).
 type Resume struct {
-	c      *Common
-	draft  store.Draft
-	cursor int
-	scroll int
+	c       *Common
+	draft   store.Draft
+	cursor  int
+	scroll  int
+	discard bool // asking whether to discard the draft
 }
 
 // NewResume offers to resume d.
@@ -33,8 +36,13 @@ func (r *Resume) ID() ID        { return ResumeScreen }
 func (r *Resume) Crumb() string { return "Resume" }
 func (r *Resume) Step() int     { return 1 }
 
+var resumeKeep = key.NewBinding(key.WithKeys("n", "esc", "enter"), key.WithHelp("n/esc", "keep the draft"))
+
 func (r *Resume) ShortHelp() []key.Binding {
 	k := r.c.Keys
+	if r.discard {
+		return []key.Binding{resumeKeep, with(k.Confirm, "discard it")}
+	}
 	return []key.Binding{with(k.Select, "choose"), k.Up, k.Down}
 }
 
@@ -46,14 +54,22 @@ func (r *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return r, nil
 	}
 	k := r.c.Keys
+	if r.discard {
+		r.discard = false // any key but y keeps the draft
+		if key.Matches(km, k.Confirm) {
+			return r, r.c.Post(ResumeMsg{Draft: r.draft, Resume: false})
+		}
+		return r, nil
+	}
 	switch {
 	case key.Matches(km, k.Up):
 		r.cursor = 0
 	case key.Matches(km, k.Down):
 		r.cursor = 1
+	case key.Matches(km, k.Select) && r.cursor == 1:
+		r.discard = true
 	case key.Matches(km, k.Select):
-		answer := ResumeMsg{Draft: r.draft, Resume: r.cursor == 0}
-		return r, r.c.Post(answer)
+		return r, r.c.Post(ResumeMsg{Draft: r.draft, Resume: true})
 	}
 	return r, nil
 }
@@ -61,6 +77,11 @@ func (r *Resume) Update(msg tea.Msg) (Screen, tea.Cmd) {
 func (r *Resume) View() string {
 	st, w := r.c.Styles, r.c.Width
 	d := r.draft
+	if r.discard {
+		return Dialog(st, w, fmt.Sprintf("Discard your %s to %s?", plural(len(store.Diff(d.Base, d.District)), "change"), untrusted.Text(d.District.Name)),
+			"They cannot be brought back.",
+			Choice{Key: "n/esc", Text: "keep the draft (back)"}, Choice{Key: "y", Text: "discard it and start over"})
+	}
 	head := st.Title.Render("You left unsaved changes")
 	var b strings.Builder
 	changes := store.Diff(d.Base, d.District)
@@ -72,6 +93,6 @@ func (r *Resume) View() string {
 	b.WriteString("\n")
 	// The choices stay in view; what is above them says "↑ N more".
 	choices := strings.Count(b.String(), "\n")
-	b.WriteString(line(st, r.cursor == 0, "Resume where I left off") + "\n" + line(st, r.cursor == 1, "Start over (discard the draft)"))
+	b.WriteString(line(st, r.cursor == 0, "Resume where I left off") + "\n" + line(st, r.cursor == 1, "Start over (discard the draft; asks again)"))
 	return page{Head: head, Body: b.String(), Focus: choices, FocusEnd: choices + 1, Scroll: &r.scroll}.render(st, w, r.c.Height)
 }

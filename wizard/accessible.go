@@ -57,7 +57,7 @@ func RunAccessible(ctx context.Context, opts Options, in io.Reader, out io.Write
 	stopped := errors.Is(err, ErrInputEnded) || errors.Is(err, ErrInterrupted)
 	if stopped && a.edit != nil && a.edit.Dirty() {
 		a.keepDraft()
-		a.say("Your %s to %s are kept as a draft: the next start offers to resume them.", ChangesText(len(a.edit.Changes())), a.edit.Saved.Name)
+		a.say("Your %s to %s %s kept as a draft: the next start offers to resume them.", ChangesText(len(a.edit.Changes())), a.edit.Saved.Name, isAre(len(a.edit.Changes())))
 		return fmt.Errorf("%w: %s kept as a draft", err, ChangesText(len(a.edit.Changes())))
 	}
 	if stopped {
@@ -240,14 +240,27 @@ func (a *accessible) run() error {
 	}
 	a.edit = screens.NewEdit(d)
 	if draft, ok, _ := a.opts.DB.Draft(a.opts.Actor.Owner(), d.TenantID); ok {
-		resume := true
-		if err := a.confirm(fmt.Sprintf("You left %s unsaved on this district. Resume them?", ChangesText(len(store.Diff(draft.Base, draft.District)))), "", &resume); err != nil {
-			return err
-		}
-		if resume {
-			a.resume(d, draft)
-		} else {
-			a.opts.DB.DeleteDraft(a.opts.Actor.Owner(), d.TenantID)
+		// Only y to "Discard them?" discards: a draft cannot be brought back.
+		changes := ChangesText(len(store.Diff(draft.Base, draft.District)))
+		for {
+			resume := true
+			if err := a.confirm(fmt.Sprintf("You left %s unsaved on this district. Resume them?", changes), "", &resume); err != nil {
+				return err
+			}
+			if resume {
+				a.resume(d, draft)
+				break
+			}
+			discard := false
+			if err := a.confirm(fmt.Sprintf("Discard your %s for good? They cannot be brought back.", changes), "", &discard); err != nil {
+				return err
+			}
+			if discard {
+				a.opts.DB.DeleteDraft(a.opts.Actor.Owner(), d.TenantID)
+				a.say("The draft is discarded.")
+				break
+			}
+			a.say("The draft is kept.")
 		}
 	}
 	return a.home()
@@ -342,7 +355,7 @@ func (a *accessible) home() error {
 		case choiceQuit:
 			if a.edit.Dirty() {
 				a.keepDraft()
-				a.say("Your %s are kept as a draft: the next start offers to resume them.", ChangesText(len(a.edit.Changes())))
+				a.say("Your %s %s kept as a draft: the next start offers to resume them.", ChangesText(len(a.edit.Changes())), isAre(len(a.edit.Changes())))
 			}
 			a.say("Goodbye.")
 			return nil
@@ -415,6 +428,14 @@ func (a *accessible) chooseDistrict() (store.District, error) {
 		return a.addDistrict()
 	}
 	return a.opts.DB.District(choice)
+}
+
+// isAre is the verb for n things.
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 // countOf is "1 school" or "3 schools".
@@ -898,7 +919,7 @@ func (a *accessible) review() error {
 		a.say("Note: %s.", n)
 	}
 	save := false
-	if err := a.confirm(fmt.Sprintf("Save these %s as revision %d?", ChangesText(len(changes)), e.Saved.Revision+1), "", &save); err != nil {
+	if err := a.confirm(fmt.Sprintf("Save %s %s as revision %d?", map[bool]string{true: "this", false: "these"}[len(changes) == 1], ChangesText(len(changes)), e.Saved.Revision+1), "", &save); err != nil {
 		return err
 	}
 	if !save {

@@ -155,7 +155,7 @@ func TestAccessibleCtrlCKeepsADraftAndSaysSo(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("err = %v, want ErrInterrupted", err)
 	}
-	mustSay(t, ansi.Strip(out.String()), "Your 1 change to ClassLink Demo are kept as a draft")
+	mustSay(t, ansi.Strip(out.String()), "Your 1 change to ClassLink Demo is kept as a draft")
 	if draft, ok, _ := db.Draft("ana", store.DemoTenantID); !ok || draft.District.Settings.ManageGuardians {
 		t.Fatalf("draft after ctrl+c = %+v, %v", draft, ok)
 	}
@@ -279,5 +279,29 @@ func TestAccessibleEndOfInputAtAPromptChangesNothing(t *testing.T) {
 	draft, ok, _ := db.Draft("ana", store.DemoTenantID)
 	if !ok || draft.District.Settings.ManageGuardians || draft.District.Settings.TimeZone != "America/Chicago" {
 		t.Fatalf("draft = %+v, %v", draft.District.Settings, ok)
+	}
+}
+
+// H3: declining to resume a draft asks again, and only y discards it.
+func TestAccessibleDiscardsADraftOnlyOnYes(t *testing.T) {
+	db := accessibleDB(t)
+	if _, err := runAccessible(t, db, "1", "1", "n", "n"); !errors.Is(err, ErrInputEnded) { // a change, then the input ends
+		t.Fatalf("err = %v", err)
+	}
+	text, err := runAccessible(t, db, "1", "n", "", "n", "n", "n", "y", "8") // no, keep (enter), no, keep (n), no, discard, Quit
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	if strings.Count(text, "The draft is kept.") != 2 || !strings.Contains(text, "The draft is discarded.") {
+		t.Fatalf("output:\n%s", text)
+	}
+	if _, ok, _ := db.Draft("ana", store.DemoTenantID); ok {
+		t.Fatal("y did not discard the draft")
+	}
+	// Input that ends at the question keeps the draft.
+	runAccessible(t, db, "1", "1", "n", "n")
+	runAccessible(t, db, "1", "n")
+	if _, ok, _ := db.Draft("ana", store.DemoTenantID); !ok {
+		t.Fatal("the end of the input discarded the draft")
 	}
 }

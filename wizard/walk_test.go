@@ -382,9 +382,19 @@ func TestQuitWithUnsavedChangesAsksAndKeepsADraftToResume(t *testing.T) {
 	other := newDriverOn(t, d.db, store.Actor{User: "ben"}, 80, 24)
 	other.see("Choose a district")
 
-	// Starting over discards the draft.
-	again := newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
-	again.keys("down", "enter")
+	// H3: starting over asks again, and only y discards the draft: enter,
+	// n and esc keep it.
+	again := newDriverOn(t, d.db, store.Actor{User: "ana"}, 50, 16)
+	for _, keep := range []string{"enter", "n", "esc"} {
+		again.keys("down", "enter")
+		again.see("Discard your 1 change to", "cannot be brought back", "n/esc keep the draft", "y discard it and start over")
+		again.keys(keep)
+		again.see("You left unsaved changes", "Resume where I left off")
+		if _, ok, _ := d.db.LatestDraft("ana"); !ok {
+			t.Fatalf("%s discarded the draft", keep)
+		}
+	}
+	again.keys("down", "enter", "y")
 	again.see("Choose a district")
 	if _, ok, _ := d.db.LatestDraft("ana"); ok {
 		t.Fatal("start over kept the draft")
