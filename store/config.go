@@ -173,6 +173,9 @@ func (ci ConfigImport) ApplyTo(cur District, exists bool) (District, error) {
 	if ci.Connection != nil {
 		conn := *ci.Connection
 		if conn.ClientSecret == SecretMask {
+			if cur.Connection.ClientSecret == "" {
+				return cur, maskWithoutSecret("connection.client_secret", "client secret", cur.TenantID)
+			}
 			conn.ClientSecret = cur.Connection.ClientSecret
 		}
 		cur.Connection = conn
@@ -181,9 +184,20 @@ func (ci ConfigImport) ApplyTo(cur District, exists bool) (District, error) {
 		cur.Schools = slices.Clone(ci.Schools)
 	}
 	if ci.Guardians != nil {
-		cur.Guardians = ci.Guardians.keepSecrets(cur.Guardians)
+		g, err := ci.Guardians.keepSecrets(cur.Guardians, cur.TenantID)
+		if err != nil {
+			return cur, err
+		}
+		cur.Guardians = g
 	}
 	return cur, cur.Validate()
+}
+
+// maskWithoutSecret refuses SecretMask where no secret is stored to keep:
+// it is the placeholder config show and export print, never a secret.
+func maskWithoutSecret(field, what string, tenantID int64) error {
+	return fieldErr(field, "is %q, the placeholder that keeps the stored %s, but district %d has no %s stored: give the %s itself (config export --include-secrets prints a stored one)",
+		SecretMask, what, tenantID, what, what)
 }
 
 // ImportOptions tune ImportConfig.

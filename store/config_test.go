@@ -281,3 +281,46 @@ func TestImportOfAStaleExportNeedsForce(t *testing.T) {
 		t.Fatalf("a refused import wrote revision %d", now.Revision)
 	}
 }
+
+// M7: "********" is the placeholder show and export print; importing it
+// where no secret is stored (a new district, or one without that secret)
+// is refused with the field named, and nothing is written.
+func TestImportRefusesTheMaskWhereNoSecretIsStored(t *testing.T) {
+	db := openTemp(t)
+	d := NewDistrict(2, 57, "ClassLink Demo")
+	d.Connection = Connection{Mode: ModeOAuth1, BaseURL: "https://demo-ca-v2.oneroster.com/ims/oneroster/v1p1/", ClientID: "key", ClientSecret: "s3cr3t", SignatureMethod: HMACSHA1}
+	saved, _, err := db.SaveDistrict(d, 0, ana, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := ExportConfig(saved, false)
+	// The same file for a district that is not stored: its secret is the mask.
+	fresh := shown
+	fresh.TenantID, fresh.Revision = 3, 0
+	_, _, err = db.ImportConfig(3, fresh.MarshalIndent(), ana, ImportOptions{Specialist: true})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "connection.client_secret" || !strings.Contains(err.Error(), "district 3 has no client secret stored: give the client secret itself") {
+		t.Fatalf("new district with the mask: %v", err)
+	}
+	if _, err := db.District(3); err == nil {
+		t.Fatal("district 3 was written")
+	}
+	// An SFTP password or key given as the mask, where none is stored.
+	for _, field := range []string{"password", "private_key"} {
+		cfg := shown
+		g := GuardiansSource{Source: GuardiansSFTP, SFTP: SFTPFolder{Host: "sftp.example.org", User: "u", Password: "pw"}}
+		if field == "password" {
+			g.SFTP.Password = SecretMask
+		} else {
+			g.SFTP.PrivateKey = SecretMask
+		}
+		cfg.Guardians = g
+		_, _, err := db.ImportConfig(2, cfg.MarshalIndent(), ana, ImportOptions{Specialist: true})
+		if !errors.As(err, &fe) || fe.Field != "guardians.sftp."+field || !strings.Contains(err.Error(), "district 2 has no SFTP") {
+			t.Fatalf("SFTP %s as the mask: %v", field, err)
+		}
+	}
+	if now, _ := db.District(2); now.Revision != saved.Revision {
+		t.Fatalf("a refused import wrote revision %d", now.Revision)
+	}
+}

@@ -78,15 +78,22 @@ func (g GuardiansSource) Masked() GuardiansSource {
 	return g
 }
 
-// keepSecrets puts back the stored secrets where next says "********".
-func (g GuardiansSource) keepSecrets(stored GuardiansSource) GuardiansSource {
+// keepSecrets puts back the stored secrets where g says "********", and
+// refuses it where none is stored.
+func (g GuardiansSource) keepSecrets(stored GuardiansSource, tenantID int64) (GuardiansSource, error) {
 	if g.SFTP.Password == SecretMask {
+		if stored.SFTP.Password == "" {
+			return g, maskWithoutSecret("guardians.sftp.password", "SFTP password", tenantID)
+		}
 		g.SFTP.Password = stored.SFTP.Password
 	}
 	if g.SFTP.PrivateKey == SecretMask {
+		if stored.SFTP.PrivateKey == "" {
+			return g, maskWithoutSecret("guardians.sftp.private_key", "SFTP private key", tenantID)
+		}
 		g.SFTP.PrivateKey = stored.SFTP.PrivateKey
 	}
-	return g
+	return g, nil
 }
 
 // Validate checks the source, the encoding and, when the source is sftp,
