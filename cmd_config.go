@@ -68,7 +68,9 @@ func configCommand() *cobra.Command {
 		Long: `Reads FILE (or standard input for -), validates every key, and saves it as
 the district's next revision. Any error writes nothing, and a file that
 changes nothing writes nothing. A secret of ******** keeps the stored
-secret; where none is stored it is refused. A file may have at most 4 MiB, a key appears once per
+secret; where none is stored it is refused, and an SFTP password or
+private_key of ******** is kept only while the SFTP host, port and user
+are the stored ones. A file may have at most 4 MiB, a key appears once per
 object, and names, IDs and lists have the limits the README states. Like
 the wizard, it follows the guide: a file that turns on Enable Daily sync
 before the self-check (step 6) is done is refused unless

@@ -44,6 +44,13 @@ var gsField = map[string]int{
 	"guardians.sftp.folder": gsFolder, "guardians.sftp.host_key": gsHostKey,
 }
 
+// The placeholders of a stored password or key: kept while host, port and
+// user are the stored ones, to be entered again otherwise.
+const (
+	gsKeptPlaceholder    = "stored; empty keeps it"
+	gsReenterPlaceholder = "stored for the old server: enter again"
+)
+
 var guardianSources = []string{store.GuardiansNone, store.GuardiansUpload, store.GuardiansSFTP}
 
 // GuardiansSource is SIS Rostering → Guardians source: where guardians
@@ -97,7 +104,7 @@ func NewGuardiansSource(c *Common, e *Edit) *GuardiansSource {
 		case store.IsSealed(stored):
 			in.Placeholder = "unreadable; enter again"
 		case stored != "":
-			in.Placeholder = "stored; empty keeps it"
+			in.Placeholder = gsKeptPlaceholder
 		default:
 			in.Placeholder = map[int]string{0: "or a private key below", 1: "paste the key's text"}[i]
 		}
@@ -254,24 +261,22 @@ func cycle(list []string, cur string, back bool) string {
 }
 
 // settings is the guardians source as the fields say; an empty password or
-// key field keeps the stored one.
+// key field keeps the stored one while host, port and user are the stored
+// ones (store's KeepStoredSecrets).
 func (s *GuardiansSource) settings() (store.GuardiansSource, error) {
 	g := store.GuardiansSource{Source: s.source, Encoding: s.encoding, Abandon: s.abandon}
-	saved := s.edit.Saved.Guardians.SFTP
 	v := func(i int) string { return strings.TrimSpace(s.inputs[i].Value()) }
 	g.SFTP = store.SFTPFolder{Host: v(0), User: v(2), Password: s.inputs[3].Value(), PrivateKey: NormalizeKey(s.inputs[4].Value()), Folder: v(5), HostKey: s.hostKey}
-	if g.SFTP.Password == "" {
-		g.SFTP.Password = saved.Password
-	}
-	if g.SFTP.PrivateKey == "" {
-		g.SFTP.PrivateKey = saved.PrivateKey
-	}
 	if p := v(1); p != "" {
 		port, err := strconv.Atoi(p)
 		if err != nil {
 			return g, &store.FieldError{Field: "guardians.sftp.port", Msg: "must be a whole number from 1 to 65535"}
 		}
 		g.SFTP.Port = port
+	}
+	g, err := g.KeepStoredSecrets(s.edit.Saved.Guardians, "")
+	if err != nil && s.source == store.GuardiansSFTP {
+		return g, err
 	}
 	if s.source == store.GuardiansSFTP {
 		for _, secret := range []struct{ field, value string }{{"guardians.sftp.password", g.SFTP.Password}, {"guardians.sftp.private_key", g.SFTP.PrivateKey}} {
@@ -287,6 +292,15 @@ func (s *GuardiansSource) settings() (store.GuardiansSource, error) {
 // copies them into the draft.
 func (s *GuardiansSource) validate() {
 	g, err := s.settings()
+	// A stored secret is kept only for the account it was stored for.
+	for _, in := range []*textinput.Model{&s.inputs[3], &s.inputs[4]} {
+		if in.Placeholder == gsKeptPlaceholder || in.Placeholder == gsReenterPlaceholder {
+			in.Placeholder = gsKeptPlaceholder
+			if !g.SFTP.SameAccount(s.edit.Saved.Guardians.SFTP) {
+				in.Placeholder = gsReenterPlaceholder
+			}
+		}
+	}
 	s.err, s.errField = err, -1
 	var fe *store.FieldError
 	if errors.As(err, &fe) {
@@ -317,8 +331,7 @@ func (s *GuardiansSource) runTest() tea.Cmd {
 		return nil
 	}
 	if s.err != nil {
-		s.shown = true
-		return nil
+		return s.review() // shows the problem at its field; nothing is sent
 	}
 	g, _ := s.settings()
 	d := s.edit.Draft

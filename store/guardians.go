@@ -78,20 +78,84 @@ func (g GuardiansSource) Masked() GuardiansSource {
 	return g
 }
 
-// keepSecrets puts back the stored secrets where g says "********", and
-// refuses it where none is stored.
+// keepSecrets is KeepStoredSecrets for an imported file, whose "********"
+// is refused where no secret is stored.
 func (g GuardiansSource) keepSecrets(stored GuardiansSource, tenantID int64) (GuardiansSource, error) {
-	if g.SFTP.Password == SecretMask {
-		if stored.SFTP.Password == "" {
-			return g, maskWithoutSecret("guardians.sftp.password", "SFTP password", tenantID)
-		}
-		g.SFTP.Password = stored.SFTP.Password
+	if g.SFTP.Password == SecretMask && stored.SFTP.Password == "" {
+		return g, maskWithoutSecret("guardians.sftp.password", "SFTP password", tenantID)
 	}
-	if g.SFTP.PrivateKey == SecretMask {
-		if stored.SFTP.PrivateKey == "" {
-			return g, maskWithoutSecret("guardians.sftp.private_key", "SFTP private key", tenantID)
+	if g.SFTP.PrivateKey == SecretMask && stored.SFTP.PrivateKey == "" {
+		return g, maskWithoutSecret("guardians.sftp.private_key", "SFTP private key", tenantID)
+	}
+	return g.KeepStoredSecrets(stored, SecretMask)
+}
+
+// SameAccount reports whether t signs in where s does: the same host (in
+// any case), port (0 is 22) and user.
+func (s SFTPFolder) SameAccount(t SFTPFolder) bool {
+	return s.changedAccount(t) == ""
+}
+
+func sftpPort(p int) int {
+	if p == 0 {
+		return 22
+	}
+	return p
+}
+
+// changedAccount names what of host, port and user t changed from s.
+func (s SFTPFolder) changedAccount(t SFTPFolder) string {
+	var out []string
+	if !strings.EqualFold(strings.TrimSuffix(s.Host, "."), strings.TrimSuffix(t.Host, ".")) {
+		out = append(out, "guardians.sftp.host")
+	}
+	if sftpPort(s.Port) != sftpPort(t.Port) {
+		out = append(out, "guardians.sftp.port")
+	}
+	if s.User != t.User {
+		out = append(out, "guardians.sftp.user")
+	}
+	return strings.Join(out, " and ")
+}
+
+// KeepStoredSecrets is the one rule for keeping a stored SFTP password or
+// private key, which the Guardians source screen, accessible mode, config
+// import and the connection test all apply: a secret of g equal to keep
+// ("" in a form field, "********" in an imported file) stands for the
+// stored one, and the stored one is kept only while g signs in at the
+// host, port and user it was stored for. A secret typed for one server is
+// never sent to another that someone typed later. So when the account
+// changed, an imported "********" is refused, and an empty form field is
+// no secret: g then needs a password or a private key entered again
+// (a *FieldError naming the field and why otherwise).
+func (g GuardiansSource) KeepStoredSecrets(stored GuardiansSource, keep string) (GuardiansSource, error) {
+	same := g.SFTP.SameAccount(stored.SFTP)
+	var dropped []string
+	for _, f := range []struct {
+		field, name   string
+		value, stored *string
+	}{
+		{"guardians.sftp.password", "password", &g.SFTP.Password, &stored.SFTP.Password},
+		{"guardians.sftp.private_key", "private key", &g.SFTP.PrivateKey, &stored.SFTP.PrivateKey},
+	} {
+		if *f.value != keep {
+			continue
 		}
-		g.SFTP.PrivateKey = stored.SFTP.PrivateKey
+		switch {
+		case same || *f.stored == "":
+			*f.value = *f.stored
+		case keep != "":
+			return g, fieldErr(f.field, "%q keeps the stored %s only for the host, port and user it was stored for, and %s changed: put the %s for the new server in the file (a stored secret is never sent to another server)",
+				keep, f.name, stored.SFTP.changedAccount(g.SFTP), f.name)
+		default:
+			*f.value = ""
+			dropped = append(dropped, f.field)
+		}
+	}
+	if len(dropped) > 0 && g.SFTP.Password == "" && g.SFTP.PrivateKey == "" {
+		name := map[string]string{"guardians.sftp.password": "password", "guardians.sftp.private_key": "private key"}[dropped[0]]
+		return g, fieldErr(dropped[0], "enter the %s again: %s changed, and a stored secret is sent only to the host, port and user it was stored for",
+			name, stored.SFTP.changedAccount(g.SFTP))
 	}
 	return g, nil
 }

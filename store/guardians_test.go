@@ -250,3 +250,83 @@ func TestSFTPSecretsAreSealedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A stored SFTP secret is kept only for the host, port and user it was
+// stored for: one rule for the form's empty field and the file's mask.
+func TestKeepStoredSecretsOnlyForTheSameAccount(t *testing.T) {
+	key, _ := testKey(t, "")
+	stored := GuardiansSource{Source: GuardiansSFTP, SFTP: SFTPFolder{Host: "sftp.example.org", User: "washoe", Password: "pa55word", PrivateKey: key}}
+	for _, c := range []struct {
+		name       string
+		edit       func(*SFTPFolder)
+		keep       string
+		wantPass   string
+		wantKey    string
+		wantField  string
+		wantReason string
+	}{
+		{"same account, form", func(s *SFTPFolder) { s.Password, s.PrivateKey, s.Folder = "", "", "/in" }, "", "pa55word", key, "", ""},
+		{"port 0 is 22, host case", func(s *SFTPFolder) { s.Password, s.PrivateKey, s.Port, s.Host = "", "", 22, "SFTP.example.org" }, "", "pa55word", key, "", ""},
+		{"same account, import", func(s *SFTPFolder) { s.Password, s.PrivateKey = SecretMask, SecretMask }, SecretMask, "pa55word", key, "", ""},
+		{"new host, form, nothing entered", func(s *SFTPFolder) { s.Host, s.Password, s.PrivateKey = "evil.example.net", "", "" }, "",
+			"", "", "guardians.sftp.password", "guardians.sftp.host changed"},
+		{"new port, form", func(s *SFTPFolder) { s.Port, s.Password, s.PrivateKey = 2222, "", "" }, "", "", "", "guardians.sftp.password", "guardians.sftp.port changed"},
+		{"new user, import", func(s *SFTPFolder) { s.User, s.Password, s.PrivateKey = "root", SecretMask, "" }, SecretMask,
+			"", "", "guardians.sftp.password", "guardians.sftp.user changed"},
+		{"new host, import keeps the key", func(s *SFTPFolder) { s.Host, s.Password, s.PrivateKey = "evil.example.net", "n3w", SecretMask }, SecretMask,
+			"", "", "guardians.sftp.private_key", "never sent to another server"},
+		// A new password for the new server: the old key is not carried.
+		{"new host, form, new password", func(s *SFTPFolder) { s.Host, s.Password, s.PrivateKey = "new.example.org", "n3w", "" }, "", "n3w", "", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			next := stored
+			c.edit(&next.SFTP)
+			got, err := next.KeepStoredSecrets(stored, c.keep)
+			var fe *FieldError
+			if c.wantField != "" {
+				if !errors.As(err, &fe) || fe.Field != c.wantField || !strings.Contains(err.Error(), c.wantReason) {
+					t.Fatalf("err = %v, want %s saying %q", err, c.wantField, c.wantReason)
+				}
+				if strings.Contains(err.Error(), "pa55word") {
+					t.Fatal("the message quotes the secret")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.SFTP.Password != c.wantPass || got.SFTP.PrivateKey != c.wantKey {
+				t.Fatalf("password %q, key kept %v; want %q, %v", got.SFTP.Password, got.SFTP.PrivateKey != "", c.wantPass, c.wantKey != "")
+			}
+		})
+	}
+}
+
+// config import: "********" keeps the stored password only while the file
+// names the same account; pointing it elsewhere needs the password itself,
+// and nothing is written.
+func TestImportMaskForAnotherServerIsRefused(t *testing.T) {
+	db := openTemp(t)
+	d := NewDistrict(2, 57, "ClassLink Demo")
+	d.Settings.ManageGuardians = false
+	d.Guardians = GuardiansSource{Source: GuardiansSFTP, SFTP: SFTPFolder{Host: "sftp.example.org", User: "washoe", Password: "pa55word"}}
+	saved, _, err := db.SaveDistrict(d, 0, ana, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ExportConfig(saved, false)
+	cfg.Guardians.SFTP.Host = "127.0.0.1"
+	_, _, err = db.ImportConfig(2, cfg.MarshalIndent(), ana, ImportOptions{Specialist: true})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "guardians.sftp.password" || !strings.Contains(err.Error(), "guardians.sftp.host changed") {
+		t.Fatalf("import to another host with the mask: %v", err)
+	}
+	if now, _ := db.District(2); now.Revision != saved.Revision || now.Guardians.SFTP.Host != "sftp.example.org" {
+		t.Fatalf("a refused import wrote: revision %d host %q", now.Revision, now.Guardians.SFTP.Host)
+	}
+	cfg.Guardians.SFTP.Password = "other-pass"
+	got, _, err := db.ImportConfig(2, cfg.MarshalIndent(), ana, ImportOptions{Specialist: true})
+	if err != nil || got.Guardians.SFTP.Password != "other-pass" || got.Guardians.SFTP.Host != "127.0.0.1" {
+		t.Fatalf("import with the password given: %v", err)
+	}
+}

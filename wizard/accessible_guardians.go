@@ -87,37 +87,59 @@ func (a *accessible) guardians(e *screens.Edit) error {
 
 // sftpSecrets asks for the SFTP account's password and private key, one
 // of them at least, as the Guardians source screen does; enter keeps a
-// stored one.
+// stored one only while host, port and user are the stored ones (store's
+// KeepStoredSecrets).
 func (a *accessible) sftpSecrets(e *screens.Edit) error {
 	s := &e.Draft.Guardians.SFTP
-	a.say("The SFTP account signs in with a password, a private key, or both. Neither is ever shown.")
-	for {
-		title := "SFTP password (never shown; enter for none)"
-		if s.Password != "" {
-			title = "SFTP password (never shown; enter keeps the stored one)"
+	saved := e.Saved.Guardians
+	same := s.SameAccount(saved.SFTP)
+	// A secret the draft holds as stored is the form's "keep" (empty).
+	stored := map[string]bool{}
+	for _, f := range []struct {
+		name          string
+		value, stored *string
+	}{{"password", &s.Password, &saved.SFTP.Password}, {"private key", &s.PrivateKey, &saved.SFTP.PrivateKey}} {
+		if *f.stored != "" && *f.value == *f.stored {
+			*f.value, stored[f.name] = "", true
 		}
-		pw, err := a.secret(title, func(v string) error { return checkSFTPSecret("guardians.sftp.password", *s, v) })
+	}
+	a.say("The SFTP account signs in with a password, a private key, or both. Neither is ever shown.")
+	if !same && (stored["password"] || stored["private key"]) {
+		a.say("The stored password and key are sent only to the host, port and user they were stored for, and those changed: type them again for the new server.")
+	}
+	hint := func(name, value string) string {
+		switch {
+		case stored[name] && same:
+			return "enter keeps the stored one"
+		case value != "":
+			return "enter keeps the one typed"
+		}
+		return "enter for none"
+	}
+	for {
+		pw, err := a.secret("SFTP password (never shown; "+hint("password", s.Password)+")", func(v string) error { return checkSFTPSecret("guardians.sftp.password", *s, v) })
 		if err != nil {
 			return err
 		}
 		if pw != "" {
 			s.Password = pw
 		}
-		title = "SFTP private key: paste the key's text, which ends at its -----END line (enter for none)"
-		if s.PrivateKey != "" {
-			title = "SFTP private key: paste the key's text, which ends at its -----END line (enter keeps the stored one)"
-		}
-		key, err := a.privateKey(title, *s)
+		key, err := a.privateKey("SFTP private key: paste the key's text, which ends at its -----END line ("+hint("private key", s.PrivateKey)+")", *s)
 		if err != nil {
 			return err
 		}
 		if key != "" {
 			s.PrivateKey = key
 		}
-		if s.Password != "" || s.PrivateKey != "" {
+		g, err := e.Draft.Guardians.KeepStoredSecrets(saved, "")
+		if err == nil && g.SFTP.Password == "" && g.SFTP.PrivateKey == "" {
+			err = errors.New("a password or a private key is required: the daily sync signs in with it")
+		}
+		if err == nil {
+			e.Draft.Guardians = g
 			return nil
 		}
-		a.say("A password or a private key is required: the daily sync signs in with it.")
+		a.say("%s.", err)
 	}
 }
 

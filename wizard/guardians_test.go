@@ -373,3 +373,80 @@ func TestAccessibleSFTPPrivateKeyIsPastedWhole(t *testing.T) {
 		t.Fatalf("saved SFTP = %+v\n%s", g, out.String())
 	}
 }
+
+// A stored SFTP password goes only to the host, port and user it was
+// stored for: with the port changed and the password field left empty, a
+// connection test asks for the password again and connects nowhere.
+func TestGuardiansSourceKeepsAStoredPasswordOnlyForItsServer(t *testing.T) {
+	srv, other := sftptest.Start(t), sftptest.Start(t) // the same user and password
+	d := newDriver(t, 80, 24)
+	guardiansDistrict(t, d, func(dist *store.District) {
+		dist.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User,
+			Password: srv.Password, HostKey: srv.HostKey}}
+	})
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	d.toSISRostering()
+	d.keys("down", "down", "down", "enter")
+	d.see("(•) SFTP", "stored; empty keeps it")
+	d.keys("down", "down", "down", "ctrl+u")
+	d.typeText(fmt.Sprint(other.Port))
+	d.see("stored for the old server: enter again")
+	d.keys("down", "down", "down", "down", "down", "down", "enter")
+	d.see("✗ enter the password again: guardians.sftp.port changed")
+	d.notSee("testing the connection", "✓ connected")
+	if n := other.Logins.Load() + srv.Logins.Load(); n != 0 {
+		t.Fatalf("%d logins with the stored password after the port changed", n)
+	}
+	if pw := d.m.Edit().Draft.Guardians.SFTP.Password; pw != "" {
+		t.Fatal("the draft carries the stored password to the new port")
+	}
+	// Back to the stored port, the stored password is kept again.
+	d.keys("up", "up", "ctrl+u")
+	d.typeText(fmt.Sprint(srv.Port))
+	d.keys("down", "down", "down", "down", "down", "down", "enter")
+	d.see("✓ connected to")
+	if srv.Logins.Load() != 1 || other.Logins.Load() != 0 {
+		t.Fatalf("logins: stored server %d, other %d", srv.Logins.Load(), other.Logins.Load())
+	}
+}
+
+// Accessible mode applies the same rule: with the port changed, enter no
+// longer keeps the stored password; it is asked for again.
+func TestAccessibleStoredPasswordOnlyForItsServer(t *testing.T) {
+	srv, other := sftptest.Start(t), sftptest.Start(t)
+	db := accessibleDB(t)
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Settings.ManageGuardians = false
+	dist.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User,
+		Password: srv.Password, HostKey: srv.HostKey}}
+	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	answers := strings.Join([]string{
+		"1", "1", "", "", "", "", "", "", "",
+		"y", "3", "", fmt.Sprint(other.Port), "", "", // only the port changes
+		"",     // abandon: no
+		"", "", // enter, enter: the stored password is not kept
+		"n3w-pass", // typed for the new server
+		"",         // no key
+		"n",        // no test
+		"0", "0", "0", "0", "y", "9",
+	}, "\n") + "\n"
+	var out strings.Builder
+	if err := RunAccessible(t.Context(), Options{DB: db, Actor: store.Actor{User: "ana", Via: "local"}}, strings.NewReader(answers), &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"sent only to the host, port and user they were stored for", "SFTP password (never shown; enter for none)",
+		"guardians.sftp.password: enter the password again: guardians.sftp.port changed", "Saved revision 2."} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "enter keeps the stored one") {
+		t.Errorf("enter is offered to keep the stored password for another port:\n%s", out.String())
+	}
+	got, _ := db.District(4021)
+	if g := got.Guardians.SFTP; g.Port != other.Port || g.Password != "n3w-pass" {
+		t.Fatalf("saved SFTP port %d, password kept %v", g.Port, g.Password == srv.Password)
+	}
+}
