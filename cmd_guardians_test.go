@@ -13,6 +13,7 @@ import (
 
 	"github.com/schoolstatus/rostersync/guardians/sftptest"
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/store/storetest"
 )
 
 // guardiansDB is a database with district 9 (guardians off, uploads) whose
@@ -170,8 +171,9 @@ func TestGuardiansSFTPTestPinsOnlyAConfirmedKey(t *testing.T) {
 	srv := sftptest.Start(t)
 	srv.Put("/in/guardians.csv", []byte("student_id,guardian_id,first_name,last_name,email,mobile\n"))
 	db := guardiansDB(t, 2, func(d *store.District) {
-		d.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Folder: "/in"}}
+		d.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Folder: "/in", HostKey: srv.HostKey}}
 	})
+	storetest.Unpin(t, db, 9) // saved before a save required the pin
 	out, code := run(t, "", "--db", db, "guardians", "sftp", "test", "--district", "9")
 	if code != 1 || !strings.Contains(out, "host key is not pinned yet") || !strings.Contains(out, "presents host key "+srv.HostKey+" (ssh-ed25519)") ||
 		strings.Count(out, "rostersync guardians sftp test --district 9 --trust-host-key "+srv.HostKey) != 1 || strings.Contains(out, srv.Password) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/schoolstatus/rostersync/guardians/sftptest"
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/store/storetest"
 )
 
 // editDistrict saves a change to a district of the database at path (no
@@ -41,8 +42,9 @@ func TestSyncExplainsAGuardiansFileFailure(t *testing.T) {
 	}
 	editDistrict(t, db, store.DemoTenantID, func(d *store.District) {
 		d.Settings.ManageGuardians = false
-		d.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password}}
+		d.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, HostKey: srv.HostKey}}
 	})
+	storetest.Unpin(t, db, store.DemoTenantID) // saved before a save required the pin
 	out, code := run(t, "", "--db", db, "sync", "--district", "2")
 	flat := strings.Join(strings.Fields(out), " ")
 	for _, want := range []string{"failed (guardians_file)", "The roster was applied (", "; guardians.csv was not read: the SFTP host key is not pinned yet",

@@ -314,6 +314,11 @@ func (s *GuardiansSource) validate() {
 }
 
 func (s *GuardiansSource) review() tea.Cmd {
+	if g, _ := s.settings(); s.err == nil && s.changesFolder(g) {
+		if err := g.CheckPinned(); err != nil {
+			s.err, s.errField = err, gsHostKey // the save's rule, asked before Review
+		}
+	}
 	if s.err != nil {
 		s.shown = true
 		if s.errField >= 0 && s.visible(s.errField) {
@@ -325,11 +330,19 @@ func (s *GuardiansSource) review() tea.Cmd {
 	return s.c.Open(ReviewScreen)
 }
 
+// changesFolder reports whether g reads another SFTP folder than the one
+// saved (the save pins its key then: store.GuardiansSource.CheckPinned).
+func (s *GuardiansSource) changesFolder(g store.GuardiansSource) bool {
+	saved := s.edit.Saved.Guardians
+	return g.Source != saved.Source || g.SFTP.Host != saved.SFTP.Host || g.SFTP.Port != saved.SFTP.Port || g.SFTP.User != saved.SFTP.User || g.SFTP.HostKey != saved.SFTP.HostKey
+}
+
 func (s *GuardiansSource) runTest() tea.Cmd {
 	a := s.c.Guardians
 	if a == nil || a.TestSFTP == nil || s.testing {
 		return nil
 	}
+	s.validate() // the pin's own rule (review) does not stop a test
 	if s.err != nil {
 		return s.review() // shows the problem at its field; nothing is sent
 	}

@@ -78,6 +78,27 @@ func (g GuardiansSource) Masked() GuardiansSource {
 	return g
 }
 
+// CheckPinned is the rule for saving an SFTP guardians source: the
+// server's host key is pinned, so the daily sync never signs in to a
+// server whose key no person compared. Every save applies it (the wizard,
+// the accessible prompts, config import) when the folder changes; the
+// screens ask it before Review.
+func (g GuardiansSource) CheckPinned() error {
+	if g.Source != GuardiansSFTP || g.SFTP.HostKey != "" {
+		return nil
+	}
+	return fieldErr("guardians.sftp.host_key", "is required for an SFTP folder: test the connection, compare the key it shows with the fingerprint from the server's administrator, and pin it (Guardians source: enter on Host key tests, y pins), or give host_key in config import as \"SHA256:…\" (ssh-keygen -lf prints it)")
+}
+
+// sftpTarget is the server a source signs in to and the key it trusts
+// there ("" when it reads no SFTP folder).
+func (g GuardiansSource) sftpTarget() string {
+	if g.Source != GuardiansSFTP {
+		return ""
+	}
+	return fmt.Sprintf("%s|%d|%s|%s", g.SFTP.Host, g.SFTP.Port, g.SFTP.User, g.SFTP.HostKey)
+}
+
 // keepSecrets is KeepStoredSecrets for an imported file, whose "********"
 // is refused where no secret is stored.
 func (g GuardiansSource) keepSecrets(stored GuardiansSource, tenantID int64) (GuardiansSource, error) {

@@ -933,6 +933,12 @@ func (a *accessible) review() error {
 	}
 	saved, _, err := e.Save(a.opts.DB, a.opts.Actor)
 	var conflict *store.ConflictError
+	var field *store.FieldError
+	if errors.As(err, &field) {
+		a.keepDraft()
+		a.say("Not saved: %s. Your changes are kept as a draft.", screens.ErrText(err))
+		return nil
+	}
 	if errors.As(err, &conflict) {
 		a.say("Not saved: %s saved revision %d while you were editing.", conflict.Current.SavedBy.User, conflict.Current.Revision)
 		a.resume(conflict.Current, store.Draft{Base: e.Saved, District: e.Draft, Notes: e.Notes})

@@ -82,7 +82,13 @@ func (a *accessible) guardians(e *screens.Edit) error {
 	if err := a.sftpSecrets(e); err != nil {
 		return err
 	}
-	return a.pinHostKey(e)
+	if err := a.pinHostKey(e); err != nil {
+		return err
+	}
+	if err := g.CheckPinned(); err != nil {
+		a.say("Not pinned: the host key %s.", screens.ErrText(err))
+	}
+	return nil
 }
 
 // sftpSecrets asks for the SFTP account's password and private key, one

@@ -86,7 +86,12 @@ func TestGuardiansSourcePinsOnlyAConfirmedHostKey(t *testing.T) {
 	d.typeText(srv.Password)
 	d.keys("tab", "tab")
 	d.typeText("/in")
-	d.keys("tab", "tab", "enter")
+	// M6: the folder cannot go to Review before its key is pinned; the
+	// problem shows at Host key, which takes the focus.
+	d.keys("ctrl+n")
+	d.notSee("Review")
+	d.seeFlat("› Host key: none pinned yet", "✗ is required for an SFTP folder")
+	d.keys("enter")
 	d.see("The server presents host key ssh-ed25519:", "y pins it")
 	if flat := strings.Join(strings.Fields(d.screen()), ""); !strings.Contains(flat, srv.HostKey) {
 		t.Fatalf("the whole fingerprint is not on the screen:\n%s", d.screen())
@@ -280,7 +285,7 @@ func TestGoldenGuardiansScreens(t *testing.T) {
 			d := newDriver(t, size[0], size[1])
 			guardiansDistrict(t, d, func(dist *store.District) {
 				dist.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{
-					Host: "sftp.springfield.example.org", Port: 22, User: "springfield", Password: "s3cret", Folder: "/guardians"}}
+					Host: "sftp.springfield.example.org", Port: 22, User: "springfield", Password: "s3cret", Folder: "/guardians", HostKey: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"}}
 			})
 			remote := newDriverOn(t, d.db, store.Actor{User: "ana", Via: "ssh"}, size[0], size[1])
 			d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana"}, LocalFiles: true}, size[0], size[1])

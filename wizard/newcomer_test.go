@@ -7,10 +7,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/guardians/sftptest"
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/store/storetest"
 	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
@@ -41,18 +43,28 @@ func (d *driver) notSeeFlat(unwanted ...string) {
 }
 
 // demoWithUnpinnedSFTP turns the demo district's guardians off and reads
-// them from srv's folder, saved without pinning its host key.
-func demoWithUnpinnedSFTP(t *testing.T, db *store.DB, srv *sftptest.Server) {
+// them from srv's folder, without a pinned host key (as a district saved
+// before a save required the pin), and returns db opened again.
+func demoWithUnpinnedSFTP(t *testing.T, db *store.DB, srv *sftptest.Server) *store.DB {
 	t.Helper()
 	dist, err := db.District(store.DemoTenantID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dist.Settings.ManageGuardians = false
-	dist.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Folder: "/in"}}
+	dist.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Folder: "/in", HostKey: srv.HostKey}}
 	if _, _, err := db.SaveDistrict(dist, dist.Revision, store.Actor{User: "ben"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	path := db.Path()
+	db.Close()
+	storetest.Unpin(t, path, store.DemoTenantID)
+	again, err := store.Open(path, store.Options{Clock: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { again.Close() })
+	return again
 }
 
 // H1: a sync whose guardians.csv could not be read says the roster was
@@ -61,9 +73,8 @@ func demoWithUnpinnedSFTP(t *testing.T, db *store.DB, srv *sftptest.Server) {
 func TestGuardiansFileFailureIsExplainedAsSuch(t *testing.T) {
 	srv := sftptest.Start(t)
 	srv.Put("/in/guardians.csv", []byte("student_id,guardian_id,first_name,last_name,email,mobile\n"))
-	d := newDriver(t, 80, 24)
-	demoWithUnpinnedSFTP(t, d.db, srv)
-	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 80, 24)
+	db := demoWithUnpinnedSFTP(t, newDriver(t, 80, 24).db, srv)
+	d := newDriverOn(t, db, store.Actor{User: "ana"}, 80, 24)
 
 	// Preview sync.
 	d.keys("enter", "m", "down", "down", "enter")
@@ -119,7 +130,7 @@ func TestAccessiblePreviewExplainsAGuardiansFileFailure(t *testing.T) {
 	if _, _, err := db.SaveDistrict(store.NewDemoDistrict(classlinktest.DemoSchoolIDs()...), 0, store.Actor{User: "ben"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	demoWithUnpinnedSFTP(t, db, srv)
+	db = demoWithUnpinnedSFTP(t, db, srv)
 	text, err := runAccessible(t, db, "1", "5", "8") // the demo, Preview sync, Quit
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
