@@ -309,7 +309,8 @@ func TestImportMaskForAnotherServerIsRefused(t *testing.T) {
 	db := openTemp(t)
 	d := NewDistrict(2, 57, "ClassLink Demo")
 	d.Settings.ManageGuardians = false
-	d.Guardians = GuardiansSource{Source: GuardiansSFTP, SFTP: SFTPFolder{Host: "sftp.example.org", User: "washoe", Password: "pa55word"}}
+	d.Guardians = GuardiansSource{Source: GuardiansSFTP, SFTP: SFTPFolder{Host: "sftp.example.org", User: "washoe", Password: "pa55word",
+		HostKey: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"}}
 	saved, _, err := db.SaveDistrict(d, 0, ana, nil)
 	if err != nil {
 		t.Fatal(err)
