@@ -23,7 +23,8 @@
 //     "lines a–b of n". Keep Scroll in the screen (an int field) so the
 //     view moves only as far as the focus needs. Render the focused row in
 //     full (wrapped) and the others truncated.
-//   - Scrolled(st, text, &scroll, w, h) is the same for a plain text page.
+//   - Scrolled(st, text, &scroll, &scrolls, w, h) is the same for a plain
+//     text page; scrolls says whether it did not fit.
 //   - truncate(s, w) / Truncate cut to w columns and end in "…"; wrap(s, w)
 //     wraps. Never cut text any other way: what a person confirms is what
 //     they can see.

@@ -15,7 +15,8 @@ import (
 type Export struct {
 	c      *Common
 	edit   *Edit
-	offset int
+	offset  int
+	scrolls bool // the page did not fit: ↑/↓ scroll it
 }
 
 // NewExport shows e's saved revision.
@@ -28,6 +29,9 @@ func (x *Export) Step() int     { return 3 }
 
 func (x *Export) ShortHelp() []key.Binding {
 	k := x.c.Keys
+	if !x.scrolls {
+		return []key.Binding{k.Back}
+	}
 	return []key.Binding{k.Back, with(k.Up, "scroll up"), with(k.Down, "scroll down")}
 }
 
@@ -61,5 +65,5 @@ func (x *Export) View() string {
 		in := len(l) - len(strings.TrimLeft(l, " "))
 		lines = append(lines, indent(wrap(strings.TrimLeft(l, " "), w-in-2), strings.Repeat(" ", in))[0:])
 	}
-	return page{Head: head, Body: strings.Join(lines, "\n"), Focus: -1, Scroll: &x.offset}.render(st, w, x.c.Height)
+	return page{Head: head, Body: strings.Join(lines, "\n"), Focus: -1, Scroll: &x.offset, Scrolls: &x.scrolls}.render(st, w, x.c.Height)
 }

@@ -22,8 +22,9 @@ type History struct {
 	err    error
 	cursor int
 	scroll int
-	open   bool
-	detail bool // a failed run's technical detail is shown
+	open    bool
+	detail  bool // a failed run's technical detail is shown
+	scrolls bool // the open entry did not fit: ↑/↓ scroll it
 }
 
 // historyLoaded carries the district's history, read in a command.
@@ -49,7 +50,10 @@ func (h *History) Step() int     { return 3 }
 func (h *History) ShortHelp() []key.Binding {
 	k := h.c.Keys
 	if h.open {
-		keys := []key.Binding{with(k.Back, "close"), with(k.Up, "scroll up"), with(k.Down, "scroll down")}
+		keys := []key.Binding{with(k.Back, "close")}
+		if h.scrolls {
+			keys = append(keys, with(k.Up, "scroll up"), with(k.Down, "scroll down"))
+		}
 		if r := h.items[h.cursor].Run; r != nil && h.c.runTechnical(*r) != "" {
 			keys = append(keys, detailKey)
 		}
@@ -116,7 +120,7 @@ func (h *History) View() string {
 	case len(h.items) == 0:
 		return page{Head: head, Body: "Nothing yet."}.render(st, w, h.c.Height)
 	case h.open:
-		return page{Head: head, Body: h.itemDetail(h.items[h.cursor]), Focus: -1, Scroll: &h.scroll}.render(st, w, h.c.Height)
+		return page{Head: head, Body: h.itemDetail(h.items[h.cursor]), Focus: -1, Scroll: &h.scroll, Scrolls: &h.scrolls}.render(st, w, h.c.Height)
 	}
 	var b strings.Builder
 	focus, focusEnd := 0, 0

@@ -53,6 +53,9 @@ type page struct {
 	// Scroll is the screen's own offset (the first body line shown), kept
 	// between frames so the view moves only as far as the focus needs.
 	Scroll *int
+	// Scrolls, when set, is told whether Body did not fit (so the footer
+	// offers scroll keys only when there is something to scroll to).
+	Scrolls *bool
 }
 
 // render lays the page out in width × height.
@@ -76,6 +79,9 @@ func (p page) render(st *Styles, width, height int) string {
 	var scroll int
 	if p.Scroll != nil {
 		scroll = *p.Scroll
+	}
+	if p.Scrolls != nil {
+		*p.Scrolls = len(body) > room
 	}
 	shown := window(st, body, p.Focus, p.FocusEnd, room, &scroll)
 	if p.Scroll != nil {
@@ -197,6 +203,7 @@ func Dialog(st *Styles, width int, title, text string, safe Choice, others ...Ch
 
 // Scrolled is text shown as a page that scrolls from *scroll, saying
 // "lines a–b of n" when it does not fit (the help page, long details).
-func Scrolled(st *Styles, text string, scroll *int, width, height int) string {
-	return page{Body: text, Focus: -1, Scroll: scroll}.render(st, width, height)
+// scrolls is told whether the text did not fit.
+func Scrolled(st *Styles, text string, scroll *int, scrolls *bool, width, height int) string {
+	return page{Body: text, Focus: -1, Scroll: scroll, Scrolls: scrolls}.render(st, width, height)
 }

@@ -18,6 +18,7 @@ type Review struct {
 	c        *Common
 	edit     *Edit
 	scroll   int
+	scrolls  bool // the page did not fit: ↑/↓ scroll it
 	err      error
 	saving   bool
 	conflict *store.ConflictError // someone else saved first
@@ -58,7 +59,10 @@ func (r *Review) ShortHelp() []key.Binding {
 	case !r.edit.Dirty():
 		return []key.Binding{with(k.Select, "District Home Page"), with(k.Back, "back to edit")}
 	}
-	return []key.Binding{with(k.Back, "back to edit"), with(k.Confirm, "save"), with(k.Down, "scroll")}
+	if r.scrolls {
+		return []key.Binding{with(k.Back, "back to edit"), with(k.Confirm, "save"), with(k.Down, "scroll")}
+	}
+	return []key.Binding{with(k.Back, "back to edit"), with(k.Confirm, "save")}
 }
 
 func (r *Review) FullHelp() [][]key.Binding {
@@ -66,7 +70,11 @@ func (r *Review) FullHelp() [][]key.Binding {
 	if r.conflict != nil || !r.edit.Dirty() || r.saving {
 		return [][]key.Binding{r.ShortHelp()}
 	}
-	return [][]key.Binding{{with(k.Up, "scroll up"), with(k.Down, "scroll down")}, {with(k.Confirm, "save a new revision (y only)"), with(k.Back, "back to edit")}}
+	save := []key.Binding{with(k.Confirm, "save a new revision (y only)"), with(k.Back, "back to edit")}
+	if !r.scrolls {
+		return [][]key.Binding{save}
+	}
+	return [][]key.Binding{{with(k.Up, "scroll up"), with(k.Down, "scroll down")}, save}
 }
 
 func (r *Review) Update(msg tea.Msg) (Screen, tea.Cmd) {
@@ -184,7 +192,7 @@ func (r *Review) View() string {
 	st, w := r.c.Styles, r.c.Width
 	if r.conflict != nil {
 		foot := wrap(st.Focused.Render("esc")+" back to edit · "+st.Focused.Render("a")+" re-apply mine on top · "+st.Focused.Render("r")+" reload theirs, drop mine", w)
-		return page{Body: r.conflictView(), Foot: foot, Focus: -1, Scroll: &r.scroll}.render(st, w, r.c.Height)
+		return page{Body: r.conflictView(), Foot: foot, Focus: -1, Scroll: &r.scroll, Scrolls: &r.scrolls}.render(st, w, r.c.Height)
 	}
 	changes := r.edit.Changes()
 	head := st.Title.Render(wrap(fmt.Sprintf("Review changes against revision %d", r.edit.Saved.Revision), w))
@@ -210,5 +218,5 @@ func (r *Review) View() string {
 	} else {
 		foot.WriteString(wrap(st.Focused.Render(fmt.Sprintf("Save as revision %d?", r.edit.Saved.Revision+1))+"  "+st.Muted.Render("esc back · y save"), w))
 	}
-	return page{Head: head, Body: b.String(), Foot: foot.String(), Focus: -1, Scroll: &r.scroll}.render(st, w, r.c.Height)
+	return page{Head: head, Body: b.String(), Foot: foot.String(), Focus: -1, Scroll: &r.scroll, Scrolls: &r.scrolls}.render(st, w, r.c.Height)
 }

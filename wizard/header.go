@@ -90,7 +90,13 @@ func (m *Model) footer() string {
 	case m.ask == askDiscard:
 		b.WriteString(m.shortHelp([]key.Binding{screens.WithHelp(keys.Back, "keep them"), screens.WithHelp(keys.Confirm, "discard and quit")}, nil))
 	case m.showHelp:
-		b.WriteString(m.shortHelp([]key.Binding{screens.WithHelp(keys.Help, "close help"), screens.WithHelp(keys.Back, "close help"), helpScroll}, []key.Binding{keys.Quit}))
+		// Scrolling is offered, and never dropped, only when the help
+		// does not fit: its last line then says how much more there is.
+		always := []key.Binding{keys.Quit}
+		if m.helpScrolls {
+			always = []key.Binding{helpScroll, keys.Quit}
+		}
+		b.WriteString(m.shortHelp([]key.Binding{helpClose}, always))
 	case typing:
 		b.WriteString(m.shortHelp(m.top().ShortHelp(), []key.Binding{keys.Quit}))
 	default:
@@ -102,6 +108,7 @@ func (m *Model) footer() string {
 var (
 	discardKey = key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "discard…"))
 	helpScroll = key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll"))
+	helpClose  = key.NewBinding(key.WithKeys("?", "esc"), key.WithHelp("?/esc", "close help"))
 )
 
 // shortHelp is one line of keys: the screen's, as many as fit, then the
@@ -145,11 +152,20 @@ func (m *Model) helpPage() string {
 			}
 		}
 	}
+	// A long description wraps under itself, never cut: the page scrolls.
+	descW := max(m.common.Width-keyW-2, 12)
 	var lines []string
 	for _, g := range groups {
 		for _, b := range g {
-			if b.Enabled() {
-				lines = append(lines, st.FullKey.Render(fmt.Sprintf("%-*s", keyW, b.Help().Key))+"  "+st.FullDesc.Render(b.Help().Desc))
+			if !b.Enabled() {
+				continue
+			}
+			for i, part := range strings.Split(lipgloss.Wrap(b.Help().Desc, descW, " "), "\n") {
+				k := b.Help().Key
+				if i > 0 {
+					k = ""
+				}
+				lines = append(lines, st.FullKey.Render(fmt.Sprintf("%-*s", keyW, k))+"  "+st.FullDesc.Render(part))
 			}
 		}
 	}

@@ -88,6 +88,7 @@ type Model struct {
 	width, height int
 	showHelp      bool
 	helpScroll    int
+	helpScrolls   bool // the help did not fit: ↑/↓ scroll it
 	ask           int // the quit dialog's question, if showing
 	flash         screens.FlashMsg
 
@@ -745,7 +746,7 @@ func (m *Model) Render() string {
 	case m.ask != askNothing:
 		body = m.quitDialog()
 	case m.showHelp:
-		body = screens.Scrolled(st, m.helpPage(), &m.helpScroll, m.common.Width, m.common.Height)
+		body = screens.Scrolled(st, m.helpPage(), &m.helpScroll, &m.helpScrolls, m.common.Width, m.common.Height)
 	default:
 		body = m.top().View()
 	}
