@@ -13,8 +13,8 @@ import (
 // Export shows the district's saved configuration in the JSON contract,
 // secrets masked, and the command that writes it to a file.
 type Export struct {
-	c      *Common
-	edit   *Edit
+	c       *Common
+	edit    *Edit
 	offset  int
 	scrolls bool // the page did not fit: ↑/↓ scroll it
 }

@@ -15,13 +15,13 @@ import (
 // History is Sync history: runs and saved revisions together, newest
 // first; enter opens one.
 type History struct {
-	c      *Common
-	edit   *Edit
-	items  []store.HistoryItem
-	loaded bool
-	err    error
-	cursor int
-	scroll int
+	c       *Common
+	edit    *Edit
+	items   []store.HistoryItem
+	loaded  bool
+	err     error
+	cursor  int
+	scroll  int
 	open    bool
 	detail  bool // a failed run's technical detail is shown
 	scrolls bool // the open entry did not fit: ↑/↓ scroll it

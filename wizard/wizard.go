@@ -89,7 +89,7 @@ type Model struct {
 	showHelp      bool
 	helpScroll    int
 	helpScrolls   bool // the help did not fit: ↑/↓ scroll it
-	ask           int // the quit dialog's question, if showing
+	ask           int  // the quit dialog's question, if showing
 	flash         screens.FlashMsg
 
 	// ended closes when the session quits: sync goroutines stop reporting.
