@@ -69,9 +69,9 @@ func NewConnection(c *Common, e *Edit) *Connection {
 	s.inputs[2].EchoMode = textinput.EchoPassword
 	switch secret := e.Saved.Connection.ClientSecret; {
 	case store.IsSealed(secret):
-		s.inputs[2].Placeholder = "cannot be decrypted; type it again"
+		s.inputs[2].Placeholder = bracketed("cannot be decrypted; type it again")
 	case secret != "":
-		s.inputs[2].Placeholder = "stored; leave empty to keep it"
+		s.inputs[2].Placeholder = bracketed("stored; leave empty to keep it")
 	}
 	if conn.ClientSecret != e.Saved.Connection.ClientSecret {
 		s.inputs[2].SetValue(conn.ClientSecret) // a draft's new secret, still masked on screen

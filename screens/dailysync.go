@@ -90,7 +90,7 @@ func NewDailySync(c *Common, e *Edit) *DailySync {
 	s.inputs[0] = newInput(st, "", "10", 5)
 	s.inputs[0].CharLimit = 5
 	s.inputs[0].SetValue(strconv.Itoa(e.Draft.Settings.DeletionThresholdPercent))
-	s.inputs[1] = newInput(st, "", "02:00", 6)
+	s.inputs[1] = newInput(st, "", "02:00", 7)
 	s.inputs[1].CharLimit = 6
 	s.inputs[1].SetValue(e.Draft.Settings.DailyStart)
 	s.inputs[2] = newInput(st, "", "America/Chicago", 32)

@@ -47,8 +47,8 @@ var gsField = map[string]int{
 // The placeholders of a stored password or key: kept while host, port and
 // user are the stored ones, to be entered again otherwise.
 const (
-	gsKeptPlaceholder    = "stored; empty keeps it"
-	gsReenterPlaceholder = "stored for the old server: enter again"
+	gsKeptPlaceholder    = "(stored; empty keeps it)"
+	gsReenterPlaceholder = "(stored for the old server: enter again)"
 )
 
 var guardianSources = []string{store.GuardiansNone, store.GuardiansUpload, store.GuardiansSFTP}
@@ -102,11 +102,11 @@ func NewGuardiansSource(c *Common, e *Edit) *GuardiansSource {
 		stored, draft := pair[0], pair[1]
 		switch {
 		case store.IsSealed(stored):
-			in.Placeholder = "unreadable; enter again"
+			in.Placeholder = bracketed("unreadable; enter again")
 		case stored != "":
 			in.Placeholder = gsKeptPlaceholder
 		default:
-			in.Placeholder = map[int]string{0: "or a private key below", 1: "paste the key's text"}[i]
+			in.Placeholder = bracketed(map[int]string{0: "or a private key below", 1: "paste the key's text"}[i])
 		}
 		if draft != stored {
 			in.SetValue(draft) // a draft's new secret, still masked on screen

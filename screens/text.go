@@ -73,7 +73,9 @@ func newInput(st *Styles, prompt, placeholder string, width int) textinput.Model
 	ti := textinput.New()
 	ti.CharLimit = inputLimit
 	ti.Prompt = prompt
-	ti.Placeholder = placeholder
+	// In brackets: with NO_COLOR the muted style is gone, and an example
+	// such as 02:00 must not read as a typed value.
+	ti.Placeholder = bracketed(placeholder)
 	ti.SetWidth(width)
 	s := textinput.DefaultStyles(true)
 	s.Focused.Prompt = st.Focused
@@ -83,6 +85,14 @@ func newInput(st *Styles, prompt, placeholder string, width int) textinput.Model
 	s.Cursor.Blink = false
 	ti.SetStyles(s)
 	return ti
+}
+
+// bracketed is a placeholder as shown: "(…)", never a bare value.
+func bracketed(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(" + s + ")"
 }
 
 // ErrText is an error as a person should read it next to its field: a

@@ -59,3 +59,21 @@ func TestReviewOffersScrollingOnlyWhenItScrolls(t *testing.T) {
 		t.Fatal("Review that does not fit offers no scrolling")
 	}
 }
+
+// M5: an empty field's example is in brackets, so that without colour
+// (NO_COLOR strips the muted style) it never reads as a typed value.
+func TestPlaceholdersAreMarkedWithoutColour(t *testing.T) {
+	d := newDriver(t, 80, 24)
+	d.keys("enter")
+	d.toDailySync()
+	d.keys("down", "down", "down", "down", "down") // Daily start
+	for range 5 {
+		d.keys("backspace")
+	}
+	for _, l := range strings.Split(d.screen(), "\n") {
+		if strings.Contains(l, "Daily start time:") && !strings.Contains(l, "Daily start time:     (02:00)") {
+			t.Fatalf("an empty start time reads as a value: %q\n%s", l, d.screen())
+		}
+	}
+	d.see("Daily start time:     (02:00)")
+}
