@@ -20,7 +20,7 @@ import (
 
 func serveCommand() *cobra.Command {
 	var listen, hostKey string
-	var hosts, allowNets []string
+	var hosts, allowNets, sftpPorts []string
 	var idle, grace, budget time.Duration
 	var limits serveLimits
 	var backupDir string
@@ -71,6 +71,9 @@ scheduled runs, keeping the last --backup-keep backups.`,
 			if err != nil {
 				return err
 			}
+			if reach.SFTPPorts, err = rsync.ParseSFTPPorts(sftpPorts); err != nil {
+				return err
+			}
 			dialer.Reach = reach
 			engine := newEngine(db, dialer)
 			engine.RunBudget = budget
@@ -107,6 +110,7 @@ scheduled runs, keeping the last --backup-keep backups.`,
 	cmd.Flags().DurationVar(&grace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long sessions get to keep their drafts and leave")
 	cmd.Flags().StringSliceVar(&hosts, "roster-hosts", rsync.DefaultRosterHosts, "roster hosts the server may fetch from: names, IP addresses or *.domain (ClassLink's proxy host is always added)")
 	cmd.Flags().StringSliceVar(&allowNets, "roster-allow-net", nil, "address ranges (CIDR) the server may reach although they are loopback, private, link-local or metadata addresses")
+	cmd.Flags().StringSliceVar(&sftpPorts, "sftp-ports", []string{"22"}, "ports the server connects to for districts' SFTP guardians folders")
 	timeBudgetFlag(cmd, &budget)
 	fullPullFlag(cmd)
 	limits.flags(cmd)

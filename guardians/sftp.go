@@ -8,10 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"os"
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -103,41 +103,64 @@ func pinHint(district int64, fingerprint string) string {
 	return "Guardians source → Host key in the wizard (enter tests, y pins), or " + cmd
 }
 
-// dialError says in a person's words why the TCP connection to the SFTP
-// server failed and what to check; it wraps err, whose text is the
-// technical detail.
-type dialError struct {
-	addr string
+// UnreachableError is every failure before the server's SSH version line
+// arrives: nothing listening, a filtered port, a timeout, or something
+// that is not an SSH server. They read the same, so that a connection
+// test tells nobody which ports of a host are open (README: "Who the
+// server may reach"). It wraps the technical cause.
+type UnreachableError struct {
+	Addr string
 	err  error
-	// timeout is how long the connection was given.
-	timeout time.Duration
 }
 
-func (e *dialError) Unwrap() error { return e.err }
+func (e *UnreachableError) Unwrap() error { return e.err }
 
-func (e *dialError) Error() string {
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("no SFTP server answered at %s: check the host and port of the district's SFTP folder, and that this machine may reach it", e.Addr)
+}
+
+// dialError says why the TCP connection to addr failed: a name that does
+// not exist, a rule of this machine's (which says itself), or else
+// unreachable.
+func dialError(addr string, err error) error {
 	var dns *net.DNSError
 	var op *net.OpError
-	check := "check the host and port of the district's SFTP folder"
 	switch {
-	case errors.As(e.err, &dns) && dns.IsNotFound:
-		return fmt.Sprintf("the SFTP server's name %q does not exist: check the host of the district's SFTP folder for a typo", dns.Name)
-	case errors.Is(e.err, syscall.ECONNREFUSED):
-		return fmt.Sprintf("nothing is listening at the SFTP server %s (connection refused): %s", e.addr, check)
-	case errors.Is(e.err, context.DeadlineExceeded), isTimeout(e.err):
-		return fmt.Sprintf("the SFTP server %s did not answer within %s: %s, and that this machine may reach it", e.addr, e.timeout, check)
-	case errors.As(e.err, &op) && op.Err != nil:
-		// The system's words without the Go chain ("dial tcp …: connect:").
-		inner := op.Err
-		var sys *os.SyscallError
-		if errors.As(inner, &sys) {
-			inner = sys.Err
-		}
-		return fmt.Sprintf("could not connect to the SFTP server %s (%v): %s", e.addr, inner, check)
-	case strings.HasPrefix(e.err.Error(), "cannot connect to"):
-		return fmt.Sprintf("could not connect to the SFTP server %s: %s, and that this machine may reach it", e.addr, check)
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return fmt.Errorf("the SFTP server's name %q does not exist: check the host of the district's SFTP folder for a typo", dns.Name)
+	case errors.As(err, &op), errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ECONNREFUSED), isTimeout(err),
+		strings.HasPrefix(err.Error(), "cannot connect to"):
+		return &UnreachableError{Addr: addr, err: err}
 	}
-	return fmt.Sprintf("could not connect to the SFTP server %s: %v", e.addr, e.err)
+	return fmt.Errorf("could not connect to the SFTP server %s: %v", addr, err)
+}
+
+// versionConn notes when the server's SSH version line ("SSH-2.0-…") has
+// arrived: until then every failure is an *UnreachableError.
+type versionConn struct {
+	net.Conn
+	line []byte
+	seen atomic.Bool
+}
+
+func (c *versionConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.seen.Load() {
+		for _, b := range p[:n] {
+			if b != '\n' {
+				if len(c.line) < 16 {
+					c.line = append(c.line, b)
+				}
+				continue
+			}
+			if bytes.HasPrefix(c.line, []byte("SSH-2.0-")) || bytes.HasPrefix(c.line, []byte("SSH-1.99-")) {
+				c.seen.Store(true)
+				break
+			}
+			c.line = c.line[:0]
+		}
+	}
+	return n, err
 }
 
 func isTimeout(err error) bool {
@@ -204,10 +227,14 @@ func DialSFTP(ctx context.Context, cfg SFTP, opt SFTPOptions) (*SFTPConn, error)
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
-	conn, err := dial(dctx, "tcp", addr)
+	raw, err := dial(dctx, "tcp", addr)
 	if err != nil {
-		return nil, &dialError{addr: addr, err: err, timeout: timeout}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("connecting to the SFTP server %s: %w", addr, context.Cause(ctx))
+		}
+		return nil, dialError(addr, err)
 	}
+	conn := &versionConn{Conn: raw}
 	deadline, _ := dctx.Deadline()
 	conn.SetDeadline(deadline)
 	sc, chans, reqs, err := ssh.NewClientConn(conn, addr, &ssh.ClientConfig{
@@ -218,6 +245,10 @@ func DialSFTP(ctx context.Context, cfg SFTP, opt SFTPOptions) (*SFTPConn, error)
 		var unknown *UnknownHostKeyError
 		var mismatch *HostKeyMismatchError
 		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("connecting to the SFTP server %s: %w", addr, context.Cause(ctx))
+		case !conn.seen.Load():
+			return nil, &UnreachableError{Addr: addr, err: err}
 		case errors.As(err, &unknown):
 			return nil, unknown
 		case errors.As(err, &mismatch):

@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -203,13 +205,61 @@ func TestSFTPFailuresSayWhatToDo(t *testing.T) {
 		t.Errorf("unpinned: %s", msg)
 	}
 
-	// A port nobody listens on (a listener opened and closed).
-	closed := srv.Config("/")
-	closed.Host, closed.Port = "127.0.0.1", freePort(t)
-	_, err = guardians.DialSFTP(ctx, closed, guardians.SFTPOptions{})
-	if msg := err.Error(); !strings.Contains(msg, "nothing is listening at the SFTP server 127.0.0.1:") ||
-		!strings.Contains(msg, "check the host and port") || strings.Contains(msg, "dial tcp") {
-		t.Errorf("closed port: %s", msg)
+}
+
+// Every failure before an SSH server's version line reads the same: a
+// closed port, a filtered one, one that times out, and one that answers
+// but is no SSH server. A connection test is no port scanner.
+func TestSFTPUnreachableReadsTheSame(t *testing.T) {
+	ctx := context.Background()
+	srv := sftptest.Start(t)
+	// listen serves each connection with serve on a fresh port.
+	listen := func(serve func(net.Conn)) int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() { serve(c); c.Close() }()
+			}
+		}()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	filtered := func(ctx context.Context, _, _ string) (net.Conn, error) { <-ctx.Done(); return nil, ctx.Err() }
+	for _, c := range []struct {
+		name string
+		port int
+		dial func(context.Context, string, string) (net.Conn, error)
+	}{
+		{"closed", freePort(t), nil},
+		{"filtered", 22999, filtered},
+		{"closes at once", listen(func(net.Conn) {}), nil},
+		{"an HTTP server", listen(func(c net.Conn) { c.Write([]byte("HTTP/1.0 400 Bad Request\r\n\r\n")) }), nil},
+		{"silent", listen(func(c net.Conn) { time.Sleep(2 * time.Second) }), nil},
+		{"a banner, never a version", listen(func(c net.Conn) { c.Write([]byte("welcome\r\n")); time.Sleep(2 * time.Second) }), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := srv.Config("/")
+			cfg.Host, cfg.Port = "127.0.0.1", c.port
+			_, err := guardians.DialSFTP(ctx, cfg, guardians.SFTPOptions{Dial: c.dial, Timeout: 300 * time.Millisecond})
+			want := fmt.Sprintf("no SFTP server answered at 127.0.0.1:%d: check the host and port of the district's SFTP folder, and that this machine may reach it", c.port)
+			var u *guardians.UnreachableError
+			if !errors.As(err, &u) || err.Error() != want {
+				t.Errorf("got  %v\nwant %s", err, want)
+			}
+		})
+	}
+	// An SSH server is told apart only once it has said so.
+	_, err := guardians.DialSFTP(ctx, srv.Config("/"), guardians.SFTPOptions{TrustHostKey: "SHA256:" + strings.Repeat("A", 43)})
+	var mismatch *guardians.HostKeyMismatchError
+	if !errors.As(err, &mismatch) {
+		t.Errorf("an SSH server with another key: %v", err)
 	}
 }
 

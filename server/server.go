@@ -150,7 +150,7 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Engine.SFTPDial == nil {
 		// Guardians SFTP folders are typed by SSH users too.
-		opts.Engine.SFTPDial = opts.Dialer.Reach.DialAddress
+		opts.Engine.SFTPDial = opts.Dialer.Reach.DialSFTP
 	}
 	if opts.newModel == nil {
 		opts.newModel = func(o wizard.Options) tea.Model { return wizard.New(o) }

@@ -153,7 +153,7 @@ func TestFetchGuardiansSFTPKeepsTheBytesAndFollowsTheDial(t *testing.T) {
 		t.Fatalf("FetchGuardiansSFTP = %q %q %v", data, path, err)
 	}
 	// A served rostersync's address rules refuse the loopback server.
-	reach := (&Reach{}).DialAddress
+	reach := (&Reach{}).DialSFTP
 	f.engine.SFTPDial = reach
 	if _, _, err := f.engine.FetchGuardiansSFTP(context.Background(), d); err == nil {
 		t.Fatal("FetchGuardiansSFTP reached a loopback server through Reach")

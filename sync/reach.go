@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +50,9 @@ type Reach struct {
 	Allow []netip.Prefix
 	// Resolver looks names up; nil is net.DefaultResolver.
 	Resolver Resolver
+	// SFTPPorts are the ports DialSFTP connects to (serve --sftp-ports);
+	// empty means 22 only.
+	SFTPPorts []int
 
 	once   sync.Once
 	client *http.Client
@@ -219,10 +224,40 @@ func (r *Reach) DialRoster(ctx context.Context, network, addr string) (net.Conn,
 	return r.dial(ctx, network, addr)
 }
 
-// DialAddress connects anywhere the address rules allow, without the host
-// allow-list (a district's SFTP guardians folder).
-func (r *Reach) DialAddress(ctx context.Context, network, addr string) (net.Conn, error) {
+// DialSFTP connects to a district's SFTP guardians folder: any host the
+// address rules allow (districts run their own servers), but only on the
+// SFTP ports, so that a connection test cannot knock on every service of
+// a host.
+func (r *Reach) DialSFTP(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	ports := r.SFTPPorts
+	if len(ports) == 0 {
+		ports = []int{22}
+	}
+	if p, err := strconv.Atoi(port); err != nil || !slices.Contains(ports, p) {
+		list := make([]string, len(ports))
+		for i, p := range ports {
+			list[i] = strconv.Itoa(p)
+		}
+		return nil, &ReachError{Host: net.JoinHostPort(host, port), Rule: "SFTP folders are reached only on port " + strings.Join(list, ", ") + " (the operator allows others with serve --sftp-ports)"}
+	}
 	return r.dial(ctx, network, addr)
+}
+
+// ParseSFTPPorts reads serve --sftp-ports.
+func ParseSFTPPorts(list []string) ([]int, error) {
+	var out []int
+	for _, s := range list {
+		p, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("--sftp-ports: %s is not a port from 1 to 65535", untrusted.Quote(s))
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func (r *Reach) dial(ctx context.Context, network, addr string) (net.Conn, error) {

@@ -144,3 +144,43 @@ func TestReachNeverSaysWhetherAPortIsOpen(t *testing.T) {
 		t.Fatalf("a closed port: %v", err)
 	}
 }
+
+// SFTP folders are reached only on the SFTP ports (22 unless the operator
+// allows others with serve --sftp-ports), before any connection.
+func TestReachSFTPOnlyOnItsPorts(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var accepted atomic.Int64
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	r := &Reach{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+	_, err = r.DialSFTP(context.Background(), "tcp", l.Addr().String())
+	var re *ReachError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "SFTP folders are reached only on port 22 (the operator allows others with serve --sftp-ports)") {
+		t.Fatalf("port %d with the default ports: %v", port, err)
+	}
+	r.SFTPPorts = []int{22, port}
+	c, err := r.DialSFTP(context.Background(), "tcp", l.Addr().String())
+	if err != nil {
+		t.Fatalf("an allowed port: %v", err)
+	}
+	c.Close()
+	if n := accepted.Load(); n > 1 {
+		t.Fatalf("%d connections; the refused port was dialled", n)
+	}
+	if _, err := ParseSFTPPorts([]string{"22", "70000"}); err == nil || !strings.Contains(err.Error(), "--sftp-ports: \"70000\" is not a port") {
+		t.Fatalf("ParseSFTPPorts: %v", err)
+	}
+}

@@ -49,7 +49,7 @@ func RunAccessible(ctx context.Context, opts Options, in io.Reader, out io.Write
 	}
 	plain := colorprofile.NewWriter(out, nil)
 	plain.Profile = colorprofile.NoTTY
-	a := &accessible{opts: opts, ctx: ctx, in: newLineReader(ctx, in), out: plain}
+	a := &accessible{opts: opts, ctx: ctx, in: newLineReader(ctx, in), out: plain, outbound: &outbound{now: opts.Now}}
 	if f, ok := in.(*os.File); ok && isTerminal(f) {
 		a.tty = &ttyReader{lineReader: a.in, fd: f.Fd()}
 	}
@@ -78,6 +78,8 @@ type accessible struct {
 	tty  *ttyReader // set when the input is a terminal
 	out  io.Writer
 	edit *screens.Edit // the district being edited
+	// outbound limits the connection tests, as in the wizard.
+	outbound *outbound
 }
 
 // say prints one message; values from outside in it are escaped.
@@ -727,13 +729,19 @@ func (a *accessible) testConnection() {
 	if a.edit.Draft.Connection != d.Connection {
 		a.say("This tests the saved connection; your unsaved connection changes are not in it.")
 	}
-	a.say("Testing the connection to ClassLink…")
-	ctx, cancel := context.WithTimeout(a.ctx, time.Minute)
-	defer cancel()
 	if err := connectionRule(a.opts.Dialer, d); err != nil {
 		a.say("Connection test failed: %s", rsync.Explain(err))
 		return
 	}
+	octx, done, err := a.outbound.begin(a.ctx, outTest, nil)
+	if err != nil {
+		a.say("No test: %s.", err)
+		return
+	}
+	defer done()
+	a.say("Testing the connection to ClassLink…")
+	ctx, cancel := context.WithTimeout(octx, time.Minute)
+	defer cancel()
 	r := rsync.TestConnection(ctx, a.opts.Engine.Dial, d)
 	if !r.OK {
 		a.say("Connection test failed: %s", r.Summary)

@@ -201,7 +201,13 @@ func (a *accessible) pinHostKey(e *screens.Edit) error {
 	if err := a.confirm("Test the SFTP connection now?", "", &test); err != nil || !test {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	octx, done, err := a.outbound.begin(a.ctx, outTest, nil)
+	if err != nil {
+		a.say("No test: %s.", err)
+		return nil
+	}
+	defer done()
+	ctx, cancel := context.WithTimeout(octx, time.Minute)
 	defer cancel()
 	dial := rsync.SFTPDialFunc(nil)
 	if a.opts.Engine != nil {

@@ -46,9 +46,17 @@ func (m *Model) testConnection(ctx context.Context, d store.District) tea.Cmd {
 		return func() tea.Msg { return screens.ConnectionTestedMsg{Report: r} }
 	}
 	dial := m.opts.Engine.Dial
+	tctx, done, err := m.out.begin(ctx, outTest, m.top())
+	if err != nil {
+		// The wait ends as if cancelled; the refusal says when to try again.
+		r := screens.ConnectionReport{TenantID: d.TenantID, Connection: d.Connection, Cancelled: true}
+		return tea.Batch(func() tea.Msg { return screens.ConnectionTestedMsg{Report: r} },
+			func() tea.Msg { return screens.FlashMsg{Text: "No test: " + err.Error() + ".", Error: true} })
+	}
 	return func() tea.Msg { // bounded by rsync.ConnectionTestBudget
-		r := report(d, rsync.TestConnection(ctx, dial, d))
-		r.Cancelled = errors.Is(ctx.Err(), context.Canceled)
+		defer done()
+		r := report(d, rsync.TestConnection(tctx, dial, d))
+		r.Cancelled = errors.Is(tctx.Err(), context.Canceled)
 		return screens.ConnectionTestedMsg{Report: r}
 	}
 }

@@ -46,13 +46,31 @@ func (m *Model) sftpDial() rsync.SFTPDialFunc { return m.opts.Engine.SFTPDial }
 
 func (m *Model) testSFTP(d store.District, trust string) tea.Cmd {
 	dial := m.sftpDial()
+	ctx, done, err := m.out.begin(context.Background(), outTest, m.top())
+	if err != nil {
+		return refusedTest(d, err)
+	}
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer done()
+		tctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		r := rsync.TestSFTP(ctx, dial, d, trust)
+		r := rsync.TestSFTP(tctx, dial, d, trust)
+		if ctx.Err() != nil {
+			return nil // its screen was left, or the session ended
+		}
 		return screens.SFTPTestedMsg{Report: screens.SFTPReport{TenantID: d.TenantID, OK: r.OK, Addr: r.Addr, Path: r.Path,
 			HostKey: r.HostKey, KeyType: r.KeyType, Pinned: r.Pinned, Unpinned: r.Unpinned, Mismatch: r.Mismatch,
 			Found: r.Found, Size: r.Size, Err: r.Error}}
+	}
+}
+
+// refusedTest is an SFTP test the session's limits refused.
+func refusedTest(d store.District, err error) tea.Cmd {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return func() tea.Msg {
+		return screens.SFTPTestedMsg{Report: screens.SFTPReport{TenantID: d.TenantID, Err: err.Error()}}
 	}
 }
 
@@ -60,14 +78,28 @@ func (m *Model) testSFTP(d store.District, trust string) tea.Cmd {
 // district's SFTP folder; a remote session never reads a local path.
 func (m *Model) readGuardians(d store.District, path string) tea.Cmd {
 	remote, engine := !m.opts.LocalFiles, m.opts.Engine
-	return func() tea.Msg {
-		msg := screens.GuardiansFileReadMsg{File: screens.GuardiansFile{TenantID: d.TenantID, Name: path}}
-		if path == "" {
+	msg := screens.GuardiansFileReadMsg{File: screens.GuardiansFile{TenantID: d.TenantID, Name: path}}
+	if path == "" {
+		ctx, done, err := m.out.begin(context.Background(), outRead, m.top())
+		if err != nil {
+			msg.Err = err
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return func() tea.Msg { return msg }
+		}
+		return func() tea.Msg {
+			defer done()
 			// The engine bounds the read (sync.SFTPFloor) and says so.
 			msg.File.SFTP = true
-			msg.File.Data, msg.File.Name, msg.Err = engine.FetchGuardiansSFTP(context.Background(), d)
+			msg.File.Data, msg.File.Name, msg.Err = engine.FetchGuardiansSFTP(ctx, d)
+			if ctx.Err() != nil {
+				return nil // its screen was left, or the session ended
+			}
 			return msg
 		}
+	}
+	return func() tea.Msg {
 		if remote {
 			msg.Err = errors.New("over SSH the file comes only from the SFTP folder")
 			return msg

@@ -265,7 +265,7 @@ func TestUploadGuardiansOverSSHNeverReadsServerFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	d = newDriverWith(t, d.db, Options{Actor: store.Actor{User: "ana", Via: "ssh"}}, 80, 24)
-	d.m.opts.Engine.SFTPDial = (&rsync.Reach{}).DialAddress // as serve sets it
+	d.m.opts.Engine.SFTPDial = (&rsync.Reach{SFTPPorts: []int{srv.Port}}).DialSFTP // as serve sets it
 	d.toSISRostering()
 	d.keys("down", "down", "down", "down", "enter")
 	d.see("File: SFTP /in/guardians.csv")

@@ -96,6 +96,8 @@ type Model struct {
 	ended chan struct{}
 	// previews cancel the dry runs still going when the session quits.
 	previews map[*screens.SyncState]func()
+	// out is the session's one connection test or SFTP read at a time.
+	out *outbound
 
 	// drafts writes this session's drafts, newest last (see keepDraft).
 	drafts *draftWriter
@@ -163,6 +165,7 @@ func New(opts Options) *Model {
 		height:   24,
 		ended:    make(chan struct{}),
 		previews: map[*screens.SyncState]func(){},
+		out:      &outbound{now: opts.Now},
 		drafts:   &draftWriter{db: opts.DB},
 	}
 	// Before the loop starts: the one read that decides the first screen.
@@ -210,7 +213,9 @@ func (m *Model) tooSmall() bool { return m.width < MinWidth || m.height < MinHei
 // outbox for the next message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := m.update(msg)
-	return m, tea.Batch(cmd, m.afterScreen())
+	cmd = tea.Batch(cmd, m.afterScreen())
+	m.out.left(m.top()) // a test or read whose screen was left is cancelled
+	return m, cmd
 }
 
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -462,6 +467,7 @@ func (m *Model) End() {
 	for _, cancel := range m.previews {
 		cancel()
 	}
+	m.out.end()
 	close(m.ended)
 }
 
