@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -343,16 +344,16 @@ func TestChangesMadeDuringALongPullAreNotMissed(t *testing.T) {
 		u.GivenName, u.DateLastModified = name, classlinktest.Stamp(at)
 		f.roster.Put(u)
 	}
-	once := false
+	var changed atomic.Bool // requests come from several goroutines
 	f.onRequest = func(r *http.Request) {
-		if !once && strings.HasSuffix(r.URL.Path, "/users") && r.URL.Query().Get("offset") == "100" {
-			once = true // the pull has read the first page of users by now
+		if strings.HasSuffix(r.URL.Path, "/users") && r.URL.Query().Get("offset") == "100" && changed.CompareAndSwap(false, true) {
+			// the pull has read the first page of users by now
 			rename(first, "Changed Early", began.Add(30*time.Minute))
 			rename(last, "Changed Late", began.Add(2*time.Hour))
 		}
 	}
-	if r, kind := pullKind(t, f.engine, RunOptions{FullPull: true}); r.Status != store.RunSucceeded || !once {
-		t.Fatalf("the long pull: %s %q (changes made: %v)", r.Status, kind, once)
+	if r, kind := pullKind(t, f.engine, RunOptions{FullPull: true}); r.Status != store.RunSucceeded || !changed.Load() {
+		t.Fatalf("the long pull: %s %q (changes made: %v)", r.Status, kind, changed.Load())
 	}
 	f.onRequest = nil
 	if since := keptSince(t, f.db, classlinktest.Users); since.After(began) {
