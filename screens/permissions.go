@@ -62,9 +62,8 @@ func (p *Permissions) View() string {
 	st, w := p.c.Styles, p.c.Width
 	heads, rows, focus := p.matrix.View(w)
 	desc := p.matrix.Description(w)
-	body := rows + "\n\n" + desc
-	// The column heads stay; the focused row comes first, then as much of
-	// its meaning as fits.
-	return page{Head: st.Title.Render("Permissions for synced staff") + "\n" + heads, Body: body,
-		Focus: focus, FocusEnd: lineCount(body) - 1, Scroll: &p.scroll}.render(st, w, p.c.Height)
+	// The column heads stay, and so does the focused permission's meaning
+	// below the rows: at 50x16 the rows scroll around the focused one.
+	return page{Head: st.Title.Render("Permissions for synced staff") + "\n" + heads, Body: rows,
+		Foot: "\n" + desc, Focus: focus, FocusEnd: focus, Scroll: &p.scroll}.render(st, w, p.c.Height)
 }

@@ -22,6 +22,7 @@ type SyncRun struct {
 	dry      bool
 	confirm  bool // Run sync now is waiting for y
 	row, col int
+	moved    bool // the person moved the cursor: its examples come first
 	scroll   int
 	detail   bool
 	bar      progress.Model
@@ -131,12 +132,16 @@ func (s *SyncRun) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return s, nil
 	case key.Matches(km, k.Up):
 		s.row = max(s.row-1, 0)
+		s.moved = true
 	case key.Matches(km, k.Down):
 		s.row = min(s.row+1, len(store.RecordTypes)-1)
+		s.moved = true
 	case key.Matches(km, k.Left):
 		s.col = max(s.col-1, 0)
+		s.moved = true
 	case key.Matches(km, k.Right):
 		s.col = min(s.col+1, len(store.Actions)-1)
+		s.moved = true
 	case key.Matches(km, detailKey) && s.failedRun():
 		s.detail = !s.detail
 	case s.dry && key.Matches(km, rerunKey):
@@ -171,7 +176,11 @@ func (s *SyncRun) View() string {
 	default:
 		// The outcome stays in view above the plan.
 		head += "\n" + s.outcome(sync.Run)
-		body, focus, focusEnd = s.resultView(sync)
+		var heads string
+		heads, body, focus, focusEnd = s.resultView(sync, s.c.Height-lineCount(head))
+		if heads != "" {
+			head += "\n" + heads
+		}
 	}
 	return page{Head: head, Body: body, Focus: focus, FocusEnd: focusEnd, Scroll: &s.scroll}.render(st, w, s.c.Height)
 }
@@ -241,27 +250,42 @@ func (s *SyncRun) outcome(run store.Run) string {
 	return st.Success.Render(wrap("✓ "+text, w))
 }
 
-func (s *SyncRun) resultView(sync *SyncState) (string, int, int) {
+func (s *SyncRun) resultView(sync *SyncState, room int) (heads, body string, focus, focusEnd int) {
 	st, w := s.c.Styles, s.c.Width
-	var b strings.Builder
 	run := sync.Run
 	if !RunPlanned(run) {
 		// Nothing was planned: the reason is all there is to show.
-		return b.String() + runDetail(s.c, run, w, s.detail), -1, -1
+		return "", runDetail(s.c, run, w, s.detail), -1, -1
 	}
-	tableTop := strings.Count(b.String(), "\n")
-	table := planTable(st, run, s.row, s.col, w)
-	b.WriteString(table + "\n")
-	// The table from its heads to the focused row, then as many samples as fit.
-	focus := tableTop
-	if d := runDetail(s.c, run, w, s.detail); d != "" {
-		b.WriteString(d + "\n")
+	// The table's column heads stay above what scrolls; below its rows come
+	// the focused cell's examples, then the run's warnings and detail.
+	table := strings.Split(planTable(st, run, s.row, s.col, w), "\n")
+	cut := len(table) - len(store.RecordTypes)
+	heads = strings.Join(table[:cut], "\n")
+	room -= cut
+	var b strings.Builder
+	b.WriteString(strings.Join(table[cut:], "\n") + "\n")
+	// Why a run failed comes before the examples; a run that succeeded has
+	// only its warnings to add, after them.
+	detail := runDetail(s.c, run, w, s.detail)
+	failed := run.Status != store.RunSucceeded
+	if failed && detail != "" {
+		b.WriteString(detail + "\n")
 	}
 	typ, action := store.RecordTypes[s.row], store.Actions[s.col]
 	samples := samplesOf(sync.Samples, typ, action)
-	b.WriteString("\n" + wrap(st.Title.Render(fmt.Sprintf("%s · %s", typ, action))+st.Muted.Render(fmt.Sprintf("  %d in all, %d examples", *run.Counts.Of(typ).Of(action), len(samples))), w) + "\n")
+	count := "  none"
+	if n := *run.Counts.Of(typ).Of(action); n > 0 {
+		count = fmt.Sprintf("  %d in all, %s", n, plural(len(samples), "example"))
+	}
+	b.WriteString("\n")
+	examples := strings.Count(b.String(), "\n")
+	b.WriteString(wrap(st.Title.Render(fmt.Sprintf("%s · %s", typ, action))+st.Muted.Render(count), w) + "\n")
 	for _, smp := range samples {
-		text := untrusted.Text(smp.Name) + st.Muted.Render(" "+untrusted.Text(smp.SourcedID))
+		text := st.Muted.Render(untrusted.Text(smp.SourcedID)) // a record without a name reads as its ID
+		if smp.Name != "" {
+			text = untrusted.Text(smp.Name) + " " + text
+		}
 		if len(smp.Fields) > 0 {
 			text += " · " + strings.Join(smp.Fields, ", ")
 		}
@@ -270,9 +294,22 @@ func (s *SyncRun) resultView(sync *SyncState) (string, int, int) {
 		}
 		b.WriteString("  • " + truncate(text, w-4) + "\n")
 	}
-	end := strings.Count(b.String(), "\n") - 1
+	// All the rows and the examples when they fit; else the focused row
+	// and its first examples, the point of moving the cursor; else, once
+	// the cursor moved, those examples under the cell's name (which names
+	// the cell), and before that the table.
+	focus, focusEnd = 0, strings.Count(b.String(), "\n")-1
+	if focusEnd+1 > room {
+		focus, focusEnd = s.row, min(focusEnd, examples+2)
+	}
+	if focusEnd-focus+1 > room-2 && s.moved { // room-2: the markers
+		focus = examples
+	}
+	if !failed && detail != "" {
+		b.WriteString("\n" + detail + "\n")
+	}
 	if s.dry && run.Status != store.RunFailed {
 		b.WriteString("\n" + st.Success.Render(wrap("The self-check passed (step 6). ⋮ → Run sync now applies this plan.", w)))
 	}
-	return b.String(), focus, end
+	return heads, b.String(), focus, focusEnd
 }

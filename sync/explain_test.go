@@ -20,3 +20,26 @@ func TestExplainRunTellsCancelledRunsApart(t *testing.T) {
 		t.Fatalf("cancelled before writing: %q", got)
 	}
 }
+
+// M11: a membership example names the person and the classroom, not only
+// the two sourcedIds.
+func TestMembershipSamplesAreNamed(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	res, err := f.engine.Run(t.Context(), testTenant, RunOptions{DryRun: true, Samples: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range res.Samples {
+		if s.Type != TypeMemberships {
+			continue
+		}
+		n++
+		if before, after, ok := strings.Cut(s.Name, " in "); !ok || strings.TrimSpace(before) == "" || strings.TrimSpace(after) == "" {
+			t.Fatalf("membership sample %q named %q", s.SourcedID, s.Name)
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d membership samples: %+v", n, res.Samples)
+	}
+}

@@ -227,6 +227,11 @@ type sampler struct {
 	list  []Sample
 }
 
+// wants reports whether a sample of typ and action would be kept.
+func (s *sampler) wants(typ, action string) bool {
+	return s.limit > 0 && s.seen[typ+"/"+action] < s.limit
+}
+
 func (s *sampler) add(x Sample) {
 	if s.limit <= 0 {
 		return

@@ -59,7 +59,12 @@ func (p *plan) membership(r *roster, t rosterMember, cur *store.Membership) {
 	default:
 		return // most memberships, on most runs: no id to build
 	}
-	p.note(TypeMemberships, action, class+"/"+user, "", fields, "")
+	name := ""
+	if p.samples.wants(TypeMemberships, action) { // a name only for the few kept as examples
+		u, c := r.users[t.user], r.classes[t.class]
+		name = strings.TrimSpace(u.given+" "+u.family) + " in " + c.name
+	}
+	p.note(TypeMemberships, action, class+"/"+user, name, fields, "")
 	p.write().PutMembership(want)
 }
 

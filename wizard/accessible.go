@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -856,7 +857,7 @@ func (a *accessible) sync(dry bool) {
 		a.say("%s: %s.", strings.ToUpper(typ[:1])+typ[1:], strings.Join(parts, ", "))
 		for _, s := range res.Samples {
 			if s.Type == typ {
-				a.say("  For example, %s %s.", s.Action, s.Name)
+				a.say("  For example, %s %s.", s.Action, cmp.Or(s.Name, s.SourcedID))
 			}
 		}
 	}

@@ -77,3 +77,23 @@ func TestPlaceholdersAreMarkedWithoutColour(t *testing.T) {
 	}
 	d.see("Daily start time:     (02:00)")
 }
+
+// M11: at the minimum size the examples of the cell the person moves to
+// are in view (memberships named by person and classroom), and the
+// Permissions screen keeps the focused permission's meaning in view.
+func TestExamplesAndMeaningsShowAtTheMinimumSize(t *testing.T) {
+	d := newDriver(t, 50, 16)
+	d.keys("enter", "m", "down", "down", "enter")
+	d.see("Preview succeeded")
+	d.keys("down", "down", "down", "down") // memberships · create
+	d.see("memberships · create  3052 in all, 8 examples", " in Algebra")
+	d.fits()
+	p := newDriver(t, 50, 16)
+	p.keys("enter")
+	p.toDailySync()
+	p.keys("ctrl+n")
+	p.see("Permissions for synced staff", "On: Can grant and revoke", "Off: Cannot change")
+	p.keys("down", "down", "down", "down", "down", "down")
+	p.see("› Engagement Visibility", "On: Sees all engagement logs")
+	p.fits()
+}
