@@ -64,7 +64,7 @@ func classlinkCommand() *cobra.Command {
 					return err
 				}
 			} else {
-				fmt.Fprintln(cmd.OutOrStdout(), untrusted.Text(r.Text()))
+				fmt.Fprintln(cmd.OutOrStdout(), untrusted.Lines(r.Text())) // the detail on its own line
 			}
 			if !r.OK {
 				return fmt.Errorf("connection test of district %d failed (%s)", id, r.Reason)

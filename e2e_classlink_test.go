@@ -69,7 +69,7 @@ func TestClassLinkCommands(t *testing.T) {
 		t.Fatal(out)
 	}
 	out, code = run(t, "", "classlink", "test", "--district", "4021", "--db", db)
-	if code == 0 || !strings.Contains(out, "failed (credentials)") {
+	if code == 0 || !strings.Contains(out, "failed (credentials)") || !strings.Contains(out, "\n  detail (credentials): ") || strings.Contains(out, `\n`) {
 		t.Fatalf("test with a bad secret: %d %s", code, out)
 	}
 }

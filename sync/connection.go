@@ -9,6 +9,7 @@ import (
 
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // ConnectionReport is what a connection test found; `classlink test
@@ -91,10 +92,11 @@ func TestConnection(ctx context.Context, dial DialFunc, d store.District) Connec
 	return r
 }
 
-// Text is the report in one line, for the CLI.
+// Text is the report for the CLI: one line, or a failure and its
+// detail on a second line (values from outside escaped).
 func (r ConnectionReport) Text() string {
 	if !r.OK {
-		return fmt.Sprintf("Connection test failed: %s\n  detail (%s): %s", r.Summary, r.Reason, r.Error)
+		return fmt.Sprintf("Connection test failed: %s\n  detail (%s): %s", untrusted.Text(r.Summary), r.Reason, untrusted.Text(r.Error))
 	}
 	school := "no school"
 	if r.School != "" {
