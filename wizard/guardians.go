@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -109,11 +110,29 @@ func (m *Model) readGuardians(d store.District, path string) tea.Cmd {
 	}
 }
 
+// fileProblem says in a person's words why a local file could not be
+// opened (os's errors read "open PATH: …").
+func fileProblem(path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s does not exist (or its folder does not): check the path; tab completes it", path)
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("%s already exists, and a sample is never written over a file: type another name", path)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("this account may not open %s (permission denied)", path)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", path, pe.Err)
+	}
+	return err
+}
+
 // readLocal reads a local file of at most guardians.MaxFileBytes.
 func readLocal(path string) ([]byte, error) {
 	f, err := os.Open(expandHome(path))
 	if err != nil {
-		return nil, err
+		return nil, fileProblem(path, err)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
@@ -168,7 +187,7 @@ func (m *Model) writeSample(d store.District, path string) tea.Cmd {
 		}
 		f, err := os.OpenFile(expandHome(path), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
-			return screens.FlashMsg{Text: "The sample was not written: " + err.Error(), Error: true}
+			return screens.FlashMsg{Text: "The sample was not written: " + fileProblem(path, err).Error(), Error: true}
 		}
 		if _, err := f.Write(buf.Bytes()); err != nil {
 			f.Close()

@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"bytes"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -35,5 +36,18 @@ func TestConfigTextShowsTheGuardiansSourceAndTheDemo(t *testing.T) {
 	WriteConfigText(&out, demo)
 	if text := out.String(); !strings.Contains(text, "The built-in demo district") || !strings.Contains(text, "the built-in demo roster (no ClassLink credentials needed)") || strings.Contains(text, "not set up") {
 		t.Fatalf("demo's config show:\n%s", text)
+	}
+}
+
+// A local file that cannot be opened is explained without Go's "open
+// PATH:" wording.
+func TestLocalFileProblemsInAPersonsWords(t *testing.T) {
+	dir := t.TempDir()
+	_, err := readLocal(dir + "/missing.csv")
+	if err == nil || !strings.Contains(err.Error(), "missing.csv does not exist (or its folder does not): check the path") || strings.Contains(err.Error(), "open ") {
+		t.Fatalf("missing file: %v", err)
+	}
+	if err := fileProblem(dir+"/g.csv", &fs.PathError{Op: "open", Path: dir + "/g.csv", Err: fs.ErrExist}); !strings.Contains(err.Error(), "already exists, and a sample is never written over a file") {
+		t.Fatalf("existing file: %v", err)
 	}
 }
