@@ -22,6 +22,7 @@ type Review struct {
 	err      error
 	saving   bool
 	conflict *store.ConflictError // someone else saved first
+	drop     bool                 // r was pressed: only y drops the changes
 }
 
 // reviewSaved carries a save's result, done in a command.
@@ -45,7 +46,7 @@ func (r *Review) Crumb() string { return "Review" }
 func (r *Review) Step() int     { return 8 }
 
 var (
-	conflictReload  = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload theirs (drop mine)"))
+	conflictReload  = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload theirs (drop mine; asks y)"))
 	conflictReapply = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "re-apply mine on top"))
 )
 
@@ -54,6 +55,8 @@ func (r *Review) ShortHelp() []key.Binding {
 	switch {
 	case r.saving:
 		return nil
+	case r.conflict != nil && r.drop:
+		return []key.Binding{with(k.Back, "keep them"), with(k.Confirm, "drop them")}
 	case r.conflict != nil:
 		return []key.Binding{with(k.Back, "back to edit"), conflictReapply, conflictReload}
 	case !r.edit.Dirty():
@@ -86,10 +89,17 @@ func (r *Review) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return r, nil
 	}
 	k := r.c.Keys
+	if r.conflict != nil && r.drop {
+		r.drop = false // any key but y keeps the changes
+		if key.Matches(km, k.Confirm) {
+			return r, r.c.Post(ReloadedMsg{District: r.conflict.Current})
+		}
+		return r, nil
+	}
 	if r.conflict != nil {
 		switch {
 		case key.Matches(km, conflictReload):
-			return r, r.c.Post(ReloadedMsg{District: r.conflict.Current})
+			r.drop = true
 		case key.Matches(km, conflictReapply):
 			return r, r.reapply()
 		case key.Matches(km, k.Back):
@@ -190,6 +200,11 @@ func (r *Review) conflictView() string {
 
 func (r *Review) View() string {
 	st, w := r.c.Styles, r.c.Width
+	if r.conflict != nil && r.drop {
+		return Dialog(st, w, fmt.Sprintf("Drop your %s and load revision %d?", plural(len(r.edit.Changes()), "change"), r.conflict.Current.Revision),
+			"They cannot be brought back.",
+			Choice{Key: "n/esc", Text: "keep them (back)"}, Choice{Key: "y", Text: "drop them, load theirs"})
+	}
 	if r.conflict != nil {
 		foot := wrap(st.Focused.Render("esc")+" back to edit · "+st.Focused.Render("a")+" re-apply mine on top · "+st.Focused.Render("r")+" reload theirs, drop mine", w)
 		return page{Body: r.conflictView(), Foot: foot, Focus: -1, Scroll: &r.scroll, Scrolls: &r.scrolls}.render(st, w, r.c.Height)

@@ -60,7 +60,14 @@ func TestSecondSaveCanReloadAndDropItsChanges(t *testing.T) {
 	ben.clearAndType("30")
 	ben.keys("ctrl+n", "ctrl+n", "y")
 	ben.see("You both changed: Deletion threshold (%)")
-	ben.keys("r")
+	// Dropping changes takes y only (H3): enter, n and esc keep them.
+	for _, keep := range []string{"enter", "n", "esc"} {
+		ben.keys("r")
+		ben.see("Drop your 1 change and load revision 2?", "y drop them, load theirs")
+		ben.keys(keep)
+		ben.see("You both changed: Deletion threshold (%)")
+	}
+	ben.keys("r", "y")
 	ben.see("Step 2 of 8", "Reloaded revision 2; your changes were dropped.", "revision 2")
 	if _, ok, _ := ben.db.Draft("key:ben", store.DemoTenantID); ok {
 		t.Fatal("reload kept ben's draft")
