@@ -277,3 +277,17 @@ func lastBytes(s string, n int) string {
 	}
 	return fmt.Sprintf("…%s", s[len(s)-n:])
 }
+
+// A client that starts a paste and never ends it is cut off at maxPaste:
+// the wizard sees the paste end, the rest is dropped until the client's
+// own end, and the session goes on.
+func TestAPasteThatNeverEndsIsCutAndTheSessionGoesOn(t *testing.T) {
+	ts := startServer(t, nil)
+	ana := ts.allow(t, "ana.lopez", store.RoleSpecialist)
+	tm := ts.connect(t, ana, "ana", 200, 30)
+	tm.wait("Choose a district")
+	tm.keys("/", "\x1b[200~"+strings.Repeat("y", maxPaste+2<<10)) // no end
+	waitLong(tm, `No district matches "`+strings.Repeat("y", 100)+`"`)
+	tm.keys("more of the paste, dropped", "\x1b[201~", "ctrl+u", "zq")
+	tm.wait(`No district matches "zq"`)
+}

@@ -37,6 +37,7 @@ type session struct {
 	p         *tea.Program
 	log       *log.Logger
 	lastInput atomic.Int64 // unix nanoseconds of the last byte the person sent
+	in        *input       // what the person sends passes through it
 
 	mu  sync.Mutex
 	key store.AccessKey
@@ -100,11 +101,13 @@ type terminal struct {
 }
 
 func (t terminal) Read(p []byte) (int, error) {
-	n, err := t.Session.Read(p)
-	if n > 0 {
-		t.live.lastInput.Store(time.Now().UnixNano())
-	}
-	return n, err
+	return t.live.in.read(t.Session.Context(), func(b []byte) (int, error) {
+		n, err := t.Session.Read(b)
+		if n > 0 {
+			t.live.lastInput.Store(time.Now().UnixNano())
+		}
+		return n, err
+	}, p)
 }
 
 func (t terminal) Pty() (ssh.Pty, <-chan ssh.Window, bool) {
@@ -149,7 +152,7 @@ func (s *Server) handle(sess ssh.Session) {
 	if w, h := clampWindow(pty.Window.Width, pty.Window.Height); w != pty.Window.Width || h != pty.Window.Height {
 		logger.Info("window clamped", "asked", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height), "max", fmt.Sprintf("%dx%d", maxWidth, maxHeight))
 	}
-	ls := &session{log: logger, key: key}
+	ls := &session{log: logger, key: key, in: newInput()}
 	ls.lastInput.Store(time.Now().UnixNano())
 	actor := store.Actor{User: sess.User(), Fingerprint: key.Fingerprint, Key: key.Name, Via: "ssh"}
 	model := &guarded{inner: s.opts.newModel(wizard.Options{DB: s.opts.DB, Actor: actor, CanOpen: ls.canOpen, Role: key.Role, Engine: s.opts.Engine, Dialer: s.opts.Dialer,
