@@ -115,7 +115,25 @@ var metadata = []netip.Prefix{
 var (
 	sharedSpace = netip.MustParsePrefix("100.64.0.0/10") // carrier-grade NAT
 	nat64       = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour   = netip.MustParsePrefix("2002::/16") // 2002:AABB:CCDD:: reaches AA.BB.CC.DD
+	v4Compat    = netip.MustParsePrefix("::/96")     // the deprecated ::a.b.c.d
 )
+
+// reserved are special-purpose ranges no roster server lives in, some of
+// which a host or its network treats as its own.
+var reserved = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
+	netip.MustParsePrefix("192.0.0.0/24"),   // protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),    // reserved, and broadcast
+	netip.MustParsePrefix("2001::/32"),      // Teredo: an IPv4 address behind a relay
+	netip.MustParsePrefix("100::/64"),       // discard
+	netip.MustParsePrefix("2001:db8::/32"),  // documentation
+	netip.MustParsePrefix("fec0::/10"),      // site-local, deprecated
+	netip.MustParsePrefix("2001:10::/28"),   // ORCHID
+	netip.MustParsePrefix("2001:20::/28"),   // ORCHIDv2
+	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
+}
 
 // addressRule says why addr is refused, "" when it may be reached.
 func (r *Reach) addressRule(addr netip.Addr) string {
@@ -125,9 +143,15 @@ func (r *Reach) addressRule(addr netip.Addr) string {
 			return ""
 		}
 	}
-	if nat64.Contains(addr) { // an IPv4 address in IPv6 clothing
-		b := addr.As16()
+	// An IPv4 address in IPv6 clothing is judged as itself.
+	b := addr.As16()
+	switch {
+	case nat64.Contains(addr), v4Compat.Contains(addr) && !addr.IsLoopback() && !addr.IsUnspecified():
 		if rule := r.addressRule(netip.AddrFrom4([4]byte(b[12:16]))); rule != "" {
+			return rule
+		}
+	case sixToFour.Contains(addr):
+		if rule := r.addressRule(netip.AddrFrom4([4]byte(b[2:6]))); rule != "" {
 			return rule
 		}
 	}
@@ -145,6 +169,11 @@ func (r *Reach) addressRule(addr netip.Addr) string {
 		return "a link-local address (cloud metadata lives there)"
 	case addr.IsUnspecified(), addr.IsMulticast(), addr.IsInterfaceLocalMulticast(), addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return "not a single host's address"
+	}
+	for _, p := range reserved {
+		if p.Contains(addr) {
+			return "a reserved address"
+		}
 	}
 	return ""
 }

@@ -56,12 +56,22 @@ func TestReachAllowListAndAddressRules(t *testing.T) {
 		"0.0.0.0":          "not a single host",
 		"239.1.2.3":        "not a single host",
 		"255.255.255.255":  "not a single host",
+		"0.1.2.3":          "reserved",
+		"192.0.0.170":      "reserved",
+		"198.18.0.1":       "reserved",
+		"240.0.0.1":        "reserved",
+		"2001::1":          "reserved",
+		"2001:db8::1":      "reserved",
+		"2002:7f00:1::":    "loopback",
+		"2002:a9fe:a9fe::": "link-local",
+		"::7f00:1":         "loopback",
+		"::a00:5":          "private",
 	} {
 		if got := r.addressRule(netip.MustParseAddr(addr)); !strings.Contains(got, rule) {
 			t.Errorf("addressRule(%s) = %q, want %q", addr, got, rule)
 		}
 	}
-	for _, addr := range []string{"93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"} {
+	for _, addr := range []string{"93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "2002:5db8:d822::1", "198.20.0.1"} {
 		if got := r.addressRule(netip.MustParseAddr(addr)); got != "" {
 			t.Errorf("addressRule(%s) = %q", addr, got)
 		}
