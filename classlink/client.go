@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Client pulls one district's roster. It is safe for concurrent use.
@@ -116,7 +118,9 @@ func (c *Client) send(ctx context.Context, u *url.URL) (*response, error) {
 // its body for the error message.
 func (c *Client) judge(op string, offset int, r *response) verdict {
 	excerpt, _ := io.ReadAll(io.LimitReader(r.body, 300))
-	detail := strings.TrimSpace(c.redact(strings.ToValidUTF8(string(excerpt), "?")))
+	// Redacted as received (a secret is matched as sent), then escaped: the
+	// body is the server's, and it reaches terminals.
+	detail := untrusted.Text(strings.TrimSpace(c.redact(strings.ToValidUTF8(string(excerpt), "?"))))
 	e := &Error{Op: op, Offset: offset, Status: r.StatusCode, Detail: detail}
 	v := verdict{status: r.StatusCode, err: e}
 	switch code := r.StatusCode; {
@@ -161,7 +165,7 @@ func (c *Client) redirectTarget(r *response) string {
 	if len(where) > most {
 		where = strings.ToValidUTF8(where[:most], "") + "…"
 	}
-	return where
+	return untrusted.Text(where)
 }
 
 // redact removes the secret and token from text that came from elsewhere

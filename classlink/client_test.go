@@ -850,6 +850,39 @@ func TestSecretsStayOutOfErrors(t *testing.T) {
 	}
 }
 
+// A server's answer reaches terminals through error messages: what it
+// says in its body comes back escaped. (A Location header cannot carry
+// control characters: Go's client refuses such a header itself.)
+func TestAServersWordsCannotDriveATerminal(t *testing.T) {
+	evil := "\x1b]0;owned\x07\x1b[2J\x1b[31mfake: enter your client secret again\r\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status := http.StatusUnauthorized
+		if strings.Contains(r.URL.Path, "users") {
+			status = http.StatusNotFound
+		}
+		http.Error(w, evil, status)
+	}))
+	defer srv.Close()
+	c, err := classlink.New(classlink.Config{Mode: classlink.ModeOAuth1, BaseURL: srv.URL + "/ims/oneroster/v1p1/", ClientID: "k", ClientSecret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, orgsErr := c.Orgs(context.Background(), classlink.ListOptions{}, func(classlink.Org) error { return nil })
+	_, usersErr := c.Users(context.Background(), classlink.ListOptions{}, func(classlink.User) error { return nil })
+	for _, err := range []error{orgsErr, usersErr} {
+		if err == nil {
+			t.Fatal("no error from a server that refuses")
+		}
+		msg := err.Error()
+		if strings.ContainsAny(msg, "\x1b\x07\r\n") {
+			t.Errorf("control characters reach the message: %q", msg)
+		}
+		if !strings.Contains(msg, `\x1b[31mfake: enter`) {
+			t.Errorf("the server's words are not shown escaped: %q", msg)
+		}
+	}
+}
+
 // Consistency checks that need a server lying in ways classlinktest does not.
 func TestInconsistentCounts(t *testing.T) {
 	cases := map[string]http.HandlerFunc{

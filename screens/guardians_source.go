@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // The Guardians source fields, in screen order.
@@ -442,7 +443,7 @@ func (s *GuardiansSource) testLines(w int) []string {
 		return out
 	}
 	if !t.OK {
-		say(st.Error.Render, "✗ "+t.Err)
+		say(st.Error.Render, "✗ "+untrusted.Text(t.Err))
 		return out
 	}
 	file := "no guardians.csv yet"

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/schoolstatus/rostersync/store"
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // Upload Guardians form fields.
@@ -397,7 +398,7 @@ func (s *UploadGuardians) resultView(h int) string {
 	st, w := s.c.Styles, s.c.Width
 	r := s.res
 	if r.Err != nil {
-		lines := wrapLines("✗ "+r.Err.Error(), w)
+		lines := wrapLines("✗ "+untrusted.Text(r.Err.Error()), w)
 		for i := range lines {
 			lines[i] = st.Error.Render(lines[i])
 		}
@@ -414,13 +415,13 @@ func (s *UploadGuardians) resultView(h int) string {
 	if run.Status == store.RunFailed {
 		status = "failed (" + run.Reason + ")"
 	}
-	head = append(head, wrapLines(fmt.Sprintf("%s · %s · %s · %d rows", what, cut(gf.Name, 24), status, gf.Rows), w)...)
+	head = append(head, wrapLines(fmt.Sprintf("%s · %s · %s · %d rows", what, cut(untrusted.Text(gf.Name), 24), status, gf.Rows), w)...)
 	if gf.Status == store.FileProcessed || gf.Rows > 0 {
 		head = append(head, wrapLines(fmt.Sprintf("%d created · %d updated · %d linked · %d unchanged · %d archived · %d errors · %d warnings",
 			gf.Created, gf.Updated, gf.Linked, gf.Unchanged, gf.Archived, gf.Errors, gf.Warnings), w)...)
 	}
 	if run.Message != "" {
-		msg := wrapLines(run.Message, w)
+		msg := wrapLines(untrusted.Lines(run.Message), w)
 		if len(msg) > 3 {
 			msg = append(msg[:2], cut(msg[2]+" "+strings.Join(msg[3:], " "), w))
 		}

@@ -216,8 +216,8 @@ func (h *Home) View() string {
 	head := truncate(st.Title.Render(title), w)
 	if r := h.edit.LastTest; h.detail && r != nil && !r.OK {
 		// The technical detail, for whoever fixes the connection.
-		body := st.Error.Render(wrap("✗ Connection test failed: "+r.Summary, w)) + "\n\n" +
-			st.Muted.Render(wrap("Detail ("+r.Reason+"): "+r.Err, w)) + "\n\n" + st.Muted.Render(wrap("d or esc closes the detail.", w))
+		body := st.Error.Render(wrap("✗ Connection test failed: "+untrusted.Text(r.Summary), w)) + "\n\n" +
+			st.Muted.Render(wrap("Detail ("+r.Reason+"): "+untrusted.Text(r.Err), w)) + "\n\n" + st.Muted.Render(wrap("d or esc closes the detail.", w))
 		return page{Head: head, Body: body, Focus: -1, Scroll: &h.detailScroll}.render(st, w, h.c.Height)
 	}
 	if h.untick {
@@ -276,7 +276,7 @@ func (h *Home) testLine() string {
 	case r.OK:
 		return st.Success.Render(wrap("✓ "+ReportText(*r), w))
 	default:
-		return st.Error.Render(wrap("✗ Connection test failed: "+r.Summary, w)) + "\n" + st.Muted.Render("  d shows the technical detail")
+		return st.Error.Render(wrap("✗ Connection test failed: "+untrusted.Text(r.Summary), w)) + "\n" + st.Muted.Render("  d shows the technical detail")
 	}
 }
 

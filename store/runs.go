@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/schoolstatus/rostersync/untrusted"
 )
 
 // bucketRuns holds one sub-bucket per tenant, keyed by a sequence number,
@@ -254,6 +256,7 @@ func (r Run) Applied() bool {
 // same transaction it ticks the guide's steps the run verifies
 // (followGuideOnRun).
 func (db *DB) RecordRun(r Run) (Run, error) {
+	r.showable()
 	if r.TenantID <= 0 {
 		return r, fieldErr("tenant_id", "must be a positive whole number, got %d", r.TenantID)
 	}
@@ -273,6 +276,16 @@ func (db *DB) RecordRun(r Run) (Run, error) {
 		return db.followGuideOnRun(tx, r, db.now())
 	})
 	return r, err
+}
+
+// showable escapes what a run's messages carry from outside (a server's
+// error text, a file's name) as it is stored, so that every reader — the
+// wizard, history, the CLI, a script — shows it safely.
+func (r *Run) showable() {
+	r.Message = untrusted.Lines(r.Message)
+	if r.GuardiansFile != nil {
+		r.GuardiansFile.Message = untrusted.Lines(r.GuardiansFile.Message)
+	}
 }
 
 func runID(tenantID int64, seq uint64) string { return fmt.Sprintf("%d-%06d", tenantID, seq) }
@@ -341,6 +354,7 @@ func (db *DB) FinishRun(r Run) (Run, error) {
 		return r, err
 	}
 	r.Progress = nil
+	r.showable()
 	err = db.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRuns).Bucket(tenantKey(r.TenantID))
 		if b == nil || b.Get(key) == nil {

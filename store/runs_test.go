@@ -137,3 +137,42 @@ func TestFinishRunReplacesTheStartedRecord(t *testing.T) {
 		t.Error("noted progress on a finished run")
 	}
 }
+
+// A run's messages carry a server's words or a file's name: they are stored
+// escaped, so history, the wizard and scripts all show them safely.
+func TestARunsMessagesAreStoredEscaped(t *testing.T) {
+	db := openTemp(t)
+	if _, _, err := db.SaveDistrict(NewDistrict(4, 5, "Runs USD"), 0, ana, nil); err != nil {
+		t.Fatal(err)
+	}
+	evil := "HTTP 401: \x1b]0;owned\x07\x1b[2J fake prompt\r"
+	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	recorded, err := db.RecordRun(Run{TenantID: 4, Mode: ModeApply, Trigger: TriggerManual, Status: RunFailed, Reason: ReasonCredentials,
+		StartedAt: at, FinishedAt: at, Message: evil, GuardiansFile: &GuardiansFileRun{Message: evil}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, err := db.StartRun(Run{TenantID: 4, Mode: ModeApply, Trigger: TriggerManual, StartedAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started.Status, started.Reason, started.Message, started.FinishedAt = RunFailed, ReasonUpstream, "line one\n"+evil, at
+	if _, err := db.FinishRun(started); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := db.Runs(4)
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("%d runs, %v", len(runs), err)
+	}
+	if recorded.Message != runs[0].Message {
+		t.Errorf("RecordRun returned %q but stored %q", recorded.Message, runs[0].Message)
+	}
+	for _, msg := range []string{runs[0].Message, runs[0].GuardiansFile.Message, runs[1].Message} {
+		if strings.ContainsAny(msg, "\x1b\x07\r") || !strings.Contains(msg, `\x1b[2J fake prompt`) {
+			t.Errorf("stored message %q: not escaped", msg)
+		}
+	}
+	if !strings.HasPrefix(runs[1].Message, "line one\n") {
+		t.Errorf("a message of our own lost its line break: %q", runs[1].Message)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -347,5 +348,35 @@ func TestConnectionTestUnderARateLimit(t *testing.T) {
 	got, _ := d.db.District(4021)
 	if got.Checklist[store.StepRosteringApp].Verified {
 		t.Fatal("a rate-limited test verified step 1")
+	}
+}
+
+// What a roster server says in an error reaches the screen as text: its
+// escape sequences never drive the terminal of whoever tests the
+// connection.
+func TestARosterServersWordsAreShownNotObeyed(t *testing.T) {
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "\x1b]0;owned\x07\x1b[2J\x1b[31mfake: enter your client secret again", http.StatusUnauthorized)
+	}))
+	t.Cleanup(evil.Close)
+	d := newDriver(t, 100, 30)
+	if _, _, err := d.db.SaveDistrict(store.NewDistrict(4021, 5, "Springfield USD"), 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d = newDriverOn(t, d.db, store.Actor{User: "ana"}, 100, 30)
+	d.keys("down", "enter", "m", "down", "enter", "down")
+	d.typeText(evil.URL + "/ims/oneroster/v1p1/")
+	d.keys("tab")
+	d.typeText("spring-key")
+	d.keys("tab")
+	d.typeText("spring-secret")
+	d.keys("ctrl+n", "y")
+	d.see("Saved revision 2")
+	d.keys("t")
+	d.see("✗ Connection test failed")
+	d.keys("d")
+	d.see("Detail (credentials):", `\x1b[31mfake: enter your client`)
+	if raw := d.m.Render(); strings.Contains(raw, "\x1b]0;owned") || strings.Contains(raw, "\x1b[2J") {
+		t.Fatalf("the server's escape sequences reach the terminal: %q", raw)
 	}
 }
