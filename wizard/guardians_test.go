@@ -455,3 +455,34 @@ func TestAccessibleStoredPasswordOnlyForItsServer(t *testing.T) {
 		t.Fatalf("saved SFTP port %d, password kept %v", g.Port, g.Password == srv.Password)
 	}
 }
+
+// M6: a folder whose key the person did not pin is not saved from the
+// accessible prompts either: they say why, and the changes stay a draft.
+func TestAccessibleUnpinnedFolderIsNotSaved(t *testing.T) {
+	srv := sftptest.Start(t)
+	db := accessibleDB(t)
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Settings.ManageGuardians = false
+	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	answers := []string{"1", "1", "", "", "", "", "", "", "", "y", "3", srv.Host, fmt.Sprint(srv.Port), srv.User, "", "",
+		srv.Password, "", "y", "n", // test the connection, do not pin the key
+		"0", "0", "0", "0", "y", "10"} // save: refused; Quit (the menu now lists Review and save)
+	var out strings.Builder
+	err := RunAccessible(t.Context(), Options{DB: db, Actor: store.Actor{User: "ana", Via: "local"}}, strings.NewReader(strings.Join(answers, "\n")+"\n"), &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"Not pinned: the host key is required for an SFTP folder", "Not saved: is required for an SFTP folder", "kept as a draft"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if got, _ := db.District(4021); got.Revision != 1 || got.Guardians.Source == store.GuardiansSFTP {
+		t.Fatalf("an unpinned folder was saved: revision %d %+v", got.Revision, got.Guardians.Masked())
+	}
+	if _, ok, _ := db.Draft("ana", 4021); !ok {
+		t.Fatal("the refused changes were not kept as a draft")
+	}
+}
