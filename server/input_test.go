@@ -11,6 +11,14 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// unlimited is an input whose rate limit never waits, for the tests of
+// the paste cut.
+func unlimited() *input {
+	in := newInput()
+	in.limit = rate.NewLimiter(rate.Inf, 0)
+	return in
+}
+
 // feed passes chunks through one input as successive reads and returns all
 // that came out.
 func feed(t *testing.T, in *input, chunks ...string) string {
@@ -42,7 +50,7 @@ func feed(t *testing.T, in *input, chunks ...string) string {
 
 func TestAPasteIsCutAtItsLimitAndTheRestOfItDropped(t *testing.T) {
 	long := strings.Repeat("y", maxPaste+5000)
-	got := feed(t, newInput(), "ab", "\x1b[20", "0~"+long[:3000], long[3000:]+"\x1b[2", "01~cd")
+	got := feed(t, unlimited(), "ab", "\x1b[20", "0~"+long[:3000], long[3000:]+"\x1b[2", "01~cd")
 	want := "ab\x1b[200~" + strings.Repeat("y", maxPaste) + "\x1b[201~cd"
 	if got != want {
 		t.Fatalf("got %d bytes (%q…%q), want %d: the paste cut at %d bytes, its end once, and the keys after it",
@@ -52,7 +60,7 @@ func TestAPasteIsCutAtItsLimitAndTheRestOfItDropped(t *testing.T) {
 
 func TestAPasteWithinItsLimitPassesWhole(t *testing.T) {
 	key := "-----BEGIN OPENSSH PRIVATE KEY-----\n" + strings.Repeat("b3BlbnNzaC1rZXktdjEAAAAA\n", 150) + "-----END OPENSSH PRIVATE KEY-----\n"
-	in := newInput()
+	in := unlimited()
 	for range 3 { // the state is reset by each paste's end
 		msg := "x\x1b[200~" + key + "\x1b[201~y"
 		if got := feed(t, in, msg[:10], msg[10:1000], msg[1000:]); got != msg {
@@ -62,7 +70,7 @@ func TestAPasteWithinItsLimitPassesWhole(t *testing.T) {
 }
 
 func TestAPasteThatNeverEndsKeepsNothingPastItsLimit(t *testing.T) {
-	in := newInput()
+	in := unlimited()
 	got := feed(t, in, "\x1b[200~", strings.Repeat("z", maxPaste+1), strings.Repeat("z", 100_000))
 	if len(got) != len(pasteStart)+maxPaste+len(pasteEnd) || !strings.HasSuffix(got, "\x1b[201~") {
 		t.Fatalf("%d bytes came out of an endless paste", len(got))
