@@ -91,6 +91,7 @@ scheduled runs, keeping the last --backup-keep backups.`,
 
 				HandshakeTimeout:   limits.handshake,
 				MaxUnauthenticated: limits.unauthenticated,
+				MaxSessionsPerKey:  limits.perKey,
 				RateLimit:          limits.rate,
 				RateBurst:          limits.burst,
 			})
@@ -144,6 +145,7 @@ func rosterReach(hosts, allowNets []string, proxyRoot string) (*rsync.Reach, err
 type serveLimits struct {
 	handshake       time.Duration
 	unauthenticated int
+	perKey          int
 	rate            float64
 	burst           int
 }
@@ -151,6 +153,7 @@ type serveLimits struct {
 func (l *serveLimits) flags(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&l.handshake, "handshake-timeout", 30*time.Second, "time a new connection has to finish the SSH handshake and log in")
 	cmd.Flags().IntVar(&l.unauthenticated, "max-unauthenticated", 30, "connections that have not logged in yet allowed at once; more are closed")
+	cmd.Flags().IntVar(&l.perKey, "max-sessions-per-key", 8, "sessions one access key may have open at once; more are refused with a message")
 	cmd.Flags().Float64Var(&l.rate, "rate-limit", 1, "new connections (and, apart, sessions) per second one address may open on average; 0 turns the limit off")
 	cmd.Flags().IntVar(&l.burst, "rate-burst", 20, "connections (and sessions) one address may open at once before --rate-limit applies")
 	cmd.PreRunE = func(*cobra.Command, []string) error {
@@ -159,6 +162,8 @@ func (l *serveLimits) flags(cmd *cobra.Command) {
 			return fmt.Errorf("--handshake-timeout: must be a positive duration such as 30s, got %s", l.handshake)
 		case l.unauthenticated < 1:
 			return fmt.Errorf("--max-unauthenticated: must be 1 or more, got %d", l.unauthenticated)
+		case l.perKey < 1:
+			return fmt.Errorf("--max-sessions-per-key: must be 1 or more, got %d", l.perKey)
 		case l.rate < 0:
 			return fmt.Errorf("--rate-limit: must be 0 (off) or more, got %g", l.rate)
 		case l.burst < 1:

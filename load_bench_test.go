@@ -54,7 +54,7 @@ func BenchmarkSSHLoad50(b *testing.B) {
 	for b.Loop() {
 		// Fifty people at once from one address: lift the per-address
 		// limits that would otherwise (rightly) refuse most of them.
-		srv := startServe(b, dbPath, filepath.Join(dir, "hk"), "--rate-limit", "0", "--max-unauthenticated", "100")
+		srv := startServe(b, dbPath, filepath.Join(dir, "hk"), "--rate-limit", "0", "--max-unauthenticated", "100", "--max-sessions-per-key", "100")
 		idle := rssKB(srv.cmd.Process.Pid)
 		var (
 			mu        sync.Mutex

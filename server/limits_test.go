@@ -291,3 +291,28 @@ func TestAPasteThatNeverEndsIsCutAndTheSessionGoesOn(t *testing.T) {
 	tm.keys("more of the paste, dropped", "\x1b[201~", "ctrl+u", "zq")
 	tm.wait(`No district matches "zq"`)
 }
+
+// One key opens at most MaxSessionsPerKey sessions at once, whatever
+// addresses it comes from; another key is not held back by it.
+func TestOneKeyHasAtMostItsShareOfSessions(t *testing.T) {
+	ts := startServer(t, func(o *Options) { o.MaxSessionsPerKey = 2 })
+	ana := ts.allow(t, "ana.lopez", store.RoleSpecialist)
+	ben := ts.allow(t, "ben.ito", store.RoleSpecialist)
+	first := ts.connect(t, ana, "ana", 80, 24)
+	first.wait("Choose a district")
+	second := ts.connect(t, ana, "ana", 80, 24)
+	second.wait("Choose a district")
+	third := ts.connect(t, ana, "ana", 80, 24)
+	third.wait("this key already has 2 rostersync sessions open")
+	if code := third.exit(); code == 0 {
+		t.Fatal("the refused session ended with status 0")
+	}
+	ts.waitLog(t, "too many sessions for the key")
+	other := ts.connect(t, ben, "ben", 80, 24)
+	other.wait("Choose a district")
+
+	first.keys("ctrl+c")
+	first.exit()
+	again := ts.connect(t, ana, "ana", 80, 24)
+	again.wait("Choose a district")
+}

@@ -41,6 +41,10 @@ type Options struct {
 	// MaxUnauthenticated caps the connections that have not logged in
 	// yet; more are closed at once. Zero means 30.
 	MaxUnauthenticated int
+	// MaxSessionsPerKey caps the sessions one access key may have open at
+	// once: the per-address rate limit alone lets one key open a session a
+	// second from every address it has. Zero means 8.
+	MaxSessionsPerKey int
 	// RateLimit is how many new connections one remote address may open
 	// per second on average, RateBurst at once; sessions are counted the
 	// same way, apart. Zero means 1 a second with a burst of 20; a
@@ -121,6 +125,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxUnauthenticated <= 0 {
 		opts.MaxUnauthenticated = 30
+	}
+	if opts.MaxSessionsPerKey <= 0 {
+		opts.MaxSessionsPerKey = 8
 	}
 	if opts.RateLimit == 0 {
 		opts.RateLimit = 1

@@ -37,6 +37,7 @@ type session struct {
 	p         *tea.Program
 	log       *log.Logger
 	lastInput atomic.Int64 // unix nanoseconds of the last byte the person sent
+	keyID     string       // the fingerprint it logged in with (never changes)
 	in        *input       // what the person sends passes through it
 
 	mu  sync.Mutex
@@ -152,16 +153,18 @@ func (s *Server) handle(sess ssh.Session) {
 	if w, h := clampWindow(pty.Window.Width, pty.Window.Height); w != pty.Window.Width || h != pty.Window.Height {
 		logger.Info("window clamped", "asked", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height), "max", fmt.Sprintf("%dx%d", maxWidth, maxHeight))
 	}
-	ls := &session{log: logger, key: key, in: newInput()}
+	ls := &session{log: logger, key: key, keyID: key.Fingerprint, in: newInput()}
 	ls.lastInput.Store(time.Now().UnixNano())
 	actor := store.Actor{User: sess.User(), Fingerprint: key.Fingerprint, Key: key.Name, Via: "ssh"}
 	model := &guarded{inner: s.opts.newModel(wizard.Options{DB: s.opts.DB, Actor: actor, CanOpen: ls.canOpen, Role: key.Role, Engine: s.opts.Engine, Dialer: s.opts.Dialer,
 		Runs: s.runs, RunsGoing: &s.runsGoing})}
 	opts := append(bm.MakeOptions(terminal{Session: sess, live: ls}), tea.WithContext(sess.Context()), tea.WithFilter(sessionFilter))
 	ls.p = tea.NewProgram(model, opts...)
-	if !s.track(ls) {
-		wish.Fatalln(sess, "rostersync is shutting down; try again in a minute")
-		reason = "stop"
+	if why, refused := s.track(ls); refused != "" {
+		logger.Warn("refused", "why", why)
+		fmt.Fprint(sess, refused+"\r\n") // on the terminal, where the person looks
+		_ = sess.Exit(1)
+		reason = why
 		return
 	}
 	defer s.untrack(ls)
@@ -298,15 +301,26 @@ func failed(logger *log.Logger, sess ssh.Session, cause any, stack []byte) {
 	sess.Exit(1)
 }
 
-func (s *Server) track(ls *session) bool {
+// track counts ls among the live sessions, or says why it may not start
+// (a reason for the log, and what the person is told).
+func (s *Server) track(ls *session) (why, refused string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
-		return false
+		return "stop", "rostersync is shutting down; try again in a minute"
+	}
+	open := 0
+	for other := range s.live {
+		if other.keyID == ls.keyID {
+			open++
+		}
+	}
+	if most := s.opts.MaxSessionsPerKey; open >= most {
+		return "too many sessions for the key", fmt.Sprintf("this key already has %d rostersync sessions open, the most one key may have; close one and connect again", most)
 	}
 	s.live[ls] = struct{}{}
 	s.sessions.Add(1)
-	return true
+	return "", ""
 }
 
 func (s *Server) untrack(ls *session) {
