@@ -112,15 +112,23 @@ func (f *File) merge() {
 // Call it after every row error is in: a guardian whose rows all failed is
 // not listed.
 func (f *File) Guardians() []Guardian {
+	// Indexed first, so that the list is allocated once at its size.
 	at := map[string]int{}
-	var out []Guardian
+	for i := range f.Rows {
+		if r := &f.Rows[i]; r.OK() {
+			if _, ok := at[r.GuardianID]; !ok {
+				at[r.GuardianID] = -1
+			}
+		}
+	}
+	out := make([]Guardian, 0, len(at))
 	for i := range f.Rows {
 		r := &f.Rows[i]
 		if !r.OK() {
 			continue
 		}
-		k, ok := at[r.GuardianID]
-		if !ok {
+		k := at[r.GuardianID]
+		if k < 0 {
 			k = len(out)
 			at[r.GuardianID] = k
 			out = append(out, Guardian{ID: r.GuardianID, FirstName: r.FirstName, LastName: r.LastName,

@@ -124,22 +124,44 @@ func (r *Row) Result() string {
 // and SHA256 (nil for a file over the size limit). Any other error is the
 // reader's. Row problems are kept on the rows.
 func Read(r io.Reader, opt Options) (*File, error) {
-	maxBytes, maxRows := opt.MaxBytes, opt.MaxRows
-	if maxBytes <= 0 {
-		maxBytes = MaxFileBytes
+	return readSized(r, -1, opt)
+}
+
+// ReadBytes is Read of a file already in memory: data is parsed where it
+// is, never copied.
+func ReadBytes(data []byte, opt Options) (*File, error) {
+	if int64(len(data)) > maxBytes(opt) {
+		return nil, refuse("the file is larger than %s, the limit for one guardians file", byteSize(maxBytes(opt)))
 	}
+	return parse(data, opt)
+}
+
+func maxBytes(opt Options) int64 {
+	if opt.MaxBytes <= 0 {
+		return MaxFileBytes
+	}
+	return opt.MaxBytes
+}
+
+// readSized is Read of a file said to be size bytes (-1: unknown): its
+// bytes are read into one buffer of that size, not grown by doubling.
+func readSized(r io.Reader, size int64, opt Options) (*File, error) {
+	limit := maxBytes(opt)
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(size, 0), limit)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
+		return nil, err
+	}
+	return ReadBytes(buf.Bytes(), opt)
+}
+
+// parse checks data, the whole file.
+func parse(data []byte, opt Options) (*File, error) {
+	maxRows := opt.MaxRows
 	if maxRows <= 0 {
 		maxRows = MaxRows
 	}
-	sum := sha256.New()
-	data, err := io.ReadAll(io.TeeReader(io.LimitReader(r, maxBytes+1), sum))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > maxBytes {
-		return nil, refuse("the file is larger than %s, the limit for one guardians file", byteSize(maxBytes))
-	}
-	f := &File{Size: int64(len(data)), SHA256: hex.EncodeToString(sum.Sum(nil))}
+	sum := sha256.Sum256(data)
+	f := &File{Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
 	refused := func(err error) (*File, error) { return &File{Size: f.Size, SHA256: f.SHA256}, err }
 	text, err := decode(data, opt.Encoding)
 	if err != nil {
@@ -157,6 +179,9 @@ func Read(r io.Reader, opt Options) (*File, error) {
 	if f.header, err = parseHeader(names); err != nil {
 		return refused(err)
 	}
+	// One allocation for the rows: a slice grown by appending would cost
+	// several times its final size on the way (Go grows big ones by 1.25).
+	f.Rows = make([]Row, 0, min(rowsAtMost(text), maxRows+1))
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -224,6 +249,29 @@ func csvRefusal(err error) error {
 		return refuse("the file is not valid CSV: line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
 	}
 	return refuse("the file is not valid CSV: %v", err)
+}
+
+// rowsAtMost bounds the rows text can hold: its lines with something
+// besides separators, quotes and spaces (a record is one line or more,
+// and a line of nothing else is a blank row, skipped).
+func rowsAtMost(text []byte) int {
+	n, content := 0, false
+	for _, b := range text {
+		switch b {
+		case '\n':
+			if content {
+				n++
+			}
+			content = false
+		case ',', '"', ' ', '\t', '\r':
+		default:
+			content = true
+		}
+	}
+	if content {
+		n++
+	}
+	return n
 }
 
 func blank(rec []string) bool {

@@ -300,14 +300,58 @@ func (e *MissingFileError) Error() string {
 	return fmt.Sprintf("there is no %s on the SFTP server %s", e.Path, e.Addr)
 }
 
-// Fetch reads and checks the folder's guardians.csv (see Read). A missing
-// file is a *MissingFileError.
+// Fetch reads and checks the folder's guardians.csv (see Read) as it
+// arrives, into one buffer of the file's size. A missing file is a
+// *MissingFileError.
 func (c *SFTPConn) Fetch(opt Options) (*File, error) {
-	data, err := c.ReadFile(opt.MaxBytes)
-	if err != nil {
-		return nil, err
+	var f *File
+	err := c.open(func(fh io.Reader, size int64) (err error) {
+		f, err = readSized(fh, size, opt)
+		return err
+	})
+	return f, err
+}
+
+// wholeFile reads an SFTP file to its true end. For a read bigger than a
+// packet the client asks for the pieces at once and takes a server's
+// short reply to any of them for the end of the file (pkg/sftp's
+// concurrent ReadAt), which would cut a file short without an error. So
+// an io.EOF after some bytes only means "read on"; the end is a read that
+// gets nothing.
+type wholeFile struct{ f *sftp.File }
+
+func (w wholeFile) Read(p []byte) (int, error) {
+	n, err := w.f.Read(p)
+	if err == io.EOF && n > 0 {
+		err = nil
 	}
-	return Read(bytes.NewReader(data), opt)
+	return n, err
+}
+
+// open opens the folder's guardians.csv and calls read with it and the
+// size the server says it has.
+func (c *SFTPConn) open(read func(fh io.Reader, size int64) error) error {
+	p := c.cfg.Path()
+	fh, err := c.sftp.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &MissingFileError{Addr: c.cfg.Addr(), Path: p}
+	}
+	if err != nil {
+		return fmt.Errorf("open %s on the SFTP server %s: %w", p, c.cfg.Addr(), err)
+	}
+	defer fh.Close()
+	size := int64(-1)
+	if st, err := fh.Stat(); err == nil {
+		size = st.Size()
+	}
+	if err := read(wholeFile{fh}, size); err != nil {
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			return err
+		}
+		return fmt.Errorf("read %s from the SFTP server %s: %w", p, c.cfg.Addr(), err)
+	}
+	return nil
 }
 
 // ReadFile reads the folder's guardians.csv as it is, up to maxBytes (0
@@ -318,23 +362,21 @@ func (c *SFTPConn) ReadFile(maxBytes int64) ([]byte, error) {
 	if maxBytes <= 0 {
 		maxBytes = MaxFileBytes
 	}
-	p := c.cfg.Path()
-	fh, err := c.sftp.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &MissingFileError{Addr: c.cfg.Addr(), Path: p}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open %s on the SFTP server %s: %w", p, c.cfg.Addr(), err)
-	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, maxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s from the SFTP server %s: %w", p, c.cfg.Addr(), err)
-	}
-	if int64(len(data)) > maxBytes {
-		return nil, refuse("the file is larger than %s, the limit for one guardians file", byteSize(maxBytes))
-	}
-	return data, nil
+	var data []byte
+	err := c.open(func(fh io.Reader, size int64) error {
+		// One buffer of the size the server gave (a file that grew since
+		// grows it), never more than the limit.
+		buf := bytes.NewBuffer(make([]byte, 0, min(max(size, 0), maxBytes)+bytes.MinRead))
+		if _, err := buf.ReadFrom(io.LimitReader(fh, maxBytes+1)); err != nil {
+			return err
+		}
+		if int64(buf.Len()) > maxBytes {
+			return refuse("the file is larger than %s, the limit for one guardians file", byteSize(maxBytes))
+		}
+		data = buf.Bytes()
+		return nil
+	})
+	return data, err
 }
 
 // Probe is what a connection test found.

@@ -71,7 +71,7 @@ func NotableRows(f *guardians.File, n int) []GuardiansRow {
 // ProcessGuardians runs an upload with engine; the CLI (when it holds the
 // database) and the admin socket (when the server does) share it.
 func ProcessGuardians(ctx context.Context, engine *rsync.Engine, up GuardiansUpload, rows int) (GuardiansUploadResult, error) {
-	res, err := engine.RunGuardiansFile(ctx, up.TenantID, bytes.NewReader(up.Data), rsync.FileOptions{
+	res, err := engine.RunGuardiansFile(ctx, up.TenantID, nil, rsync.FileOptions{Data: up.Data,
 		DryRun: up.DryRun, Abandon: up.Abandon, Name: up.Name, Encoding: up.Encoding})
 	if err != nil {
 		return GuardiansUploadResult{}, err

@@ -69,9 +69,13 @@ type Engine struct {
 	// pulls everything again instead of only what changed; 0 means
 	// DefaultFullPullEvery.
 	FullPullEvery time.Duration
+	// GuardiansFiles bounds the guardians files read or processed at once
+	// (see fileSlot); 0 means DefaultGuardiansFiles.
+	GuardiansFiles int
 
 	mu      gosync.Mutex
 	running map[int64]Running
+	files   chan struct{} // fileSlot's slots, made on first use
 }
 
 // Running is a sync in progress, as Engine.Running lists it.

@@ -29,6 +29,10 @@ type FileOptions struct {
 	Progress func(Progress)
 	// Samples is how many planned changes to keep per type and action.
 	Samples int
+	// Data is the file when it is in memory already (a preview's very
+	// bytes): RunGuardiansFile's reader is then nil, and Data is parsed
+	// where it is, not copied.
+	Data []byte
 }
 
 // FileResult is a recorded upload and the file with each row's result and
@@ -69,6 +73,11 @@ func (e *Engine) RunGuardiansFile(ctx context.Context, tenantID int64, r io.Read
 		return FileResult{}, err
 	}
 	defer release()
+	freeSlot, err := e.fileSlot(ctx, false)
+	if err != nil {
+		return FileResult{}, err
+	}
+	defer freeSlot()
 	d, err := e.DB.District(tenantID)
 	if err != nil {
 		return FileResult{}, err
@@ -94,7 +103,12 @@ func (e *Engine) RunGuardiansFile(ctx context.Context, tenantID int64, r io.Read
 	}
 	run.GuardiansFile = &store.GuardiansFileRun{Source: source, Name: opt.Name, Abandon: opt.Abandon}
 	report(Progress{Phase: PhaseGuardiansFile})
-	f, err := guardians.Read(r, guardians.Options{Encoding: encoding})
+	var f *guardians.File
+	if r == nil {
+		f, err = guardians.ReadBytes(opt.Data, guardians.Options{Encoding: encoding})
+	} else {
+		f, err = guardians.Read(r, guardians.Options{Encoding: encoding})
+	}
 	var refused *guardians.RefusedError
 	switch {
 	case errors.As(err, &refused):

@@ -66,6 +66,17 @@ func (e *Engine) sftpStep(ctx context.Context, d store.District, run *store.Run,
 	}
 	budget := e.runBudget()
 	limit := sftpTime(budget, budget-e.now().Sub(run.StartedAt))
+	// A scheduled run waits its turn for a file slot, within its time.
+	wctx, cancel := context.WithTimeout(ctx, limit)
+	release, err := e.fileSlot(wctx, true)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil {
+			err = fmt.Errorf("no guardians file slot came free within %s (this server reads or processes at most %d guardians files at once); guardians were left as they are", limit, cap(e.files))
+		}
+		return failed(err)
+	}
+	defer release()
 	var f *guardians.File
 	err = e.readSFTP(ctx, cfg, limit, func(conn *guardians.SFTPConn) (err error) {
 		f, err = conn.Fetch(guardians.Options{Encoding: encoding})
@@ -180,6 +191,11 @@ func (e *Engine) FetchGuardiansSFTP(ctx context.Context, d store.District) ([]by
 	if err != nil {
 		return nil, cfg.Path(), err
 	}
+	release, err := e.fileSlot(ctx, false)
+	if err != nil {
+		return nil, cfg.Path(), err
+	}
+	defer release()
 	budget := e.runBudget()
 	var data []byte
 	err = e.readSFTP(ctx, cfg, sftpTime(budget, 0), func(conn *guardians.SFTPConn) (err error) {

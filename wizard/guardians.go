@@ -158,7 +158,7 @@ func (m *Model) processGuardians(d store.District, f screens.GuardiansFile, dryR
 		if f.SFTP {
 			source = store.GuardiansSFTP
 		}
-		res, err := engine.RunGuardiansFile(runs, d.TenantID, bytes.NewReader(f.Data), rsync.FileOptions{
+		res, err := engine.RunGuardiansFile(runs, d.TenantID, nil, rsync.FileOptions{Data: f.Data,
 			DryRun: dryRun, Abandon: abandon, Name: f.Name, Source: source})
 		msg := screens.GuardiansProcessedMsg{TenantID: d.TenantID, Run: res.Run, Err: err}
 		if res.File != nil {
