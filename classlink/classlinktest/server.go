@@ -373,7 +373,10 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, t *Tena
 	// stamped with (noon of its current day unless Options.Now says
 	// otherwise), as a real server's comes from the clock that stamps
 	// its records; generated data is never dated after it.
-	w.Header().Set("Date", t.District.now().UTC().Format(http.TimeFormat))
+	t.District.mu.RLock() // AdvanceDay moves the day
+	now := t.District.now()
+	t.District.mu.RUnlock()
+	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 	coll, ok := endpoints[rec.Endpoint]
 	if !ok {
 		rec.Status = s.fail(w, http.StatusNotFound, "unknown collection "+rec.Endpoint)
