@@ -121,9 +121,10 @@ func (c *Common) Back() tea.Cmd { return c.Post(BackMsg{}) }
 // Flash shows text in the footer.
 func (c *Common) Flash(text string) tea.Cmd { return c.Post(FlashMsg{Text: text}) }
 
-// FlashError shows an error in the footer.
+// FlashError shows an error in the footer, as ErrText words it (no
+// contract key in front of a field's message, outside text escaped).
 func (c *Common) FlashError(err error) tea.Cmd {
-	return c.Post(FlashMsg{Text: err.Error(), Error: true})
+	return c.Post(FlashMsg{Text: upperFirst(ErrText(err)), Error: true})
 }
 
 // ConnectionReport is what a connection test found.

@@ -36,7 +36,7 @@ func TestWalkDemoDistrictChangeEverySettingAndSave(t *testing.T) {
 
 	// Step 6 is only marked after a passed preview of the saved revision.
 	d.keys("down", "down", "down", "down", "down", "space")
-	d.see("step 6 is the self-check: ⋮ → Preview sync of revision 1")
+	d.see("Step 6 is the self-check: ⋮ → Preview sync of revision 1")
 	d.see("[ ] 6. Self-check")
 	// A passed preview recorded elsewhere (another session) ticks it; the
 	// page shows it when it is back on top.
