@@ -36,6 +36,15 @@ func (a *accessible) guardians(e *screens.Edit) error {
 	}
 	source := sources[i]
 	g.Source = source
+	if source == store.GuardiansNone {
+		return nil
+	}
+	encodings := []string{"", store.EncodingISO88591}
+	enc, err := a.choose("Encoding of guardians.csv", []string{"UTF-8 (or plain ASCII)", "ISO-8859-1 (Latin-1)"}, max(slices.Index(encodings, g.Encoding), 0))
+	if err != nil {
+		return err
+	}
+	g.Encoding = encodings[enc]
 	if source != store.GuardiansSFTP {
 		return nil
 	}

@@ -318,7 +318,7 @@ func TestAccessibleGuardiansSourcePinsOnAYes(t *testing.T) {
 		"1",                        // Springfield USD
 		"1",                        // Settings
 		"", "", "", "", "", "", "", // the Daily Sync settings as they are
-		"y", "3", // change the guardians source: the SFTP folder
+		"y", "3", "2", // change the guardians source: the SFTP folder, in ISO-8859-1
 		"sftp://nope", srv.Host, fmt.Sprint(srv.Port), srv.User, "/in", // a bad host is refused, then the folder's settings
 		"",                          // abandon: no
 		srv.Password,                // the password
@@ -345,7 +345,7 @@ func TestAccessibleGuardiansSourcePinsOnAYes(t *testing.T) {
 		}
 	}
 	got, _ := db.District(4021)
-	if g := got.Guardians; g.Source != store.GuardiansSFTP || g.SFTP.HostKey != srv.HostKey || g.SFTP.Host != srv.Host || g.SFTP.Folder != "/in" || g.SFTP.Password != srv.Password {
+	if g := got.Guardians; g.Source != store.GuardiansSFTP || g.Encoding != store.EncodingISO88591 || g.SFTP.HostKey != srv.HostKey || g.SFTP.Host != srv.Host || g.SFTP.Folder != "/in" || g.SFTP.Password != srv.Password {
 		t.Fatalf("saved guardians = %+v", g.Masked())
 	}
 }
@@ -361,7 +361,7 @@ func TestAccessibleSFTPPrivateKeyIsPastedWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyLines := strings.Split(strings.TrimSpace(srv.ClientKey), "\n")
-	answers := append([]string{"1", "1", "", "", "", "", "", "", "", "y", "3", srv.Host, fmt.Sprint(srv.Port), srv.User, "", "",
+	answers := append([]string{"1", "1", "", "", "", "", "", "", "", "y", "3", "", srv.Host, fmt.Sprint(srv.Port), srv.User, "", "",
 		""}, // no password
 		keyLines...)
 	answers = append(answers, "y", "y", "0", "0", "0", "0", "y", "9")
@@ -429,7 +429,7 @@ func TestAccessibleStoredPasswordOnlyForItsServer(t *testing.T) {
 	}
 	answers := strings.Join([]string{
 		"1", "1", "", "", "", "", "", "", "",
-		"y", "3", "", fmt.Sprint(other.Port), "", "", // only the port changes
+		"y", "3", "", "", fmt.Sprint(other.Port), "", "", // the encoding kept; only the port changes
 		"",     // abandon: no
 		"", "", // enter, enter: the stored password is not kept
 		"n3w-pass", // typed for the new server
@@ -466,7 +466,7 @@ func TestAccessibleUnpinnedFolderIsNotSaved(t *testing.T) {
 	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	answers := []string{"1", "1", "", "", "", "", "", "", "", "y", "3", srv.Host, fmt.Sprint(srv.Port), srv.User, "", "",
+	answers := []string{"1", "1", "", "", "", "", "", "", "", "y", "3", "", srv.Host, fmt.Sprint(srv.Port), srv.User, "", "",
 		srv.Password, "", "y", "n", // test the connection, do not pin the key
 		"0", "0", "0", "0", "y", "10"} // save: refused; Quit (the menu now lists Review and save)
 	var out strings.Builder
