@@ -61,9 +61,18 @@ func FuzzRead(f *testing.F) {
 		}
 		for i := range file.Rows {
 			a, b := file.Rows[i], again.Rows[i]
-			if a.OK() && len(a.Fields) == len(file.Header()) && !slices.Equal(a.raw[:], b.raw[:]) {
-				t.Fatalf("row %d changed through the result file: %q → %q", i, a.raw, b.raw)
+			if ra, rb := rawColumns(&a), rawColumns(&b); a.OK() && len(a.Fields) == len(file.Header()) && !slices.Equal(ra, rb) {
+				t.Fatalf("row %d changed through the result file: %q → %q", i, ra, rb)
 			}
 		}
 	})
+}
+
+// rawColumns are a row's values by column, as the rules read them.
+func rawColumns(r *Row) []string {
+	out := make([]string, numColumns)
+	for c := range numColumns {
+		out[c] = r.raw(c)
+	}
+	return out
 }

@@ -25,7 +25,7 @@ var compared = []Column{FirstName, LastName, Email, Mobile, HomePhone, Language}
 func same(a, b *Row, c Column) bool {
 	switch c {
 	case Email:
-		return strings.EqualFold(a.raw[c], b.raw[c])
+		return strings.EqualFold(a.raw(c), b.raw(c))
 	case Mobile:
 		if a.Mobile != "" || b.Mobile != "" {
 			return a.Mobile == b.Mobile
@@ -39,14 +39,16 @@ func same(a, b *Row, c Column) bool {
 			return a.Language == b.Language
 		}
 	}
-	return a.raw[c] == b.raw[c]
+	return a.raw(c) == b.raw(c)
 }
 
 // merge checks the rows of each guardian_id against its first good row and
 // the uniqueness of emails across guardians.
 func (f *File) merge() {
 	first := map[string]int{}
-	pairs := map[[2]string]int{} // guardian, student → first row
+	// guardian, student → first row; only for guardians on several rows
+	// (most are on one, and a million-row file's pairs cost 100 MB).
+	pairs := map[[2]string]int{}
 	for i := range f.Rows {
 		r := &f.Rows[i]
 		if !r.OK() {
@@ -55,14 +57,16 @@ func (f *File) merge() {
 		j, seen := first[r.GuardianID]
 		if !seen {
 			first[r.GuardianID] = i
-			pairs[[2]string{r.GuardianID, r.StudentID}] = i
 			continue
 		}
 		ref := &f.Rows[j]
+		if _, ok := pairs[[2]string{ref.GuardianID, ref.StudentID}]; !ok {
+			pairs[[2]string{ref.GuardianID, ref.StudentID}] = j
+		}
 		var diff []string
 		for _, c := range compared {
 			if !same(ref, r, c) {
-				diff = append(diff, fmt.Sprintf("%s %s here, %s there", c, quote(r.raw[c]), quote(ref.raw[c])))
+				diff = append(diff, fmt.Sprintf("%s %s here, %s there", c, quote(r.raw(c)), quote(ref.raw(c))))
 			}
 		}
 		if len(diff) > 0 {

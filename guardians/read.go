@@ -81,9 +81,12 @@ type Row struct {
 	Mobile, HomePhone                          string // E.164, "" when blank or invalid
 	Language                                   string // canonical BCP 47 tag, "" when blank or invalid
 
-	// raw holds the trimmed input values, by column, for messages and
-	// for comparing rows of one guardian.
-	raw      [numColumns]string
+	// cols is where each column is in Fields (the file's header index);
+	// bad marks the columns whose value failed a check (too long, a
+	// control character). raw reads a column through them: a row keeps
+	// its fields once, not again by column.
+	cols     *[numColumns]int
+	bad      uint16
 	Errors   []string
 	Warnings []string
 	// Action is set by whoever applies the file (CREATED, UPDATED, …).
@@ -104,7 +107,19 @@ func (r *Row) Warn(format string, args ...any) {
 }
 
 // Raw is a column's input value, trimmed.
-func (r *Row) Raw(c Column) string { return r.raw[c] }
+func (r *Row) Raw(c Column) string { return r.raw(c) }
+
+// raw is column c's value, trimmed; "" when the column is missing or its
+// value failed a check.
+func (r *Row) raw(c Column) string {
+	if r.cols == nil || r.bad&(1<<c) != 0 {
+		return ""
+	}
+	if i := r.cols[c]; i >= 0 && i < len(r.Fields) {
+		return strings.TrimSpace(r.Fields[i])
+	}
+	return ""
+}
 
 // Result is the row's result column: "success", "success; warning: …" or
 // the errors.

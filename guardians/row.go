@@ -12,7 +12,7 @@ import (
 
 // readRow applies the rules one row can be checked by on its own.
 func (f *File) readRow(line int, rec []string) Row {
-	r := Row{Line: line, Fields: rec}
+	r := Row{Line: line, Fields: rec, cols: &f.header.index}
 	if want := len(f.header.names); len(rec) != want {
 		r.Fail("the row has %d fields; the header has %d", len(rec), want)
 	}
@@ -24,23 +24,23 @@ func (f *File) readRow(line int, rec []string) Row {
 		v := strings.TrimSpace(rec[i])
 		if err := untrusted.CheckLength(v, MaxFieldLength); err != nil {
 			r.Fail("%s %v", c, err)
+			r.bad |= 1 << c
 			continue
 		}
 		if err := untrusted.CheckLine(v); err != nil {
 			r.Fail("%s %v", c, err)
-			continue
+			r.bad |= 1 << c
 		}
-		r.raw[c] = v
 	}
 	for _, c := range []Column{StudentID, GuardianID, FirstName, LastName} {
-		if r.raw[c] == "" && f.header.index[c] < len(rec) && !r.failedOn(c) {
+		if r.raw(c) == "" && f.header.index[c] < len(rec) && !r.failedOn(c) {
 			r.Fail("%s is empty", c)
 		}
 	}
-	r.StudentID, r.GuardianID = r.raw[StudentID], r.raw[GuardianID]
-	r.FirstName, r.LastName = r.raw[FirstName], r.raw[LastName]
+	r.StudentID, r.GuardianID = r.raw(StudentID), r.raw(GuardianID)
+	r.FirstName, r.LastName = r.raw(FirstName), r.raw(LastName)
 	r.contacts()
-	if lang := r.raw[Language]; lang != "" {
+	if lang := r.raw(Language); lang != "" {
 		tag, err := language.Parse(lang)
 		if err != nil || tag == language.Und {
 			r.Warn("language %s is not a language code (such as en, es, zh-Hant); left empty", quote(lang))
@@ -67,7 +67,7 @@ func (r *Row) failedOn(c Column) bool {
 // by the sync across the directory). The phone rules are the roster
 // sync's (phone.Normalize).
 func (r *Row) contacts() {
-	email, mobile := r.raw[Email], r.raw[Mobile]
+	email, mobile := r.raw(Email), r.raw(Mobile)
 	emailOK := email != "" && validEmail(email)
 	mobileE164, mobileOK := phone.Normalize(mobile)
 	switch {
@@ -95,7 +95,7 @@ func (r *Row) contacts() {
 		r.Email = email
 	}
 	r.Mobile = mobileE164
-	if home := r.raw[HomePhone]; home != "" {
+	if home := r.raw(HomePhone); home != "" {
 		if e164, ok := phone.Normalize(home); ok {
 			r.HomePhone = e164
 		} else {
