@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -283,5 +284,50 @@ func TestGuardiansUploadWhileServing(t *testing.T) {
 	users, _ := run(t, "", "--db", db, "directory", "users", "--district", "9", "--kind", "guardian", "--json")
 	if !strings.Contains(users, `"G-1"`) || !strings.Contains(users, `"G-3"`) {
 		t.Fatalf("guardians after serve stopped: %s", users)
+	}
+}
+
+// A connection test is no port scanner: a closed port and one where
+// something that is not SSH answers read the same, and serve refuses a bad
+// --sftp-ports before touching its database.
+func TestGuardiansSFTPTestSaysTheSameForEveryPortWithoutSSH(t *testing.T) {
+	hostKey := sftptest.Start(t).HostKey
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	web, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer web.Close()
+	go func() {
+		for {
+			c, err := web.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("HTTP/1.0 400 Bad Request\r\n\r\n"))
+			c.Close()
+		}
+	}()
+	for _, port := range []int{closedPort, web.Addr().(*net.TCPAddr).Port} {
+		db := guardiansDB(t, 2, func(d *store.District) {
+			d.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: "127.0.0.1", Port: port, User: "u", Password: "p", HostKey: hostKey}}
+		})
+		out, code := run(t, "", "--db", db, "guardians", "sftp", "test", "--district", "9")
+		want := fmt.Sprintf("no SFTP server answered at 127.0.0.1:%d: check the host and port of the district's SFTP folder, and that this machine may reach it", port)
+		if code != 1 || !strings.Contains(out, want) || strings.Contains(out, "refused") || strings.Contains(out, "EOF") || strings.Contains(out, "handshake") {
+			t.Errorf("port %d (exit %d):\n%s", port, code, out)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "new.db")
+	if out, code := run(t, "", "--db", db, "serve", "--sftp-ports", "22,70000"); code != 1 || !strings.Contains(out, `--sftp-ports: "70000" is not a port from 1 to 65535`) {
+		t.Errorf("serve --sftp-ports 22,70000: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Error("serve with a bad --sftp-ports made a database")
 	}
 }

@@ -42,6 +42,10 @@ scheduled runs, keeping the last --backup-keep backups.`,
 			if err := checkFullPullDays(); err != nil {
 				return err
 			}
+			ports, err := rsync.ParseSFTPPorts(sftpPorts)
+			if err != nil {
+				return err
+			}
 			if backupKeep < 1 {
 				return fmt.Errorf("--backup-keep: must be 1 or more backups, got %d", backupKeep)
 			}
@@ -71,9 +75,7 @@ scheduled runs, keeping the last --backup-keep backups.`,
 			if err != nil {
 				return err
 			}
-			if reach.SFTPPorts, err = rsync.ParseSFTPPorts(sftpPorts); err != nil {
-				return err
-			}
+			reach.SFTPPorts = ports
 			dialer.Reach = reach
 			engine := newEngine(db, dialer)
 			engine.RunBudget = budget
