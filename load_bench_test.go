@@ -191,7 +191,9 @@ func walkAndSave(addr string, signer gossh.Signer, district string, atMatrix *sy
 	}
 	steps := []struct{ keys, want string }{
 		{"", "Choose a district"},
+		{"/", "Choose a district"}, // the dropdown's filter
 		{district, "Tenant 10"},
+		{"\r", "Tenant 10"}, // done filtering
 		{"\r", "Setup checklist"},
 		{"m", "⋮ District Home Page"},
 		{"\r", "SIS Rostering"},
@@ -216,7 +218,7 @@ func walkAndSave(addr string, signer gossh.Signer, district string, atMatrix *sy
 	reached = true
 	atMatrix.Done()
 	<-release
-	for _, st := range []struct{ keys, want string }{{" ", "not granted"}, {"\r", "Save as revision 2?"}, {"y", "Saved revision 2"}} {
+	for _, st := range []struct{ keys, want string }{{" ", "not granted"}, {"\x0e", "Save as revision 2?"}, {"y", "Saved revision 2"}} {
 		press(st.keys)
 		if err := wait(st.want); err != nil {
 			return lat, err
