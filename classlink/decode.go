@@ -488,7 +488,32 @@ func ids(l []string) []string {
 
 // The records.
 
-var orgFields = newFieldSet("sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parent")
+// recordFields is a record's JSON names: the members every record has
+// (read by other) and its own.
+func recordFields(own ...string) *fieldSet {
+	return newFieldSet(append([]string{"sourcedId", "status", "dateLastModified"}, own...)...)
+}
+
+// other reads a member a record's own switch does not name: one of the
+// members every record has, else a key that matches one of fs's names
+// ignoring case (read again through member under that name), else
+// nothing it keeps.
+func (s *scanner) other(k []byte, fs *fieldSet, member func(*scanner, []byte) error, id, status, modified *string) error {
+	switch string(k) {
+	case "sourcedId":
+		return s.strField("sourcedId", id)
+	case "status":
+		return s.tokenField("status", status)
+	case "dateLastModified":
+		return s.strField("dateLastModified", modified)
+	}
+	if c := s.canonical(k, fs); c != nil {
+		return member(s, c)
+	}
+	return s.skip()
+}
+
+var orgFields = recordFields("name", "type", "identifier", "parent")
 
 type orgDecoder struct{ o Org }
 
@@ -497,12 +522,6 @@ func (d *orgDecoder) record() (Org, string) { return d.o, d.o.SourcedID }
 func (d *orgDecoder) member(s *scanner, k []byte) error {
 	o := &d.o
 	switch string(k) {
-	case "sourcedId":
-		return s.strField("sourcedId", &o.SourcedID)
-	case "status":
-		return s.tokenField("status", &o.Status)
-	case "dateLastModified":
-		return s.strField("dateLastModified", &o.DateLastModified)
 	case "name":
 		return s.strField("name", &o.Name)
 	case "type":
@@ -512,13 +531,10 @@ func (d *orgDecoder) member(s *scanner, k []byte) error {
 	case "parent":
 		return s.ref("parent", &o.Parent)
 	}
-	if c := s.canonical(k, orgFields); c != nil {
-		return d.member(s, c)
-	}
-	return s.skip()
+	return s.other(k, orgFields, d.member, &o.SourcedID, &o.Status, &o.DateLastModified)
 }
 
-var sessionFields = newFieldSet("sourcedId", "status", "dateLastModified", "title", "type", "startDate", "endDate", "parent", "schoolYear")
+var sessionFields = recordFields("title", "type", "startDate", "endDate", "parent", "schoolYear")
 
 type sessionDecoder struct{ a AcademicSession }
 
@@ -527,12 +543,6 @@ func (d *sessionDecoder) record() (AcademicSession, string) { return d.a, d.a.So
 func (d *sessionDecoder) member(s *scanner, k []byte) error {
 	a := &d.a
 	switch string(k) {
-	case "sourcedId":
-		return s.strField("sourcedId", &a.SourcedID)
-	case "status":
-		return s.tokenField("status", &a.Status)
-	case "dateLastModified":
-		return s.strField("dateLastModified", &a.DateLastModified)
 	case "title":
 		return s.strField("title", &a.Title)
 	case "type":
@@ -546,13 +556,10 @@ func (d *sessionDecoder) member(s *scanner, k []byte) error {
 	case "schoolYear":
 		return s.flexStr("schoolYear", &a.SchoolYear)
 	}
-	if c := s.canonical(k, sessionFields); c != nil {
-		return d.member(s, c)
-	}
-	return s.skip()
+	return s.other(k, sessionFields, d.member, &a.SourcedID, &a.Status, &a.DateLastModified)
 }
 
-var courseFields = newFieldSet("sourcedId", "status", "dateLastModified", "title", "courseCode", "org", "schoolYear")
+var courseFields = recordFields("title", "courseCode", "org", "schoolYear")
 
 type courseDecoder struct{ c Course }
 
@@ -561,12 +568,6 @@ func (d *courseDecoder) record() (Course, string) { return d.c, d.c.SourcedID }
 func (d *courseDecoder) member(s *scanner, k []byte) error {
 	c := &d.c
 	switch string(k) {
-	case "sourcedId":
-		return s.strField("sourcedId", &c.SourcedID)
-	case "status":
-		return s.tokenField("status", &c.Status)
-	case "dateLastModified":
-		return s.strField("dateLastModified", &c.DateLastModified)
 	case "title":
 		return s.strField("title", &c.Title)
 	case "courseCode":
@@ -576,13 +577,10 @@ func (d *courseDecoder) member(s *scanner, k []byte) error {
 	case "schoolYear":
 		return s.ref("schoolYear", &c.SchoolYear)
 	}
-	if f := s.canonical(k, courseFields); f != nil {
-		return d.member(s, f)
-	}
-	return s.skip()
+	return s.other(k, courseFields, d.member, &c.SourcedID, &c.Status, &c.DateLastModified)
 }
 
-var classFields = newFieldSet("sourcedId", "status", "dateLastModified", "title", "classCode", "course", "school", "terms")
+var classFields = recordFields("title", "classCode", "course", "school", "terms")
 
 type classDecoder struct {
 	c     Class
@@ -598,12 +596,6 @@ func (d *classDecoder) record() (Class, string) {
 func (d *classDecoder) member(s *scanner, k []byte) error {
 	c := &d.c
 	switch string(k) {
-	case "sourcedId":
-		return s.strField("sourcedId", &c.SourcedID)
-	case "status":
-		return s.tokenField("status", &c.Status)
-	case "dateLastModified":
-		return s.strField("dateLastModified", &c.DateLastModified)
 	case "title":
 		return s.strField("title", &c.Title)
 	case "classCode":
@@ -615,13 +607,10 @@ func (d *classDecoder) member(s *scanner, k []byte) error {
 	case "terms":
 		return refList(s, "terms", &d.terms)
 	}
-	if f := s.canonical(k, classFields); f != nil {
-		return d.member(s, f)
-	}
-	return s.skip()
+	return s.other(k, classFields, d.member, &c.SourcedID, &c.Status, &c.DateLastModified)
 }
 
-var userFields = newFieldSet("sourcedId", "status", "dateLastModified", "enabledUser", "username", "givenName", "familyName",
+var userFields = recordFields("enabledUser", "username", "givenName", "familyName",
 	"email", "sms", "phone", "identifier", "role", "roles", "orgs", "agents", "grades")
 
 var roleFields = newFieldSet("roleType", "role", "org")
@@ -654,12 +643,6 @@ func (d *userDecoder) record() (User, string) {
 func (d *userDecoder) member(s *scanner, k []byte) error {
 	u := &d.u
 	switch string(k) {
-	case "sourcedId":
-		return s.strField("sourcedId", &u.SourcedID)
-	case "status":
-		return s.tokenField("status", &u.Status)
-	case "dateLastModified":
-		return s.strField("dateLastModified", &u.DateLastModified)
 	case "enabledUser":
 		return s.flexBoolField("enabledUser", &d.enabled)
 	case "username":
@@ -687,10 +670,7 @@ func (d *userDecoder) member(s *scanner, k []byte) error {
 	case "grades":
 		return s.flexStrings("grades", &u.Grades)
 	}
-	if f := s.canonical(k, userFields); f != nil {
-		return d.member(s, f)
-	}
-	return s.skip()
+	return s.other(k, userFields, d.member, &u.SourcedID, &u.Status, &u.DateLastModified)
 }
 
 // readRole reads one roles[] entry into r (merging, like any struct).
@@ -734,7 +714,7 @@ func roleMember(s *scanner, r *RoleAssignment, k []byte) error {
 	return s.skip()
 }
 
-var enrollmentFields = newFieldSet("sourcedId", "status", "dateLastModified", "class", "user", "school", "role", "primary")
+var enrollmentFields = recordFields("class", "user", "school", "role", "primary")
 
 type enrollmentDecoder struct {
 	e       Enrollment
@@ -750,12 +730,6 @@ func (d *enrollmentDecoder) record() (Enrollment, string) {
 func (d *enrollmentDecoder) member(s *scanner, k []byte) error {
 	e := &d.e
 	switch string(k) {
-	case "sourcedId":
-		return s.strField("sourcedId", &e.SourcedID)
-	case "status":
-		return s.tokenField("status", &e.Status)
-	case "dateLastModified":
-		return s.strField("dateLastModified", &e.DateLastModified)
 	case "class":
 		return s.ref("class", &e.Class)
 	case "user":
@@ -767,10 +741,7 @@ func (d *enrollmentDecoder) member(s *scanner, k []byte) error {
 	case "primary":
 		return s.flexBoolField("primary", &d.primary)
 	}
-	if f := s.canonical(k, enrollmentFields); f != nil {
-		return d.member(s, f)
-	}
-	return s.skip()
+	return s.other(k, enrollmentFields, d.member, &e.SourcedID, &e.Status, &e.DateLastModified)
 }
 
 // decodeAll adapts decodePage for the exported Decode functions.
