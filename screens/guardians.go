@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/schoolstatus/rostersync/store"
 )
@@ -124,9 +123,6 @@ func scrolledRange(st *Styles, lines []string, from, to, h int) string {
 	}
 	return strings.Join(out, "\n")
 }
-
-// cut shortens one line to w columns, ending it with "…" when cut.
-func cut(s string, w int) string { return ansi.Truncate(s, max(w, 1), "…") }
 
 // wrapLines wraps s to w and returns its lines.
 func wrapLines(s string, w int) []string { return strings.Split(wrap(s, w), "\n") }

@@ -363,7 +363,7 @@ func (s *GuardiansSource) View() string {
 		if f == s.focus {
 			focusLine = len(lines)
 		}
-		lines = append(lines, cut(line(st, f == s.focus, gsLabels[f]+text), w))
+		lines = append(lines, truncate(line(st, f == s.focus, gsLabels[f]+text), w))
 		if s.err != nil && s.errField == f && (s.shown || f >= gsFirstInput && f < gsFirstInput+gsInputCount && s.inputs[f-gsFirstInput].Value() != "") {
 			for _, l := range wrapLines("✗ "+ErrText(s.err), w-4) {
 				lines = append(lines, st.Error.Render("    "+l))

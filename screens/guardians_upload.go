@@ -332,14 +332,14 @@ func (s *UploadGuardians) formView(h int) string {
 		if f == s.focus {
 			focusLine = len(lines)
 		}
-		lines = append(lines, cut(line(st, f == s.focus, text), w))
+		lines = append(lines, truncate(line(st, f == s.focus, text), w))
 	}
 	switch {
 	case s.local():
 		s.path.SetWidth(max(w-10, 12))
 		add(ufFile, "File: "+s.path.View())
 		if len(s.choices) > 0 {
-			lines = append(lines, st.Muted.Render(cut("      "+strings.Join(s.choices, "  "), w)))
+			lines = append(lines, st.Muted.Render(truncate("      "+strings.Join(s.choices, "  "), w)))
 		}
 	case s.fromSFTP():
 		add(ufFile, "File: SFTP "+path.Join(folderText(s.edit.Saved.Guardians.SFTP.Folder), "guardians.csv"))
@@ -415,7 +415,7 @@ func (s *UploadGuardians) resultView(h int) string {
 	if run.Status == store.RunFailed {
 		status = "failed (" + run.Reason + ")"
 	}
-	head = append(head, wrapLines(fmt.Sprintf("%s · %s · %s · %d rows", what, cut(untrusted.Text(gf.Name), 24), status, gf.Rows), w)...)
+	head = append(head, wrapLines(fmt.Sprintf("%s · %s · %s · %d rows", what, truncate(untrusted.Text(gf.Name), 24), status, gf.Rows), w)...)
 	if gf.Status == store.FileProcessed || gf.Rows > 0 {
 		head = append(head, wrapLines(fmt.Sprintf("%d created · %d updated · %d linked · %d unchanged · %d archived · %d errors · %d warnings",
 			gf.Created, gf.Updated, gf.Linked, gf.Unchanged, gf.Archived, gf.Errors, gf.Warnings), w)...)
@@ -423,7 +423,7 @@ func (s *UploadGuardians) resultView(h int) string {
 	if run.Message != "" {
 		msg := wrapLines(untrusted.Lines(run.Message), w)
 		if len(msg) > 3 {
-			msg = append(msg[:2], cut(msg[2]+" "+strings.Join(msg[3:], " "), w))
+			msg = append(msg[:2], truncate(msg[2]+" "+strings.Join(msg[3:], " "), w))
 		}
 		for _, l := range msg {
 			head = append(head, st.Warning.Render(l))
@@ -431,7 +431,7 @@ func (s *UploadGuardians) resultView(h int) string {
 	}
 	foot := st.Muted.Render("esc back to the form")
 	if s.canApply() {
-		foot = st.Warning.Render(cut("y applies this file · esc back", w))
+		foot = st.Warning.Render(truncate("y applies this file · esc back", w))
 	}
 	// The focused row in full, under the list.
 	var detail []string
@@ -439,16 +439,16 @@ func (s *UploadGuardians) resultView(h int) string {
 		row := r.Rows[min(s.cursor, len(r.Rows)-1)]
 		detail = wrapLines(fmt.Sprintf("line %d: %s", row.Line, row.Result), w)
 		if len(detail) > 3 {
-			detail = append(detail[:2], cut(strings.Join(detail[2:], " "), w))
+			detail = append(detail[:2], truncate(strings.Join(detail[2:], " "), w))
 		}
 	}
 	listH := h - len(head) - len(detail) - 2
 	var rows []string
 	for i, row := range r.Rows {
-		rows = append(rows, cut(line(st, i == s.cursor, fmt.Sprintf("line %d %s %s → %s", row.Line, row.Action, row.GuardianID, row.StudentID)), w))
+		rows = append(rows, truncate(line(st, i == s.cursor, fmt.Sprintf("line %d %s %s → %s", row.Line, row.Action, row.GuardianID, row.StudentID)), w))
 	}
 	if more := r.AllRows - len(r.Rows); more > 0 {
-		rows = append(rows, st.Muted.Render(cut(fmt.Sprintf("  … %d more rows (the CLI's --result writes them all)", more), w)))
+		rows = append(rows, st.Muted.Render(truncate(fmt.Sprintf("  … %d more rows (the CLI's --result writes them all)", more), w)))
 	}
 	out := append([]string{}, head...)
 	if listH >= 1 && len(rows) > 0 {
