@@ -71,9 +71,9 @@ func (a *accessible) guardians(e *screens.Edit) error {
 	}{
 		{"SFTP host name or IP address", "guardians.sftp.host", &s.Host, func(t *store.GuardiansSource, v string) { t.SFTP.Host = v }},
 		{"SFTP port (22 when empty)", "guardians.sftp.port", &port, func(t *store.GuardiansSource, v string) {
-			t.SFTP.Port, _ = strconv.Atoi(v)
-			if _, err := strconv.Atoi(v); err != nil && v != "" {
-				t.SFTP.Port = -1
+			var err error
+			if t.SFTP.Port, err = strconv.Atoi(v); err != nil && v != "" {
+				t.SFTP.Port = -1 // not a number: out of the store's range
 			}
 		}},
 		{"SFTP user", "guardians.sftp.user", &s.User, func(t *store.GuardiansSource, v string) { t.SFTP.User = v }},
