@@ -147,8 +147,8 @@ func (a *accessible) sftpSecrets(e *screens.Edit) error {
 			s.PrivateKey = key
 		}
 		g, err := e.Draft.Guardians.KeepStoredSecrets(saved, "")
-		if err == nil && g.SFTP.Password == "" && g.SFTP.PrivateKey == "" {
-			err = errors.New("a password or a private key is required: the daily sync signs in with it")
+		if err == nil {
+			err = g.Validate() // the save's rule: a password or a private key
 		}
 		if err == nil {
 			e.Draft.Guardians = g

@@ -486,3 +486,34 @@ func TestAccessibleUnpinnedFolderIsNotSaved(t *testing.T) {
 		t.Fatal("the refused changes were not kept as a draft")
 	}
 }
+
+// The accessible prompts refuse an SFTP folder with neither a password nor
+// a private key by the save's own rule (store's Validate), and ask again.
+func TestAccessibleSFTPNeedsAPasswordOrAKey(t *testing.T) {
+	srv := sftptest.Start(t)
+	db := accessibleDB(t)
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Settings.ManageGuardians = false
+	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	answers := []string{"1", "1", "", "", "", "", "", "", "", "y", "3", "", srv.Host, fmt.Sprint(srv.Port), srv.User, "", "",
+		"", "", // neither a password nor a key: refused
+		srv.Password, "", // then the password
+		"y", "y", "0", "0", "0", "0", "y", "9"}
+	var out strings.Builder
+	err := RunAccessible(t.Context(), Options{DB: db, Actor: store.Actor{User: "ana", Via: "local"}}, strings.NewReader(strings.Join(answers, "\n")+"\n"), &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if want := "guardians.sftp.password: a password or a private_key is required."; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+	if n := strings.Count(out.String(), "SFTP password (never shown;"); n != 2 {
+		t.Errorf("the password was asked for %d times, want 2:\n%s", n, out.String())
+	}
+	got, _ := db.District(4021)
+	if g := got.Guardians.SFTP; got.Revision != 2 || g.Password != srv.Password || g.HostKey != srv.HostKey {
+		t.Fatalf("saved revision %d, SFTP = %+v", got.Revision, g)
+	}
+}
