@@ -20,8 +20,12 @@ const (
 	// whole paste through at once.
 	inputRate  = 1 << 10
 	inputBurst = maxPaste + 4<<10
-	// readChunk keeps every wait for the limiter within its burst.
+	// readChunk keeps every wait for the limiter within its burst (a
+	// chunk and the paste end the filter may add).
 	readChunk = 4 << 10
+	// droppedShare: so many bytes dropped from a cut paste cost one byte
+	// of the rate.
+	droppedShare = 64
 )
 
 var (
@@ -55,10 +59,10 @@ func (in *input) read(ctx context.Context, src func([]byte) (int, error), p []by
 		}
 		n, err := src(buf)
 		if n > 0 {
-			if werr := in.limit.WaitN(ctx, n); werr != nil {
+			in.pending = in.filter(in.pending[:0], buf[:n])
+			if werr := in.limit.WaitN(ctx, cost(n, len(in.pending))); werr != nil {
 				return 0, werr
 			}
-			in.pending = in.filter(in.pending[:0], buf[:n])
 		}
 		if err != nil {
 			if len(in.pending) > 0 {
@@ -73,6 +77,15 @@ func (in *input) read(ctx context.Context, src func([]byte) (int, error), p []by
 	n := copy(p, in.pending)
 	in.pending = in.pending[n:]
 	return n, nil
+}
+
+// cost is what n bytes read, of which passed went on, take from the rate
+// limit: a byte passed on costs the wizard an update, one dropped from a
+// cut paste only this filter, so it counts a droppedShare of one. A
+// person who pastes far too much waits seconds, not minutes.
+func cost(n, passed int) int {
+	dropped := max(0, n-passed)
+	return passed + (dropped+droppedShare-1)/droppedShare
 }
 
 // filter appends to out what of b goes on: everything outside a paste,

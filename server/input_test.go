@@ -97,3 +97,27 @@ func TestASessionSendingFasterThanItsRateIsHeldBack(t *testing.T) {
 		t.Fatalf("a second chunk went through at once (%d bytes): the rate is not enforced", n)
 	}
 }
+
+// The rest of a cut paste is dropped at a 64th of the rate: pasting a
+// clipboard far over the limit holds the session for seconds, not the
+// minutes it would take at a byte a byte (121 s for 200 KB before).
+func TestTheDroppedRestOfAPasteCostsLittleOfTheRate(t *testing.T) {
+	in := newInput()
+	in.limit = rate.NewLimiter(1, readChunk+len(pasteEnd)) // a chunk, then a byte a second
+	in.inPaste, in.cut = true, true                        // past maxPaste already
+	rest := strings.Repeat("z", 60*readChunk)              // 240 KiB more of the paste
+	src := strings.NewReader(rest + "\x1b[201~q")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	buf := make([]byte, readChunk)
+	n, err := in.read(ctx, src.Read, buf)
+	if err != nil || string(buf[:n]) != "q" {
+		t.Fatalf("after 240 KiB dropped: %q, %v; want the next key within the burst", buf[:n], err)
+	}
+	if got := cost(readChunk, 0); got != readChunk/droppedShare {
+		t.Errorf("a dropped chunk costs %d, want %d", got, readChunk/droppedShare)
+	}
+	if got := cost(10, 10); got != 10 {
+		t.Errorf("10 bytes passed on cost %d", got)
+	}
+}
