@@ -170,21 +170,11 @@ func (e *Engine) run(ctx context.Context, tenantID int64, opt RunOptions, rec *s
 	default:
 		return Result{}, fmt.Errorf("trigger: must be %q or %q, got %q", store.TriggerManual, store.TriggerSchedule, opt.Trigger)
 	}
-	report := opt.Progress
-	if report == nil {
-		report = func(Progress) {}
-	}
-	started := e.now()
-	mode := store.ModeApply
-	if opt.DryRun {
-		mode = store.ModeDryRun
-	}
-	release, err := e.claim(Running{TenantID: tenantID, Mode: mode, Trigger: opt.Trigger, Since: started})
+	run, report, release, err := e.begin(tenantID, opt.Trigger, opt.DryRun, opt.Progress)
 	if err != nil {
 		return Result{}, err
 	}
 	defer release()
-	run := store.Run{TenantID: tenantID, Mode: mode, Trigger: opt.Trigger, StartedAt: started}
 	d, err := e.DB.District(tenantID)
 	if errors.Is(err, store.ErrDamaged) {
 		// Record the failure where the runs are still readable, so that
@@ -399,6 +389,23 @@ func (e *Engine) claim(r Running) (release func(), err error) {
 		defer e.mu.Unlock()
 		delete(e.running, r.TenantID)
 	}, nil
+}
+
+// begin claims the district for a run of trigger (claim) and makes its
+// record, not stored yet: the mode and the start time. report is progress,
+// or nothing for nil.
+func (e *Engine) begin(tenantID int64, trigger string, dryRun bool, progress func(Progress)) (run store.Run, report func(Progress), release func(), err error) {
+	run = store.Run{TenantID: tenantID, Mode: store.ModeApply, Trigger: trigger, StartedAt: e.now()}
+	if dryRun {
+		run.Mode = store.ModeDryRun
+	}
+	if release, err = e.claim(Running{TenantID: tenantID, Mode: run.Mode, Trigger: trigger, Since: run.StartedAt}); err != nil {
+		return store.Run{}, nil, nil, err
+	}
+	if report = progress; report == nil {
+		report = func(Progress) {}
+	}
+	return run, report, release, nil
 }
 
 // record finishes the started run with its outcome, or records a run

@@ -59,16 +59,7 @@ func (e *GuardiansManagedError) Error() string {
 // guardians_file and changes nothing. The error is for uploads that could
 // not happen or be recorded.
 func (e *Engine) RunGuardiansFile(ctx context.Context, tenantID int64, r io.Reader, opt FileOptions) (FileResult, error) {
-	report := opt.Progress
-	if report == nil {
-		report = func(Progress) {}
-	}
-	started := e.now()
-	mode := store.ModeApply
-	if opt.DryRun {
-		mode = store.ModeDryRun
-	}
-	release, err := e.claim(Running{TenantID: tenantID, Mode: mode, Trigger: store.TriggerGuardiansFile, Since: started})
+	run, report, release, err := e.begin(tenantID, store.TriggerGuardiansFile, opt.DryRun, opt.Progress)
 	if err != nil {
 		return FileResult{}, err
 	}
@@ -93,10 +84,7 @@ func (e *Engine) RunGuardiansFile(ctx context.Context, tenantID int64, r io.Read
 	if err != nil {
 		return FileResult{}, err
 	}
-	run := store.Run{TenantID: tenantID, Mode: store.ModeApply, Trigger: store.TriggerGuardiansFile, ConfigRevision: d.Revision, StartedAt: started}
-	if opt.DryRun {
-		run.Mode = store.ModeDryRun
-	}
+	run.ConfigRevision = d.Revision
 	source := opt.Source
 	if source == "" {
 		source = store.GuardiansUpload
