@@ -57,8 +57,22 @@ func (e *GuardiansManagedError) Error() string {
 // leaves convergent, dry runs that write only their record). A file
 // refused as a whole is recorded as a failed run with reason
 // guardians_file and changes nothing. The error is for uploads that could
-// not happen or be recorded.
-func (e *Engine) RunGuardiansFile(ctx context.Context, tenantID int64, r io.Reader, opt FileOptions) (FileResult, error) {
+// not happen or be recorded. A panic is recovered as in Run.
+func (e *Engine) RunGuardiansFile(ctx context.Context, tenantID int64, r io.Reader, opt FileOptions) (res FileResult, err error) {
+	var rec store.Run
+	defer func() {
+		if v := recover(); v != nil {
+			var rr Result
+			rr, err = e.recovered(v, tenantID, rec)
+			res = FileResult{Run: rr.Run}
+		}
+	}()
+	return e.runGuardiansFile(ctx, tenantID, r, opt, &rec)
+}
+
+// runGuardiansFile is RunGuardiansFile; rec is the run record once it is
+// started.
+func (e *Engine) runGuardiansFile(ctx context.Context, tenantID int64, r io.Reader, opt FileOptions, rec *store.Run) (FileResult, error) {
 	run, report, release, err := e.begin(tenantID, store.TriggerGuardiansFile, opt.DryRun, opt.Progress)
 	if err != nil {
 		return FileResult{}, err
@@ -109,6 +123,7 @@ func (e *Engine) RunGuardiansFile(ctx context.Context, tenantID int64, r io.Read
 	if run, err = e.DB.StartRun(run); err != nil {
 		return FileResult{}, err
 	}
+	*rec = run
 	run.Status = store.RunSucceeded
 	samples, err := e.processFile(ctx, d, f, &run, fileStep{dryRun: opt.DryRun, abandon: opt.Abandon, samples: opt.Samples}, report)
 	if err != nil {

@@ -301,3 +301,29 @@ func TestCancelDuringFileApplyConverges(t *testing.T) {
 		t.Fatalf("after converging: %+v", again.GuardiansFile)
 	}
 }
+
+// A panic while a guardians file is processed is recovered as in Run: the
+// run is recorded failed with reason internal, and the district is free
+// for the next file.
+func TestAPanicInAGuardiansFileIsRecorded(t *testing.T) {
+	f := guardiansOff(t, nil)
+	text := fileHead + f.roster.StudentID(0) + ",G-1,Ana,Ruiz,,2128745500,,\n"
+	res, err := f.engine.RunGuardiansFile(context.Background(), testTenant, strings.NewReader(text), FileOptions{Progress: func(p Progress) {
+		if p.Phase == PhasePlan {
+			panic("a bug while planning")
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Run
+	if r.ID == "" || r.Status != store.RunFailed || r.Reason != store.ReasonInternal || !strings.Contains(r.Message, "internal error (a bug while planning") {
+		t.Fatalf("the file that panicked: %q %s/%s %q", r.ID, r.Status, r.Reason, r.Message)
+	}
+	if last, _, _ := f.db.LastRun(testTenant); last.ID != r.ID || last.Status != store.RunFailed || last.Trigger != store.TriggerGuardiansFile {
+		t.Fatalf("recorded: %+v", last)
+	}
+	if again := f.upload(text, FileOptions{}).Run; again.Status != store.RunSucceeded || again.GuardiansFile.Created != 1 {
+		t.Fatalf("the next file: %s/%s %+v", again.Status, again.Reason, again.GuardiansFile)
+	}
+}

@@ -11,10 +11,11 @@ import (
 )
 
 // A bug in a run (a panic) must not take down `serve`, which runs every
-// district's daily sync in one process: Engine.Run recovers it at the
-// run's boundary, records the run failed with reason internal and logs
-// the stack, and the scheduler goes on with the other districts. A run's
-// own goroutines hand theirs to the run's (catch, then panic again).
+// district's daily sync and takes guardians files in one process:
+// Engine.Run and RunGuardiansFile recover it at the run's boundary,
+// record the run failed with reason internal and log the stack, and the
+// scheduler goes on with the other districts. A run's own goroutines
+// hand theirs to the run's (catch, then panic again).
 
 // panicked is a panic caught in one of a run's goroutines, with its stack.
 type panicked struct {
