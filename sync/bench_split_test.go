@@ -22,7 +22,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -40,10 +39,6 @@ const benchServeEnv = "ROSTERSYNC_BENCH_SERVE"
 
 var benchTiers = map[string]classlinktest.Tier{"S": classlinktest.TierS, "M": classlinktest.TierM, "L": classlinktest.TierL}
 
-func benchDistrictOptions(tier classlinktest.Tier) classlinktest.Options {
-	return classlinktest.Options{Seed: 42, Tier: tier, Mess: classlinktest.DefaultMess()}
-}
-
 // cpuSeconds is this process's user and system time so far.
 func cpuSeconds() float64 {
 	var ru syscall.Rusage
@@ -59,16 +54,7 @@ func TestBenchRosterServer(t *testing.T) {
 	if name == "" {
 		t.Skip("the split benchmarks' roster server; it only runs as their child process")
 	}
-	roster, err := classlinktest.NewDistrict(benchDistrictOptions(benchTiers[name]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := classlinktest.NewServer(classlinktest.ServerOptions{Tenants: []classlinktest.Tenant{{
-		TenantID: testTenant, ApplicationID: testApp, Name: "bench", ConsumerKey: "k", ConsumerSecret: "s", District: roster}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := benchServer(t, benchRoster(t, benchTiers[name]))
 	if path := os.Getenv(benchServeEnv + "_PROFILE"); path != "" { // the server's own CPU profile
 		f, err := os.Create(path)
 		if err != nil {
@@ -136,28 +122,8 @@ func rosterServerProcess(b *testing.B, tier classlinktest.Tier) (string, func() 
 
 func benchSplit(b *testing.B, tier classlinktest.Tier) {
 	url, serverCPU := rosterServerProcess(b, tier)
-	roster, err := classlinktest.NewDistrict(benchDistrictOptions(tier))
-	if err != nil {
-		b.Fatal(err)
-	}
+	fresh := benchDBs(b, tier, benchRoster(b, tier), url)
 	LimitMemory() // as main does
-	fresh := func() *store.DB {
-		db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		d := store.NewDistrict(testTenant, testApp, "bench")
-		d.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: url, ClientID: "k", ClientSecret: "s", SignatureMethod: store.HMACSHA256}
-		for p := range tier.Schools {
-			d.Schools = append(d.Schools, roster.SchoolID(p))
-		}
-		d.Settings.DeletionThresholdPercent = 100
-		if _, _, err := db.SaveDistrict(d, 0, store.Actor{User: "bench"}, nil); err != nil {
-			b.Fatal(err)
-		}
-		return db
-	}
 	records := 0
 	var wall, pulling time.Duration
 	var own, served float64

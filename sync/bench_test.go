@@ -26,24 +26,42 @@ import (
 
 // benchDistrict serves tier and saves a district for it in a fresh db.
 func benchDistrict(b *testing.B, tier classlinktest.Tier) (*classlinktest.Server, func() *store.DB) {
+	roster := benchRoster(b, tier)
+	srv := benchServer(b, roster)
+	return srv, benchDBs(b, tier, roster, srv.BaseURL())
+}
+
+// benchRoster is the benchmarks' district of tier.
+func benchRoster(tb testing.TB, tier classlinktest.Tier) *classlinktest.District {
 	roster, err := classlinktest.NewDistrict(classlinktest.Options{Seed: 42, Tier: tier, Mess: classlinktest.DefaultMess()})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
+	return roster
+}
+
+// benchServer serves roster as the benchmarks' tenant until tb ends.
+func benchServer(tb testing.TB, roster *classlinktest.District) *classlinktest.Server {
 	srv, err := classlinktest.NewServer(classlinktest.ServerOptions{Tenants: []classlinktest.Tenant{{
 		TenantID: testTenant, ApplicationID: testApp, Name: "bench", ConsumerKey: "k", ConsumerSecret: "s", District: roster}}})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(srv.Close)
-	fresh := func() *store.DB {
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// benchDBs makes a fresh db, with the district of roster (served at url)
+// saved in it, each time it is called.
+func benchDBs(b *testing.B, tier classlinktest.Tier, roster *classlinktest.District, url string) func() *store.DB {
+	return func() *store.DB {
 		db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { db.Close() })
 		d := store.NewDistrict(testTenant, testApp, "bench")
-		d.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "k", ClientSecret: "s", SignatureMethod: store.HMACSHA256}
+		d.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: url, ClientID: "k", ClientSecret: "s", SignatureMethod: store.HMACSHA256}
 		for p := range tier.Schools {
 			d.Schools = append(d.Schools, roster.SchoolID(p))
 		}
@@ -53,7 +71,6 @@ func benchDistrict(b *testing.B, tier classlinktest.Tier) (*classlinktest.Server
 		}
 		return db
 	}
-	return srv, fresh
 }
 
 // pulled counts the records a run's progress reports.
