@@ -526,10 +526,7 @@ func (m *Model) back() tea.Cmd {
 		if m.edit.Dirty() {
 			m.flash = screens.FlashMsg{Text: fmt.Sprintf("Unsaved changes to %s are kept as a draft.", m.edit.Saved.Name)}
 		}
-		m.edit = nil
-		m.draftSaved = nil
-		m.stack[0] = screens.NewDropdown(m.common)
-		return tea.Batch(keep, m.stack[0].Init()) // the districts, again
+		return tea.Batch(keep, m.toDropdown()) // the districts, again
 	}
 	if r, ok := m.top().(screens.Refresher); ok {
 		return tea.Batch(keep, r.Refresh())
@@ -654,15 +651,11 @@ func (m *Model) rebaseDraft(current store.District, d store.Draft, since []store
 
 func (m *Model) resume(msg screens.ResumeMsg) tea.Cmd {
 	if !msg.Resume {
-		dropdown := screens.NewDropdown(m.common)
-		m.stack = []screens.Screen{dropdown}
-		return tea.Batch(m.deleteDraft(msg.Draft.TenantID), dropdown.Init())
+		return tea.Batch(m.deleteDraft(msg.Draft.TenantID), m.toDropdown())
 	}
 	if !m.common.Allowed(msg.Draft.TenantID) { // access narrowed while Resume was shown
-		dropdown := screens.NewDropdown(m.common)
-		m.stack = []screens.Screen{dropdown}
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("You do not have access to district %d.", msg.Draft.TenantID), Error: true}
-		return dropdown.Init()
+		return m.toDropdown()
 	}
 	id, _ := screens.ParseID(msg.Draft.Screen)
 	return m.load(msg.Draft.TenantID, id, true)
@@ -804,8 +797,14 @@ func specialist(o Options) bool { return o.Role != store.RoleDistrict }
 
 // removed leaves a district that was just removed for the Dropdown.
 func (m *Model) removed(msg screens.DistrictRemovedMsg) tea.Cmd {
+	m.flash = screens.FlashMsg{Text: fmt.Sprintf("Removed %s (Tenant %d); its history is kept.", untrusted.Text(msg.Name), msg.TenantID)}
+	return m.toDropdown()
+}
+
+// toDropdown leaves whatever is open for a fresh Dropdown, which reads the
+// districts again; no district is being edited after it.
+func (m *Model) toDropdown() tea.Cmd {
 	m.edit, m.draftSaved = nil, nil
 	m.stack = []screens.Screen{screens.NewDropdown(m.common)}
-	m.flash = screens.FlashMsg{Text: fmt.Sprintf("Removed %s (Tenant %d); its history is kept.", untrusted.Text(msg.Name), msg.TenantID)}
 	return m.stack[0].Init()
 }
