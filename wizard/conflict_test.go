@@ -22,8 +22,7 @@ func TestSecondSaveIsToldAndCanReapplyOnTop(t *testing.T) {
 	ana.keys("down", "space", "ctrl+n", "ctrl+n", "y")
 	ana.see("Saved revision 2")
 
-	ben.toDailySync()
-	ben.keys("tab", "tab", "tab", "tab")
+	ben.toThreshold()
 	ben.clearAndType("40")
 	ben.keys("ctrl+n", "ctrl+n", "y")
 	ben.see("Someone else saved revision 2 while you were editing", "Revision 2 by ana",
@@ -50,13 +49,11 @@ func TestSecondSaveIsToldAndCanReapplyOnTop(t *testing.T) {
 
 func TestSecondSaveCanReloadAndDropItsChanges(t *testing.T) {
 	ana, ben := twoEditors(t)
-	ana.toDailySync()
-	ana.keys("tab", "tab", "tab", "tab")
+	ana.toThreshold()
 	ana.clearAndType("20")
 	ana.keys("ctrl+n", "ctrl+n", "y")
 
-	ben.toDailySync()
-	ben.keys("tab", "tab", "tab", "tab")
+	ben.toThreshold()
 	ben.clearAndType("30")
 	ben.keys("ctrl+n", "ctrl+n", "y")
 	ben.see("You both changed: Deletion threshold (%)")

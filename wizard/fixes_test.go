@@ -36,8 +36,7 @@ func TestUntickingAVerifiedStepAsksFirst(t *testing.T) {
 func TestResumingOverAnotherSaveOfTheSameFieldShowsBothChanges(t *testing.T) {
 	d := newDriver(t, 80, 24)
 	d.keys("enter")
-	d.toDailySync()
-	d.keys("tab", "tab", "tab", "tab")
+	d.toThreshold()
 	d.clearAndType("30")
 	d.keys("ctrl+c", "y") // quit, keeping the draft
 

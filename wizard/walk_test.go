@@ -22,6 +22,13 @@ func (d *driver) toDailySync() {
 	d.see("Step 6 of 8", "] Enable Daily sync")
 }
 
+// toThreshold is toDailySync with the focus on the deletion threshold.
+func (d *driver) toThreshold() {
+	d.t.Helper()
+	d.toDailySync()
+	d.keys("tab", "tab", "tab", "tab")
+}
+
 // clearAndType replaces the focused field's text.
 func (d *driver) clearAndType(s string) {
 	d.keys("ctrl+u")
@@ -253,8 +260,7 @@ func TestEnableDailySyncBeforeSelfCheckNeedsASecondConfirmation(t *testing.T) {
 func TestInvalidSettingsBlockContinue(t *testing.T) {
 	d := newDriver(t, 80, 24)
 	d.keys("enter")
-	d.toDailySync()
-	d.keys("tab", "tab", "tab", "tab")
+	d.toThreshold()
 	d.clearAndType("101")
 	d.see("must be a whole number from 0 to 100")
 	d.keys("tab")
