@@ -301,19 +301,27 @@ func TestGoldenGuardiansScreens(t *testing.T) {
 	}
 }
 
+// accessibleGuardiansDB holds district 4021 with guardians off (so
+// accessible mode asks for their source) and read from g.
+func accessibleGuardiansDB(t *testing.T, g store.GuardiansSource) *store.DB {
+	t.Helper()
+	db := accessibleDB(t)
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Settings.ManageGuardians = false
+	dist.Guardians = g
+	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // H2: the accessible prompts set up an SFTP folder from nothing, as the
 // Guardians source screen does: its password read and never said, a key
 // refused with its field named, the host key pinned on a yes, then saved.
 func TestAccessibleGuardiansSourcePinsOnAYes(t *testing.T) {
 	srv := sftptest.Start(t)
 	srv.Put("/in/readme.txt", []byte("x"))
-	db := accessibleDB(t)
-	dist := store.NewDistrict(4021, 5, "Springfield USD")
-	dist.Settings.ManageGuardians = false
-	dist.Guardians = store.GuardiansSource{Source: store.GuardiansUpload}
-	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := accessibleGuardiansDB(t, store.GuardiansSource{Source: store.GuardiansUpload})
 	answers := strings.Join([]string{
 		"1",                        // Springfield USD
 		"1",                        // Settings
@@ -354,12 +362,7 @@ func TestAccessibleGuardiansSourcePinsOnAYes(t *testing.T) {
 // and saved whole; it signs in for the test, and is never said.
 func TestAccessibleSFTPPrivateKeyIsPastedWhole(t *testing.T) {
 	srv := sftptest.Start(t)
-	db := accessibleDB(t)
-	dist := store.NewDistrict(4021, 5, "Springfield USD")
-	dist.Settings.ManageGuardians = false
-	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := accessibleGuardiansDB(t, store.GuardiansSource{})
 	keyLines := strings.Split(strings.TrimSpace(srv.ClientKey), "\n")
 	answers := append([]string{"1", "1", "", "", "", "", "", "", "", "y", "3", "", srv.Host, fmt.Sprint(srv.Port), srv.User, "", "",
 		""}, // no password
@@ -419,14 +422,8 @@ func TestGuardiansSourceKeepsAStoredPasswordOnlyForItsServer(t *testing.T) {
 // longer keeps the stored password; it is asked for again.
 func TestAccessibleStoredPasswordOnlyForItsServer(t *testing.T) {
 	srv, other := sftptest.Start(t), sftptest.Start(t)
-	db := accessibleDB(t)
-	dist := store.NewDistrict(4021, 5, "Springfield USD")
-	dist.Settings.ManageGuardians = false
-	dist.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User,
-		Password: srv.Password, HostKey: srv.HostKey}}
-	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := accessibleGuardiansDB(t, store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User,
+		Password: srv.Password, HostKey: srv.HostKey}})
 	answers := strings.Join([]string{
 		"1", "1", "", "", "", "", "", "", "",
 		"y", "3", "", "", fmt.Sprint(other.Port), "", "", // the encoding kept; only the port changes
@@ -460,12 +457,7 @@ func TestAccessibleStoredPasswordOnlyForItsServer(t *testing.T) {
 // accessible prompts either: they say why, and the changes stay a draft.
 func TestAccessibleUnpinnedFolderIsNotSaved(t *testing.T) {
 	srv := sftptest.Start(t)
-	db := accessibleDB(t)
-	dist := store.NewDistrict(4021, 5, "Springfield USD")
-	dist.Settings.ManageGuardians = false
-	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := accessibleGuardiansDB(t, store.GuardiansSource{})
 	answers := []string{"1", "1", "", "", "", "", "", "", "", "y", "3", "", srv.Host, fmt.Sprint(srv.Port), srv.User, "", "",
 		srv.Password, "", "y", "n", // test the connection, do not pin the key
 		"0", "0", "0", "0", "y", "10"} // save: refused; Quit (the menu now lists Review and save)
@@ -491,12 +483,7 @@ func TestAccessibleUnpinnedFolderIsNotSaved(t *testing.T) {
 // a private key by the save's own rule (store's Validate), and ask again.
 func TestAccessibleSFTPNeedsAPasswordOrAKey(t *testing.T) {
 	srv := sftptest.Start(t)
-	db := accessibleDB(t)
-	dist := store.NewDistrict(4021, 5, "Springfield USD")
-	dist.Settings.ManageGuardians = false
-	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := accessibleGuardiansDB(t, store.GuardiansSource{})
 	answers := []string{"1", "1", "", "", "", "", "", "", "", "y", "3", "", srv.Host, fmt.Sprint(srv.Port), srv.User, "", "",
 		"", "", // neither a password nor a key: refused
 		srv.Password, "", // then the password
