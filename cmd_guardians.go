@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -131,22 +130,11 @@ threshold: nothing was archived).`,
 				}
 				engine := newEngine(db, classLink())
 				engine.BatchSize = batch
-				r, err := engine.RunGuardiansFile(cmd.Context(), id, in, rsync.FileOptions{
-					DryRun: dryRun, Abandon: abandon, Name: args[0], Encoding: encoding, Progress: show.update})
+				res, err = server.ProcessGuardians(cmd.Context(), engine, id, in, rsync.FileOptions{
+					DryRun: dryRun, Abandon: abandon, Name: args[0], Encoding: encoding, Progress: show.update}, up.WantResult)
 				show.done()
 				if err != nil {
 					return err
-				}
-				res.Run = &r.Run
-				if r.File != nil {
-					res.Rows, res.RowsTotal = server.NotableRows(r.File, 10), len(r.File.Rows)
-					if up.WantResult {
-						var b bytes.Buffer
-						if err := r.File.WriteResult(&b); err != nil {
-							return err
-						}
-						res.Result = b.Bytes()
-					}
 				}
 			}
 			if resultPath != "" && res.Result != nil {

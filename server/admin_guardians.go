@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -68,18 +69,18 @@ func NotableRows(f *guardians.File, n int) []GuardiansRow {
 	return out
 }
 
-// ProcessGuardians runs an upload with engine; the CLI (when it holds the
-// database) and the admin socket (when the server does) share it.
-func ProcessGuardians(ctx context.Context, engine *rsync.Engine, up GuardiansUpload, rows int) (GuardiansUploadResult, error) {
-	res, err := engine.RunGuardiansFile(ctx, up.TenantID, nil, rsync.FileOptions{Data: up.Data,
-		DryRun: up.DryRun, Abandon: up.Abandon, Name: up.Name, Encoding: up.Encoding})
+// ProcessGuardians runs a guardians file with engine, read from in (or
+// opt.Data when in is nil), and sums it up for the CLI: the CLI (when it
+// holds the database) and the admin socket (when the server does) share it.
+func ProcessGuardians(ctx context.Context, engine *rsync.Engine, tenantID int64, in io.Reader, opt rsync.FileOptions, wantResult bool) (GuardiansUploadResult, error) {
+	res, err := engine.RunGuardiansFile(ctx, tenantID, in, opt)
 	if err != nil {
 		return GuardiansUploadResult{}, err
 	}
 	out := GuardiansUploadResult{Run: &res.Run}
 	if res.File != nil {
-		out.Rows, out.RowsTotal = NotableRows(res.File, rows), len(res.File.Rows)
-		if up.WantResult {
+		out.Rows, out.RowsTotal = NotableRows(res.File, summaryRows), len(res.File.Rows)
+		if wantResult {
 			var b bytes.Buffer
 			if err := res.File.WriteResult(&b); err != nil {
 				return out, err
@@ -95,7 +96,9 @@ func answerGuardians(ctx context.Context, c net.Conn, engine *rsync.Engine, req 
 		return AdminResponse{Error: "this server does not process guardians files"}
 	}
 	c.SetDeadline(time.Now().Add(guardiansUploadTime))
-	res, err := ProcessGuardians(ctx, engine, *req.Guardians, summaryRows)
+	up := req.Guardians
+	res, err := ProcessGuardians(ctx, engine, up.TenantID, nil, rsync.FileOptions{Data: up.Data,
+		DryRun: up.DryRun, Abandon: up.Abandon, Name: up.Name, Encoding: up.Encoding}, up.WantResult)
 	if err != nil {
 		resp := AdminResponse{Error: err.Error()}
 		var fe *store.FieldError
