@@ -98,14 +98,7 @@ func pageOf[T any](db *DB, tenantID int64, name []byte, after string, limit int,
 			return nil
 		}
 		c := b.Cursor()
-		k, v := c.First()
-		if after != "" {
-			k, v = c.Seek([]byte(after))
-			if k != nil && string(k) == after {
-				k, v = c.Next()
-			}
-		}
-		for ; k != nil && (limit <= 0 || len(out) <= limit); k, v = c.Next() {
+		for k, v := firstAfter(c, []byte(after)); k != nil && (limit <= 0 || len(out) <= limit); k, v = c.Next() {
 			r, err := decode(k, v)
 			if err != nil {
 				return err
@@ -342,13 +335,7 @@ func walk[T any](db *DB, tenantID int64, name []byte, decode func(k, v []byte) (
 				return nil
 			}
 			c := b.Cursor()
-			k, v := c.First()
-			if after != nil {
-				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
-					k, v = c.Next()
-				}
-			}
-			for ; k != nil; k, v = c.Next() {
+			for k, v := firstAfter(c, after); k != nil; k, v = c.Next() {
 				if len(chunk) == walkChunk {
 					more = true
 					break
@@ -385,3 +372,16 @@ func walk[T any](db *DB, tenantID int64, name []byte, decode func(k, v []byte) (
 // ReleaseFilePages: a walk over a large directory would otherwise keep
 // the whole file resident.
 const releaseEvery = 64
+
+// firstAfter places c on the first key after `after` (on the first key
+// when after is empty): where the next page or chunk starts.
+func firstAfter(c *bolt.Cursor, after []byte) (k, v []byte) {
+	if len(after) == 0 {
+		return c.First()
+	}
+	k, v = c.Seek(after)
+	if k != nil && bytes.Equal(k, after) {
+		k, v = c.Next()
+	}
+	return k, v
+}
