@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -28,12 +27,8 @@ func changeAccess(req server.AdminRequest) ([]store.AccessKey, error) {
 		db, err = openExisting()
 	}
 	var inUse *store.InUseError
-	if errors.As(err, &inUse) {
-		sock := server.AdminSocketPath(dbPath)
-		if _, serr := os.Stat(sock); serr != nil {
-			return nil, err
-		}
-		return server.AskServer(sock, req)
+	if errors.As(err, &inUse) && socketExists() {
+		return server.AskServer(server.AdminSocketPath(dbPath), req)
 	}
 	if err != nil {
 		return nil, err

@@ -86,7 +86,7 @@ in. It needs the database to itself: stop rostersync serve first. A database
 with problems is not compacted: restore a backup instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := existingPath(); err != nil {
+			if err := existingPath(); err != nil {
 				return err
 			}
 			info, err := store.Compact(dbPath, dbOptions())
@@ -109,9 +109,6 @@ with problems is not compacted: restore a backup instead.`,
 // checkDatabase checks the database read-only, or through the running
 // server. A file that does not even open is a report with that problem.
 func checkDatabase() (store.CheckReport, error) {
-	if _, err := existingPath(); err != nil {
-		return store.CheckReport{}, err
-	}
 	db, err := openReadOnly()
 	var inUse *store.InUseError
 	if errors.As(err, &inUse) {
@@ -138,9 +135,6 @@ func checkDatabase() (store.CheckReport, error) {
 
 // backupDatabase backs up read-only, or through the running server.
 func backupDatabase(path string, force bool) (store.BackupInfo, error) {
-	if _, err := existingPath(); err != nil {
-		return store.BackupInfo{}, err
-	}
 	start := time.Now()
 	db, err := openReadOnly()
 	var inUse *store.InUseError
@@ -163,11 +157,17 @@ func backupDatabase(path string, force bool) (store.BackupInfo, error) {
 // askServer sends req to the server that holds the database (inUse says
 // so), or returns inUse when no server answers next to it.
 func askServer(inUse error, req server.AdminRequest) (server.AdminResponse, error) {
-	sock := server.AdminSocketPath(dbPath)
-	if _, err := os.Stat(sock); err != nil {
+	if !socketExists() {
 		return server.AdminResponse{}, inUse
 	}
-	return server.Ask(sock, req)
+	return server.Ask(server.AdminSocketPath(dbPath), req)
+}
+
+// socketExists says a running server's admin socket is next to the
+// database.
+func socketExists() bool {
+	_, err := os.Stat(server.AdminSocketPath(dbPath))
+	return err == nil
 }
 
 func writeCheckReport(w io.Writer, r store.CheckReport) {

@@ -182,13 +182,6 @@ func writeResultFile(path string, data []byte) error {
 	return out.Close()
 }
 
-// socketExists says a running server's admin socket is next to the
-// database.
-func socketExists() bool {
-	_, err := os.Stat(server.AdminSocketPath(dbPath))
-	return err == nil
-}
-
 // writeFileSummary prints what a run did with its guardians file: counts
 // per action, then the notable rows (errors first).
 func writeFileSummary(w io.Writer, r store.Run, rows []server.GuardiansRow, total int) {

@@ -197,7 +197,7 @@ func closeOrDiscard(db *store.DB, created bool, failure error) {
 // openExisting opens a database that must already exist, without creating
 // one as a side effect of a read.
 func openExisting() (*store.DB, error) {
-	if _, err := existingPath(); err != nil {
+	if err := existingPath(); err != nil {
 		return nil, err
 	}
 	return store.Open(dbPath, dbOptions())
@@ -205,7 +205,7 @@ func openExisting() (*store.DB, error) {
 
 // openReadOnly opens the existing database read-only.
 func openReadOnly() (*store.DB, error) {
-	if _, err := existingPath(); err != nil {
+	if err := existingPath(); err != nil {
 		return nil, err
 	}
 	opt := dbOptions()
@@ -214,11 +214,11 @@ func openReadOnly() (*store.DB, error) {
 }
 
 // existingPath refuses --db naming no file.
-func existingPath() (string, error) {
+func existingPath() error {
 	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("no database at %s (run rostersync to create one, or pass --db)", dbPath)
+		return fmt.Errorf("no database at %s (run rostersync to create one, or pass --db)", dbPath)
 	}
-	return dbPath, nil
+	return nil
 }
 
 func printJSON(w io.Writer, v any) error {
