@@ -19,30 +19,11 @@ import (
 // batches of 25 here, so the run reports far more progress than the
 // session's queue holds once nobody reads it.
 func TestAStopAfterADroppedSessionsRunReturns(t *testing.T) {
-	roster, err := classlinktest.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(roster.Close)
-	dialer := &rsync.Dialer{Demo: func() (classlink.Config, error) { return roster.OAuth1Config(classlinktest.DemoApplicationID), nil }}
-	ts := startServer(t, func(o *Options) {
-		o.Dialer = dialer
-		o.Engine = &rsync.Engine{DB: o.DB, Dial: dialer.Dial, BatchSize: 25}
+	ts, roster, demo := previewedDemo(t, func(o *Options) {
+		o.Engine.BatchSize = 25
 		o.ShutdownGrace = 500 * time.Millisecond
 		o.stopWait = 2 * time.Second
 	})
-	demo := store.NewDemoDistrict()
-	schools, err := rsync.Schools(t.Context(), dialer.Dial, demo)
-	if err != nil || len(schools) == 0 {
-		t.Fatal(schools, err)
-	}
-	demo.Schools = []string{schools[0].SourcedID}
-	if _, _, err := ts.db.SaveDistrict(demo, 0, store.Actor{User: "ops"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := ts.srv.opts.Engine.Run(t.Context(), demo.TenantID, rsync.RunOptions{DryRun: true}); err != nil || res.Run.Status != store.RunSucceeded {
-		t.Fatalf("preview: %+v %v", res.Run, err)
-	}
 	roster.Inject(classlinktest.Fault{Kind: classlinktest.FaultDelay, Endpoint: "users", Delay: 300 * time.Millisecond})
 
 	ana := ts.allow(t, "ana", store.RoleSpecialist)
@@ -95,24 +76,7 @@ func TestAStopAfterADroppedSessionsRunReturns(t *testing.T) {
 // cancelled before Serve returns; the person is told why their session
 // ended and their terminal is restored.
 func TestAStopCancelsRunsAndSaysWhich(t *testing.T) {
-	roster, err := classlinktest.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(roster.Close)
-	dialer := &rsync.Dialer{Demo: func() (classlink.Config, error) { return roster.OAuth1Config(classlinktest.DemoApplicationID), nil }}
-	ts := startServer(t, func(o *Options) {
-		o.Dialer = dialer
-		o.Engine = &rsync.Engine{DB: o.DB, Dial: dialer.Dial}
-		o.ShutdownGrace = 300 * time.Millisecond
-	})
-	demo := store.NewDemoDistrict()
-	schools, _ := rsync.Schools(t.Context(), dialer.Dial, demo)
-	demo.Schools = []string{schools[0].SourcedID}
-	ts.db.SaveDistrict(demo, 0, store.Actor{User: "ops"}, nil)
-	if res, err := ts.srv.opts.Engine.Run(t.Context(), demo.TenantID, rsync.RunOptions{DryRun: true}); err != nil || res.Run.Status != store.RunSucceeded {
-		t.Fatalf("preview: %+v %v", res.Run, err)
-	}
+	ts, roster, demo := previewedDemo(t, func(o *Options) { o.ShutdownGrace = 300 * time.Millisecond })
 	// The connection probe's users request goes through; the pull's waits.
 	roster.Inject(classlinktest.Fault{Kind: classlinktest.FaultDelay, Endpoint: "users", Skip: 1, Delay: 30 * time.Second})
 
@@ -140,4 +104,34 @@ func TestAStopCancelsRunsAndSaysWhich(t *testing.T) {
 	for _, want := range []string{"reason=stop", "cancelled a sync in progress", "district=2", "mode=apply", "stopped"} {
 		ts.waitLog(t, want)
 	}
+}
+
+// previewedDemo starts a server whose engine syncs a demo roster, with the
+// demo district saved (its first school connected) and previewed once;
+// tweak sets the rest of the options.
+func previewedDemo(t *testing.T, tweak func(*Options)) (*testServer, *classlinktest.Server, store.District) {
+	roster, err := classlinktest.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(roster.Close)
+	dialer := &rsync.Dialer{Demo: func() (classlink.Config, error) { return roster.OAuth1Config(classlinktest.DemoApplicationID), nil }}
+	ts := startServer(t, func(o *Options) {
+		o.Dialer = dialer
+		o.Engine = &rsync.Engine{DB: o.DB, Dial: dialer.Dial}
+		tweak(o)
+	})
+	demo := store.NewDemoDistrict()
+	schools, err := rsync.Schools(t.Context(), dialer.Dial, demo)
+	if err != nil || len(schools) == 0 {
+		t.Fatal(schools, err)
+	}
+	demo.Schools = []string{schools[0].SourcedID}
+	if _, _, err := ts.db.SaveDistrict(demo, 0, store.Actor{User: "ops"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := ts.srv.opts.Engine.Run(t.Context(), demo.TenantID, rsync.RunOptions{DryRun: true}); err != nil || res.Run.Status != store.RunSucceeded {
+		t.Fatalf("preview: %+v %v", res.Run, err)
+	}
+	return ts, roster, demo
 }
