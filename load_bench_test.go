@@ -33,17 +33,11 @@ func BenchmarkSSHLoad50(b *testing.B) {
 	const sessions = 50
 	dir := b.TempDir()
 	dbPath := filepath.Join(dir, "rostersync.db")
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, _ := gossh.NewSignerFromKey(priv)
-	sshPub, _ := gossh.NewPublicKey(pub)
 	db, err := store.Open(dbPath, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	k, _ := server.ParseAccessKey("load", string(gossh.MarshalAuthorizedKey(sshPub)), store.RoleSpecialist, nil)
-	if _, err := db.AddAccess(k); err != nil {
-		b.Fatal(err)
-	}
+	signer := allowSpecialist(b, db, "load")
 	for i := 1; i <= sessions; i++ {
 		if _, _, err := db.SaveDistrict(store.NewDistrict(int64(1000+i), 1, fmt.Sprintf("Load District %03d", i)), 0, store.Actor{User: "seed"}, nil); err != nil {
 			b.Fatal(err)
@@ -237,17 +231,11 @@ func walkAndSave(addr string, signer gossh.Signer, district string, atMatrix *sy
 func BenchmarkHugeWindowRSS(b *testing.B) {
 	dir := b.TempDir()
 	dbPath := filepath.Join(dir, "rostersync.db")
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, _ := gossh.NewSignerFromKey(priv)
-	sshPub, _ := gossh.NewPublicKey(pub)
 	db, err := store.Open(dbPath, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	k, _ := server.ParseAccessKey("big", string(gossh.MarshalAuthorizedKey(sshPub)), store.RoleSpecialist, nil)
-	if _, err := db.AddAccess(k); err != nil {
-		b.Fatal(err)
-	}
+	signer := allowSpecialist(b, db, "big")
 	db.Close()
 	for b.Loop() {
 		srv := startServe(b, dbPath, filepath.Join(dir, "hk"))
@@ -312,4 +300,26 @@ func BenchmarkHugeWindowRSS(b *testing.B) {
 		b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
 		b.ReportMetric(float64(after)/1024, "after-RSS-MB")
 	}
+}
+
+// allowSpecialist makes a new SSH key and allows it into db as the
+// specialist name; the signer logs in with it.
+func allowSpecialist(tb testing.TB, db *store.DB, name string) gossh.Signer {
+	tb.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	k, err := server.ParseAccessKey(name, string(gossh.MarshalAuthorizedKey(signer.PublicKey())), store.RoleSpecialist, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := db.AddAccess(k); err != nil {
+		tb.Fatal(err)
+	}
+	return signer
 }
