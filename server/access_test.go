@@ -3,7 +3,6 @@ package server
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -21,11 +20,7 @@ func TestRemovingAKeyEndsItsOpenSessionsKeepingTheirDrafts(t *testing.T) {
 	ana := ts.allow(t, "ana", store.RoleSpecialist)
 	ben := ts.allow(t, "ben", store.RoleSpecialist)
 	var raw syncBuffer
-	client, err := gossh.Dial("tcp", ts.addr, ts.clientConfig("ana", gossh.PublicKeys(ana.signer)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := openTerm(t, client, termOpts{w: 80, h: 24, raw: []io.Writer{&raw}})
+	a := ts.connectWith(t, ana, "ana", 80, 24, "", nil, &raw)
 	b := ts.connect(t, ben, "ben", 80, 24)
 	a.wait("Choose a district")
 	b.wait("Choose a district")
@@ -52,7 +47,7 @@ func TestRemovingAKeyEndsItsOpenSessionsKeepingTheirDrafts(t *testing.T) {
 		t.Fatalf("the revoked session's draft was not kept: %v %+v", ok, draft.District.Settings)
 	}
 	// The connection is closed too: it cannot open another session.
-	if _, err := client.NewSession(); err == nil {
+	if _, err := a.client.NewSession(); err == nil {
 		t.Fatal("the removed key's connection could still open a session")
 	}
 	ts.waitLog(t, "access removed: ending the session")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync"
@@ -214,11 +213,7 @@ func TestKeepalivesDoNotKeepAnIdleSessionOpen(t *testing.T) {
 	ts := startServer(t, func(o *Options) { o.IdleTimeout = time.Second })
 	ana := ts.allow(t, "ana", store.RoleSpecialist)
 	var raw syncBuffer
-	client, err := gossh.Dial("tcp", ts.addr, ts.clientConfig("ana", gossh.PublicKeys(ana.signer)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm := openTerm(t, client, termOpts{w: 80, h: 24, raw: []io.Writer{&raw}})
+	tm := ts.connectWith(t, ana, "ana", 80, 24, "", nil, &raw)
 	tm.wait("Choose a district")
 	tm.keys("enter", "m", "enter", "enter", "enter")
 	tm.wait("Allow sync to manage Guardians")
@@ -242,7 +237,7 @@ func TestKeepalivesDoNotKeepAnIdleSessionOpen(t *testing.T) {
 			case <-stop:
 				return
 			case <-time.After(100 * time.Millisecond):
-				client.SendRequest("keepalive@openssh.com", true, nil)
+				tm.client.SendRequest("keepalive@openssh.com", true, nil)
 			}
 		}
 	}()

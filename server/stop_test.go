@@ -1,11 +1,8 @@
 package server
 
 import (
-	"io"
 	"testing"
 	"time"
-
-	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/schoolstatus/rostersync/classlink"
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
@@ -27,11 +24,7 @@ func TestAStopAfterADroppedSessionsRunReturns(t *testing.T) {
 	roster.Inject(classlinktest.Fault{Kind: classlinktest.FaultDelay, Endpoint: "users", Delay: 300 * time.Millisecond})
 
 	ana := ts.allow(t, "ana", store.RoleSpecialist)
-	client, err := gossh.Dial("tcp", ts.addr, ts.clientConfig("ana", gossh.PublicKeys(ana.signer)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm := openTerm(t, client, termOpts{w: 80, h: 24})
+	tm := ts.connect(t, ana, "ana", 80, 24)
 	tm.wait("Choose a district")
 	tm.keys("enter")
 	tm.wait("Setup checklist")
@@ -39,7 +32,7 @@ func TestAStopAfterADroppedSessionsRunReturns(t *testing.T) {
 	tm.wait("Apply it now?")
 	tm.keys("y")
 	tm.wait("Checking…")
-	client.Close() // the link drops mid-run
+	tm.client.Close() // the link drops mid-run
 
 	applied := func() bool {
 		runs, _ := ts.db.Runs(demo.TenantID)
@@ -82,11 +75,7 @@ func TestAStopCancelsRunsAndSaysWhich(t *testing.T) {
 
 	ana := ts.allow(t, "ana", store.RoleSpecialist)
 	var raw syncBuffer
-	client, err := gossh.Dial("tcp", ts.addr, ts.clientConfig("ana", gossh.PublicKeys(ana.signer)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm := openTerm(t, client, termOpts{w: 80, h: 24, raw: []io.Writer{&raw}})
+	tm := ts.connectWith(t, ana, "ana", 80, 24, "", nil, &raw)
 	tm.wait("Choose a district")
 	tm.keys("enter")
 	tm.wait("Setup checklist")
