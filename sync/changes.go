@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -87,12 +88,7 @@ func pullChangesOnce(ctx context.Context, c *classlink.Client, d store.District,
 	if err != nil {
 		return nil, nil, err
 	}
-	var orgs []string
-	for id := range o.districtOrgs {
-		orgs = append(orgs, id)
-	}
-	slices.Sort(orgs)
-	if !slices.Equal(orgs, kept.meta.DistrictOrgs) {
+	if !slices.Equal(slices.Sorted(maps.Keys(o.districtOrgs)), kept.meta.DistrictOrgs) {
 		return nil, nil, &fullPullNeeded{reason: "the district's orgs of type district changed"}
 	}
 	ch := &changes{orgs: o, since: newWatermarks(o.start), permRev: o.permRev}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -95,10 +96,7 @@ func newPulled(d store.District, o *orgsPull) *pulled {
 	p.meta.Format = pulledFormat
 	p.meta.ConfigRevision = d.Revision
 	p.meta.Schools = connectedSchools(d)
-	for id := range o.districtOrgs {
-		p.meta.DistrictOrgs = append(p.meta.DistrictOrgs, id)
-	}
-	slices.Sort(p.meta.DistrictOrgs)
+	p.meta.DistrictOrgs = slices.Sorted(maps.Keys(o.districtOrgs))
 	return p
 }
 
