@@ -268,9 +268,9 @@ func (p *pulled) update(ch *changes) *pulled {
 	cl, us, en := &ch.colls[dropClasses], &ch.colls[dropUsers], &ch.colls[dropEnrollments]
 
 	p.classes = mergeKept(p.classes, func(i int) bool { return cl.stays(cl.kept, i, p.classes[i].id) },
-		sortDedupe(ch.classes, func(k rosterClass) string { return k.id }), func(k rosterClass) string { return k.id })
+		sortDedupe(ch.classes, rosterClass.sourcedID), rosterClass.sourcedID)
 	p.users = mergeKept(p.users, func(i int) bool { return us.stays(us.kept, i, p.users[i].id) },
-		sortDedupe(ch.users, func(u rosterUser) string { return u.id }), func(u rosterUser) string { return u.id })
+		sortDedupe(ch.users, rosterUser.sourcedID), rosterUser.sourcedID)
 	for k, cc := range []*collectionChanges{cl, us, en} {
 		old := p.dropped[k]
 		slices.Sort(ch.dropped[k])

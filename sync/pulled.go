@@ -111,8 +111,8 @@ func connectedSchools(d store.District) []string {
 // sort puts every list in sourcedId order (a server's own sort may
 // collate differently).
 func (p *pulled) sort() {
-	p.classes = sortDedupe(p.classes, func(k rosterClass) string { return k.id })
-	p.users = sortDedupe(p.users, func(u rosterUser) string { return u.id })
+	p.classes = sortDedupe(p.classes, rosterClass.sourcedID)
+	p.users = sortDedupe(p.users, rosterUser.sourcedID)
 	for i := range p.dropped {
 		slices.Sort(p.dropped[i])
 		p.dropped[i] = slices.Compact(p.dropped[i])

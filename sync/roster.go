@@ -33,6 +33,8 @@ type rosterSchool struct{ id, name string }
 
 type rosterClass struct{ id, name, school string }
 
+func (k rosterClass) sourcedID() string { return k.id }
+
 type rosterUser struct {
 	id                string
 	kind              userKind
@@ -42,6 +44,8 @@ type rosterUser struct {
 	agents            []string // sourcedIds of linked users, as sent; dropped once linked
 	guardianOf        []string // guardians: the in-scope students linked either way, sorted
 }
+
+func (u rosterUser) sourcedID() string { return u.id }
 
 type rosterMember struct {
 	class, user int32 // indexes into classes and users
@@ -335,10 +339,10 @@ func usableID(id string) bool { return id != "" && !strings.ContainsRune(id, 0) 
 // collate differently). A pull that repeats an id fails in classlink, so
 // compacting is only a guard.
 func sortDedupe[T any](s []T, id func(T) string) []T {
-	if slices.IsSortedFunc(s, func(a, b T) int { return strings.Compare(id(a), id(b)) }) {
-		return slices.CompactFunc(s, func(a, b T) bool { return id(a) == id(b) })
+	byID := func(a, b T) int { return strings.Compare(id(a), id(b)) }
+	if !slices.IsSortedFunc(s, byID) {
+		slices.SortStableFunc(s, byID)
 	}
-	slices.SortStableFunc(s, func(a, b T) int { return strings.Compare(id(a), id(b)) })
 	return slices.CompactFunc(s, func(a, b T) bool { return id(a) == id(b) })
 }
 
