@@ -266,21 +266,17 @@ func (cc *collectionChanges) stays(seen bitset, i int, id string) bool {
 // in, each list stays in sourcedId order. p is changed in place.
 func (p *pulled) update(ch *changes) *pulled {
 	cl, us, en := &ch.colls[dropClasses], &ch.colls[dropUsers], &ch.colls[dropEnrollments]
+	ch.sort()
 
-	p.classes = mergeKept(p.classes, func(i int) bool { return cl.stays(cl.kept, i, p.classes[i].id) },
-		sortDedupe(ch.classes, rosterClass.sourcedID), rosterClass.sourcedID)
-	p.users = mergeKept(p.users, func(i int) bool { return us.stays(us.kept, i, p.users[i].id) },
-		sortDedupe(ch.users, rosterUser.sourcedID), rosterUser.sourcedID)
+	p.classes = mergeKept(p.classes, func(i int) bool { return cl.stays(cl.kept, i, p.classes[i].id) }, ch.classes, rosterClass.sourcedID)
+	p.users = mergeKept(p.users, func(i int) bool { return us.stays(us.kept, i, p.users[i].id) }, ch.users, rosterUser.sourcedID)
 	for k, cc := range []*collectionChanges{cl, us, en} {
 		old := p.dropped[k]
-		slices.Sort(ch.dropped[k])
-		p.dropped[k] = mergeKept(old, func(i int) bool { return cc.stays(cc.dropped, i, old[i]) },
-			slices.Compact(ch.dropped[k]), func(s string) string { return s })
+		p.dropped[k] = mergeKept(old, func(i int) bool { return cc.stays(cc.dropped, i, old[i]) }, ch.dropped[k], func(s string) string { return s })
 	}
 
 	// Enrollments: a new table of what stays and what changed.
 	t, add := &p.enrollments, &ch.enrollments
-	add.sort()
 	nt := enrollTable{classes: t.classes, users: t.users, roles: t.roles, sorted: true}
 	nt.classIdx, nt.userIdx, nt.roleIdx = indexOf(t.classes), indexOf(t.users), indexOf(t.roles)
 	nt.grow(t.len() + add.len())

@@ -109,15 +109,15 @@ func connectedSchools(d store.District) []string {
 }
 
 // sort puts every list in sourcedId order (a server's own sort may
-// collate differently).
-func (p *pulled) sort() {
-	p.classes = sortDedupe(p.classes, rosterClass.sourcedID)
-	p.users = sortDedupe(p.users, rosterUser.sourcedID)
-	for i := range p.dropped {
-		slices.Sort(p.dropped[i])
-		p.dropped[i] = slices.Compact(p.dropped[i])
+// collate differently), each id once.
+func (r *records) sort() {
+	r.classes = sortDedupe(r.classes, rosterClass.sourcedID)
+	r.users = sortDedupe(r.users, rosterUser.sourcedID)
+	for i := range r.dropped {
+		slices.Sort(r.dropped[i])
+		r.dropped[i] = slices.Compact(r.dropped[i])
 	}
-	p.enrollments.sort()
+	r.enrollments.sort()
 }
 
 // watermarks track, per collection, the newest dateLastModified pulled
