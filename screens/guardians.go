@@ -1,7 +1,6 @@
 package screens
 
 import (
-	"fmt"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -95,33 +94,10 @@ func scrolled(st *Styles, lines []string, focus, h int) string {
 }
 
 // scrolledRange is scrolled keeping lines from…to in view (from first
-// when they do not all fit).
+// when they do not all fit): page's window, scrolled afresh each frame.
 func scrolledRange(st *Styles, lines []string, from, to, h int) string {
-	if h <= 0 {
-		return ""
-	}
-	if len(lines) <= h {
-		return strings.Join(lines, "\n")
-	}
-	rows := max(h-2, 1) // room for both markers
-	top := max(to-rows+1, 0)
-	if from-top < 0 || to-from+1 > rows {
-		top = max(from-rows/2, 0)
-	}
-	top = min(top, len(lines)-rows)
-	end := top + rows
-	var out []string
-	if top > 0 {
-		out = append(out, st.Muted.Render(fmt.Sprintf("  ↑ %d more", top)))
-	} else {
-		end++ // no marker above: one more line fits
-	}
-	end = min(end, len(lines))
-	out = append(out, lines[top:end]...)
-	if rest := len(lines) - end; rest > 0 {
-		out = append(out, st.Muted.Render(fmt.Sprintf("  ↓ %d more", rest)))
-	}
-	return strings.Join(out, "\n")
+	var scroll int
+	return strings.Join(window(st, lines, from, to, h, &scroll), "\n")
 }
 
 // wrapLines wraps s to w and returns its lines.
