@@ -290,9 +290,7 @@ func (p *pulled) update(ch *changes) *pulled {
 		if !en.kept.has(i) || en.changed[string(id)] {
 			continue
 		}
-		nt.ids = append(nt.ids, id...)
-		nt.ends = append(nt.ends, uint32(len(nt.ids)))
-		nt.class, nt.user, nt.role = append(nt.class, t.class[i]), append(nt.user, t.user[i]), append(nt.role, t.role[i])
+		nt.push(id, t.class[i], t.user[i], t.role[i])
 	}
 	for ; j < add.len(); j++ {
 		nt.copyFrom(add, j)

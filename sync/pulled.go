@@ -270,6 +270,15 @@ func (t *enrollTable) add(id, class, user, role string) bool {
 	return true
 }
 
+// push appends an entry whose class, user and role are already interned.
+func (t *enrollTable) push(id []byte, class, user int32, role uint8) {
+	t.ids = append(t.ids, id...)
+	t.ends = append(t.ends, uint32(len(t.ids)))
+	t.class = append(t.class, class)
+	t.user = append(t.user, user)
+	t.role = append(t.role, role)
+}
+
 // copyFrom appends entry i of o.
 func (t *enrollTable) copyFrom(o *enrollTable, i int) {
 	t.add(string(o.id(i)), o.classes[o.class[i]], o.users[o.user[i]], o.roles[o.role[i]])
@@ -294,11 +303,7 @@ func (t *enrollTable) sort() {
 		if k > 0 && bytes.Equal(t.id(int(order[k-1])), t.id(int(i))) {
 			continue
 		}
-		s.ids = append(s.ids, t.id(int(i))...)
-		s.ends = append(s.ends, uint32(len(s.ids)))
-		s.class = append(s.class, t.class[i])
-		s.user = append(s.user, t.user[i])
-		s.role = append(s.role, t.role[i])
+		s.push(t.id(int(i)), t.class[i], t.user[i], t.role[i])
 	}
 	s.sorted = true
 	*t = s

@@ -347,11 +347,7 @@ func decodePulled(r io.Reader, meta pulledMeta) (*pulled, error) {
 			pr.err = errPulledCorrupt
 			break
 		}
-		t.ids = append(t.ids, id...)
-		t.ends = append(t.ends, uint32(len(t.ids)))
-		t.class = append(t.class, int32(class))
-		t.user = append(t.user, int32(user))
-		t.role = append(t.role, uint8(role))
+		t.push(id, int32(class), int32(user), uint8(role))
 	}
 	t.sorted = true
 	p.dropped[dropEnrollments] = pr.ids()
