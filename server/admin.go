@@ -193,11 +193,7 @@ func answerAdmin(ctx context.Context, c net.Conn, db *store.DB, engine *rsync.En
 	keys, err := AccessChange(db, req, by)
 	resp := AdminResponse{Keys: keys}
 	if err != nil {
-		resp.Error = err.Error()
-		var fe *store.FieldError
-		if errors.As(err, &fe) {
-			resp.Field, resp.Error = fe.Field, fe.Msg
-		}
+		resp = errorAnswer(resp, err)
 	} else if req.Op != "list" {
 		for _, k := range keys {
 			logger.Info("access list changed", "op", req.Op, "name", k.Name, "fingerprint", k.Fingerprint, "role", k.Role, "districts", k.Districts, "by", by)
@@ -205,6 +201,17 @@ func answerAdmin(ctx context.Context, c net.Conn, db *store.DB, engine *rsync.En
 		changed()
 	}
 	json.NewEncoder(c).Encode(resp)
+}
+
+// errorAnswer is resp saying err; a *store.FieldError keeps its field, so Ask
+// gives the CLI the same error back.
+func errorAnswer(resp AdminResponse, err error) AdminResponse {
+	resp.Error = err.Error()
+	var fe *store.FieldError
+	if errors.As(err, &fe) {
+		resp.Field, resp.Error = fe.Field, fe.Msg
+	}
+	return resp
 }
 
 // AskServer sends an access change to the server listening on path.
@@ -221,7 +228,10 @@ func Ask(path string, req AdminRequest) (AdminResponse, error) {
 	}
 	defer c.Close()
 	wait := 10 * time.Second
-	if dbTask(req.Op) {
+	switch {
+	case req.Op == opGuardiansUpload:
+		wait = guardiansUploadTime
+	case dbTask(req.Op):
 		wait = adminTaskTime
 	}
 	c.SetDeadline(time.Now().Add(wait))

@@ -3,9 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"time"
@@ -100,12 +98,7 @@ func answerGuardians(ctx context.Context, c net.Conn, engine *rsync.Engine, req 
 	res, err := ProcessGuardians(ctx, engine, up.TenantID, nil, rsync.FileOptions{Data: up.Data,
 		DryRun: up.DryRun, Abandon: up.Abandon, Name: up.Name, Encoding: up.Encoding}, up.WantResult)
 	if err != nil {
-		resp := AdminResponse{Error: err.Error()}
-		var fe *store.FieldError
-		if errors.As(err, &fe) {
-			resp.Field, resp.Error = fe.Field, fe.Msg
-		}
-		return resp
+		return errorAnswer(AdminResponse{}, err)
 	}
 	return AdminResponse{Guardians: &res}
 }
@@ -115,25 +108,11 @@ const summaryRows = 10
 
 // UploadGuardians sends up to the server listening on path.
 func UploadGuardians(path string, up GuardiansUpload) (GuardiansUploadResult, error) {
-	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	resp, err := Ask(path, AdminRequest{Op: opGuardiansUpload, Guardians: &up})
 	if err != nil {
 		return GuardiansUploadResult{}, err
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(guardiansUploadTime))
-	if err := json.NewEncoder(c).Encode(AdminRequest{Op: opGuardiansUpload, Guardians: &up}); err != nil {
-		return GuardiansUploadResult{}, err
-	}
-	var resp AdminResponse
-	if err := json.NewDecoder(c).Decode(&resp); err != nil {
-		return GuardiansUploadResult{}, fmt.Errorf("reading the server's answer: %w", err)
-	}
-	switch {
-	case resp.Error != "" && resp.Field != "":
-		return GuardiansUploadResult{}, &store.FieldError{Field: resp.Field, Msg: resp.Error}
-	case resp.Error != "":
-		return GuardiansUploadResult{}, errors.New(resp.Error)
-	case resp.Guardians == nil:
+	if resp.Guardians == nil {
 		return GuardiansUploadResult{}, errors.New("the server sent no result")
 	}
 	return *resp.Guardians, nil
