@@ -66,19 +66,21 @@ func (b *dailyBackup) backups() []string {
 	entries, _ := os.ReadDir(b.dir)
 	var out []string
 	for _, e := range entries {
-		if name := e.Name(); strings.HasPrefix(name, backupPrefix) && strings.HasSuffix(name, backupSuffix) && e.Type().IsRegular() {
-			if _, err := time.Parse(backupStamp, strings.TrimSuffix(strings.TrimPrefix(name, backupPrefix), backupSuffix)); err == nil {
-				out = append(out, name)
-			}
+		if _, ok := backupTime(e.Name()); ok && e.Type().IsRegular() {
+			out = append(out, e.Name())
 		}
 	}
 	slices.Sort(out)
 	return out
 }
 
-func backupTime(name string) time.Time {
-	t, _ := time.Parse(backupStamp, strings.TrimSuffix(strings.TrimPrefix(name, backupPrefix), backupSuffix))
-	return t
+// backupTime is when the backup named name was made; ok is false for a
+// name that is not a backup's.
+func backupTime(name string) (t time.Time, ok bool) {
+	stamp, hasPrefix := strings.CutPrefix(name, backupPrefix)
+	stamp, hasSuffix := strings.CutSuffix(stamp, backupSuffix)
+	t, err := time.Parse(backupStamp, stamp)
+	return t, hasPrefix && hasSuffix && err == nil
 }
 
 // afterRound backs up if one is due, then keeps the newest keep backups.
@@ -90,7 +92,8 @@ func (b *dailyBackup) afterRound(ran []int64) {
 	all := b.backups()
 	age := time.Duration(1<<63 - 1)
 	if len(all) > 0 {
-		age = now.Sub(backupTime(all[len(all)-1]))
+		newest, _ := backupTime(all[len(all)-1])
+		age = now.Sub(newest)
 	}
 	if age < backupEvery && (len(ran) == 0 || age < backupAfterRun) {
 		return
