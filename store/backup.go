@@ -79,7 +79,7 @@ func (db *DB) Backup(path string, overwrite bool) (BackupInfo, error) {
 // database is damaged too, and must not take the place of a good backup
 // (serve keeps only the last few).
 func (db *DB) checkCopy(path string) error {
-	copyDB, err := Open(path, Options{ReadOnly: true})
+	r, err := checkFile(path)
 	if err != nil {
 		var damaged *DamagedError
 		if errors.As(err, &damaged) {
@@ -87,12 +87,21 @@ func (db *DB) checkCopy(path string) error {
 		}
 		return err
 	}
-	r := copyDB.Check()
-	copyDB.Close()
 	if !r.OK() {
 		return &DamagedError{Path: db.path, Cause: fmt.Errorf("its copy has %d problems, the first: %s; no backup was written", len(r.Problems)+r.More, r.Problems[0])}
 	}
 	return nil
+}
+
+// checkFile opens the database file at path read-only and checks it: the
+// copy a backup or a compaction wrote.
+func checkFile(path string) (CheckReport, error) {
+	db, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		return CheckReport{}, err
+	}
+	defer db.Close()
+	return db.Check(), nil
 }
 
 // ExistsError refuses to replace a file without being told to.
@@ -187,12 +196,10 @@ func Compact(path string, opt Options) (CompactInfo, error) {
 	if err != nil {
 		return info, fmt.Errorf("compact %s: %w", path, err)
 	}
-	copyDB, err := Open(tmp, Options{ReadOnly: true})
+	after, err := checkFile(tmp)
 	if err != nil {
 		return info, fmt.Errorf("the compacted copy does not open (%w); %s is unchanged", err, path)
 	}
-	after := copyDB.Check()
-	copyDB.Close()
 	if !after.OK() || !sameCounts(before, after) {
 		return info, fmt.Errorf("the compacted copy does not check clean or lacks records (%s; %+v against %+v): %s is unchanged", strings.Join(after.Problems, "; "), after, before, path)
 	}
