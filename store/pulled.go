@@ -87,10 +87,9 @@ func (db *DB) SavePulledRoster(tenantID int64, meta []byte, write func(w io.Writ
 	}
 	final := db.pulledFile(tenantID)
 	// Leftovers of a save that was killed.
-	if stale, _ := filepath.Glob(final + ".*.tmp"); len(stale) > 0 {
-		for _, s := range stale {
-			os.Remove(s)
-		}
+	stale, _ := filepath.Glob(final + ".*.tmp")
+	for _, s := range stale {
+		os.Remove(s)
 	}
 	f, err := os.CreateTemp(db.PulledDir(), filepath.Base(final)+".*.tmp")
 	if err != nil {
@@ -124,10 +123,7 @@ func (db *DB) SavePulledRoster(tenantID int64, meta []byte, write func(w io.Writ
 	if err := os.Rename(f.Name(), final); err != nil {
 		return err
 	}
-	if dir, err := os.Open(db.PulledDir()); err == nil {
-		dir.Sync()
-		dir.Close()
-	}
+	syncDir(db.PulledDir()) // best effort: the new file is in place either way
 	return nil
 }
 
