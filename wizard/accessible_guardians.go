@@ -53,11 +53,7 @@ func (a *accessible) guardians(e *screens.Edit) error {
 		return func(v string) error {
 			try := *g
 			edit(&try, strings.TrimSpace(v))
-			var fe *store.FieldError
-			if err := try.Validate(); errors.As(err, &fe) && fe.Field == field {
-				return err
-			}
-			return nil
+			return fieldProblem(try, field)
 		}
 	}
 	port := ""
@@ -196,8 +192,14 @@ func checkSFTPSecret(field string, s store.SFTPFolder, v string) error {
 	} else {
 		try.SFTP.PrivateKey = v
 	}
+	return fieldProblem(try, field)
+}
+
+// fieldProblem is what store's Validate says of g's field, nil when its
+// only complaints are about other fields (not asked for yet).
+func fieldProblem(g store.GuardiansSource, field string) error {
 	var fe *store.FieldError
-	if err := try.Validate(); errors.As(err, &fe) && fe.Field == field {
+	if err := g.Validate(); errors.As(err, &fe) && fe.Field == field {
 		return err
 	}
 	return nil
