@@ -216,14 +216,7 @@ func (s *Connection) validate() {
 		if conn.ClientSecret == "" {
 			conn.ClientSecret = s.edit.Saved.Connection.ClientSecret
 		}
-		if conn.ClientID == "" {
-			s.errs[1] = errors.New("the client ID (consumer key) is required")
-		}
-		if conn.ClientSecret == "" {
-			s.errs[2] = errors.New("the client secret is required")
-		} else if store.IsSealed(conn.ClientSecret) {
-			s.errs[2] = errors.New("the stored client secret cannot be decrypted with this rostersync's secrets key (a lost or different key): type it again")
-		}
+		s.errs[1], s.errs[2] = ClientIDProblem(conn.ClientID), ClientSecretProblem(conn.ClientSecret)
 	}
 	if s.errs[0] == nil && s.c.CheckConnection != nil {
 		d := s.edit.Draft
@@ -237,6 +230,29 @@ func (s *Connection) validate() {
 		conn = store.Connection{} // an emptied form is no connection, not a change
 	}
 	s.edit.Draft.Connection = conn
+}
+
+// ClientIDProblem is the rule for an OAuth 1.0a client ID (trimmed), on
+// this form and in accessible mode.
+func ClientIDProblem(id string) error {
+	if id == "" {
+		return errors.New("the client ID (consumer key) is required")
+	}
+	return nil
+}
+
+// ClientSecretProblem is the rule for the OAuth 1.0a client secret that
+// would be saved (the one typed, else the stored one), on this form and in
+// accessible mode: required, and not a stored one the secrets key cannot
+// open.
+func ClientSecretProblem(secret string) error {
+	switch {
+	case secret == "":
+		return errors.New("the client secret is required")
+	case store.IsSealed(secret):
+		return errors.New("the stored client secret cannot be decrypted with this rostersync's secrets key (a lost or different key): type it again")
+	}
+	return nil
 }
 
 func (s *Connection) invalid() int {

@@ -686,25 +686,20 @@ func (a *accessible) connection() error {
 		if next.SignatureMethod == "" {
 			next.SignatureMethod = store.HMACSHA256
 		}
-		required := func(field string) func(string) error {
-			return func(s string) error {
-				if strings.TrimSpace(s) == "" {
-					return errors.New(field + " is required")
-				}
-				return nil
-			}
-		}
-		if err := a.input("Client ID (consumer key)", &next.ClientID, required("the client ID")); err != nil {
+		if err := a.input("Client ID (consumer key)", &next.ClientID, func(s string) error { return screens.ClientIDProblem(strings.TrimSpace(s)) }); err != nil {
 			return err
 		}
 		next.ClientID = strings.TrimSpace(next.ClientID)
 		title := "Client secret (consumer secret; it is never shown)"
-		var validate func(string) error = required("the client secret")
 		if c.ClientSecret != "" {
 			title = "Client secret (never shown; enter keeps the stored one)"
-			validate = nil
 		}
-		secret, err := a.secret(title, validate)
+		secret, err := a.secret(title, func(s string) error {
+			if s == "" {
+				s = c.ClientSecret // enter keeps the stored one
+			}
+			return screens.ClientSecretProblem(s)
+		})
 		if err != nil {
 			return err
 		}

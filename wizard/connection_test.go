@@ -380,3 +380,46 @@ func TestARosterServersWordsAreShownNotObeyed(t *testing.T) {
 		t.Fatalf("the server's escape sequences reach the terminal: %q", raw)
 	}
 }
+
+// Accessible mode applies the connection form's rule to a stored client
+// secret the secrets key cannot open: enter does not keep it; it is typed
+// again.
+func TestAccessibleSecretTheKeyCannotOpenIsEnteredAgain(t *testing.T) {
+	srv := rosterServer(t)
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "r.db"), store.Options{SecretsKey: filepath.Join(dir, "a.key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "spring-key", ClientSecret: "spring-secret", SignatureMethod: store.HMACSHA256}
+	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ops"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = store.Open(filepath.Join(dir, "r.db"), store.Options{SecretsKey: filepath.Join(dir, "b.key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	text, err := runAccessible(t, db,
+		"1",      // Springfield USD
+		"3", "1", // ClassLink connection: the Roster Server
+		"", "", // the URL and client ID as they are
+		"",              // enter: the stored secret cannot be opened
+		"spring-secret", // typed again
+		"",              // the signature method as it is
+		"9", "y", // Review and save, yes
+		"9", // Quit
+	)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	mustSay(t, text, "the stored client secret cannot be decrypted with this rostersync's secrets key", "Saved revision 2.")
+	if strings.Contains(text, "spring-secret") {
+		t.Fatal("the secret was printed")
+	}
+	if got, _ := db.District(4021); got.Connection.ClientSecret != "spring-secret" {
+		t.Fatalf("client secret saved: %v", got.Connection.Masked())
+	}
+}
