@@ -145,8 +145,8 @@ func Read(r io.Reader, opt Options) (*File, error) {
 // ReadBytes is Read of a file already in memory: data is parsed where it
 // is, never copied.
 func ReadBytes(data []byte, opt Options) (*File, error) {
-	if int64(len(data)) > maxBytes(opt) {
-		return nil, refuse("the file is larger than %s, the limit for one guardians file", byteSize(maxBytes(opt)))
+	if limit := maxBytes(opt); int64(len(data)) > limit {
+		return nil, tooBig(limit)
 	}
 	return parse(data, opt)
 }
@@ -158,15 +158,31 @@ func maxBytes(opt Options) int64 {
 	return opt.MaxBytes
 }
 
-// readSized is Read of a file said to be size bytes (-1: unknown): its
-// bytes are read into one buffer of that size, not grown by doubling.
+func tooBig(limit int64) error {
+	return refuse("the file is larger than %s, the limit for one guardians file", byteSize(limit))
+}
+
+// readSized is Read of a file said to be size bytes (-1: unknown).
 func readSized(r io.Reader, size int64, opt Options) (*File, error) {
-	limit := maxBytes(opt)
+	data, err := readAtMost(r, size, maxBytes(opt))
+	if err != nil {
+		return nil, err
+	}
+	return parse(data, opt)
+}
+
+// readAtMost reads r, said to be size bytes (-1: unknown), into one
+// buffer of that size (a file that grew since grows it), not grown by
+// doubling; a file over limit bytes is refused.
+func readAtMost(r io.Reader, size, limit int64) ([]byte, error) {
 	buf := bytes.NewBuffer(make([]byte, 0, min(max(size, 0), limit)+bytes.MinRead))
 	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, err
 	}
-	return ReadBytes(buf.Bytes(), opt)
+	if int64(buf.Len()) > limit {
+		return nil, tooBig(limit)
+	}
+	return buf.Bytes(), nil
 }
 
 // parse checks data, the whole file.

@@ -354,27 +354,15 @@ func (c *SFTPConn) open(read func(fh io.Reader, size int64) error) error {
 	return nil
 }
 
-// ReadFile reads the folder's guardians.csv as it is, up to maxBytes (0
+// ReadFile reads the folder's guardians.csv as it is, up to limit bytes (0
 // means MaxFileBytes): for a person who previews a file and then applies
 // the very bytes they previewed. A missing file is a *MissingFileError, a
 // bigger one a *RefusedError.
-func (c *SFTPConn) ReadFile(maxBytes int64) ([]byte, error) {
-	if maxBytes <= 0 {
-		maxBytes = MaxFileBytes
-	}
+func (c *SFTPConn) ReadFile(limit int64) ([]byte, error) {
 	var data []byte
-	err := c.open(func(fh io.Reader, size int64) error {
-		// One buffer of the size the server gave (a file that grew since
-		// grows it), never more than the limit.
-		buf := bytes.NewBuffer(make([]byte, 0, min(max(size, 0), maxBytes)+bytes.MinRead))
-		if _, err := buf.ReadFrom(io.LimitReader(fh, maxBytes+1)); err != nil {
-			return err
-		}
-		if int64(buf.Len()) > maxBytes {
-			return refuse("the file is larger than %s, the limit for one guardians file", byteSize(maxBytes))
-		}
-		data = buf.Bytes()
-		return nil
+	err := c.open(func(fh io.Reader, size int64) (err error) {
+		data, err = readAtMost(fh, size, maxBytes(Options{MaxBytes: limit}))
+		return err
 	})
 	return data, err
 }
