@@ -122,7 +122,7 @@ func rosterServerProcess(b *testing.B, tier classlinktest.Tier) (string, func() 
 
 func benchSplit(b *testing.B, tier classlinktest.Tier) {
 	url, serverCPU := rosterServerProcess(b, tier)
-	fresh := benchDBs(b, tier, benchRoster(b, tier), url)
+	fresh := benchDBs(b, benchRoster(b, tier), url)
 	LimitMemory() // as main does
 	records := 0
 	var wall, pulling time.Duration

@@ -28,7 +28,7 @@ import (
 func benchDistrict(b *testing.B, tier classlinktest.Tier) (*classlinktest.Server, func() *store.DB) {
 	roster := benchRoster(b, tier)
 	srv := benchServer(b, roster)
-	return srv, benchDBs(b, tier, roster, srv.BaseURL())
+	return srv, benchDBs(b, roster, srv.BaseURL())
 }
 
 // benchRoster is the benchmarks' district of tier.
@@ -53,7 +53,7 @@ func benchServer(tb testing.TB, roster *classlinktest.District) *classlinktest.S
 
 // benchDBs makes a fresh db, with the district of roster (served at url)
 // saved in it, each time it is called.
-func benchDBs(b *testing.B, tier classlinktest.Tier, roster *classlinktest.District, url string) func() *store.DB {
+func benchDBs(b *testing.B, roster *classlinktest.District, url string) func() *store.DB {
 	return func() *store.DB {
 		db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
 		if err != nil {
@@ -62,9 +62,7 @@ func benchDBs(b *testing.B, tier classlinktest.Tier, roster *classlinktest.Distr
 		b.Cleanup(func() { db.Close() })
 		d := store.NewDistrict(testTenant, testApp, "bench")
 		d.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: url, ClientID: "k", ClientSecret: "s", SignatureMethod: store.HMACSHA256}
-		for p := range tier.Schools {
-			d.Schools = append(d.Schools, roster.SchoolID(p))
-		}
+		d.Schools = roster.SchoolIDs()
 		d.Settings.DeletionThresholdPercent = 100
 		if _, _, err := db.SaveDistrict(d, 0, store.Actor{User: "bench"}, nil); err != nil {
 			b.Fatal(err)

@@ -79,9 +79,7 @@ func newFixture(t *testing.T, opt fixtureOptions) *fixture {
 	d := store.NewDistrict(testTenant, testApp, "Test USD")
 	d.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "test-key",
 		ClientSecret: "test-secret-value", SignatureMethod: store.HMACSHA256}
-	for p := range opt.tier.Schools {
-		d.Schools = append(d.Schools, roster.SchoolID(p))
-	}
+	d.Schools = roster.SchoolIDs()
 	d.Settings.DeletionThresholdPercent = 100
 	if opt.edit != nil {
 		opt.edit(&d)

@@ -32,14 +32,7 @@ func DemoDistrict() *District {
 
 // DemoSchoolIDs are the sourcedIds of the demo district's schools: the
 // demo district is stored with them connected, so its first preview works.
-func DemoSchoolIDs() []string {
-	d := DemoDistrict()
-	ids := make([]string, d.Tier().Schools)
-	for p := range ids {
-		ids[p] = d.SchoolID(p)
-	}
-	return ids
-}
+func DemoSchoolIDs() []string { return DemoDistrict().SchoolIDs() }
 
 // Demo starts the demo district's server on a loopback port. Take the
 // connection from srv.OAuth1Config(DemoApplicationID) (direct, signed) or

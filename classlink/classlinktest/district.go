@@ -256,6 +256,15 @@ func (d *District) DistrictOrgID() string { return d.gen.orgID(0) }
 // SchoolID is the sourcedId of school p (0-based).
 func (d *District) SchoolID(p int) string { return d.gen.schoolID(p) }
 
+// SchoolIDs are the sourcedIds of every school, SchoolID(0) first.
+func (d *District) SchoolIDs() []string {
+	ids := make([]string, d.opt.Tier.Schools)
+	for p := range ids {
+		ids[p] = d.SchoolID(p)
+	}
+	return ids
+}
+
 // StaffID is the sourcedId of staff member t (0..Staff-1); the first four
 // are the district office.
 func (d *District) StaffID(t int) string { return d.gen.staffID(t) }
