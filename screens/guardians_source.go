@@ -280,13 +280,24 @@ func (s *GuardiansSource) settings() (store.GuardiansSource, error) {
 		return g, err
 	}
 	if s.source == store.GuardiansSFTP {
-		for _, secret := range []struct{ field, value string }{{"guardians.sftp.password", g.SFTP.Password}, {"guardians.sftp.private_key", g.SFTP.PrivateKey}} {
-			if store.IsSealed(secret.value) {
-				return g, &store.FieldError{Field: secret.field, Msg: "the stored value cannot be decrypted with this rostersync's secrets key (a lost or different key): enter it again"}
-			}
+		if err := SFTPSecretsProblem(g.SFTP); err != nil {
+			return g, err
 		}
 	}
 	return g, g.Validate()
+}
+
+// SFTPSecretsProblem is the rule for the SFTP password and key that would
+// be saved, on this form and in accessible mode: a stored one the secrets
+// key cannot open is entered again (store's Validate lets it through, as
+// SecretProblem's to report).
+func SFTPSecretsProblem(f store.SFTPFolder) error {
+	for _, secret := range []struct{ field, value string }{{"guardians.sftp.password", f.Password}, {"guardians.sftp.private_key", f.PrivateKey}} {
+		if store.IsSealed(secret.value) {
+			return &store.FieldError{Field: secret.field, Msg: "the stored value cannot be decrypted with this rostersync's secrets key (a lost or different key): enter it again"}
+		}
+	}
+	return nil
 }
 
 // validate checks the fields and, once the person changed something,

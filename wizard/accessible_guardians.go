@@ -144,6 +144,9 @@ func (a *accessible) sftpSecrets(e *screens.Edit) error {
 		}
 		g, err := e.Draft.Guardians.KeepStoredSecrets(saved, "")
 		if err == nil {
+			err = screens.SFTPSecretsProblem(g.SFTP)
+		}
+		if err == nil {
 			err = g.Validate() // the save's rule: a password or a private key
 		}
 		if err == nil {

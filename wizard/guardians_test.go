@@ -504,3 +504,48 @@ func TestAccessibleSFTPNeedsAPasswordOrAKey(t *testing.T) {
 		t.Fatalf("saved revision %d, SFTP = %+v", got.Revision, g)
 	}
 }
+
+// Accessible mode applies the Guardians source screen's rule to a stored
+// SFTP password the secrets key cannot open: enter does not keep it.
+func TestAccessibleSFTPPasswordTheKeyCannotOpenIsEnteredAgain(t *testing.T) {
+	srv := sftptest.Start(t)
+	dir := t.TempDir()
+	db, err := store.Open(filepath.Join(dir, "r.db"), store.Options{SecretsKey: filepath.Join(dir, "a.key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist := store.NewDistrict(4021, 5, "Springfield USD")
+	dist.Settings.ManageGuardians = false
+	dist.Guardians = store.GuardiansSource{Source: store.GuardiansSFTP, SFTP: store.SFTPFolder{Host: srv.Host, Port: srv.Port, User: srv.User,
+		Password: srv.Password, HostKey: srv.HostKey}}
+	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ben"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = store.Open(filepath.Join(dir, "r.db"), store.Options{SecretsKey: filepath.Join(dir, "b.key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	answers := strings.Join([]string{
+		"1", "1", "", "", "", "", "", "", "",
+		"y", "3", "", "", "", "", "", // the SFTP folder as it is
+		"",     // abandon: no
+		"", "", // enter, enter: the stored password cannot be opened
+		srv.Password, "", // typed again; no key
+		"n", // no test
+		"0", "0", "0", "0", "y", "9",
+	}, "\n") + "\n"
+	var out strings.Builder
+	if err := RunAccessible(t.Context(), Options{DB: db, Actor: store.Actor{User: "ana", Via: "local"}}, strings.NewReader(answers), &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"guardians.sftp.password: the stored value cannot be decrypted with this rostersync's secrets key", "Saved revision 2."} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if got, _ := db.District(4021); got.Guardians.SFTP.Password != srv.Password {
+		t.Fatal("the password typed again was not saved")
+	}
+}
