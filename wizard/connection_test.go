@@ -409,7 +409,7 @@ func TestAccessibleSecretTheKeyCannotOpenIsEnteredAgain(t *testing.T) {
 		"",              // enter: the stored secret cannot be opened
 		"spring-secret", // typed again
 		"",              // the signature method as it is
-		"9", "y", // Review and save, yes
+		"9", "y",        // Review and save, yes
 		"9", // Quit
 	)
 	if err != nil {
