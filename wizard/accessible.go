@@ -177,6 +177,16 @@ func (a *accessible) choose(title string, options []string, current int) (int, e
 	}
 }
 
+// chooseValue is choose among values, shown by their labels; enter keeps
+// current (the first value when current is none of them).
+func (a *accessible) chooseValue(title string, values, labels []string, current string) (string, error) {
+	i, err := a.choose(title, labels, max(slices.Index(values, current), 0))
+	if err != nil {
+		return "", err
+	}
+	return values[i], nil
+}
+
 // input asks for text; an empty answer keeps the current value, which the
 // title shows. *value changes only on an accepted answer (huh's input
 // hands back a refused answer when the input ends after it).
@@ -655,12 +665,11 @@ func (a *accessible) connection() error {
 	if mode == "" {
 		mode = store.ModeOAuth1
 	}
-	modes := []string{store.ModeOAuth1, store.ModeProxy}
-	i, err := a.choose("How does the sync reach the roster?", []string{"The district's Roster Server, with OAuth 1.0a key and secret", "ClassLink's proxy, with the partner token"}, slices.Index(modes, mode))
+	mode, err := a.chooseValue("How does the sync reach the roster?", []string{store.ModeOAuth1, store.ModeProxy},
+		[]string{"The district's Roster Server, with OAuth 1.0a key and secret", "ClassLink's proxy, with the partner token"}, mode)
 	if err != nil {
 		return err
 	}
-	mode = modes[i]
 	next := store.Connection{Mode: mode, BaseURL: c.BaseURL}
 	if mode == store.ModeProxy {
 		a.say("%s", screens.TokenNote)
@@ -707,12 +716,10 @@ func (a *accessible) connection() error {
 		if secret == "" {
 			next.ClientSecret = c.ClientSecret
 		}
-		methods := []string{store.HMACSHA256, store.HMACSHA1}
-		i, err := a.choose("Signature method", []string{"HMAC-SHA256 (ClassLink's default)", "HMAC-SHA1"}, max(slices.Index(methods, next.SignatureMethod), 0))
+		next.SignatureMethod, err = a.chooseValue("Signature method", []string{store.HMACSHA256, store.HMACSHA1}, []string{"HMAC-SHA256 (ClassLink's default)", "HMAC-SHA1"}, next.SignatureMethod)
 		if err != nil {
 			return err
 		}
-		next.SignatureMethod = methods[i]
 	}
 	a.edit.Draft.Connection = next
 	a.say("Connection set (not saved yet). Save it, then test it from the menu.")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,22 +28,19 @@ func (a *accessible) guardians(e *screens.Edit) error {
 	if err := a.confirm("Change the guardians source?", "", &change); err != nil || !change {
 		return err
 	}
-	sources := []string{store.GuardiansNone, store.GuardiansUpload, store.GuardiansSFTP}
-	i, err := a.choose("Guardians source", []string{"None", "Uploads of guardians.csv", "An SFTP folder read by the daily sync"}, max(slices.Index(sources, g.SourceOrNone()), 0))
+	source, err := a.chooseValue("Guardians source", []string{store.GuardiansNone, store.GuardiansUpload, store.GuardiansSFTP},
+		[]string{"None", "Uploads of guardians.csv", "An SFTP folder read by the daily sync"}, g.SourceOrNone())
 	if err != nil {
 		return err
 	}
-	source := sources[i]
 	g.Source = source
 	if source == store.GuardiansNone {
 		return nil
 	}
-	encodings := []string{"", store.EncodingISO88591}
-	enc, err := a.choose("Encoding of guardians.csv", []string{"UTF-8 (or plain ASCII)", "ISO-8859-1 (Latin-1)"}, max(slices.Index(encodings, g.Encoding), 0))
+	g.Encoding, err = a.chooseValue("Encoding of guardians.csv", []string{"", store.EncodingISO88591}, []string{"UTF-8 (or plain ASCII)", "ISO-8859-1 (Latin-1)"}, g.Encoding)
 	if err != nil {
 		return err
 	}
-	g.Encoding = encodings[enc]
 	if source != store.GuardiansSFTP {
 		return nil
 	}
