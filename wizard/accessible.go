@@ -564,20 +564,22 @@ func (a *accessible) settings(e *screens.Edit) error {
 		return err
 	}
 	s.DeletionThresholdPercent, _ = store.ParseThreshold(threshold)
-	if err := a.input("Daily start time, 24-hour, such as 02:00", &s.DailyStart, func(v string) error {
-		_, err := store.CanonicalDailyStart(v)
+	if err := a.inputCanonical("Daily start time, 24-hour, such as 02:00", &s.DailyStart, store.CanonicalDailyStart); err != nil {
+		return err
+	}
+	return a.inputCanonical("Time zone, IANA name such as America/Chicago (any letter case)", &s.TimeZone, store.CanonicalTimeZone)
+}
+
+// inputCanonical is input refusing what canonical refuses, and keeping
+// the canonical form of the answer.
+func (a *accessible) inputCanonical(title string, value *string, canonical func(string) (string, error)) error {
+	if err := a.input(title, value, func(v string) error {
+		_, err := canonical(v)
 		return err
 	}); err != nil {
 		return err
 	}
-	s.DailyStart, _ = store.CanonicalDailyStart(s.DailyStart)
-	if err := a.input("Time zone, IANA name such as America/Chicago (any letter case)", &s.TimeZone, func(v string) error {
-		_, err := store.CanonicalTimeZone(v)
-		return err
-	}); err != nil {
-		return err
-	}
-	s.TimeZone, _ = store.CanonicalTimeZone(s.TimeZone)
+	*value, _ = canonical(*value)
 	return nil
 }
 
