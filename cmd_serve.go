@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/schoolstatus/rostersync/server"
-	"github.com/schoolstatus/rostersync/store"
 	rsync "github.com/schoolstatus/rostersync/sync"
 	"github.com/schoolstatus/rostersync/untrusted"
 )
@@ -54,7 +53,7 @@ scheduled runs, keeping the last --backup-keep backups.`,
 					return err
 				}
 			}
-			db, err := store.Open(dbPath, dbOptions())
+			db, err := openWithDemo()
 			if err != nil {
 				return err
 			}
@@ -65,9 +64,6 @@ scheduled runs, keeping the last --backup-keep backups.`,
 					db.Close()
 				}
 			}()
-			if err := addDemo(db); err != nil {
-				return err
-			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			dialer := classLink()

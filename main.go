@@ -96,14 +96,11 @@ Run without a command to open the wizard.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := store.Open(dbPath, dbOptions())
+			db, err := openWithDemo()
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if err := addDemo(db); err != nil {
-				return err
-			}
 			accessible = accessible || os.Getenv("ACCESSIBLE") != ""
 			dialer := classLink()
 			opts := wizard.Options{DB: db, Actor: wizard.LocalActor(), Dialer: dialer, Engine: newEngine(db, dialer)}
@@ -169,6 +166,20 @@ func openDistrictWith(flag string, open func() (*store.DB, error)) (*store.DB, s
 		return nil, store.District{}, err
 	}
 	return db, d, nil
+}
+
+// openWithDemo opens the database for the wizard or the server, creating
+// it if needed, and adds the demo district the first time (addDemo).
+func openWithDemo() (*store.DB, error) {
+	db, err := store.Open(dbPath, dbOptions())
+	if err != nil {
+		return nil, err
+	}
+	if err := addDemo(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // openOrCreate opens the database, creating it if needed; created says
