@@ -130,8 +130,7 @@ threshold: nothing was archived).`,
 				}
 				engine := newEngine(db, classLink())
 				engine.BatchSize = batch
-				res, err = server.ProcessGuardians(cmd.Context(), engine, id, in, rsync.FileOptions{
-					DryRun: dryRun, Abandon: abandon, Name: args[0], Encoding: encoding, Progress: show.update}, up.WantResult)
+				res, err = server.ProcessGuardians(cmd.Context(), engine, up, in, show.update)
 				show.done()
 				if err != nil {
 					return err

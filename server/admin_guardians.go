@@ -67,18 +67,19 @@ func NotableRows(f *guardians.File, n int) []GuardiansRow {
 	return out
 }
 
-// ProcessGuardians runs a guardians file with engine, read from in (or
-// opt.Data when in is nil), and sums it up for the CLI: the CLI (when it
+// ProcessGuardians runs upload up with engine, its file read from in (or
+// up.Data when in is nil), and sums it up for the CLI: the CLI (when it
 // holds the database) and the admin socket (when the server does) share it.
-func ProcessGuardians(ctx context.Context, engine *rsync.Engine, tenantID int64, in io.Reader, opt rsync.FileOptions, wantResult bool) (GuardiansUploadResult, error) {
-	res, err := engine.RunGuardiansFile(ctx, tenantID, in, opt)
+func ProcessGuardians(ctx context.Context, engine *rsync.Engine, up GuardiansUpload, in io.Reader, progress func(rsync.Progress)) (GuardiansUploadResult, error) {
+	res, err := engine.RunGuardiansFile(ctx, up.TenantID, in, rsync.FileOptions{Data: up.Data,
+		DryRun: up.DryRun, Abandon: up.Abandon, Name: up.Name, Encoding: up.Encoding, Progress: progress})
 	if err != nil {
 		return GuardiansUploadResult{}, err
 	}
 	out := GuardiansUploadResult{Run: &res.Run}
 	if res.File != nil {
 		out.Rows, out.RowsTotal = NotableRows(res.File, summaryRows), len(res.File.Rows)
-		if wantResult {
+		if up.WantResult {
 			var b bytes.Buffer
 			if err := res.File.WriteResult(&b); err != nil {
 				return out, err
@@ -94,9 +95,7 @@ func answerGuardians(ctx context.Context, c net.Conn, engine *rsync.Engine, req 
 		return AdminResponse{Error: "this server does not process guardians files"}
 	}
 	c.SetDeadline(time.Now().Add(guardiansUploadTime))
-	up := req.Guardians
-	res, err := ProcessGuardians(ctx, engine, up.TenantID, nil, rsync.FileOptions{Data: up.Data,
-		DryRun: up.DryRun, Abandon: up.Abandon, Name: up.Name, Encoding: up.Encoding}, up.WantResult)
+	res, err := ProcessGuardians(ctx, engine, *req.Guardians, nil, nil)
 	if err != nil {
 		return errorAnswer(AdminResponse{}, err)
 	}
