@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os/exec"
 	"testing"
 
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
-	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 // directoryDB is an S-tier district synced in this process, plus users
@@ -21,10 +19,7 @@ func directoryDB(t *testing.T) (*store.DB, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &rsync.Engine{DB: db, Dial: (&rsync.Dialer{}).Dial}
-	if res, err := e.Run(context.Background(), 9, rsync.RunOptions{}); err != nil || res.Run.Status != store.RunSucceeded {
-		t.Fatalf("sync: %v %+v", err, res.Run)
-	}
+	syncInProcess(t, db)
 	var b store.DirectoryBatch
 	b.PutUser(store.DirectoryUser{SourcedID: "zz-<odd>&", Kind: store.KindGuardian, GivenName: "Zoë \"Z\"", FamilyName: "O'Brien\u2028<b>",
 		Email: "z&o@example.org", Status: store.StatusArchived, Permissions: []string{}, GuardianOf: []string{"usr-1", "usr-2"}})

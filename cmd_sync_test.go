@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os/exec"
@@ -12,10 +13,11 @@ import (
 
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
+	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 // syncServer serves a generated district over loopback from this process.
-func syncServer(t *testing.T, tier classlinktest.Tier) (*classlinktest.Server, *classlinktest.District) {
+func syncServer(t testing.TB, tier classlinktest.Tier) (*classlinktest.Server, *classlinktest.District) {
 	t.Helper()
 	roster, err := classlinktest.NewDistrict(classlinktest.Options{Seed: 11, Tier: tier, Mess: classlinktest.DefaultMess()})
 	if err != nil {
@@ -31,7 +33,7 @@ func syncServer(t *testing.T, tier classlinktest.Tier) (*classlinktest.Server, *
 }
 
 // seedSyncDB writes a database with district 9 connected (oauth1) to srv.
-func seedSyncDB(t *testing.T, srv *classlinktest.Server, roster *classlinktest.District) string {
+func seedSyncDB(t testing.TB, srv *classlinktest.Server, roster *classlinktest.District) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "rostersync.db")
 	db, err := store.Open(path, store.Options{})
@@ -49,6 +51,15 @@ func seedSyncDB(t *testing.T, srv *classlinktest.Server, roster *classlinktest.D
 		t.Fatal(err)
 	}
 	return path
+}
+
+// syncInProcess runs district 9's sync on db in this process.
+func syncInProcess(t testing.TB, db *store.DB) {
+	t.Helper()
+	e := &rsync.Engine{DB: db, Dial: (&rsync.Dialer{}).Dial}
+	if res, err := e.Run(context.Background(), 9, rsync.RunOptions{}); err != nil || res.Run.Status != store.RunSucceeded {
+		t.Fatalf("sync: %v %+v", err, res.Run)
+	}
 }
 
 // directoryJSON is the whole directory as the CLI prints it.

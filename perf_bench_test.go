@@ -15,7 +15,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -28,7 +27,6 @@ import (
 
 	"github.com/schoolstatus/rostersync/classlink/classlinktest"
 	"github.com/schoolstatus/rostersync/store"
-	rsync "github.com/schoolstatus/rostersync/sync"
 )
 
 func benchTier() classlinktest.Tier {
@@ -42,36 +40,15 @@ func benchTier() classlinktest.Tier {
 // 9; it returns the database's path.
 func syncedDatabase(b *testing.B, tier classlinktest.Tier) string {
 	b.Helper()
-	roster, err := classlinktest.NewDistrict(classlinktest.Options{Seed: 11, Tier: tier, Mess: classlinktest.DefaultMess()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := classlinktest.NewServer(classlinktest.ServerOptions{Tenants: []classlinktest.Tenant{{
-		TenantID: 9, ApplicationID: 90, Name: "Bench USD", ConsumerKey: "bench-key", ConsumerSecret: "bench-secret", District: roster}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	path := filepath.Join(b.TempDir(), "rostersync.db")
+	srv, roster := syncServer(b, tier)
+	defer srv.Close() // the roster is needed for the sync only
+	path := seedSyncDB(b, srv, roster)
 	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	d := store.NewDistrict(9, 90, "Bench USD")
-	d.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "bench-key", ClientSecret: "bench-secret", SignatureMethod: store.HMACSHA256}
-	for p := range tier.Schools {
-		d.Schools = append(d.Schools, roster.SchoolID(p))
-	}
-	d.Settings.DeletionThresholdPercent = 100
-	if _, _, err := db.SaveDistrict(d, 0, store.Actor{User: "bench"}, nil); err != nil {
-		b.Fatal(err)
-	}
-	e := &rsync.Engine{DB: db, Dial: (&rsync.Dialer{}).Dial}
-	res, err := e.Run(context.Background(), 9, rsync.RunOptions{})
-	if err != nil || res.Run.Status != store.RunSucceeded {
-		b.Fatalf("sync: %v %+v", err, res.Run)
-	}
+	syncInProcess(b, db)
 	return path
 }
 
