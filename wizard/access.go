@@ -32,15 +32,14 @@ func (m *Model) accessChanged(msg AccessChangedMsg) tea.Cmd {
 		if cancel, ok := m.previews[m.edit.Sync]; ok {
 			cancel()
 		}
-		m.edit, m.draftSaved, m.ask = nil, nil, askNothing
+		m.ask = askNothing
 		m.flash = screens.FlashMsg{Text: fmt.Sprintf("Your access changed: you can no longer open district %d. Unsaved changes to it are kept as a draft.", lost), Error: true}
 	case m.edit == nil && m.top().ID() == screens.DropdownScreen:
 		// The list shows only what is allowed: build it again.
 	default:
 		return nil // still allowed where they are
 	}
-	dropdown := screens.NewDropdown(m.common)
-	m.stack = []screens.Screen{dropdown}
+	load := m.toDropdown()
 	m.layout()
-	return tea.Batch(keep, dropdown.Init())
+	return tea.Batch(keep, load)
 }
