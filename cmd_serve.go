@@ -105,8 +105,8 @@ scheduled runs, keeping the last --backup-keep backups.`,
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:2222", "address to listen on")
 	cmd.Flags().StringVar(&hostKey, "host-key", defKey, "ed25519 host key file, created 0600 if missing (env ROSTERSYNC_HOST_KEY)")
-	cmd.Flags().DurationVar(&idle, "idle-timeout", 30*time.Minute, "close sessions idle this long (the draft is kept)")
-	cmd.Flags().DurationVar(&grace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long sessions get to keep their drafts and leave")
+	cmd.Flags().DurationVar(&idle, "idle-timeout", server.DefaultIdleTimeout, "close sessions idle this long (the draft is kept)")
+	cmd.Flags().DurationVar(&grace, "shutdown-grace", server.DefaultShutdownGrace, "on SIGTERM, how long sessions get to keep their drafts and leave")
 	cmd.Flags().StringSliceVar(&hosts, "roster-hosts", rsync.DefaultRosterHosts, "roster hosts the server may fetch from: names, IP addresses or *.domain (ClassLink's proxy host is always added)")
 	cmd.Flags().StringSliceVar(&allowNets, "roster-allow-net", nil, "address ranges (CIDR) the server may reach although they are loopback, private, link-local or metadata addresses")
 	cmd.Flags().StringSliceVar(&sftpPorts, "sftp-ports", []string{"22"}, "ports the server connects to for districts' SFTP guardians folders")
@@ -149,11 +149,11 @@ type serveLimits struct {
 }
 
 func (l *serveLimits) flags(cmd *cobra.Command) {
-	cmd.Flags().DurationVar(&l.handshake, "handshake-timeout", 30*time.Second, "time a new connection has to finish the SSH handshake and log in")
-	cmd.Flags().IntVar(&l.unauthenticated, "max-unauthenticated", 30, "connections that have not logged in yet allowed at once; more are closed")
-	cmd.Flags().IntVar(&l.perKey, "max-sessions-per-key", 8, "sessions one access key may have open at once; more are refused with a message")
-	cmd.Flags().Float64Var(&l.rate, "rate-limit", 1, "new connections (and, apart, sessions) per second one address may open on average; 0 turns the limit off")
-	cmd.Flags().IntVar(&l.burst, "rate-burst", 20, "connections (and sessions) one address may open at once before --rate-limit applies")
+	cmd.Flags().DurationVar(&l.handshake, "handshake-timeout", server.DefaultHandshakeTimeout, "time a new connection has to finish the SSH handshake and log in")
+	cmd.Flags().IntVar(&l.unauthenticated, "max-unauthenticated", server.DefaultMaxUnauthenticated, "connections that have not logged in yet allowed at once; more are closed")
+	cmd.Flags().IntVar(&l.perKey, "max-sessions-per-key", server.DefaultMaxSessionsPerKey, "sessions one access key may have open at once; more are refused with a message")
+	cmd.Flags().Float64Var(&l.rate, "rate-limit", server.DefaultRateLimit, "new connections (and, apart, sessions) per second one address may open on average; 0 turns the limit off")
+	cmd.Flags().IntVar(&l.burst, "rate-burst", server.DefaultRateBurst, "connections (and sessions) one address may open at once before --rate-limit applies")
 	cmd.PreRunE = func(*cobra.Command, []string) error {
 		switch {
 		case l.handshake <= 0:

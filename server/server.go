@@ -112,28 +112,39 @@ type Server struct {
 	runsGoing sync.WaitGroup
 }
 
+// What a zero Options field means; serve's flags default to the same.
+const (
+	DefaultIdleTimeout        = 30 * time.Minute
+	DefaultShutdownGrace      = 10 * time.Second
+	DefaultHandshakeTimeout   = 30 * time.Second
+	DefaultMaxUnauthenticated = 30
+	DefaultMaxSessionsPerKey  = 8
+	DefaultRateLimit          = 1.0
+	DefaultRateBurst          = 20
+)
+
 // New prepares the SSH server; the host key is created if missing.
 func New(opts Options) (*Server, error) {
 	if opts.IdleTimeout <= 0 {
-		opts.IdleTimeout = 30 * time.Minute
+		opts.IdleTimeout = DefaultIdleTimeout
 	}
 	if opts.ShutdownGrace <= 0 {
-		opts.ShutdownGrace = 10 * time.Second
+		opts.ShutdownGrace = DefaultShutdownGrace
 	}
 	if opts.HandshakeTimeout <= 0 {
-		opts.HandshakeTimeout = 30 * time.Second
+		opts.HandshakeTimeout = DefaultHandshakeTimeout
 	}
 	if opts.MaxUnauthenticated <= 0 {
-		opts.MaxUnauthenticated = 30
+		opts.MaxUnauthenticated = DefaultMaxUnauthenticated
 	}
 	if opts.MaxSessionsPerKey <= 0 {
-		opts.MaxSessionsPerKey = 8
+		opts.MaxSessionsPerKey = DefaultMaxSessionsPerKey
 	}
 	if opts.RateLimit == 0 {
-		opts.RateLimit = 1
+		opts.RateLimit = DefaultRateLimit
 	}
 	if opts.RateBurst <= 0 {
-		opts.RateBurst = 20
+		opts.RateBurst = DefaultRateBurst
 	}
 	if opts.stopWait <= 0 {
 		opts.stopWait = StopWait
