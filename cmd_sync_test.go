@@ -186,13 +186,7 @@ func TestSyncAndDirectoryCommands(t *testing.T) {
 	path := seedSyncDB(t, srv, roster)
 	runCLI := func(args ...string) (string, int) {
 		t.Helper()
-		out, err := exec.Command(bin, append([]string{"--db", path}, args...)...).CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return string(out), ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), 0
+		return combinedOutput(t, exec.Command(bin, append([]string{"--db", path}, args...)...), args)
 	}
 	out, code := runCLI("sync", "--district", "9", "--dry-run")
 	if code != 0 || !strings.Contains(out, "Dry run (nothing was changed)") || !strings.Contains(out, "students") || !strings.Contains(out, "create") {

@@ -50,15 +50,9 @@ func runInEnv(t *testing.T, path string, env []string, args ...string) (string, 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary(t), append([]string{"--db", path}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%v: %v", args, err)
-	}
-	noStackTrace(t, args, string(out))
-	return string(out), code
+	out, code := combinedOutput(t, cmd, args)
+	noStackTrace(t, args, out)
+	return out, code
 }
 
 func noStackTrace(t *testing.T, args []string, out string) {
@@ -361,15 +355,9 @@ func TestReadOnlyCommandsOnACopyNobodyMayWrite(t *testing.T) {
 		// No secrets key can be read here: secrets stay sealed (masked).
 		cmd.Env = append(os.Environ(), "HOME="+dir, store.SecretsKeyEnv+"="+filepath.Join(dir, "no-such.key"))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-		b, err := cmd.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		noStackTrace(t, args, string(b))
-		return string(b), code
+		out, code := combinedOutput(t, cmd, args)
+		noStackTrace(t, args, out)
+		return out, code
 	}
 	for _, args := range [][]string{
 		{"config", "show", "--district", "9"},

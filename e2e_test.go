@@ -130,12 +130,20 @@ func runEnv(t *testing.T, env []string, stdin string, args ...string) (string, i
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
+	return combinedOutput(t, cmd, args)
+}
+
+// combinedOutput runs cmd (the binary with args) and returns what it
+// printed and its exit code; a binary that does not even start fails the
+// test.
+func combinedOutput(t *testing.T, cmd *exec.Cmd, args []string) (string, int) {
+	t.Helper()
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v: %v", args, err)
 	}
 	return string(out), code
 }
