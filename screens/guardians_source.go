@@ -326,8 +326,8 @@ func (s *GuardiansSource) validate() {
 }
 
 func (s *GuardiansSource) review() tea.Cmd {
-	if g, _ := s.settings(); s.err == nil && s.changesFolder(g) {
-		if err := g.CheckPinned(); err != nil {
+	if g, _ := s.settings(); s.err == nil {
+		if err := g.CheckPinnedSince(s.edit.Saved.Guardians); err != nil {
 			s.err, s.errField = err, gsHostKey // the save's rule, asked before Review
 		}
 	}
@@ -340,13 +340,6 @@ func (s *GuardiansSource) review() tea.Cmd {
 		return s.c.FlashError(s.err)
 	}
 	return s.c.Open(ReviewScreen)
-}
-
-// changesFolder reports whether g reads another SFTP folder than the one
-// saved (the save pins its key then: store.GuardiansSource.CheckPinned).
-func (s *GuardiansSource) changesFolder(g store.GuardiansSource) bool {
-	saved := s.edit.Saved.Guardians
-	return g.Source != saved.Source || g.SFTP.Host != saved.SFTP.Host || g.SFTP.Port != saved.SFTP.Port || g.SFTP.User != saved.SFTP.User || g.SFTP.HostKey != saved.SFTP.HostKey
 }
 
 func (s *GuardiansSource) runTest() tea.Cmd {

@@ -124,12 +124,10 @@ func (db *DB) saveDistrict(tx *bolt.Tx, d District, base int64, who Actor, notes
 		prev = NewDistrict(d.TenantID, d.ApplicationID, d.Name)
 		prev.Demo = d.Demo
 	}
-	if saved.Guardians.sftpTarget() != prev.Guardians.sftpTarget() {
-		// A district saved before this rule keeps its folder until the
-		// folder or its key changes; the sync explains the unpinned key.
-		if err := saved.Guardians.CheckPinned(); err != nil {
-			return District{}, AuditEntry{}, err
-		}
+	// A district saved before the pin rule keeps its folder until the
+	// folder or its key changes; the sync explains the unpinned key.
+	if err := saved.Guardians.CheckPinnedSince(prev.Guardians); err != nil {
+		return District{}, AuditEntry{}, err
 	}
 	notes, err = checkGuide(prev, saved, notes)
 	if err != nil {

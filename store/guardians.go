@@ -90,6 +90,17 @@ func (g GuardiansSource) CheckPinned() error {
 	return fieldErr("guardians.sftp.host_key", "is required for an SFTP folder: test the connection, compare the key it shows with the fingerprint from the server's administrator, and pin it (Guardians source: enter on Host key tests, y pins), or give host_key in config import as \"SHA256:…\" (ssh-keygen -lf prints it)")
 }
 
+// CheckPinnedSince is CheckPinned when g reads another SFTP folder, or
+// trusts another key there, than prev: what every save asks (a district
+// saved before the rule keeps its folder until the folder or its key
+// changes), and the Guardians source screen before Review.
+func (g GuardiansSource) CheckPinnedSince(prev GuardiansSource) error {
+	if g.sftpTarget() == prev.sftpTarget() {
+		return nil
+	}
+	return g.CheckPinned()
+}
+
 // sftpTarget is the server a source signs in to and the key it trusts
 // there ("" when it reads no SFTP folder).
 func (g GuardiansSource) sftpTarget() string {

@@ -86,7 +86,7 @@ func (a *accessible) guardians(e *screens.Edit) error {
 	if err := a.pinHostKey(e); err != nil {
 		return err
 	}
-	if err := g.CheckPinned(); err != nil {
+	if err := g.CheckPinnedSince(e.Saved.Guardians); err != nil { // as the save will
 		a.say("Not pinned: the host key %s.", screens.ErrText(err))
 	}
 	return nil
