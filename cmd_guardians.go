@@ -259,7 +259,7 @@ Exit status: 0 when the connection works with a pinned key; 1 otherwise.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if trust != "" {
 				if err := store.ValidateHostKey(trust); err != nil {
-					return fmt.Errorf("--trust-host-key: %s", err.(*store.FieldError).Msg)
+					return flagError("trust-host-key", err)
 				}
 			}
 			db, d, err := openDistrict(district)

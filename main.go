@@ -131,11 +131,17 @@ func districtFlag(cmd *cobra.Command, into *string) {
 
 func parseDistrict(s string) (int64, error) {
 	id, err := store.ParseTenantID(s)
+	return id, flagError("district", err)
+}
+
+// flagError names --flag where a *store.FieldError names its field: the
+// person typed the flag.
+func flagError(flag string, err error) error {
 	var fe *store.FieldError
 	if errors.As(err, &fe) {
-		return 0, fmt.Errorf("--district: %s", fe.Msg)
+		return fmt.Errorf("--%s: %s", flag, fe.Msg)
 	}
-	return id, err
+	return err
 }
 
 // openDistrict parses --district, opens the existing database and reads the
