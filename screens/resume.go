@@ -23,13 +23,16 @@ type ResumeMsg struct {
 type Resume struct {
 	c       *Common
 	draft   store.Draft
+	changes []store.Change // the draft's, worked out once: it does not change here
 	cursor  int
 	scroll  int
 	discard bool // asking whether to discard the draft
 }
 
 // NewResume offers to resume d.
-func NewResume(c *Common, d store.Draft) *Resume { return &Resume{c: c, draft: d} }
+func NewResume(c *Common, d store.Draft) *Resume {
+	return &Resume{c: c, draft: d, changes: store.Diff(d.Base, d.District)}
+}
 
 func (r *Resume) Init() tea.Cmd { return nil }
 func (r *Resume) ID() ID        { return ResumeScreen }
@@ -78,16 +81,15 @@ func (r *Resume) View() string {
 	st, w := r.c.Styles, r.c.Width
 	d := r.draft
 	if r.discard {
-		return Dialog(st, w, fmt.Sprintf("Discard your %s to %s?", plural(len(store.Diff(d.Base, d.District)), "change"), untrusted.Text(d.District.Name)),
+		return Dialog(st, w, fmt.Sprintf("Discard your %s to %s?", plural(len(r.changes), "change"), untrusted.Text(d.District.Name)),
 			"They cannot be brought back.",
 			Choice{Key: "n/esc", Text: "keep the draft (back)"}, Choice{Key: "y", Text: "discard it and start over"})
 	}
 	head := st.Title.Render("You left unsaved changes")
 	var b strings.Builder
-	changes := store.Diff(d.Base, d.District)
 	b.WriteString(wrap(fmt.Sprintf("%s (Tenant %d): %s on top of revision %d, last edited %s, on the %s screen.",
-		untrusted.Text(d.District.Name), d.TenantID, plural(len(changes), "change"), d.Base.Revision, r.c.SinceText(d.UpdatedAt), strings.ReplaceAll(d.Screen, "_", " ")), w) + "\n")
-	for _, ch := range changes {
+		untrusted.Text(d.District.Name), d.TenantID, plural(len(r.changes), "change"), d.Base.Revision, r.c.SinceText(d.UpdatedAt), strings.ReplaceAll(d.Screen, "_", " ")), w) + "\n")
+	for _, ch := range r.changes {
 		b.WriteString(st.Muted.Render(indent(wrap(untrusted.Text("• "+ch.Label()+": "+ch.From+" → "+ch.To), w-2), "  ")) + "\n")
 	}
 	b.WriteString("\n")
