@@ -190,6 +190,17 @@ type SFTPConn struct {
 	ssh     *ssh.Client
 	sftp    *sftp.Client
 	stop    func() bool
+	ctx     context.Context
+}
+
+// done refuses work once the connection's context is done: the close
+// context.AfterFunc starts then runs in a goroutine of its own and may
+// not have happened yet.
+func (c *SFTPConn) done() error {
+	if c.ctx.Err() == nil {
+		return nil
+	}
+	return fmt.Errorf("the connection to the SFTP server %s: %w", c.cfg.Addr(), context.Cause(c.ctx))
 }
 
 // DialSFTP connects and authenticates, checking the host key against the
@@ -202,7 +213,7 @@ func DialSFTP(ctx context.Context, cfg SFTP, opt SFTPOptions) (*SFTPConn, error)
 	if cfg.Password != "" {
 		auth = append(auth, ssh.Password(cfg.Password))
 	}
-	c := &SFTPConn{cfg: cfg}
+	c := &SFTPConn{cfg: cfg, ctx: ctx}
 	addr := cfg.Addr()
 	check := func(_ string, _ net.Addr, key ssh.PublicKey) error {
 		got := ssh.FingerprintSHA256(key)
@@ -331,6 +342,9 @@ func (w wholeFile) Read(p []byte) (int, error) {
 // open opens the folder's guardians.csv and calls read with it and the
 // size the server says it has.
 func (c *SFTPConn) open(read func(fh io.Reader, size int64) error) error {
+	if err := c.done(); err != nil {
+		return err
+	}
 	p := c.cfg.Path()
 	fh, err := c.sftp.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -380,6 +394,9 @@ type Probe struct {
 // Probe checks the folder and looks for guardians.csv without reading it.
 func (c *SFTPConn) Probe() (Probe, error) {
 	p := Probe{HostKey: c.HostKey, Folder: c.cfg.Folder}
+	if err := c.done(); err != nil {
+		return p, err
+	}
 	folder := c.cfg.Folder
 	if folder == "" {
 		folder = "."
