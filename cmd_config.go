@@ -111,7 +111,11 @@ before the self-check (step 6) is done is refused unless
 				fmt.Fprintf(cmd.OutOrStdout(), "Nothing changed: %s stays at revision %d.\n", untrusted.Text(d.Name), d.Revision)
 				return nil
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Saved %s as revision %d (%s).\n", untrusted.Text(d.Name), d.Revision, wizard.ChangesText(len(entry.Changes)))
+			what := wizard.ChangesText(len(entry.Changes))
+			if entry.Created {
+				what = "a new district" // its first revision changes nothing that was
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Saved %s as revision %d (%s).\n", untrusted.Text(d.Name), d.Revision, what)
 			return nil
 		},
 	}

@@ -67,7 +67,7 @@ func TestConfigImportFollowsTheGuide(t *testing.T) {
    "update_active_user_contacts": false, "deletion_threshold_percent": 10, "daily_start": "7:00", "time_zone": "america/chicago"},
  "permissions": {"district_admin": [], "school_admin": [], "teacher": [], "support_staff": []}}`
 	out, code := run(t, file, "config", "import", "--district", "9", "-", "--db", db)
-	if code != 0 || !strings.Contains(out, "Saved Nine as revision 1") {
+	if code != 0 || !strings.Contains(out, "Saved Nine as revision 1 (a new district).") {
 		t.Fatalf("first import: exit %d %s", code, out)
 	}
 	shown, _ := run(t, "", "config", "show", "--district", "9", "--json", "--db", db)
