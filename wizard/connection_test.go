@@ -289,10 +289,11 @@ func TestOpeningTheConnectionScreenChangesNothing(t *testing.T) {
 	}
 }
 
-// A database opened with another secrets key shows which secret to enter
-// again, tests fail with that reason, and typing it again works.
-func TestASecretTheKeyCannotOpenIsEnteredAgain(t *testing.T) {
-	srv := rosterServer(t)
+// openedWithAnotherKey is a database holding Springfield's connection to
+// srv, sealed with one secrets key and opened with another: its client
+// secret cannot be decrypted.
+func openedWithAnotherKey(t *testing.T, srv *classlinktest.Server) *store.DB {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "r.db"), store.Options{SecretsKey: filepath.Join(dir, "a.key")})
 	if err != nil {
@@ -308,7 +309,15 @@ func TestASecretTheKeyCannotOpenIsEnteredAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// A database opened with another secrets key shows which secret to enter
+// again, tests fail with that reason, and typing it again works.
+func TestASecretTheKeyCannotOpenIsEnteredAgain(t *testing.T) {
+	srv := rosterServer(t)
+	db := openedWithAnotherKey(t, srv)
 	d := newDriverOn(t, db, store.Actor{User: "ana"}, 120, 30)
 	d.keys("enter")
 	d.see("Springfield USD", "secret cannot be decrypted: enter it again")
@@ -386,22 +395,7 @@ func TestARosterServersWordsAreShownNotObeyed(t *testing.T) {
 // again.
 func TestAccessibleSecretTheKeyCannotOpenIsEnteredAgain(t *testing.T) {
 	srv := rosterServer(t)
-	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "r.db"), store.Options{SecretsKey: filepath.Join(dir, "a.key")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dist := store.NewDistrict(4021, 5, "Springfield USD")
-	dist.Connection = store.Connection{Mode: store.ModeOAuth1, BaseURL: srv.BaseURL(), ClientID: "spring-key", ClientSecret: "spring-secret", SignatureMethod: store.HMACSHA256}
-	if _, _, err := db.SaveDistrict(dist, 0, store.Actor{User: "ops"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	db, err = store.Open(filepath.Join(dir, "r.db"), store.Options{SecretsKey: filepath.Join(dir, "b.key")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openedWithAnotherKey(t, srv)
 	text, err := runAccessible(t, db,
 		"1",      // Springfield USD
 		"3", "1", // ClassLink connection: the Roster Server
